@@ -1,0 +1,3 @@
+"""descent: watch a neural network learn, one gradient step at a time."""
+
+__version__ = "0.1.0"

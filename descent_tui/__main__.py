@@ -1,0 +1,3 @@
+from descent_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,26 @@
+"""descent's autograd engine: PyTorch's names and habits, written in NumPy.
+
+    from descent_tui.engine import Tensor, no_grad, functional as F, nn, optim
+
+    w = Tensor([1.0, -2.0], requires_grad=True)
+    loss = (w ** 2).sum()
+    loss.backward()          # w.grad == [2, -4]
+"""
+
+from . import functional, nn
+from .gradcheck import GradcheckResult, gradcheck, numerical_gradient
+from .graph import GraphNode, list_graph
+from .tensor import (Tensor, as_tensor, concatenate, is_grad_enabled, maximum, no_grad, stack,
+                     topological_order)
+
+try:  # written alongside the core; absent only while it is being built
+    from . import optim
+    from .hessian import hessian
+except ImportError:  # pragma: no cover
+    optim = None
+
+__all__ = [
+    "Tensor", "no_grad", "is_grad_enabled", "as_tensor", "maximum", "concatenate", "stack",
+    "functional", "nn", "optim", "gradcheck", "numerical_gradient", "GradcheckResult",
+    "list_graph", "GraphNode", "topological_order", "hessian",
+]

@@ -1,0 +1,133 @@
+"""Adagrad: per-coordinate step sizes from the running *sum* of squared gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer
+
+__all__ = ["Adagrad"]
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad, PyTorch's rule exactly.
+
+    ::
+
+        input: γ (lr), θ₀ (params), λ (weight_decay), τ (initial_accumulator_value),
+               η (lr_decay), ε (eps)
+        initialise: state_sum₀ ← τ
+        for t = 1, 2, ...:
+            g_t ← ∇f(θ_{t-1})
+            γ̃ ← γ / (1 + (t − 1)·η)                    (decayed learning rate "clr")
+            if λ ≠ 0:
+                g_t ← g_t + λ·θ_{t-1}
+            state_sum_t ← state_sum_{t-1} + g_t²
+            θ_t ← θ_{t-1} − γ̃ · g_t / (√state_sum_t + ε)
+        return θ_t
+
+    In words: every coordinate remembers the total squared gradient it has
+    seen, and its step size ``γ̃ / (√sum + ε)`` only ever shrinks. Rarely
+    updated coordinates keep large steps; frequently updated ones slow down.
+    Because the sum never forgets, Adagrad eventually stalls (RMSprop and
+    Adam fix this with a decaying average). The first step moves every
+    coordinate by about ``γ·sign(g)`` when ``τ = 0``.
+
+    ``inspect_state(p)``: ``velocity`` = None, ``sq_avg`` = ``state_sum``,
+    ``step_size`` = ``γ̃ / (√state_sum + ε)``, ``update`` = last change.
+    """
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+    ) -> None:
+        defaults = dict(
+            lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value, eps=eps,
+        )
+        super().__init__(params, defaults)
+
+    def _init_state(self, p: Any, group: dict[str, Any]) -> dict[str, Any]:
+        d = p.data
+        st = self.state[id(p)] = {
+            "step": 0,
+            "sum": np.full_like(d, group["initial_accumulator_value"]),
+            "std": np.zeros_like(d),
+            "update": np.zeros_like(d),
+            "clr": group["lr"],
+        }
+        return st
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        super().add_param_group(param_group)
+        group = self.param_groups[-1]
+        for p in group["params"]:
+            if id(p) not in self.state:
+                self._init_state(p, group)
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        if not 0.0 <= group["lr"]:
+            raise ValueError(f"Invalid learning rate: {group['lr']}")
+        if not 0.0 <= group["lr_decay"]:
+            raise ValueError(f"Invalid lr_decay value: {group['lr_decay']}")
+        if not 0.0 <= group["weight_decay"]:
+            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+        if not 0.0 <= group["initial_accumulator_value"]:
+            raise ValueError(
+                f"Invalid initial_accumulator_value value: {group['initial_accumulator_value']}"
+            )
+        if not 0.0 <= group["eps"]:
+            raise ValueError(f"Invalid epsilon value: {group['eps']}")
+
+    def step(self, closure: Any = None) -> Any:
+        """Perform one Adagrad update; ``closure`` (optional) re-evaluates and returns the loss."""
+        loss = None if closure is None else closure()
+        state = self.state
+        multiply, add, sqrt, divide = np.multiply, np.add, np.sqrt, np.divide
+        for group in self.param_groups:
+            lr = group["lr"]
+            lr_decay = group["lr_decay"]
+            wd = group["weight_decay"]
+            eps = group["eps"]
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                d = p.data
+                st = state.get(id(p))
+                if st is None:
+                    st = self._init_state(p, group)
+                step = st["step"] = st["step"] + 1
+                if wd != 0.0:
+                    g = g + wd * d
+                clr = lr / (1 + (step - 1) * lr_decay)
+                s = st["sum"]
+                std = st["std"]
+                upd = st["update"]
+                multiply(g, g, out=upd)
+                add(s, upd, out=s)
+                sqrt(s, out=std)
+                add(std, eps, out=std)
+                divide(g, std, out=upd)
+                multiply(upd, -clr, out=upd)
+                add(d, upd, out=d)
+                st["clr"] = clr
+        return loss
+
+    def _inspect(self, param: Any, group: dict[str, Any], st: dict[str, Any] | None) -> dict:
+        if st is None or st["step"] == 0:
+            s = None if st is None else st["sum"]
+            return {"velocity": None, "sq_avg": s, "step_size": None, "update": None}
+        return {
+            "velocity": None,
+            "sq_avg": st["sum"],
+            "step_size": st["clr"] / st["std"],
+            "update": st["update"],
+        }

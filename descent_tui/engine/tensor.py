@@ -1,0 +1,644 @@
+"""The Tensor: an ndarray that remembers how it was made, so blame can flow back.
+
+Every operation below is written the same way, micrograd-style but over whole
+arrays: compute the forward value, then define right beside it ``_backward(g)``,
+which receives the gradient of the loss with respect to this op's output (``g``)
+and hands each parent its share by the chain rule::
+
+    dL/d(parent) = dL/d(out) * d(out)/d(parent)
+
+``backward()`` sorts the graph (iteratively, so a 20,000-op chain is fine) and
+walks it from the loss back to the leaves. Gradients of leaves *accumulate*
+across calls, exactly as in PyTorch, until ``zero_grad()`` clears them.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+
+# Non-finite numbers are lessons in descent, not errors: an exploding run should
+# show inf and NaN on screen, not spray RuntimeWarnings over the terminal.
+np.seterr(all="ignore")
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+@contextmanager
+def _no_grad_ctx():
+    global _grad_enabled
+    prev = _grad_enabled
+    _grad_enabled = False
+    try:
+        yield
+    finally:
+        _grad_enabled = prev
+
+
+class no_grad:
+    """Context manager (and decorator): operations inside record no graph.
+
+    Use it for updates and evaluation, as in PyTorch::
+
+        with no_grad():
+            w.data -= lr * w.grad
+    """
+
+    def __enter__(self):
+        global _grad_enabled
+        self._prev = _grad_enabled
+        _grad_enabled = False
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        wrapper.__name__ = getattr(fn, "__name__", "wrapper")
+        wrapper.__doc__ = getattr(fn, "__doc__", None)
+        return wrapper
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``grad`` back down to ``shape``, undoing NumPy broadcasting.
+
+    If ``b`` of shape (3,) was added to every row of a (4, 3) array, each of its
+    entries touched 4 outputs, so its gradient is the sum over those 4 rows.
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _float_array(data, dtype=None) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.array(data, dtype=dtype)
+    arr = np.asarray(data)
+    if arr.dtype == np.float64 or arr.dtype == np.float32:
+        return np.array(arr, copy=True) if arr is data else arr
+    return arr.astype(np.float64)
+
+
+class Tensor:
+    """An n-dimensional array of numbers that can carry a gradient.
+
+    ``Tensor(data, requires_grad=False, dtype=None)`` wraps ``data`` as a NumPy
+    array (float64 by default; float32 allowed). Set ``requires_grad=True`` on a
+    knob you want to turn: after ``loss.backward()`` its ``.grad`` holds
+    dL/dknob, an array of the knob's own shape.
+
+    Each tensor made by an operation remembers the operation's name (``op``)
+    and its inputs (``parents``) so the graph can be drawn and inspected.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_backward", "_prev", "_op", "name",
+                 "__weakref__")
+    __array_priority__ = 1000  # make `ndarray * Tensor` call Tensor.__rmul__
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = _float_array(data, dtype)
+        self.grad = None
+        self.requires_grad = requires_grad
+        self._backward = None
+        self._prev = ()
+        self._op = ""
+        self.name = None
+
+    # ----------------------------------------------------------------- basics
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def op(self) -> str:
+        """Name of the operation that produced this tensor ('' for a leaf)."""
+        return self._op
+
+    @property
+    def parents(self) -> tuple:
+        """The tensors this one was computed from."""
+        return self._prev
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self._op
+
+    def item(self) -> float:
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def detach(self) -> Tensor:
+        """The same numbers, cut off from the graph (no gradient flows through)."""
+        out, _ = _new(self.data, (), "", False)
+        return out
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        extra = f", op={self._op!r}" if self._op else ""
+        rg = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor({np.array2string(self.data, precision=4)}{rg}{extra})"
+
+    # ------------------------------------------------------- graph building
+    def _make(self, data: np.ndarray, parents: tuple, op: str):
+        """Wrap an op's output; record the graph only if some parent needs it.
+
+        Returns ``(out, track)``; when ``track`` is False the result is a plain
+        leaf (as in PyTorch under ``no_grad``) and no backward is defined.
+        """
+        if _grad_enabled:
+            for p in parents:
+                if p.requires_grad:
+                    return _new(data, parents, op, True)
+        return _new(data, (), "", False)
+
+    # ------------------------------------------------------------ backward
+    def backward(self, grad=None, retain_graph: bool = False) -> None:
+        """Backpropagate: fill ``.grad`` of every tensor this one depends on.
+
+        Leaves accumulate (``grad += new``) across calls until zeroed; that is
+        why training loops call ``optimizer.zero_grad()`` first. The graph is
+        freed afterwards; pass ``retain_graph=True`` to walk it again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: nothing in its "
+                "graph has requires_grad=True"
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() needs a gradient argument for a non-scalar output "
+                    f"(shape {self.shape}); call .sum() or .mean() first, or pass grad="
+                )
+            grad = np.ones_like(self.data)
+        else:
+            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad,
+                              dtype=self.data.dtype)
+            if grad.shape != self.shape:
+                raise RuntimeError(
+                    f"backward(): grad has shape {grad.shape}, expected {self.shape}"
+                )
+        order = topological_order(self)
+        grads = {id(self): grad}
+        for node in reversed(order):
+            g = grads.pop(id(node), None)
+            if node._op == "":
+                if g is not None:
+                    # a leaf: accumulate, and own the array (it may be shared)
+                    node.grad = g.copy() if node.grad is None else node.grad + g
+                continue
+            node.grad = g  # intermediate gradients are kept for the inspector
+            if g is None:
+                continue
+            if node._backward is None:
+                raise RuntimeError(
+                    "Trying to backward through the graph a second time: its saved "
+                    "values were freed. Use backward(retain_graph=True) the first time."
+                )
+            for parent, pg in zip(node._prev, node._backward(g)):
+                if pg is None or not parent.requires_grad:
+                    continue
+                key = id(parent)
+                prev = grads.get(key)
+                grads[key] = pg if prev is None else prev + pg
+            if not retain_graph:
+                node._backward = None
+
+    # ----------------------------------------------------------- arithmetic
+    def __add__(self, other):
+        other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
+        out, track = self._make(self.data + other.data, (self, other), "add")
+        if track:
+            a, b = self.shape, other.shape
+
+            def _backward(g):  # d(a+b)/da = 1, d(a+b)/db = 1
+                return unbroadcast(g, a), unbroadcast(g, b)
+
+            out._backward = _backward
+        return out
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
+        out, track = self._make(self.data - other.data, (self, other), "sub")
+        if track:
+            a, b = self.shape, other.shape
+
+            def _backward(g):  # d(a-b)/da = 1, d(a-b)/db = -1
+                return unbroadcast(g, a), unbroadcast(-g, b)
+
+            out._backward = _backward
+        return out
+
+    def __rsub__(self, other):
+        return Tensor(other, dtype=self.data.dtype) - self
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
+        out, track = self._make(self.data * other.data, (self, other), "mul")
+        if track:
+            a, b = self, other
+
+            def _backward(g):  # d(ab)/da = b, d(ab)/db = a
+                ga = unbroadcast(g * b.data, a.shape) if a.requires_grad else None
+                gb = unbroadcast(g * a.data, b.shape) if b.requires_grad else None
+                return ga, gb
+
+            out._backward = _backward
+        return out
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
+        out, track = self._make(self.data / other.data, (self, other), "div")
+        if track:
+            a, b = self, other
+
+            def _backward(g):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
+                ga = unbroadcast(g / b.data, a.shape) if a.requires_grad else None
+                gb = (unbroadcast(-g * a.data / (b.data * b.data), b.shape)
+                      if b.requires_grad else None)
+                return ga, gb
+
+            out._backward = _backward
+        return out
+
+    def __rtruediv__(self, other):
+        return Tensor(other, dtype=self.data.dtype) / self
+
+    def __neg__(self):
+        out, track = self._make(-self.data, (self,), "neg")
+        if track:
+            out._backward = lambda g: (-g,)  # d(-a)/da = -1
+        return out
+
+    def __pow__(self, other):
+        if isinstance(other, Tensor):
+            return self._pow_tensor(other)
+        p = other
+        out, track = self._make(self.data ** p, (self,), f"pow{p:g}")
+        if track:
+            a = self
+
+            def _backward(g):  # d(a^p)/da = p * a^(p-1)
+                if p == 2:
+                    return (g * 2.0 * a.data,)
+                return (g * p * a.data ** (p - 1),)
+
+            out._backward = _backward
+        return out
+
+    def _pow_tensor(self, other: Tensor):
+        val = self.data ** other.data
+        out, track = self._make(val, (self, other), "pow")
+        if track:
+            a, b = self, other
+
+            def _backward(g):  # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln a
+                ga = unbroadcast(g * b.data * a.data ** (b.data - 1), a.shape) \
+                    if a.requires_grad else None
+                gb = unbroadcast(g * val * np.log(a.data), b.shape) if b.requires_grad else None
+                return ga, gb
+
+            out._backward = _backward
+        return out
+
+    def __rpow__(self, other):
+        return Tensor(other, dtype=self.data.dtype)._pow_tensor(self)
+
+    def __matmul__(self, other):
+        other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
+        out, track = self._make(self.data @ other.data, (self, other), "matmul")
+        if track:
+            a, b = self, other
+
+            def _backward(g):  # d(AB)/dA = g Bᵀ, d(AB)/dB = Aᵀ g
+                A, B = a.data, b.data
+                A2 = A[None, :] if A.ndim == 1 else A
+                B2 = B[:, None] if B.ndim == 1 else B
+                G = g
+                if A.ndim == 1:
+                    G = np.expand_dims(G, -2)
+                if B.ndim == 1:
+                    G = np.expand_dims(G, -1)
+                ga = gb = None
+                if a.requires_grad:
+                    ga = G @ np.swapaxes(B2, -1, -2)
+                    ga = ga.reshape(-1) if A.ndim == 1 and ga.ndim <= 2 else ga
+                    if A.ndim == 1 and ga.ndim > 1:
+                        ga = ga.reshape(-1, A.shape[0]).sum(0)
+                    ga = unbroadcast(ga, A.shape)
+                if b.requires_grad:
+                    gb = np.swapaxes(A2, -1, -2) @ G
+                    if B.ndim == 1:
+                        gb = gb.reshape(-1, B.shape[0]).sum(0) if gb.ndim > 2 else gb.reshape(-1)
+                    gb = unbroadcast(gb, B.shape)
+                return ga, gb
+
+            out._backward = _backward
+        return out
+
+    def __rmatmul__(self, other):
+        return Tensor(other, dtype=self.data.dtype) @ self
+
+    # --------------------------------------------------- elementwise funcs
+    def exp(self):
+        val = np.exp(self.data)
+        out, track = self._make(val, (self,), "exp")
+        if track:
+            out._backward = lambda g: (g * val,)  # d(e^a)/da = e^a
+        return out
+
+    def log(self):
+        out, track = self._make(np.log(self.data), (self,), "log")
+        if track:
+            a = self.data
+            out._backward = lambda g: (g / a,)  # d(ln a)/da = 1/a
+        return out
+
+    def sqrt(self):
+        val = np.sqrt(self.data)
+        out, track = self._make(val, (self,), "sqrt")
+        if track:
+            out._backward = lambda g: (g * 0.5 / val,)  # d√a/da = 1/(2√a)
+        return out
+
+    def abs(self):
+        out, track = self._make(np.abs(self.data), (self,), "abs")
+        if track:
+            s = np.sign(self.data)
+            out._backward = lambda g: (g * s,)  # d|a|/da = sign(a) (0 at 0, as PyTorch)
+        return out
+
+    __abs__ = abs
+
+    def sin(self):
+        out, track = self._make(np.sin(self.data), (self,), "sin")
+        if track:
+            a = self.data
+            out._backward = lambda g: (g * np.cos(a),)  # d sin a = cos a
+        return out
+
+    def cos(self):
+        out, track = self._make(np.cos(self.data), (self,), "cos")
+        if track:
+            a = self.data
+            out._backward = lambda g: (-g * np.sin(a),)  # d cos a = -sin a
+        return out
+
+    def tanh(self):
+        val = np.tanh(self.data)
+        out, track = self._make(val, (self,), "tanh")
+        if track:
+            out._backward = lambda g: (g * (1.0 - val * val),)  # d tanh = 1 - tanh²
+        return out
+
+    def sigmoid(self):
+        val = _sigmoid(self.data)
+        out, track = self._make(val, (self,), "sigmoid")
+        if track:
+            out._backward = lambda g: (g * val * (1.0 - val),)  # dσ = σ(1-σ), at most 1/4
+        return out
+
+    def relu(self):
+        mask = self.data > 0
+        out, track = self._make(self.data * mask, (self,), "relu")
+        if track:
+            out._backward = lambda g: (g * mask,)  # 1 where a > 0, else 0 (dead)
+        return out
+
+    def leaky_relu(self, negative_slope: float = 0.01):
+        a = self.data
+        slope = np.where(a > 0, 1.0, negative_slope).astype(a.dtype, copy=False)
+        out, track = self._make(a * slope, (self,), "leaky_relu")
+        if track:
+            out._backward = lambda g: (g * slope,)
+        return out
+
+    def clip(self, min=None, max=None):
+        """Clamp into [min, max]; gradient is 1 inside the range, 0 where clipped."""
+        a = self.data
+        out, track = self._make(np.clip(a, min, max), (self,), "clip")
+        if track:
+            inside = np.ones_like(a, dtype=bool)
+            if min is not None:
+                inside &= a >= min
+            if max is not None:
+                inside &= a <= max
+            out._backward = lambda g: (g * inside,)
+        return out
+
+    def maximum(self, other):
+        return maximum(self, other)
+
+    # ------------------------------------------------------------ reductions
+    def sum(self, axis=None, keepdims: bool = False):
+        out, track = self._make(
+            np.asarray(self.data.sum(axis=axis, keepdims=keepdims)), (self,), "sum")
+        if track:
+            shape = self.shape
+
+            def _backward(g):  # every input element contributed once
+                if axis is not None and not keepdims:
+                    g = np.expand_dims(g, _norm_axes(axis, len(shape)))
+                return (np.broadcast_to(g, shape),)
+
+            out._backward = _backward
+        return out
+
+    def mean(self, axis=None, keepdims: bool = False):
+        n = self.data.size if axis is None else int(
+            np.prod([self.shape[i] for i in _norm_axes(axis, self.ndim)]))
+        out, track = self._make(
+            np.asarray(self.data.mean(axis=axis, keepdims=keepdims)), (self,), "mean")
+        if track:
+            shape = self.shape
+
+            def _backward(g):  # each input moves the mean by 1/n
+                if axis is not None and not keepdims:
+                    g = np.expand_dims(g, _norm_axes(axis, len(shape)))
+                return (np.broadcast_to(g / n, shape),)
+
+            out._backward = _backward
+        return out
+
+    def max(self, axis=None, keepdims: bool = False):
+        """Maximum; the gradient goes to the max entries (split evenly on ties)."""
+        a = self.data
+        m = a.max(axis=axis, keepdims=True)
+        val = m if keepdims else (m.reshape(()) if axis is None else np.squeeze(m, axis))
+        out, track = self._make(np.asarray(val), (self,), "max")
+        if track:
+            mask = (a == m)
+            count = mask.sum(axis=axis, keepdims=True)
+
+            def _backward(g):
+                if not keepdims:
+                    g = g.reshape(m.shape)
+                return (g * mask / count,)
+
+            out._backward = _backward
+        return out
+
+    # ---------------------------------------------------------------- shape
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        old = self.shape
+        out, track = self._make(self.data.reshape(shape), (self,), "reshape")
+        if track:
+            out._backward = lambda g: (g.reshape(old),)
+        return out
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        axes = axes or None
+        out, track = self._make(np.transpose(self.data, axes), (self,), "transpose")
+        if track:
+            inv = None if axes is None else tuple(np.argsort(axes))
+            out._backward = lambda g: (np.transpose(g, inv),)
+        return out
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def __getitem__(self, idx):
+        if isinstance(idx, Tensor):
+            idx = idx.data
+        out, track = self._make(np.asarray(self.data[idx]), (self,), "index")
+        if track:
+            shape, dtype = self.shape, self.data.dtype
+
+            def _backward(g):  # scatter back; np.add.at sums repeated indices
+                full = np.zeros(shape, dtype=dtype)
+                np.add.at(full, idx, g)
+                return (full,)
+
+            out._backward = _backward
+        return out
+
+
+def _new(data, parents: tuple, op: str, requires_grad: bool):
+    """Make a Tensor around an existing array without copying it."""
+    out = object.__new__(Tensor)
+    out.data = data
+    out.grad = None
+    out.requires_grad = requires_grad
+    out._backward = None
+    out._prev = parents
+    out._op = op
+    out.name = None
+    return out, requires_grad
+
+
+def _norm_axes(axis, ndim: int) -> tuple:
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return tuple(sorted(a % ndim for a in axes))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # two-sided form: never exponentiates a large positive number
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+def as_tensor(x, dtype=None) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x, dtype=dtype)
+
+
+def maximum(a, b) -> Tensor:
+    """Elementwise max; on ties the gradient is split evenly, as in PyTorch."""
+    a, b = as_tensor(a), as_tensor(b, dtype=as_tensor(a).dtype)
+    out, track = a._make(np.maximum(a.data, b.data), (a, b), "maximum")
+    if track:
+        ad, bd = a.data, b.data
+
+        def _backward(g):
+            wa = (ad > bd) + 0.5 * (ad == bd)
+            return unbroadcast(g * wa, ad.shape), unbroadcast(g * (1.0 - wa), bd.shape)
+
+        out._backward = _backward
+    return out
+
+
+def concatenate(tensors, axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis; each gets back its own slice of grad."""
+    tensors = [as_tensor(t) for t in tensors]
+    sizes = [t.shape[axis] for t in tensors]
+    first = tensors[0]
+    out, track = first._make(np.concatenate([t.data for t in tensors], axis=axis),
+                             tuple(tensors), "concat")
+    if track:
+        cuts = np.cumsum(sizes)[:-1]
+        out._backward = lambda g: tuple(np.split(g, cuts, axis=axis))
+    return out
+
+
+def stack(tensors, axis: int = 0) -> Tensor:
+    """Stack tensors along a new axis."""
+    tensors = [as_tensor(t) for t in tensors]
+    first = tensors[0]
+    out, track = first._make(np.stack([t.data for t in tensors], axis=axis),
+                             tuple(tensors), "stack")
+    if track:
+        n = len(tensors)
+        out._backward = lambda g: tuple(np.take(g, i, axis=axis) for i in range(n))
+    return out
+
+
+def topological_order(root: Tensor) -> list:
+    """Every tensor ``root`` depends on, parents before children (iterative DFS)."""
+    order, seen = [], set()
+    stack_ = [(root, False)]
+    while stack_:
+        node, done = stack_.pop()
+        if done:
+            order.append(node)
+            continue
+        nid = id(node)
+        if nid in seen:
+            continue
+        seen.add(nid)
+        stack_.append((node, True))
+        for p in node._prev:
+            if id(p) not in seen and p.requires_grad:
+                stack_.append((p, False))
+    return order
