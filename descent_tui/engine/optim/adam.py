@@ -1,0 +1,204 @@
+"""Adam and AdamW: momentum plus per-coordinate scaling, with bias correction."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    r"""Adam, PyTorch's rule exactly (``weight_decay`` is a *coupled* L2 penalty).
+
+    ::
+
+        input: γ (lr), β₁, β₂ (betas), θ₀ (params), λ (weight_decay), ε (eps), amsgrad
+        initialise: m₀ ← 0 (first moment), v₀ ← 0 (second moment), v̂max₀ ← 0
+        for t = 1, 2, ...:
+            g_t ← ∇f(θ_{t-1})
+            if λ ≠ 0:
+                g_t ← g_t + λ·θ_{t-1}                 (coupled: decay goes through m and v)
+            m_t ← β₁·m_{t-1} + (1 − β₁)·g_t           (running mean of gradients)
+            v_t ← β₂·v_{t-1} + (1 − β₂)·g_t²          (running mean of squared gradients)
+            m̂_t ← m_t / (1 − β₁^t)                    (bias correction: m, v start at 0)
+            if amsgrad:
+                v̂max_t ← max(v̂max_{t-1}, v_t)
+                v̂_t ← v̂max_t / (1 − β₂^t)
+            else:
+                v̂_t ← v_t / (1 − β₂^t)
+            θ_t ← θ_{t-1} − γ · m̂_t / (√v̂_t + ε)
+        return θ_t
+
+    In words: ``m̂`` is a smoothed gradient (momentum) and ``√v̂`` its typical
+    size per coordinate, so every coordinate moves about ``γ`` per step
+    regardless of how steep it is. On the very first step ``m̂ = g`` and
+    ``√v̂ = |g|``, so every parameter moves by ``γ·sign(g)`` (up to ``ε``).
+    ``ε`` is added *after* the square root of the bias-corrected ``v̂``.
+
+    ``inspect_state(p)``: ``velocity`` = ``m̂`` (bias-corrected), ``sq_avg`` =
+    ``v`` (raw exp_avg_sq), ``step_size`` = ``γ / (√v̂ + ε)`` so that
+    ``update ≈ −step_size · velocity`` (exactly, without weight decay),
+    ``update`` = last change. Extra keys: ``"exp_avg"`` (raw ``m``) and
+    ``"max_exp_avg_sq"`` with amsgrad.
+    """
+
+    _decoupled = False
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+    ) -> None:
+        defaults = dict(
+            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
+        )
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        betas = group["betas"]
+        if not 0.0 <= group["lr"]:
+            raise ValueError(f"Invalid learning rate: {group['lr']}")
+        if not 0.0 <= group["eps"]:
+            raise ValueError(f"Invalid epsilon value: {group['eps']}")
+        if len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= group["weight_decay"]:
+            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+
+    def step(self, closure: Any = None) -> Any:
+        """Perform one Adam(W) update; ``closure`` (optional) re-evaluates and returns the loss."""
+        loss = None if closure is None else closure()
+        state = self.state
+        multiply, add, sqrt, divide = np.multiply, np.add, np.sqrt, np.divide
+        decoupled = self._decoupled
+        for group in self.param_groups:
+            lr = group["lr"]
+            beta1, beta2 = group["betas"]
+            one_m_b1 = 1.0 - beta1
+            one_m_b2 = 1.0 - beta2
+            eps = group["eps"]
+            wd = group["weight_decay"]
+            amsgrad = group["amsgrad"]
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                d = p.data
+                st = state.get(id(p))
+                if st is None:
+                    st = state[id(p)] = {
+                        "step": 0,
+                        "exp_avg": np.zeros_like(d),
+                        "exp_avg_sq": np.zeros_like(d),
+                        "max_exp_avg_sq": np.zeros_like(d) if amsgrad else None,
+                        "denom": np.zeros_like(d),
+                        "update": np.zeros_like(d),
+                        "lr": lr,
+                    }
+                step = st["step"] = st["step"] + 1
+                if wd != 0.0 and not decoupled:
+                    g = g + wd * d
+                m = st["exp_avg"]
+                v = st["exp_avg_sq"]
+                upd = st["update"]
+                denom = st["denom"]
+                # m ← β₁·m + (1−β₁)·g ;  v ← β₂·v + (1−β₂)·g²
+                multiply(m, beta1, out=m)
+                multiply(g, one_m_b1, out=upd)
+                add(m, upd, out=m)
+                multiply(v, beta2, out=v)
+                multiply(g, g, out=upd)
+                multiply(upd, one_m_b2, out=upd)
+                add(v, upd, out=v)
+                bias_correction1 = 1.0 - beta1**step
+                bc2_sqrt = math.sqrt(1.0 - beta2**step)
+                if amsgrad:
+                    vmax = st["max_exp_avg_sq"]
+                    if vmax is None:
+                        vmax = st["max_exp_avg_sq"] = np.zeros_like(d)
+                    np.maximum(vmax, v, out=vmax)
+                    sqrt(vmax, out=denom)
+                else:
+                    sqrt(v, out=denom)
+                # denom = √v̂ + ε = √v / √(1−β₂^t) + ε
+                divide(denom, bc2_sqrt, out=denom)
+                add(denom, eps, out=denom)
+                divide(m, denom, out=upd)
+                multiply(upd, -lr / bias_correction1, out=upd)
+                if wd != 0.0 and decoupled:
+                    upd += d * (-lr * wd)
+                add(d, upd, out=d)
+                st["lr"] = lr
+        return loss
+
+    def _inspect(self, param: Any, group: dict[str, Any], st: dict[str, Any] | None) -> dict:
+        if st is None or st["step"] == 0:
+            return {"velocity": None, "sq_avg": None, "step_size": None, "update": None}
+        beta1 = group["betas"][0]
+        info = {
+            "velocity": st["exp_avg"] / (1.0 - beta1 ** st["step"]),
+            "sq_avg": st["exp_avg_sq"],
+            "step_size": st["lr"] / st["denom"],
+            "update": st["update"],
+            "exp_avg": st["exp_avg"].copy(),
+        }
+        if st["max_exp_avg_sq"] is not None:
+            info["max_exp_avg_sq"] = st["max_exp_avg_sq"].copy()
+        return info
+
+
+class AdamW(Adam):
+    r"""AdamW: Adam with *decoupled* weight decay (PyTorch's rule exactly).
+
+    ::
+
+        input: γ (lr), β₁, β₂ (betas), θ₀ (params), λ (weight_decay), ε (eps), amsgrad
+        initialise: m₀ ← 0, v₀ ← 0, v̂max₀ ← 0
+        for t = 1, 2, ...:
+            g_t ← ∇f(θ_{t-1})
+            θ_t ← θ_{t-1} − γ·λ·θ_{t-1}              (decoupled: shrink weights directly)
+            m_t ← β₁·m_{t-1} + (1 − β₁)·g_t
+            v_t ← β₂·v_{t-1} + (1 − β₂)·g_t²
+            m̂_t ← m_t / (1 − β₁^t)
+            if amsgrad:
+                v̂max_t ← max(v̂max_{t-1}, v_t);  v̂_t ← v̂max_t / (1 − β₂^t)
+            else:
+                v̂_t ← v_t / (1 − β₂^t)
+            θ_t ← θ_t − γ · m̂_t / (√v̂_t + ε)
+        return θ_t
+
+    In words: Adam's coupled L2 penalty gets divided by ``√v̂`` like any other
+    gradient, so heavily-updated weights are barely decayed. AdamW instead
+    shrinks every weight by the same fraction ``γ·λ`` per step, independent
+    of the gradient statistics. Default ``weight_decay`` is ``1e-2``.
+
+    ``inspect_state(p)``: as :class:`Adam` (``update`` includes the decay).
+    """
+
+    _decoupled = True
+
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+    ) -> None:
+        super().__init__(
+            params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
+        )
