@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["hessian", "flat_grad"]
+__all__ = ["flat_grad", "hessian"]
 
 
 def _as_param_list(params: Any) -> list[Any]:

@@ -21,5 +21,12 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = [
-    "Optimizer", "SGD", "RMSprop", "Adagrad", "Adam", "AdamW", "Newton", "lr_scheduler",
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Newton",
+    "Optimizer",
+    "RMSprop",
+    "lr_scheduler",
 ]

@@ -26,8 +26,15 @@ from typing import Any
 from .optimizer import Optimizer
 
 __all__ = [
-    "LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-    "LinearLR", "SequentialLR", "ReduceLROnPlateau",
+    "CosineAnnealingLR",
+    "ExponentialLR",
+    "LRScheduler",
+    "LambdaLR",
+    "LinearLR",
+    "MultiStepLR",
+    "ReduceLROnPlateau",
+    "SequentialLR",
+    "StepLR",
 ]
 
 
@@ -320,7 +327,7 @@ class SequentialLR(LRScheduler):
             raise ValueError("SequentialLR expects at least one scheduler, but got no scheduler.")
         for i, sched in enumerate(schedulers):
             if isinstance(sched, ReduceLROnPlateau):
-                raise ValueError(
+                raise ValueError(  # noqa: TRY004 (PyTorch raises ValueError)
                     "SequentialLR does not support `ReduceLROnPlateau` scheduler as it requires "
                     f"additional kwargs to be specified when calling `step`, but got one at index "
                     f"{i} in the given schedulers sequence."

@@ -46,7 +46,7 @@ class Newton(Optimizer):
     """
 
     def __init__(self, params: Any, lr: float = 1.0, damping: float = 0.0) -> None:
-        super().__init__(params, dict(lr=lr, damping=damping))
+        super().__init__(params, {"lr": lr, "damping": damping})
         self.last_hessian: np.ndarray | None = None
         self.last_grad: np.ndarray | None = None
 

@@ -54,10 +54,10 @@ class RMSprop(Optimizer):
         momentum: float = 0.0,
         centered: bool = False,
     ) -> None:
-        defaults = dict(
-            lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-            centered=centered,
-        )
+        defaults = {
+            "lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
+            "momentum": momentum, "centered": centered,
+        }
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict[str, Any]) -> None:

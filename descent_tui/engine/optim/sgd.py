@@ -63,10 +63,10 @@ class SGD(Optimizer):
         nesterov: bool = False,
         weight_decay: float = 0.0,
     ) -> None:
-        defaults = dict(
-            lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
-            weight_decay=weight_decay,
-        )
+        defaults = {
+            "lr": lr, "momentum": momentum, "dampening": dampening, "nesterov": nesterov,
+            "weight_decay": weight_decay,
+        }
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
