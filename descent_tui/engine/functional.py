@@ -14,7 +14,8 @@ from .tensor import Tensor, _sigmoid, as_tensor, concatenate, maximum, stack  # 
 
 def _reduce(per_item: np.ndarray, reduction: str):
     if reduction == "mean":
-        return np.asarray(per_item.mean()), 1.0 / per_item.size
+        scale = 1.0 / per_item.size
+        return np.asarray(per_item.sum() * scale), scale
     if reduction == "sum":
         return np.asarray(per_item.sum()), 1.0
     if reduction == "none":

@@ -14,6 +14,8 @@ across calls, exactly as in PyTorch, until ``zero_grad()`` clears them.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from contextlib import contextmanager
 
 import numpy as np
@@ -23,6 +25,11 @@ import numpy as np
 np.seterr(all="ignore")
 
 _grad_enabled = True
+# Every tensor gets a creation number. A tensor is always made after its inputs,
+# so walking by decreasing number visits children before parents: a
+# topological order for free, with no recursion.
+_counter = itertools.count()
+_NUMBER = (int, float)
 
 
 def is_grad_enabled() -> bool:
@@ -110,7 +117,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_backward", "_prev", "_op", "name",
-                 "__weakref__")
+                 "_seq", "_pending", "__weakref__")
     __array_priority__ = 1000  # make `ndarray * Tensor` call Tensor.__rmul__
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -121,6 +128,8 @@ class Tensor:
         self._prev = ()
         self._op = ""
         self.name = None
+        self._seq = next(_counter)
+        self._pending = None
 
     # ----------------------------------------------------------------- basics
     @property
@@ -212,34 +221,49 @@ class Tensor:
                 raise RuntimeError(
                     f"backward(): grad has shape {grad.shape}, expected {self.shape}"
                 )
-        order = topological_order(self)
-        grads = {id(self): grad}
-        for node in reversed(order):
-            g = grads.pop(id(node), None)
-            if node._op == "":
-                if g is not None:
+        # Walk from the loss towards the inputs, newest tensor first. A node is
+        # queued when it first receives gradient; by the time it is popped,
+        # every tensor that used it has already handed over its share.
+        self._pending = grad
+        heap = [(-self._seq, self)]
+        try:
+            while heap:
+                node = heapq.heappop(heap)[1]
+                g, node._pending = node._pending, None
+                if not node._op:
                     # a leaf: accumulate, and own the array (it may be shared)
                     node.grad = g.copy() if node.grad is None else node.grad + g
-                continue
-            node.grad = g  # intermediate gradients are kept for the inspector
-            if g is None:
-                continue
-            if node._backward is None:
-                raise RuntimeError(
-                    "Trying to backward through the graph a second time: its saved "
-                    "values were freed. Use backward(retain_graph=True) the first time."
-                )
-            for parent, pg in zip(node._prev, node._backward(g)):
-                if pg is None or not parent.requires_grad:
                     continue
-                key = id(parent)
-                prev = grads.get(key)
-                grads[key] = pg if prev is None else prev + pg
-            if not retain_graph:
-                node._backward = None
+                node.grad = g  # intermediate gradients are kept for the inspector
+                backward_fn = node._backward
+                if backward_fn is None:
+                    raise RuntimeError(
+                        "Trying to backward through the graph a second time: its saved "
+                        "values were freed. Use backward(retain_graph=True) the first time."
+                    )
+                for parent, pg in zip(node._prev, backward_fn(g)):
+                    if pg is None or not parent.requires_grad:
+                        continue
+                    if parent._pending is None:
+                        parent._pending = pg
+                        heapq.heappush(heap, (-parent._seq, parent))
+                    else:
+                        parent._pending = parent._pending + pg
+                if not retain_graph:
+                    node._backward = None
+        finally:
+            for _, node in heap:  # only non-empty if something raised
+                node._pending = None
 
     # ----------------------------------------------------------- arithmetic
+    # A Python number on the other side is a constant, not a node: the op keeps
+    # it in its name (e.g. "mul(2)") so the inspector can still show it.
     def __add__(self, other):
+        if isinstance(other, _NUMBER):
+            out, track = self._make(self.data + other, (self,), f"add({other:g})")
+            if track:
+                out._backward = lambda g: (g,)  # d(a+c)/da = 1
+            return out
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
         out, track = self._make(self.data + other.data, (self, other), "add")
         if track:
@@ -254,6 +278,8 @@ class Tensor:
     __radd__ = __add__
 
     def __sub__(self, other):
+        if isinstance(other, _NUMBER):
+            return self.__add__(-other)
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
         out, track = self._make(self.data - other.data, (self, other), "sub")
         if track:
@@ -266,9 +292,19 @@ class Tensor:
         return out
 
     def __rsub__(self, other):
+        if isinstance(other, _NUMBER):
+            out, track = self._make(other - self.data, (self,), f"rsub({other:g})")
+            if track:
+                out._backward = lambda g: (-g,)  # d(c-a)/da = -1
+            return out
         return Tensor(other, dtype=self.data.dtype) - self
 
     def __mul__(self, other):
+        if isinstance(other, _NUMBER):
+            out, track = self._make(self.data * other, (self,), f"mul({other:g})")
+            if track:
+                out._backward = lambda g: (g * other,)  # d(ca)/da = c
+            return out
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
         out, track = self._make(self.data * other.data, (self, other), "mul")
         if track:
@@ -285,6 +321,11 @@ class Tensor:
     __rmul__ = __mul__
 
     def __truediv__(self, other):
+        if isinstance(other, _NUMBER):
+            out, track = self._make(self.data / other, (self,), f"div({other:g})")
+            if track:
+                out._backward = lambda g: (g / other,)  # d(a/c)/da = 1/c
+            return out
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
         out, track = self._make(self.data / other.data, (self, other), "div")
         if track:
@@ -300,6 +341,12 @@ class Tensor:
         return out
 
     def __rtruediv__(self, other):
+        if isinstance(other, _NUMBER):
+            a = self.data
+            out, track = self._make(other / a, (self,), f"rdiv({other:g})")
+            if track:
+                out._backward = lambda g: (-g * other / (a * a),)  # d(c/a)/da = -c/a²
+            return out
         return Tensor(other, dtype=self.data.dtype) / self
 
     def __neg__(self):
@@ -350,6 +397,8 @@ class Tensor:
 
             def _backward(g):  # d(AB)/dA = g Bᵀ, d(AB)/dB = Aᵀ g
                 A, B = a.data, b.data
+                if A.ndim == 1 and B.ndim == 1:  # dot product: d(a·b)/da = b, d/db = a
+                    return g * B, g * A
                 A2 = A[None, :] if A.ndim == 1 else A
                 B2 = B[:, None] if B.ndim == 1 else B
                 G = g
@@ -438,9 +487,10 @@ class Tensor:
 
     def relu(self):
         mask = self.data > 0
-        out, track = self._make(self.data * mask, (self,), "relu")
+        # where, not `data * mask`: -inf * 0 would be nan (relu(-inf) is 0, relu(nan) nan)
+        out, track = self._make(np.where(self.data < 0, 0, self.data), (self,), "relu")
         if track:
-            out._backward = lambda g: (g * mask,)  # 1 where a > 0, else 0 (dead)
+            out._backward = lambda g: (np.where(mask, g, 0),)  # 1 where a > 0, else 0 (dead)
         return out
 
     def leaky_relu(self, negative_slope: float = 0.01):
@@ -511,7 +561,7 @@ class Tensor:
             def _backward(g):
                 if not keepdims:
                     g = g.reshape(m.shape)
-                return (g * mask / count,)
+                return ((g * mask / count).astype(a.dtype, copy=False),)
 
             out._backward = _backward
         return out
@@ -532,7 +582,7 @@ class Tensor:
         axes = axes or None
         out, track = self._make(np.transpose(self.data, axes), (self,), "transpose")
         if track:
-            inv = None if axes is None else tuple(np.argsort(axes))
+            inv = None if axes is None else tuple(np.argsort([ax % self.ndim for ax in axes]))
             out._backward = lambda g: (np.transpose(g, inv),)
         return out
 
@@ -566,6 +616,8 @@ def _new(data, parents: tuple, op: str, requires_grad: bool):
     out._prev = parents
     out._op = op
     out.name = None
+    out._seq = next(_counter)
+    out._pending = None
     return out, requires_grad
 
 
@@ -575,9 +627,8 @@ def _norm_axes(axis, ndim: int) -> tuple:
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # two-sided form: never exponentiates a large positive number
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    # for x << 0, exp(-x) overflows to inf and 1/(1+inf) = 0: still the right answer
+    return 1.0 / (1.0 + np.exp(-x))
 
 
 def as_tensor(x, dtype=None) -> Tensor:
@@ -592,7 +643,7 @@ def maximum(a, b) -> Tensor:
         ad, bd = a.data, b.data
 
         def _backward(g):
-            wa = (ad > bd) + 0.5 * (ad == bd)
+            wa = ((ad > bd) + 0.5 * (ad == bd)).astype(g.dtype, copy=False)
             return unbroadcast(g * wa, ad.shape), unbroadcast(g * (1.0 - wa), bd.shape)
 
         out._backward = _backward
