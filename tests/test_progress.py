@@ -1,0 +1,74 @@
+"""Progress file: atomic writes, corrupt files moved aside, DESCENT_HOME."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from descent_tui.progress import FILENAME, Progress, data_dir
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path, monkeypatch):
+    monkeypatch.setenv("DESCENT_HOME", str(tmp_path))
+
+
+def test_data_dir_env(tmp_path):
+    assert data_dir() == tmp_path
+
+
+def test_missing_file_is_empty(tmp_path):
+    p = Progress.load()
+    assert p.missions == {} and p.notice is None
+    assert p.status_text("x") == "new"
+
+
+def test_roundtrip(tmp_path):
+    p = Progress.load()
+    p.mark_started("alpha", 10)
+    p.record_quiz("beta", 2, 3, {"concept.0": 1})
+    p.mark_done("gamma", 200)
+    assert p.save()
+    q = Progress.load()
+    assert q.status("alpha") == "in_progress"
+    assert q.status_text("alpha") == "in progress"
+    assert q.quiz_score("beta") == (2, 3)
+    assert q.status_text("beta") == "quiz 2/3"
+    assert q.status_text("gamma") == "done"
+    assert not list(tmp_path.glob(".progress-*"))  # temp file cleaned up
+    assert json.loads((tmp_path / FILENAME).read_text())["version"] == 1
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe\x00", b"[1, 2]",
+                                     b'{"missions": 3}'])
+def test_corrupt_file_moved_aside(tmp_path, content):
+    (tmp_path / FILENAME).write_bytes(content)
+    p = Progress.load()
+    assert p.missions == {}
+    assert p.notice and "corrupt" in p.notice
+    aside = list(tmp_path.glob(f"{FILENAME}.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_bytes() == content
+    assert not (tmp_path / FILENAME).exists()
+    p.mark_started("a")
+    assert p.save()
+    assert Progress.load().status("a") == "in_progress"
+
+
+def test_bad_records_are_cleaned(tmp_path):
+    (tmp_path / FILENAME).write_text(json.dumps({"missions": {
+        "a": {"status": "weird", "steps": -3, "quiz": {"correct": 5, "total": 2}},
+        "b": "nonsense"}}))
+    p = Progress.load()
+    assert p.notice is None
+    assert p.status("a") == "new" and p.quiz_score("a") is None
+    assert p.status("b") == "new"
+
+
+def test_unwritable_dir_sets_notice(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    p = Progress.load(blocker / "sub")
+    p.mark_started("a")
+    assert p.save() is False
+    assert p.notice
