@@ -100,8 +100,14 @@ class LoadedScenario:
 def did_you_mean(word: str, options: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` or ``""``."""
     options = [o for o in options if isinstance(o, str)]
-    if not isinstance(word, str):
+    if not isinstance(word, str) or not word:
         return ""
+    # "lrate" -> "lr", "moment" -> "momentum": a shared prefix beats edit distance
+    prefixed = [o for o in options if len(o) >= 2 and len(word) >= 2
+                and (word.startswith(o) or o.startswith(word))]
+    if prefixed:
+        best = min(prefixed, key=lambda o: (abs(len(o) - len(word)), o))
+        return f" (did you mean '{best}'?)"
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if not close:
         close = difflib.get_close_matches(word.lower(), options, n=1, cutoff=0.6)
@@ -301,6 +307,16 @@ _TYPE_WORDS = {
     "`null`": "nothing",
 }
 
+_GOT_WORDS = {
+    "array": "a list",
+    "object": "a table",
+    "str": "a string",
+    "float": "a number",
+    "int": "an integer",
+    "bool": "a boolean",
+    "null": "nothing",
+}
+
 _MSGSPEC_AT = re.compile(r"^(.*?)(?: - at `\$(.*)`)?$", re.DOTALL)
 
 
@@ -320,6 +336,7 @@ def _msgspec_message(err: str, value: Any, path: str) -> tuple[str, str]:
     got = _follow(value, sub) if sub else value
     sub_path = path + sub
     msg = msg.replace("Expected", "expected", 1)
+    msg = re.sub(r", got `(\w+)`", lambda m: ", got " + _GOT_WORDS.get(m.group(1), m.group(1)), msg)
     for k, v in _TYPE_WORDS.items():
         msg = msg.replace(k, v)
     msg = msg.replace("`", "")
