@@ -1,7 +1,7 @@
 """Two small valid scenario documents used by the scenario tests."""
 
 LANDSCAPE = '''\
-id = "the-ravine"
+id = "ex-ravine"
 title = "The Ravine"
 chapter = 2
 order = 1
@@ -44,7 +44,7 @@ choices = ["SGD", "Momentum", "none"]
 '''
 
 NETWORK = '''\
-id = "spiral-net"
+id = "ex-spiral"
 title = "Spiral"
 steps = 20
 

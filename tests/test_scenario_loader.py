@@ -46,7 +46,7 @@ def test_landscape_example_loads(tmp_path):
     loaded = load_scenario(write(tmp_path, LANDSCAPE))
     spec = loaded.spec
     assert loaded.source == "path" and loaded.path == tmp_path / "bowl.toml"
-    assert spec.id == "the-ravine" and spec.kind == "landscape"
+    assert spec.id == "ex-ravine" and spec.kind == "landscape"
     assert spec.chapter == 2 and spec.steps == 50
     assert spec.run_labels == ["SGD", "Momentum"]
     assert spec.runs[0].effective_momentum == 0.0
@@ -155,7 +155,7 @@ def test_all_problems_reported(tmp_path):
     ('chapter = 2', 'chapter = "two"', "chapter: expected an integer, got a string"),
     ('steps = 50', 'steps = 0', "steps: expected an integer >= 1"),
     ('steps = 50', 'steps = 2000000', "steps: expected an integer <= 1000000"),
-    ('id = "the-ravine"', 'id = "The Ravine"', "id: must be a lowercase slug"),
+    ('id = "ex-ravine"', 'id = "The Ravine"', "id: must be a lowercase slug"),
     ('lr = 0.1', 'lr = -0.1', "runs[0].lr: expected a number > 0.0"),
     ('lr = 0.1', 'lr = true', "runs[0].lr: expected a number, got a boolean"),
     ('params = ["x", "y"]', 'params = ["x", "exp"]', "landscape.params[1]: 'exp' is a function"),
@@ -185,8 +185,8 @@ def test_all_problems_reported(tmp_path):
     ('[knobs]', '[knobs]\ninit = { choices = ["zeros"] }', "knobs.init: only used by network"),
     ('optimizer = "sgd"', 'optimizer = "sgd"\ninit = "zeros"', "runs[0].init: only used by net"),
     ('optimizer = "sgd"', 'optimizer = "sgd"\nnesterov = true', "runs[0].nesterov: Nesterov"),
-    ('optimizer = "sgd"', 'optimizer = "sgd"\nbetas = [0.9]', "runs[0].betas: expected a list of"
-                                                              " length 2"),
+    ('optimizer = "sgd"', 'optimizer = "sgd"\nbetas = [0.9]', ("runs[0].betas: expected a list of"
+                                                              " length 2")),
     ('lr = 0.05', 'lr = 0.05\n[runs.schedule]\nkind = "multistep"',
      "runs[1].schedule.milestones: multistep needs at least one"),
     ('[[runs]]\nlabel = "SGD"', '[runs]\nlabel = "SGD"', None),
@@ -213,8 +213,8 @@ def test_multiline_string_does_not_confuse_lines(tmp_path):
 
 
 @pytest.mark.parametrize("old, new, needle", [
-    ('kind = "spiral"', 'kind = "spirals"', "network.data.kind: unknown dataset kind 'spirals'"
-                                            " (did you mean 'spiral'?)"),
+    ('kind = "spiral"', 'kind = "spirals"', ("network.data.kind: unknown dataset kind 'spirals'"
+                                            " (did you mean 'spiral'?)")),
     ('layers = [2, 8, 3]', 'layers = [3, 8, 3]', "network.model.layers[0]: input size 3"),
     ('layers = [2, 8, 3]', 'layers = [2, 8, 4]', "last layer has 4 outputs but the data has 3"),
     ('activation = "tanh"', 'activation = "relu6"', "network.model.activation: unknown activation"),
@@ -285,14 +285,14 @@ def test_discover_and_find(tmp_path, monkeypatch):
     write(extra, NETWORK, "dup.toml")
     good, broken = discover([extra])
     by_id = {g.id: g for g in good}
-    assert by_id["spiral-net"].source == "user"
-    assert by_id["the-ravine"].source == "path"
+    assert by_id["ex-spiral"].source == "user"
+    assert by_id["ex-ravine"].source == "path"
     names = sorted(b.path.name for b in broken)
     assert "broken.toml" in names and "dup.toml" in names
-    assert find("spiral-net").id == "spiral-net"
-    assert find(str(extra / "ravine.toml")).id == "the-ravine"
-    with pytest.raises(ScenarioError, match="did you mean 'spiral-net'"):
-        find("spiral-nett")
+    assert find("ex-spiral").id == "ex-spiral"
+    assert find(str(extra / "ravine.toml")).id == "ex-ravine"
+    with pytest.raises(ScenarioError, match="did you mean 'ex-spiral'"):
+        find("ex-spiralt")
 
 
 def test_apply_overrides(tmp_path):
