@@ -260,6 +260,7 @@ class Tensor:
     # it in its name (e.g. "mul(2)") so the inspector can still show it.
     def __add__(self, other):
         if isinstance(other, _NUMBER):
+            other = float(other)  # a weak scalar: np.float64 would upcast float32
             out, track = self._make(self.data + other, (self,), f"add({other:g})")
             if track:
                 out._backward = lambda g: (g,)  # d(a+c)/da = 1
@@ -279,6 +280,7 @@ class Tensor:
 
     def __sub__(self, other):
         if isinstance(other, _NUMBER):
+            other = float(other)  # a weak scalar: np.float64 would upcast float32
             return self.__add__(-other)
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
         out, track = self._make(self.data - other.data, (self, other), "sub")
@@ -293,6 +295,7 @@ class Tensor:
 
     def __rsub__(self, other):
         if isinstance(other, _NUMBER):
+            other = float(other)  # a weak scalar: np.float64 would upcast float32
             out, track = self._make(other - self.data, (self,), f"rsub({other:g})")
             if track:
                 out._backward = lambda g: (-g,)  # d(c-a)/da = -1
@@ -301,6 +304,7 @@ class Tensor:
 
     def __mul__(self, other):
         if isinstance(other, _NUMBER):
+            other = float(other)  # a weak scalar: np.float64 would upcast float32
             out, track = self._make(self.data * other, (self,), f"mul({other:g})")
             if track:
                 out._backward = lambda g: (g * other,)  # d(ca)/da = c
@@ -322,6 +326,7 @@ class Tensor:
 
     def __truediv__(self, other):
         if isinstance(other, _NUMBER):
+            other = float(other)  # a weak scalar: np.float64 would upcast float32
             out, track = self._make(self.data / other, (self,), f"div({other:g})")
             if track:
                 out._backward = lambda g: (g / other,)  # d(a/c)/da = 1/c
@@ -342,6 +347,7 @@ class Tensor:
 
     def __rtruediv__(self, other):
         if isinstance(other, _NUMBER):
+            other = float(other)  # a weak scalar: np.float64 would upcast float32
             a = self.data
             out, track = self._make(other / a, (self,), f"rdiv({other:g})")
             if track:
@@ -358,7 +364,7 @@ class Tensor:
     def __pow__(self, other):
         if isinstance(other, Tensor):
             return self._pow_tensor(other)
-        p = other
+        p = float(other) if isinstance(other, (*_NUMBER, np.number)) else other  # keep float32
         out, track = self._make(self.data ** p, (self,), f"pow{p:g}")
         if track:
             a = self
@@ -591,8 +597,8 @@ class Tensor:
         return self.transpose()
 
     def __getitem__(self, idx):
-        if isinstance(idx, Tensor):
-            idx = idx.data
+        if isinstance(idx, Tensor):  # Tensors hold floats; as an index they mean integers
+            idx = idx.data.astype(np.intp)
         out, track = self._make(np.asarray(self.data[idx]), (self,), "index")
         if track:
             shape, dtype = self.shape, self.data.dtype
