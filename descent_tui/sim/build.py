@@ -26,6 +26,8 @@ from descent_tui.scenario import schema as S
 
 __all__ = [
     "LEAKY_SLOPE",
+    "RUN_FIELDS",
+    "SCENARIO_KEYS",
     "OverrideError",
     "apply_overrides",
     "build_model",
@@ -39,9 +41,9 @@ __all__ = [
 #: negative slope of leaky_relu layers (torch's default)
 LEAKY_SLOPE = 0.01
 
-_RUN_FIELDS = frozenset(f.name for f in msgspec.structs.fields(S.Run)) - {"label"}
+RUN_FIELDS = frozenset(f.name for f in msgspec.structs.fields(S.Run)) - {"label"}
 #: override keys handled at the scenario level rather than per run
-_SCENARIO_KEYS = ("steps", "seed", "diverge_above")
+SCENARIO_KEYS = ("steps", "seed", "diverge_above")
 
 
 class OverrideError(ValueError):
@@ -89,10 +91,10 @@ def _apply_run(run: S.Run, key: str, value: Any, shown: str) -> S.Run:
         betas = list(data.get("betas") or (0.9, 0.999))
         betas[0 if key == "beta1" else 1] = value
         data["betas"] = betas
-    elif key in _RUN_FIELDS:
+    elif key in RUN_FIELDS:
         data[key] = value
     else:
-        names = sorted(_RUN_FIELDS | {"beta1", "beta2", *_SCENARIO_KEYS})
+        names = sorted(RUN_FIELDS | {"beta1", "beta2", *SCENARIO_KEYS})
         import difflib
 
         close = difflib.get_close_matches(key, names, n=1)
@@ -122,7 +124,7 @@ def apply_overrides(spec: S.Scenario, overrides: Mapping[str, Any] | None
     labels = {r.label: i for i, r in enumerate(runs)}
     for key, value in overrides.items():
         key = str(key).strip()
-        if key in _SCENARIO_KEYS:
+        if key in SCENARIO_KEYS:
             top[key] = value
             continue
         if key.startswith(("runs.", "runs[")):
@@ -151,7 +153,7 @@ def apply_overrides(spec: S.Scenario, overrides: Mapping[str, Any] | None
             key = key.rsplit(".", 1)[1]
         runs = [_apply_run(r, key, value, key) for r in runs]
     if top:
-        data = {k: getattr(spec, k) for k in _SCENARIO_KEYS}
+        data = {k: getattr(spec, k) for k in SCENARIO_KEYS}
         data.update(top)
         try:
             checked = msgspec.convert(
