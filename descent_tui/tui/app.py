@@ -1,0 +1,148 @@
+"""The Descent app: wires screens, themes and global keys — nothing else.
+
+Screens live in :mod:`descent_tui.tui.screens`, widgets in
+:mod:`descent_tui.tui.widgets`; heavy modules (numpy, the engine, the
+simulation, plotext) are imported only when a mission opens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from descent_tui.tui.theme import DARK, LIGHT, THEMES
+
+__all__ = ["DescentApp", "run_app", "MIN_WIDTH", "MIN_HEIGHT"]
+
+MIN_WIDTH = 80
+MIN_HEIGHT = 24
+
+
+class DescentApp(App[int]):
+    """Vector Prime training deck."""
+
+    CSS_PATH = "descent.tcss"
+    TITLE = "DESCENT"
+    SUB_TITLE = "Vector Prime · training deck"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", tooltip="Show every key of this screen"),
+        Binding("t", "toggle_theme", "Light/dark", tooltip="Switch the day/night console theme"),
+        Binding("ctrl+q", "quit", "Quit", tooltip="Leave Vector Prime", priority=True),
+    ]
+
+    def __init__(self, initial: Any = None, extra_paths: Sequence[str | Path] = (),
+                 *, theme_name: str | None = None, progress: Any = None) -> None:
+        super().__init__()
+        self._initial = initial
+        self.extra_paths = [Path(p) for p in extra_paths]
+        self._theme_name = theme_name or DARK.name
+        from descent_tui.progress import Progress
+
+        self.progress = progress if progress is not None else Progress.load()
+        self._too_small_shown = False
+
+    # ----------------------------------------------------------------- lifecycle
+    def on_mount(self) -> None:
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = self._theme_name
+        from descent_tui.tui.screens.select import SelectScreen
+
+        self.push_screen(SelectScreen())
+        if self.progress.notice:
+            self.notify(self.progress.notice, title="Progress file", severity="warning",
+                        timeout=30)
+        if self._initial is not None:
+            self.open_mission(self._initial)
+        self._check_size()
+
+    def on_resize(self) -> None:
+        self._check_size()
+
+    def _check_size(self) -> None:
+        from descent_tui.tui.screens.too_small import TooSmallScreen
+
+        small = self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT
+        if small and not isinstance(self.screen, TooSmallScreen):
+            self.push_screen(TooSmallScreen(MIN_WIDTH, MIN_HEIGHT))
+        elif not small and isinstance(self.screen, TooSmallScreen):
+            self.pop_screen()
+
+    # ----------------------------------------------------------------- missions
+    def open_mission(self, target: Any) -> None:
+        """Open a mission: a LoadedScenario, an id or a file path."""
+        from descent_tui.scenario.errors import ScenarioError
+
+        loaded = target
+        if isinstance(target, (str, Path)):
+            from descent_tui.scenario.catalog import find
+
+            try:
+                loaded = find(target, self.extra_paths)
+            except ScenarioError as e:
+                self.notify("\n".join(e.problems[:5]), title="Cannot open mission",
+                            severity="error", timeout=15)
+                return
+        from descent_tui.tui.screens.mission import MissionScreen
+
+        try:
+            screen = MissionScreen(loaded)
+        except Exception as e:  # noqa: BLE001 - a bad mission never kills the app
+            self.notify(f"{type(e).__name__}: {e}", title="Cannot open mission",
+                        severity="error", timeout=15)
+            return
+        self.push_screen(screen)
+
+    def save_progress(self) -> None:
+        if not self.progress.save() and self.progress.notice:
+            self.notify(self.progress.notice, severity="warning")
+
+    # ----------------------------------------------------------------- actions
+    def action_help(self) -> None:
+        from descent_tui.tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT.name if self.theme == DARK.name else DARK.name
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Toggle light/dark console", "Switch between vector-prime themes",
+                            self.action_toggle_theme)
+        yield SystemCommand("Help: keys of this screen", "List every key binding",
+                            self.action_help)
+        # every key of the current screen, so the palette explains them all
+        seen: set[str] = set()
+        for binding in getattr(screen, "BINDINGS", []):
+            if not isinstance(binding, Binding) or not binding.description:
+                continue
+            if binding.description in seen:
+                continue
+            seen.add(binding.description)
+            keys = binding.key_display or binding.key
+            help_text = binding.tooltip or binding.description
+
+            def run(action: str = binding.action) -> None:
+                self.call_later(screen.run_action, action)
+
+            yield SystemCommand(f"{binding.description}  [{keys}]", help_text, run)
+
+
+def run_app(initial: Any = None, extra_paths: Sequence[str | Path] = ()) -> int:
+    """Run the app (``descent`` / ``descent ID|FILE``); returns an exit status."""
+    app = DescentApp(initial=initial, extra_paths=extra_paths)
+    result = app.run()
+    if app.progress is not None:
+        app.progress.save()
+    return int(result or 0)

@@ -1,0 +1,65 @@
+"""``?``: every key of the screen below, with what it does."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from descent_tui.tui.theme import ENGINEER, OUTPOST
+
+
+def _key_text(binding: Binding) -> str:
+    if binding.key_display:
+        return binding.key_display
+    names = {"question_mark": "?", "plus": "+", "minus": "-", "equals_sign": "=",
+             "underscore": "_", "space": "space", "escape": "esc", "enter": "enter"}
+    return " / ".join(names.get(k.strip(), k.strip()) for k in binding.key.split(","))
+
+
+def bindings_table(screen: Screen, app_bindings: list) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    groups = [(screen.__class__.__name__.replace("Screen", "") or "Screen",
+               getattr(screen, "BINDINGS", [])), ("Everywhere", app_bindings)]
+    for title, bindings in groups:
+        rows = [b for b in bindings if isinstance(b, Binding) and b.description]
+        if not rows:
+            continue
+        table.add_row(Text(title, style="underline"), "")
+        for b in rows:
+            desc = b.description
+            if b.tooltip and b.tooltip != b.description:
+                desc = f"{b.description} — {b.tooltip}"
+            table.add_row(Text(_key_text(b)), desc)
+        table.add_row("", "")
+    table.add_row(Text("ctrl+p"), "Command palette — search every command by name")
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """Key reference for the screen it was opened from."""
+
+    BINDINGS = [
+        Binding("escape,question_mark,q", "dismiss", "Close help"),
+    ]
+
+    def __init__(self, under: Screen) -> None:
+        super().__init__()
+        self.under = under
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Static(f"[b]{OUTPOST} — console keys[/b]", id="help-title")
+            yield Static(bindings_table(self.under, list(self.app.BINDINGS)), id="help-keys")
+            yield Static(
+                f"[i]“If it moves, it has a gradient. If it doesn't, check the gradient.”"
+                f" — {ENGINEER}[/i]", id="help-quote")
+
+    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
+        self.dismiss(None)

@@ -1,0 +1,438 @@
+"""The mission screen: plots, knobs, quiz, briefing; training in a worker thread.
+
+Threading model: one worker thread steps the simulation in chunks while holding
+``self._lock``; the UI thread never trains.  A 10 Hz timer takes a snapshot of
+the records under the lock (copies only) and hands it down to the widgets.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, RadioSet, Select, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+from descent_tui.tui.widgets.briefing import Briefing, Debrief
+from descent_tui.tui.widgets.knobs import KnobsPanel
+from descent_tui.tui.widgets.layer_grads import LayerGrads
+from descent_tui.tui.widgets.loss_plot import LossPlot
+from descent_tui.tui.widgets.quiz_panel import QuizPanel
+from descent_tui.tui.widgets.status import Alarm, StatusLine, fmt_num
+
+#: steps per tick (a tick is 1/20 s); None = as fast as the machine goes
+SPEEDS: tuple[int | None, ...] = (1, 2, 5, 10, 25, 50, 100, 250, None)
+DEFAULT_SPEED = 3
+TICK = 1 / 20
+REFRESH = 1 / 10
+CHUNK_TARGET = 0.02  # seconds of work per locked chunk at full speed
+
+
+def speed_text(index: int) -> str:
+    s = SPEEDS[index]
+    return "speed MAX" if s is None else f"speed {s}/tick"
+
+
+class MissionScreen(Screen[None]):
+    """One mission."""
+
+    AUTO_FOCUS = None
+
+    BINDINGS = [
+        Binding("space,n", "step(1)", "Step", key_display="space",
+                tooltip="Advance every run one step"),
+        Binding("N,m", "step(10)", "Step ×10", key_display="N",
+                tooltip="Advance every run ten steps"),
+        Binding("r", "run_pause", "Run/pause", tooltip="Train continuously / pause"),
+        Binding("x", "reset", "Reset", tooltip="Restart from step 0, applying the knobs"),
+        Binding("plus,equals_sign", "speed(1)", "Faster", key_display="+",
+                tooltip="More steps per tick"),
+        Binding("minus,underscore", "speed(-1)", "Slower", key_display="-",
+                tooltip="Fewer steps per tick"),
+        Binding("l", "toggle_log", "Log scale", tooltip="Log scale for the loss curves"),
+        Binding("s", "select_run", "Next run",
+                tooltip="Cycle the selected run (arrows, layer panel, lr)"),
+        Binding("1", "tab('tab-briefing')", "Briefing", show=False,
+                tooltip="Show the briefing tab"),
+        Binding("2", "tab('tab-knobs')", "Knobs", show=False, tooltip="Show the knobs tab"),
+        Binding("3", "tab('tab-quiz')", "Quiz", show=False, tooltip="Show the quiz tab"),
+        Binding("4", "tab('tab-debrief')", "Debrief", show=False,
+                tooltip="Show the debrief tab"),
+        Binding("escape", "back", "Back", tooltip="Back to the mission board"),
+    ]
+
+    running: reactive[bool] = reactive(False)
+    speed_index: reactive[int] = reactive(DEFAULT_SPEED)
+    log_scale: reactive[bool] = reactive(False)
+    selected: reactive[int] = reactive(0)
+
+    def __init__(self, loaded: Any) -> None:
+        super().__init__()
+        from descent_tui.sim import Simulation
+
+        self.loaded = loaded
+        self.spec = loaded.spec
+        self.sim = Simulation(loaded)
+        self._lock = threading.Lock()
+        self._dirty = True
+        self._run_flag = False  # what the worker obeys (plain bool: thread-safe enough)
+        self._done_seen = False
+        self._started = False
+        self._last_decision = 0.0
+        self._chunk = 1
+        self.frame_times: list[float] = []  # for benchmarks: seconds per refresh
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        with Horizontal(id="mission-body"):
+            with Vertical(id="viz"):
+                if self.sim.kind == "landscape":
+                    from descent_tui.tui.widgets.landscape import Landscape
+
+                    land = Landscape(id="landscape")
+                    land.border_title = self._landscape_title()
+                    yield land
+                else:
+                    with Horizontal(id="net-row"):
+                        grads = LayerGrads(id="layer-grads")
+                        grads.border_title = "GRADIENTS PER LAYER (log)"
+                        yield grads
+                        if self._has_decision():
+                            from descent_tui.tui.widgets.landscape import DecisionMap
+
+                            dm = DecisionMap(id="decision")
+                            dm.border_title = "DECISION"
+                            yield dm
+                plot = LossPlot(id="loss-plot")
+                plot.border_title = "LOSS"
+                yield plot
+            with TabbedContent(id="side", initial="tab-briefing"):
+                with TabPane("Briefing", id="tab-briefing"):
+                    with VerticalScroll():
+                        yield Briefing(self.spec, id="briefing")
+                with TabPane("Knobs", id="tab-knobs"):
+                    yield KnobsPanel(self.spec, id="knobs")
+                with TabPane("Quiz", id="tab-quiz"):
+                    yield QuizPanel(self.spec, id="quiz")
+                with TabPane("Debrief", id="tab-debrief"):
+                    with VerticalScroll():
+                        yield Debrief(self.spec, id="debrief")
+        yield Alarm(id="alarm")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def _landscape_title(self) -> str:
+        ls = self.spec.landscape
+        names = ls.params
+        title = f"LANDSCAPE  {names[0]} →"
+        if len(names) > 1:
+            title += f"  {names[1]} ↑"
+        return title
+
+    def _has_decision(self) -> bool:
+        data = self.spec.network.data if self.spec.network is not None else None
+        return data is not None and data.n_features == 2
+
+    def on_mount(self) -> None:
+        self.title = f"CH {self.spec.chapter} · {self.spec.title}"
+        self.sub_title = "Vector Prime"
+        self.set_interval(REFRESH, self._tick)
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._apply_size_class()
+        self.call_after_refresh(self._tick)
+        prog = self.app.progress  # type: ignore[attr-defined]
+        if prog.status(self.spec.id) == "new":
+            prog.mark_started(self.spec.id)
+            self.app.save_progress()  # type: ignore[attr-defined]
+
+    def on_resize(self) -> None:
+        self._apply_size_class()
+        self._dirty = True
+
+    def _apply_size_class(self) -> None:
+        w, h = self.app.size
+        self.set_class(w < 120, "-narrow")
+        self.set_class(h < 32, "-short")
+
+    def _theme_changed(self, _theme: Any) -> None:
+        for w in self.query("Landscape, DecisionMap"):
+            w._lines = None  # type: ignore[attr-defined]
+        self._dirty = True
+        self._tick()
+
+    # ------------------------------------------------------------------ worker
+    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
+    def _train(self) -> None:
+        worker = get_current_worker()
+        sim = self.sim
+        while not worker.is_cancelled and self._run_flag:
+            speed = SPEEDS[self.speed_index]
+            t0 = time.perf_counter()
+            with self._lock:
+                if sim.done:
+                    break
+                sim.step(speed if speed is not None else self._chunk)
+            self._dirty = True
+            dt = time.perf_counter() - t0
+            if speed is None:
+                if dt < CHUNK_TARGET / 2:
+                    self._chunk = min(self._chunk * 2, 1 << 16)
+                elif dt > CHUNK_TARGET * 2 and self._chunk > 1:
+                    self._chunk //= 2
+                time.sleep(0.0005)  # let the UI thread take the lock / GIL
+            else:
+                time.sleep(max(0.0, TICK - dt))
+        self._run_flag = False
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._worker_stopped)
+
+    def _worker_stopped(self) -> None:
+        self.running = False
+        self._dirty = True
+        self._tick()
+
+    def _stop(self) -> None:
+        self._run_flag = False
+        self.running = False
+
+    # ------------------------------------------------------------------ actions
+    def _begin(self) -> None:
+        if not self._started:
+            self._started = True
+            self.query_one(QuizPanel).lock_predictions()
+
+    def action_step(self, n: int = 1) -> None:
+        if self.running:
+            self._stop()
+        with self._lock:
+            if self.sim.done:
+                self.notify("The run is over. Reset (x) to fly it again.", timeout=3)
+                return
+            self._begin()
+            self.sim.step(int(n))
+        self._dirty = True
+        self._tick()
+
+    def action_run_pause(self) -> None:
+        if self.running:
+            self._stop()
+            self._dirty = True
+            self._tick()
+            return
+        if self.sim.done:
+            self.notify("The run is over. Reset (x) to fly it again.", timeout=3)
+            return
+        self._begin()
+        self._run_flag = True
+        self.running = True
+        self._train()
+
+    def action_reset(self) -> None:
+        self._reset(self.query_one(KnobsPanel).overrides())
+
+    def _reset(self, overrides: dict[str, Any]) -> None:
+        from descent_tui.sim import OverrideError
+
+        self._stop()
+        with self._lock:
+            try:
+                self.sim.reset(overrides or None)
+            except (OverrideError, ValueError) as e:
+                self.notify(str(e), title="Knobs rejected", severity="error")
+                return
+        self._done_seen = False
+        self._chunk = 1
+        self.query_one(Debrief).show_locked()
+        changed = ", ".join(f"{k}={fmt_num(v) if not isinstance(v, str) else v}"
+                            for k, v in overrides.items())
+        self.notify(f"Reset to step 0{' with ' + changed if changed else ''}.", timeout=3)
+        self._dirty = True
+        self._tick()
+
+    def action_speed(self, delta: int) -> None:
+        self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + int(delta)))
+        self._dirty = True
+        self._tick()
+
+    def action_toggle_log(self) -> None:
+        self.log_scale = not self.log_scale
+        self._dirty = True
+        self._tick()
+
+    def action_select_run(self) -> None:
+        self.selected = (self.selected + 1) % len(self.sim.runs)
+        self._last_decision = 0.0
+        self._dirty = True
+        self._tick()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_back(self) -> None:
+        focused = self.focused
+        if isinstance(focused, (Input, Select, RadioSet)) or (
+                focused is not None and focused.id != "side"):
+            self.set_focus(None)
+            return
+        self._stop()
+        self.workers.cancel_group(self, "train")
+        self.app.pop_screen()
+
+    # ------------------------------------------------------------------ messages up
+    @on(KnobsPanel.LiveLr)
+    def _live_lr(self, event: KnobsPanel.LiveLr) -> None:
+        with self._lock:
+            self.sim.set_lr(event.lr)
+        self.notify(f"Learning rate set to {fmt_num(event.lr)} for every run (live).",
+                    timeout=3)
+        self._dirty = True
+        self._tick()
+
+    @on(KnobsPanel.ApplyReset)
+    def _apply_reset(self, event: KnobsPanel.ApplyReset) -> None:
+        self._reset(event.overrides)
+
+    @on(QuizPanel.Scored)
+    def _scored(self, event: QuizPanel.Scored) -> None:
+        prog = self.app.progress  # type: ignore[attr-defined]
+        prog.record_quiz(self.spec.id, event.correct, event.total, event.answers)
+        self.app.save_progress()  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ snapshot
+    def snapshot(self) -> dict[str, Any]:
+        """Copies of everything the widgets draw (taken under the lock)."""
+        sim = self.sim
+        landscape = sim.kind == "landscape"
+        runs = []
+        with self._lock:
+            for rs in sim.runs:
+                h = rs.history
+                run: dict[str, Any] = {
+                    "index": rs.index, "label": rs.label, "steps": h.steps,
+                    "loss": h.series("loss"),
+                    "val_loss": h.series("val_loss") if "val_loss" in h.names else None,
+                    "diverged": rs.diverged, "reason": rs.reason,
+                    "loss_now": rs.last.get("loss"), "step": rs.step,
+                }
+                run["loss"] = run["loss"]
+                try:
+                    run["lr"] = rs.lr
+                except Exception:  # noqa: BLE001
+                    run["lr"] = rs.last.get("lr")
+                if landscape:
+                    run["path"] = rs.path
+                    run["point"] = rs.point
+                    run["grad"] = None if rs.grad is None else rs.grad.copy()
+                    if rs.index == self.selected:
+                        run["velocity"] = rs.velocity
+                elif rs.index == self.selected:
+                    run["layers"] = [dict(layer) for layer in rs.layers]
+                runs.append(run)
+            snap = {"step": sim.step_count, "total": sim.total_steps, "done": sim.done,
+                    "runs": runs}
+            now = time.monotonic()
+            if not landscape and self._has_decision() and (
+                    not self.running or now - self._last_decision > 0.5):
+                self._last_decision = now
+                try:
+                    dm = self.query_one("#decision")
+                    snap["decision"] = sim.decision_grid(self.selected, dm.wanted_n())
+                except Exception:  # noqa: BLE001
+                    snap["decision"] = None
+            if landscape:
+                land = self.query_one("Landscape")
+                if land.size.width > 0 and land.grid_size != land.wanted_grid():
+                    nx, ny = land.wanted_grid()
+                    snap["grid"] = sim.loss_grid(nx, ny)
+        for run in runs:
+            run["loss"] = run.pop("loss")
+            run["loss"] = run["loss"]
+        return snap
+
+    # ------------------------------------------------------------------ refresh
+    def _tick(self) -> None:
+        if not self._dirty or not self.is_attached:
+            return
+        t0 = time.perf_counter()
+        self._dirty = False
+        snap = self.snapshot()
+        runs = snap["runs"]
+        for r in runs:
+            r["loss_now"] = r["loss_now"]
+        series = [{"index": r["index"], "label": r["label"], "steps": r["steps"],
+                   "loss": r["loss"], "val_loss": r["val_loss"]} for r in runs]
+        self.query_one(LossPlot).show(series, log_scale=self.log_scale, total_steps=snap["total"])
+        self.query_one(LossPlot).border_title = "LOSS (log₁₀)" if self.log_scale else "LOSS"
+        sel = runs[self.selected] if self.selected < len(runs) else runs[0]
+        if self.sim.kind == "landscape":
+            land = self.query_one("Landscape")
+            if "grid" in snap:
+                ls = self.sim.spec.landscape
+                land.set_grid(snap["grid"], ls.plot_bounds(), ls.minimum)
+            land.show(runs, self.selected)
+            land.border_subtitle = f"◉ {sel['label']}  • −grad (red)  • velocity"
+        else:
+            grads = self.query_one(LayerGrads)
+            grads.show(sel.get("layers") or [], sel["label"])
+            grads.border_subtitle = f"run: {sel['label']}"
+            if snap.get("decision") is not None:
+                dm = self.query_one("#decision")
+                dm.show(snap["decision"])  # type: ignore[attr-defined]
+                dm.border_subtitle = sel["label"]
+        status_runs = [{"index": r["index"], "label": r["label"], "loss": r["loss_now"],
+                        "diverged": r["diverged"], "lr": r.get("lr")} for r in runs]
+        self.query_one(StatusLine).show(
+            {"step": snap["step"], "total": snap["total"], "done": snap["done"],
+             "runs": status_runs}, running=self.running, speed=speed_text(self.speed_index),
+            log_scale=self.log_scale, selected=self.selected)
+        reasons = [f"{r['label']}: {r['reason'] or 'diverged'}" for r in runs if r["diverged"]]
+        self.query_one(Alarm).show(reasons)
+        if snap["done"] and not self._done_seen:
+            self._done_seen = True
+            self._on_done(runs)
+        self.frame_times.append(time.perf_counter() - t0)
+        if len(self.frame_times) > 2000:
+            del self.frame_times[:1000]
+
+    def _on_done(self, runs: list[dict[str, Any]]) -> None:
+        self._stop()
+        rows = []
+        for r in runs:
+            if r["diverged"]:
+                rows.append((r["label"], f"[b red]diverged[/] — {r['reason']}"))
+            else:
+                rows.append((r["label"], f"final loss {fmt_num(r['loss_now'])}"))
+        self.query_one(Debrief).show(rows)
+        grader = self._grader()
+        self.query_one(QuizPanel).grade(grader)
+        prog = self.app.progress  # type: ignore[attr-defined]
+        prog.mark_done(self.spec.id, self.sim.step_count)
+        self.app.save_progress()  # type: ignore[attr-defined]
+        self.query_one(TabbedContent).active = "tab-debrief"
+        self.notify("Run complete — debrief unsealed, quiz graded.", title="Mission log",
+                    timeout=4)
+
+    def _grader(self) -> Any:
+        try:
+            from descent_tui.quiz import grade_prediction
+        except ImportError:
+            return lambda q: None
+        sim = self.sim
+        lock = self._lock
+
+        def grade(q: Any) -> int | None:
+            with lock:
+                return grade_prediction(q, sim)
+
+        return grade
+
+    def on_unmount(self) -> None:
+        self._run_flag = False

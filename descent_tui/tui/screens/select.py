@@ -1,0 +1,147 @@
+"""Mission select: every scenario (shipped, user, command line) and every broken file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from descent_tui.tui.widgets.banner import Banner
+from descent_tui.tui.widgets.briefing import briefing_renderable
+
+
+class SelectScreen(Screen[None]):
+    """The mission board."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open mission", tooltip="Open the highlighted mission"),
+        Binding("f5", "rescan", "Rescan", tooltip="Look for new or fixed scenario files"),
+        Binding("q", "app.quit", "Quit", tooltip="Leave Vector Prime"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[Any] = []  # LoadedScenario | BrokenScenario, in table order
+
+    def compose(self) -> ComposeResult:
+        yield Banner(id="banner")
+        with Horizontal(id="select-body"):
+            table: DataTable[Any] = DataTable(id="missions", cursor_type="row", zebra_stripes=True)
+            table.border_title = "MISSIONS"
+            yield table
+            with VerticalScroll(id="preview-box") as box:
+                box.border_title = "BRIEFING"
+                yield Static("Scanning the mission archive…", id="preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Ch", key="ch", width=3)
+        table.add_column("Mission", key="title")
+        table.add_column("Type", key="kind", width=9)
+        table.add_column("Status", key="status", width=11)
+        self._compact()
+        self.call_after_refresh(self.scan)
+
+    def on_resize(self) -> None:
+        self._compact()
+
+    def _compact(self) -> None:
+        self.query_one(Banner).set_class(self.app.size.height < 34, "-compact")
+
+    def on_screen_resume(self) -> None:
+        if self.entries:
+            self._fill()  # statuses may have changed
+
+    # ----------------------------------------------------------------- data
+    def scan(self) -> None:
+        from descent_tui.scenario.catalog import discover
+
+        try:
+            good, broken = discover(getattr(self.app, "extra_paths", []))
+        except Exception as e:  # noqa: BLE001 - never crash on the archive
+            good, broken = [], []
+            self.notify(f"{type(e).__name__}: {e}", title="Mission archive unreadable",
+                        severity="error")
+        self.entries = [*good, *broken]
+        self._fill()
+
+    def _status(self, entry: Any) -> Text:
+        if not hasattr(entry, "spec"):
+            return Text("BROKEN", style="bold red")
+        text = self.app.progress.status_text(entry.spec.id)
+        style = {"new": "dim", "in progress": "yellow", "done": "green"}.get(text, "bold green")
+        return Text(text, style=style)
+
+    def _fill(self) -> None:
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for i, entry in enumerate(self.entries):
+            if hasattr(entry, "spec"):
+                spec = entry.spec
+                title = Text(spec.title)
+                if entry.source != "shipped":
+                    title.append(f"  [{entry.source}]", style="dim")
+                table.add_row(str(spec.chapter), title, spec.kind, self._status(entry),
+                              key=str(i))
+            else:
+                table.add_row("!", Text(entry.path.name, style="red"), "-", self._status(entry),
+                              key=str(i))
+        if not self.entries:
+            self.query_one("#preview", Static).update(
+                "No missions found. Put scenario .toml files in the scenarios directory"
+                " or pass them on the command line.")
+            return
+        table.move_cursor(row=min(max(row, 0), len(self.entries) - 1))
+        self._preview(table.cursor_row)
+
+    def _preview(self, index: int) -> None:
+        if not (0 <= index < len(self.entries)):
+            return
+        entry = self.entries[index]
+        preview = self.query_one("#preview", Static)
+        box = self.query_one("#preview-box")
+        if hasattr(entry, "spec"):
+            spec = entry.spec
+            box.border_title = f"CH {spec.chapter} · {spec.title.upper()}"
+            runs = ", ".join(r.label for r in spec.runs)
+            meta = Text(f"\n{spec.kind} · {spec.steps} steps · runs: {runs}", style="dim")
+            status = Text.assemble("status: ", self._status(entry))
+            preview.update(Group(briefing_renderable(spec, preview=True), meta, status,
+                                 Text("\nenter ▸ open mission", style="bold")))
+        else:
+            box.border_title = "BROKEN SCENARIO FILE"
+            lines = [Text(str(entry.path), style="bold red"), Text("")]
+            lines += [Text(f"• {p}") for p in entry.problems[:20]]
+            lines.append(Text("\nFix the file and press F5 to rescan.", style="dim"))
+            preview.update(Group(*lines))
+
+    # ----------------------------------------------------------------- events
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._preview(event.cursor_row)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self._open(event.cursor_row)
+
+    def action_open(self) -> None:
+        self._open(self.query_one(DataTable).cursor_row)
+
+    def action_rescan(self) -> None:
+        self.scan()
+        self.notify(f"{len(self.entries)} scenario files scanned.")
+
+    def _open(self, index: int) -> None:
+        if not (0 <= index < len(self.entries)):
+            return
+        entry = self.entries[index]
+        if not hasattr(entry, "spec"):
+            self.notify(entry.message, title="This scenario file is broken", severity="error")
+            return
+        self.app.open_mission(entry)  # type: ignore[attr-defined]

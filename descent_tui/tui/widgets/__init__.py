@@ -1,0 +1,1 @@
+"""Widgets of the Descent app. They display simulation records; they never train."""

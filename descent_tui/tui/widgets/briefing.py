@@ -1,0 +1,63 @@
+"""Briefing and debrief text in the voice of the outpost's lead engineer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.markdown import Markdown
+from rich.text import Text
+from textual.widgets import Static
+
+from descent_tui.tui.theme import ENGINEER, OUTPOST
+
+
+def briefing_renderable(spec: Any, *, preview: bool = False) -> Group:
+    """The mission briefing: header, text, "watch for" notes."""
+    parts: list[Any] = []
+    parts.append(Text.assemble(("◆ ", "bold"), (f"{ENGINEER.upper()}", "bold"),
+                               (f" · {OUTPOST} · chapter {spec.chapter}", "dim")))
+    body = (spec.briefing or "No briefing on file. Trust the gradients.").strip()
+    if preview and len(body) > 700:
+        body = body[:700].rsplit("\n", 1)[0] + "\n\n…"
+    parts.append(Markdown(body))
+    parts.append(Text(""))
+    if spec.watch_for:
+        parts.append(Text("WATCH FOR", style="bold"))
+        for note in spec.watch_for:
+            parts.append(Text(f" ▸ {note}"))
+    return Group(*parts)
+
+
+class Briefing(Static):
+    """The briefing panel of a mission."""
+
+    def __init__(self, spec: Any, **kwargs: Any) -> None:
+        super().__init__(briefing_renderable(spec), **kwargs)
+
+
+class Debrief(Static):
+    """Locked until the run ends; then the engineer's debrief and each run's outcome."""
+
+    def __init__(self, spec: Any, **kwargs: Any) -> None:
+        self.spec = spec
+        super().__init__(self._locked(), **kwargs)
+
+    def _locked(self) -> Text:
+        return Text.assemble(("◆ DEBRIEF SEALED\n", "bold"),
+                             ("The debrief unlocks when the run ends. Run it to the last step"
+                              " (r), or step through it (space).", "dim"))
+
+    def show_locked(self) -> None:
+        self.update(self._locked())
+
+    def show(self, summary_rows: list[tuple[str, str]]) -> None:
+        parts: list[Any] = [
+            Text.assemble(("◆ ", "bold"), (f"{ENGINEER.upper()} — DEBRIEF", "bold")),
+            Markdown((self.spec.debrief or "Run complete. Log your observations.").strip()),
+            Text(""),
+            Text("RUN LOG", style="bold"),
+        ]
+        for label, line in summary_rows:
+            parts.append(Text.assemble((f" {label}: ", "bold"), line))
+        self.update(Group(*parts))

@@ -1,0 +1,118 @@
+"""Per-layer gradient panel: one bar per layer on a log scale of gradient norm,
+with weight norm, update ratio and dead/saturated fraction, so vanishing and
+exploding gradients are obvious at a glance."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.widget import Widget
+
+LOG_LO, LOG_HI = -10.0, 4.0  # bar axis: 1e-10 .. 1e4
+VANISH, EXPLODE = 1e-5, 1e2
+
+
+def _fmt(v: Any, spec: str = ".1e") -> str:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return "—"
+    if not math.isfinite(f):
+        return "NaN" if math.isnan(f) else ("+inf" if f > 0 else "-inf")
+    return format(f, spec)
+
+
+def bar(norm: float, width: int) -> tuple[str, str]:
+    """(bar text, verdict) for a gradient norm."""
+    if not math.isfinite(norm):
+        return "█" * width, "nan"
+    if norm <= 0:
+        return "·" * width, "vanishing"
+    t = (math.log10(norm) - LOG_LO) / (LOG_HI - LOG_LO)
+    t = min(1.0, max(0.0, t))
+    full = t * width
+    n = int(full)
+    part = " ▏▎▍▌▋▊▉"[int((full - n) * 8)]
+    text = "█" * n + (part if n < width else "")
+    text = text.ljust(width, "·")[:width]
+    verdict = "vanishing" if norm < VANISH else ("exploding" if norm > EXPLODE else "ok")
+    return text, verdict
+
+
+class LayerGrads(Widget):
+    """Shows the selected run's latest per-layer statistics."""
+
+    DEFAULT_CSS = """
+    LayerGrads { width: 1fr; height: 1fr; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.layers: list[dict[str, Any]] = []
+        self.run_label = ""
+
+    def show(self, layers: list[dict[str, Any]], run_label: str) -> None:
+        self.layers = layers
+        self.run_label = run_label
+        self.refresh()
+
+    def render(self) -> Any:
+        var = self.app.theme_variables
+        ok_c, bad_c, warn_c = var.get("success", "green"), var.get("error", "red"), \
+            var.get("warning", "yellow")
+        if not self.layers:
+            return Text("No gradients yet — take a step (space).", style="dim")
+        wide = self.size.width >= 70
+        fixed = 7 + 9 + (9 + 8 + 7 if wide else 8) + 6
+        bw = max(8, self.size.width - fixed)
+        table = Table.grid(padding=(0, 1))
+        table.add_column(no_wrap=True)
+        table.add_column(no_wrap=True)
+        table.add_column(justify="right", no_wrap=True)
+        if wide:
+            table.add_column(justify="right", no_wrap=True)
+            table.add_column(justify="right", no_wrap=True)
+        table.add_column(justify="right", no_wrap=True)
+        scale = ("1e-10" + "1e-5".center(max(0, bw - 10)) + "1e4")[:bw]
+        head = [Text("layer", style="bold"), Text(scale, style="dim"), Text("|grad|", style="bold")]
+        if wide:
+            head += [Text("|w|", style="bold"), Text("upd/w", style="bold")]
+        head += [Text("dead", style="bold")]
+        table.add_row(*head)
+        for layer in self.layers:
+            g = float(layer.get("grad_norm", float("nan")))
+            text, verdict = bar(g, bw)
+            color = {"ok": ok_c, "vanishing": bad_c, "exploding": bad_c, "nan": bad_c}[verdict]
+            name = str(layer.get("name", "?")).replace("layer ", "L")
+            dead = layer.get("dead_frac")
+            sat = layer.get("saturated_frac")
+            frac = dead if dead is not None else sat
+            frac_s = "—" if frac is None else f"{100 * float(frac):.0f}%"
+            frac_style = bad_c if (frac is not None and float(frac) > 0.5) else ""
+            row = [Text(name), Text(text, style=color), Text(_fmt(g), style=color)]
+            if wide:
+                row += [Text(_fmt(layer.get("weight_norm"))),
+                        Text(_fmt(layer.get("update_ratio")),
+                             style=warn_c if _big_ratio(layer.get("update_ratio")) else "")]
+            row += [Text(frac_s, style=frac_style)]
+            table.add_row(*row)
+        verdicts = {bar(float(l.get("grad_norm", float("nan"))), 4)[1] for l in self.layers}
+        if "nan" in verdicts or "exploding" in verdicts:
+            note = Text("▲ EXPLODING gradients", style=f"bold {bad_c}")
+        elif "vanishing" in verdicts:
+            note = Text("▼ VANISHING gradients in early layers", style=f"bold {bad_c}")
+        else:
+            note = Text("gradients healthy", style=ok_c)
+        from rich.console import Group
+
+        return Group(table, note)
+
+
+def _big_ratio(v: Any) -> bool:
+    try:
+        return float(v) > 1e-1
+    except (TypeError, ValueError):
+        return False
