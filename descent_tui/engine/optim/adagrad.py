@@ -111,13 +111,13 @@ class Adagrad(Optimizer):
                 s = st["sum"]
                 std = st["std"]
                 upd = st["update"]
-                multiply(g, g, out=upd)
-                add(s, upd, out=s)
-                sqrt(s, out=std)
-                add(std, eps, out=std)
-                divide(g, std, out=upd)
-                multiply(upd, -clr, out=upd)
-                add(d, upd, out=d)
+                multiply(g, g, upd)
+                add(s, upd, s)
+                sqrt(s, std)
+                add(std, eps, std)
+                divide(g, std, upd)
+                multiply(upd, -clr, upd)
+                add(d, upd, d)
                 st["clr"] = clr
         return loss
 

@@ -85,8 +85,9 @@ class Adam(Optimizer):
         state = self.state
         multiply, add, sqrt, divide = np.multiply, np.add, np.sqrt, np.divide
         decoupled = self._decoupled
+        last_lr = self._last_lr
         for group in self.param_groups:
-            lr = group["lr"]
+            lr = last_lr[id(group)] = group["lr"]
             beta1, beta2 = group["betas"]
             one_m_b1 = 1.0 - beta1
             one_m_b2 = 1.0 - beta2
@@ -107,7 +108,6 @@ class Adam(Optimizer):
                         "max_exp_avg_sq": np.zeros_like(d) if amsgrad else None,
                         "denom": np.zeros_like(d),
                         "update": np.zeros_like(d),
-                        "lr": lr,
                     }
                 step = st["step"] = st["step"] + 1
                 if wd != 0.0 and not decoupled:
@@ -117,13 +117,13 @@ class Adam(Optimizer):
                 upd = st["update"]
                 denom = st["denom"]
                 # m ← β₁·m + (1−β₁)·g ;  v ← β₂·v + (1−β₂)·g²
-                multiply(m, beta1, out=m)
-                multiply(g, one_m_b1, out=upd)
-                add(m, upd, out=m)
-                multiply(v, beta2, out=v)
-                multiply(g, g, out=upd)
-                multiply(upd, one_m_b2, out=upd)
-                add(v, upd, out=v)
+                multiply(m, beta1, m)
+                multiply(g, one_m_b1, upd)
+                add(m, upd, m)
+                multiply(v, beta2, v)
+                multiply(g, g, upd)
+                multiply(upd, one_m_b2, upd)
+                add(v, upd, v)
                 bias_correction1 = 1.0 - beta1**step
                 bc2_sqrt = math.sqrt(1.0 - beta2**step)
                 if amsgrad:
@@ -131,18 +131,17 @@ class Adam(Optimizer):
                     if vmax is None:
                         vmax = st["max_exp_avg_sq"] = np.zeros_like(d)
                     np.maximum(vmax, v, out=vmax)
-                    sqrt(vmax, out=denom)
+                    sqrt(vmax, denom)
                 else:
-                    sqrt(v, out=denom)
+                    sqrt(v, denom)
                 # denom = √v̂ + ε = √v / √(1−β₂^t) + ε
-                divide(denom, bc2_sqrt, out=denom)
-                add(denom, eps, out=denom)
-                divide(m, denom, out=upd)
-                multiply(upd, -lr / bias_correction1, out=upd)
+                divide(denom, bc2_sqrt, denom)
+                add(denom, eps, denom)
+                divide(m, denom, upd)
+                multiply(upd, -lr / bias_correction1, upd)
                 if wd != 0.0 and decoupled:
                     upd += d * (-lr * wd)
-                add(d, upd, out=d)
-                st["lr"] = lr
+                add(d, upd, d)
         return loss
 
     def _inspect(self, param: Any, group: dict[str, Any], st: dict[str, Any] | None) -> dict:
@@ -152,7 +151,7 @@ class Adam(Optimizer):
         info = {
             "velocity": st["exp_avg"] / (1.0 - beta1 ** st["step"]),
             "sq_avg": st["exp_avg_sq"],
-            "step_size": st["lr"] / st["denom"],
+            "step_size": self._step_lr(group) / st["denom"],
             "update": st["update"],
             "exp_avg": st["exp_avg"].copy(),
         }

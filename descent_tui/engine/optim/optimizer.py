@@ -55,6 +55,8 @@ class Optimizer:
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
         self.state: dict[int, dict[str, Any]] = {}
+        # id(group) -> the lr that group's most recent step() used (for inspect_state)
+        self._last_lr: dict[int, float] = {}
         self.param_groups: list[dict[str, Any]] = []
         if _is_tensor_like(params):
             raise TypeError(
@@ -178,6 +180,10 @@ class Optimizer:
                 info[k] = v.copy()
         info.setdefault("step", 0 if st is None else int(st.get("step", 0)))
         return info
+
+    def _step_lr(self, group: dict[str, Any]) -> float:
+        """The lr used by ``group``'s most recent step (its current lr before any step)."""
+        return self._last_lr.get(id(group), group["lr"])
 
     def _inspect(self, param: Any, group: dict[str, Any], st: dict[str, Any] | None) -> dict:
         upd = None if st is None else st.get("update")

@@ -77,8 +77,9 @@ class RMSprop(Optimizer):
         loss = None if closure is None else closure()
         state = self.state
         multiply, add, sqrt, divide = np.multiply, np.add, np.sqrt, np.divide
+        last_lr = self._last_lr
         for group in self.param_groups:
-            lr = group["lr"]
+            lr = last_lr[id(group)] = group["lr"]
             neg_lr = -lr
             alpha = group["alpha"]
             one_m_alpha = 1.0 - alpha
@@ -100,44 +101,42 @@ class RMSprop(Optimizer):
                         "grad_avg": np.zeros_like(d) if centered else None,
                         "avg": np.zeros_like(d),
                         "update": np.zeros_like(d),
-                        "lr": lr,
                     }
                 upd = st["update"]
                 avg = st["avg"]
                 if wd != 0.0:
                     g = g + wd * d
                 sq = st["square_avg"]
-                multiply(sq, alpha, out=sq)
-                multiply(g, g, out=upd)
-                multiply(upd, one_m_alpha, out=upd)
-                add(sq, upd, out=sq)
+                multiply(sq, alpha, sq)
+                multiply(g, g, upd)
+                multiply(upd, one_m_alpha, upd)
+                add(sq, upd, sq)
                 if centered:
                     ga = st["grad_avg"]
                     if ga is None:
                         ga = st["grad_avg"] = np.zeros_like(d)
-                    multiply(ga, alpha, out=ga)
-                    multiply(g, one_m_alpha, out=upd)
-                    add(ga, upd, out=ga)
-                    multiply(ga, ga, out=avg)
-                    np.subtract(sq, avg, out=avg)
-                    sqrt(avg, out=avg)
+                    multiply(ga, alpha, ga)
+                    multiply(g, one_m_alpha, upd)
+                    add(ga, upd, ga)
+                    multiply(ga, ga, avg)
+                    np.subtract(sq, avg, avg)
+                    sqrt(avg, avg)
                 else:
-                    sqrt(sq, out=avg)
-                add(avg, eps, out=avg)
+                    sqrt(sq, avg)
+                add(avg, eps, avg)
                 if mu > 0:
                     buf = st["momentum_buffer"]
                     if buf is None:
                         buf = st["momentum_buffer"] = np.zeros_like(d)
-                    multiply(buf, mu, out=buf)
-                    divide(g, avg, out=upd)
-                    add(buf, upd, out=buf)
-                    multiply(buf, neg_lr, out=upd)
+                    multiply(buf, mu, buf)
+                    divide(g, avg, upd)
+                    add(buf, upd, buf)
+                    multiply(buf, neg_lr, upd)
                 else:
-                    divide(g, avg, out=upd)
-                    multiply(upd, neg_lr, out=upd)
-                add(d, upd, out=d)
+                    divide(g, avg, upd)
+                    multiply(upd, neg_lr, upd)
+                add(d, upd, d)
                 st["step"] += 1
-                st["lr"] = lr
         return loss
 
     def _inspect(self, param: Any, group: dict[str, Any], st: dict[str, Any] | None) -> dict:
@@ -146,7 +145,7 @@ class RMSprop(Optimizer):
         info = {
             "velocity": st["momentum_buffer"],
             "sq_avg": st["square_avg"],
-            "step_size": st["lr"] / st["avg"],
+            "step_size": self._step_lr(group) / st["avg"],
             "update": st["update"] if st["step"] else None,
         }
         if st["grad_avg"] is not None:

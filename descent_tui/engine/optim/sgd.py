@@ -88,12 +88,14 @@ class SGD(Optimizer):
         state = self.state
         multiply = np.multiply
         add = np.add
+        last_lr = self._last_lr
         for group in self.param_groups:
             neg_lr = -group["lr"]
             mu = group["momentum"]
             wd = group["weight_decay"]
             keep = 1.0 - group["dampening"]
             nesterov = group["nesterov"]
+            last_lr[id(group)] = -neg_lr
             for p in group["params"]:
                 g = p.grad
                 if g is None:
@@ -102,7 +104,7 @@ class SGD(Optimizer):
                 st = state.get(id(p))
                 if st is None:
                     st = state[id(p)] = {
-                        "step": 0, "momentum_buffer": None, "update": np.zeros_like(d), "lr": 0.0,
+                        "step": 0, "momentum_buffer": None, "update": np.zeros_like(d),
                     }
                 upd = st["update"]
                 if wd != 0.0:
@@ -112,23 +114,22 @@ class SGD(Optimizer):
                     if buf is None:
                         buf = st["momentum_buffer"] = np.array(g, dtype=d.dtype, copy=True)
                     else:
-                        multiply(buf, mu, out=buf)
+                        multiply(buf, mu, buf)
                         if keep != 1.0:
-                            multiply(g, keep, out=upd)
-                            add(buf, upd, out=buf)
+                            multiply(g, keep, upd)
+                            add(buf, upd, buf)
                         else:
-                            add(buf, g, out=buf)
+                            add(buf, g, buf)
                     if nesterov:
-                        multiply(buf, mu, out=upd)
-                        add(upd, g, out=upd)
-                        multiply(upd, neg_lr, out=upd)
+                        multiply(buf, mu, upd)
+                        add(upd, g, upd)
+                        multiply(upd, neg_lr, upd)
                     else:
-                        multiply(buf, neg_lr, out=upd)
+                        multiply(buf, neg_lr, upd)
                 else:
-                    multiply(g, neg_lr, out=upd)
-                add(d, upd, out=d)
+                    multiply(g, neg_lr, upd)
+                add(d, upd, d)
                 st["step"] += 1
-                st["lr"] = -neg_lr
         return loss
 
     def _inspect(self, param: Any, group: dict[str, Any], st: dict[str, Any] | None) -> dict:
@@ -140,6 +141,6 @@ class SGD(Optimizer):
         return {
             "velocity": st["momentum_buffer"],
             "sq_avg": None,
-            "step_size": np.full(np.shape(param.data), float(st["lr"])),
+            "step_size": np.full(np.shape(param.data), float(self._step_lr(group))),
             "update": st["update"] if st["step"] else None,
         }
