@@ -20,6 +20,7 @@ and the ratios to the NumPy floor. Target: engine/numpy <= 1.3.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import statistics
 import sys
@@ -29,8 +30,6 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import itertools
 
 from descent_tui.engine import Tensor, optim
 
