@@ -2,7 +2,7 @@
 
 Not a test. Run by hand::
 
-    python benchmarks/optim.py [--reps 31] [--budget-ms 4]
+    python benchmarks/optim.py [--reps 101] [--budget-ms 1.5]
 
 For the parameter sets of a few MLPs (weights (out, in) and biases) it times
 one ``step()`` of SGD, SGD with momentum 0.9 and Adam:
@@ -14,7 +14,8 @@ one ``step()`` of SGD, SGD with momentum 0.9 and Adam:
 
 Implementations are interleaved round-robin inside one run so that machine
 noise hits all of them alike; the table shows median microseconds per step
-and the ratios to the NumPy floor. Target: engine/numpy <= 1.3.
+and the ratios to the NumPy floor (plus the ratio of the fastest repetitions,
+which is steadier on a busy machine). Target: engine/numpy <= 1.3.
 """
 
 from __future__ import annotations
@@ -148,13 +149,15 @@ def bench(impls, reps, budget_s):
             for _ in range(n):
                 fn()
             samples[name].append((time.perf_counter() - t0) / n)
-    return {name: statistics.median(s) * 1e6 for name, s in samples.items()}
+    med = {name: statistics.median(s) * 1e6 for name, s in samples.items()}
+    best = {name: min(s) * 1e6 for name, s in samples.items()}
+    return med, best
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--reps", type=int, default=31)
-    ap.add_argument("--budget-ms", type=float, default=4.0)
+    ap.add_argument("--reps", type=int, default=101)
+    ap.add_argument("--budget-ms", type=float, default=1.5)
     args = ap.parse_args(argv)
     if torch is not None:
         torch.set_num_threads(1)
@@ -166,14 +169,14 @@ def main(argv=None):
             impls = {"engine": engine_impl(arrays, kind), "numpy": numpy_impl(arrays, kind)}
             if torch is not None:
                 impls["torch"] = torch_impl(arrays, kind)
-            res = bench(impls, args.reps, args.budget_ms / 1e3)
-            rows.append((arch, n_params, kind, res))
+            res, best = bench(impls, args.reps, args.budget_ms / 1e3)
+            rows.append((arch, n_params, kind, res, best["engine"] / best["numpy"]))
     head = f"{'MLP':<11}{'params':>8}  {'optimizer':<9}{'engine µs':>11}{'numpy µs':>10}"
-    head += f"{'torch µs':>10}{'eng/np':>8}{'torch/np':>9}"
+    head += f"{'torch µs':>10}{'eng/np':>8}{'torch/np':>9}{'eng/np(min)':>12}"
     print(head)
     print("-" * len(head))
     worst = 0.0
-    for arch, n_params, kind, res in rows:
+    for arch, n_params, kind, res, min_ratio in rows:
         ratio = res["engine"] / res["numpy"]
         worst = max(worst, ratio)
         t = res.get("torch")
@@ -181,8 +184,10 @@ def main(argv=None):
         line += f"{t:>10.2f}" if t is not None else f"{'-':>10}"
         line += f"{ratio:>8.2f}"
         line += f"{t / res['numpy']:>9.2f}" if t is not None else f"{'-':>9}"
+        line += f"{min_ratio:>12.2f}"
         print(line)
-    print(f"\nworst engine/numpy ratio: {worst:.2f} (target <= 1.30)")
+    print(f"\nworst engine/numpy ratio of medians: {worst:.2f} (target <= 1.30)")
+    print("eng/np(min) compares the fastest repetitions: less sensitive to a busy machine.")
     return 0
 
 

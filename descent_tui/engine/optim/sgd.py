@@ -96,6 +96,20 @@ class SGD(Optimizer):
             keep = 1.0 - group["dampening"]
             nesterov = group["nesterov"]
             last_lr[id(group)] = -neg_lr
+            if mu == 0.0 and wd == 0.0:  # fast path: plain SGD, θ ← θ − γ·g
+                for p in group["params"]:
+                    g = p.grad
+                    if g is None:
+                        continue
+                    st = state.get(id(p))
+                    if st is None:
+                        st = self._new_state(p)
+                    upd = st["update"]
+                    multiply(g, neg_lr, upd)
+                    d = p.data
+                    add(d, upd, d)
+                    st["step"] += 1
+                continue
             for p in group["params"]:
                 g = p.grad
                 if g is None:
@@ -103,9 +117,7 @@ class SGD(Optimizer):
                 d = p.data
                 st = state.get(id(p))
                 if st is None:
-                    st = state[id(p)] = {
-                        "step": 0, "momentum_buffer": None, "update": np.zeros_like(d),
-                    }
+                    st = self._new_state(p)
                 upd = st["update"]
                 if wd != 0.0:
                     g = g + wd * d
@@ -131,6 +143,12 @@ class SGD(Optimizer):
                 add(d, upd, d)
                 st["step"] += 1
         return loss
+
+    def _new_state(self, p: Any) -> dict[str, Any]:
+        st = self.state[id(p)] = {
+            "step": 0, "momentum_buffer": None, "update": np.zeros_like(p.data),
+        }
+        return st
 
     def _inspect(self, param: Any, group: dict[str, Any], st: dict[str, Any] | None) -> dict:
         if st is None:
