@@ -53,6 +53,70 @@ def _isfinite(x: float) -> bool:
     return math.isfinite(x)
 
 
+def _compile(node: Any) -> tuple[Any, bool, Any]:
+    """Turn an expression tree into nested closures for Tensor inputs.
+
+    Returns ``(fn, is_const, const_value)``. Constant sub-trees are folded with the
+    expression module's own float rules; everything else performs exactly the
+    operations ``Expr.evaluate`` would on Tensors (same ops, same order), minus the
+    per-node type dispatch, which matters for the Hessian's many evaluations.
+    """
+    from descent_tui.scenario import expr as E
+
+    if isinstance(node, E.Num):
+        v = node.value
+        return None, True, v
+    if isinstance(node, E.Name):
+        name = node.name
+        return (lambda env: env[name]), False, None
+    if isinstance(node, E.Unary):
+        f, c, v = _compile(node.operand)
+        if node.op == "+":
+            return f, c, v
+        if c:
+            return None, True, E._neg(v)
+        return (lambda env: -f(env)), False, None
+    if isinstance(node, E.Call):
+        f, c, v = _compile(node.arg)
+        fname = node.func
+        if c:
+            return None, True, E._call(fname, v)
+        return (lambda env: E._call(fname, f(env))), False, None
+    if isinstance(node, E.Binary):
+        fa, ca, va = _compile(node.left)
+        fb, cb, vb = _compile(node.right)
+        op = node.op
+        if ca and cb:
+            return None, True, E._binop(op, va, vb)
+        if op == "**":
+            if cb:
+                return (lambda env: fa(env) ** vb), False, None
+            if ca:
+                return (lambda env: E._binop("**", va, fb(env))), False, None
+            return (lambda env: E._binop("**", fa(env), fb(env))), False, None
+        import operator
+
+        fn = {"+": operator.add, "-": operator.sub, "*": operator.mul,
+              "/": operator.truediv}[op]
+        if ca:
+            return (lambda env: fn(va, fb(env))), False, None
+        if cb:
+            return (lambda env: fn(fa(env), vb)), False, None
+        return (lambda env: fn(fa(env), fb(env))), False, None
+    raise TypeError(f"unknown expression node {type(node).__name__}")
+
+
+def compile_expr(expr: Any) -> Any:
+    """A fast ``env -> value`` function equivalent to ``expr.evaluate`` on Tensors."""
+    try:
+        f, const, value = _compile(expr.root)
+    except (TypeError, RecursionError):
+        return expr.root.eval
+    if const:
+        return lambda env: value
+    return f
+
+
 class RunState:
     """One run: its config after overrides, engine objects, metrics and history."""
 
@@ -81,6 +145,8 @@ class RunState:
         # landscape
         self.param_names: list[str] = []
         self.theta: Tensor | None = None
+        self._leaves: list[Tensor] | None = None
+        self._env: dict[str, Tensor] = {}
         self.grad: np.ndarray | None = None
         self._point: np.ndarray | None = None
         # network
@@ -207,6 +273,7 @@ class Simulation:
                 ls = spec.landscape
                 self._expr = parse(ls.loss, ls.params)
                 self._root = self._expr.root
+                self._fast = compile_expr(self._expr)
         else:
             self._load_data()
         self.runs = []
@@ -330,9 +397,21 @@ class Simulation:
 
     # ------------------------------------------------------------- landscape
     def _landscape_forward_backward(self, rs: RunState) -> tuple[float, np.ndarray]:
-        """loss(theta) with autograd; returns (loss, gradient) without touching theta.grad."""
-        leaves = [Tensor(v, requires_grad=True) for v in rs.theta.data]
-        loss = self._root.eval(dict(zip(rs.param_names, leaves, strict=True)))
+        """loss(theta) with autograd; returns (loss, gradient) without touching theta.grad.
+
+        The scalar leaves are 0-d views of ``theta.data`` (so in-place updates by the
+        optimizer or the Hessian's nudges are seen), their gradients reset each time.
+        """
+        td = rs.theta.data
+        leaves = rs._leaves
+        if leaves is None or leaves[0].data.base is not td:
+            leaves = rs._leaves = [Tensor(0.0, requires_grad=True) for _ in rs.param_names]
+            for i, t in enumerate(leaves):
+                t.data = td[i, ...]
+            rs._env = dict(zip(rs.param_names, leaves, strict=True))
+        for t in leaves:
+            t.grad = None
+        loss = self._fast(rs._env)
         if isinstance(loss, Tensor) and loss.requires_grad:
             loss.backward()
         grad = np.array([0.0 if t.grad is None else t.grad for t in leaves], dtype=float)
@@ -363,8 +442,16 @@ class Simulation:
         if cfg.clip_value is not None:
             clip_grad_value_(rs.params, cfg.clip_value)
         if cfg.optimizer == "newton":
+            cached = [loss_v, grad.copy(), point]
+
             def closure():
-                value, g = self._landscape_forward_backward(rs)
+                # Newton first asks for the loss at the current point: we just computed it
+                if cached and np.array_equal(theta.data, cached[2]):
+                    value, g = cached[0], cached[1]
+                    cached.clear()
+                else:
+                    cached.clear()
+                    value, g = self._landscape_forward_backward(rs)
                 theta.grad = g
                 return value
 
@@ -426,25 +513,39 @@ class Simulation:
             return None, None
         return self._eval(rs, d["X_val"], d["y_val"])
 
+    def _micro_batches(self, rs: RunState) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The batch of ``rs``'s next step, as ``accumulate`` micro-batches (advances the order)."""
+        X, y = self._data["X"], self._data["y"]
+        n = len(X)
+        acc_n = rs.config.accumulate
+        if rs.batch_size == 0:
+            if acc_n == 1:
+                return [(X, y)]
+            return [(X[i], y[i]) for i in np.array_split(np.arange(n), acc_n) if len(i)]
+        return [(X[idx], y[idx]) for idx in (rs._batch_indices(n) for _ in range(acc_n))]
+
+    def next_batch(self, run_index: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Network: the micro-batches the next ``step()`` of run ``run_index`` will train on.
+
+        Changes nothing: the shuffled order, position, epoch and shuffle rng are restored,
+        so the next ``step()`` draws exactly these (for the backprop inspector).
+        """
+        rs = self.runs[run_index]
+        rng = rs._shuffle_rng
+        saved = (rs._order, rs._pos, rs.epoch, None if rng is None else rng.bit_generator.state)
+        try:
+            return self._micro_batches(rs)
+        finally:
+            rs._order, rs._pos, rs.epoch = saved[:3]
+            if rng is not None:
+                rng.bit_generator.state = saved[3]
+
     def _step_network(self, rs: RunState) -> None:
         cfg = rs.config
         opt = rs.optimizer
-        d = self._data
-        X, y = d["X"], d["y"]
-        n = len(X)
         s = rs.step + 1
         acc_n = cfg.accumulate
-        # the batch of this step, as accumulate micro-batches
-        if rs.batch_size == 0:
-            if acc_n == 1:
-                micro = [(X, y)]
-            else:
-                micro = [(X[i], y[i]) for i in np.array_split(np.arange(n), acc_n) if len(i)]
-        else:
-            micro = []
-            for _ in range(acc_n):
-                idx = rs._batch_indices(n)
-                micro.append((X[idx], y[idx]))
+        micro = self._micro_batches(rs)
         with no_grad():
             vloss, vacc = self._eval_val(rs)
         if not cfg.forget_zero_grad:
