@@ -141,3 +141,14 @@ def test_parse_assignments():
                                   "runs[0].lr=0.5", "clip_norm=1"])
     assert sim == {"lr": 0.1, "optimizer": "adam", "runs[0].lr": 0.5, "clip_norm": 1}
     assert doc == ["network.data.noise=0.2"]
+
+
+def test_progress_bar_goes_to_stderr_only(loaded, capsys, monkeypatch):
+    import descent_tui.sim.headless as H
+
+    monkeypatch.setattr(H, "PROGRESS_MIN_WORK", 0)
+    monkeypatch.setattr(H.sys.stderr, "isatty", lambda: True, raising=False)
+    assert run_command(loaded, args(format="json", every=5)) == 0
+    out, err = capsys.readouterr()
+    json.loads(out)
+    assert "/40 steps" in err
