@@ -189,11 +189,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from descent_tui.scenario.catalog import find
 
     scenario = find(args.target, args.scenarios)
-    if args.overrides:  # validate --set early: one line per problem, exit 2
-        from descent_tui.scenario.loader import apply_overrides
-
-        apply_overrides(scenario, args.overrides)
-    try:
+    try:  # run_command checks --set itself: one line per problem, exit 2
         from descent_tui.sim.headless import run_command
     except ImportError as e:
         _err(f"descent: headless runs are not available ({e})")
