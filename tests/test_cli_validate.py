@@ -92,7 +92,8 @@ def test_list_and_show(files, capsys):
 def test_run_with_bad_override(files, capsys):
     good, _, _ = files
     assert main(["run", str(good), "--set", "lr=-3"]) == 2
-    assert "lr: expected a number > 0" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "lr: expected a number > 0" in err and "got integer -3" in err
 
 
 def test_run_calls_headless(files, monkeypatch):

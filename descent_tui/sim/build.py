@@ -79,10 +79,11 @@ def parse_value(text: str) -> Any:
     return t
 
 
-def _convert_error(err: Exception) -> str:
-    msg = str(err)
-    # msgspec: "Expected `float` >= 0, got `-1` - at `$.momentum`" -> drop the path
-    return msg.split(" - at ")[0]
+def _convert_error(err: Exception, data: Any) -> str:
+    # the loader's wording: "expected a number > 0 (got -3)"
+    from descent_tui.scenario.loader import _msgspec_message
+
+    return _msgspec_message(str(err), data, "")[1]
 
 
 def _apply_run(run: S.Run, key: str, value: Any, shown: str) -> S.Run:
@@ -103,7 +104,7 @@ def _apply_run(run: S.Run, key: str, value: Any, shown: str) -> S.Run:
     try:
         return msgspec.convert(data, S.Run)
     except msgspec.ValidationError as e:
-        raise OverrideError(shown, f"bad value {value!r}: {_convert_error(e)}") from None
+        raise OverrideError(shown, _convert_error(e, data)) from None
 
 
 def apply_overrides(spec: S.Scenario, overrides: Mapping[str, Any] | None
@@ -161,7 +162,7 @@ def apply_overrides(spec: S.Scenario, overrides: Mapping[str, Any] | None
                 _TopLevel)
         except msgspec.ValidationError as e:
             bad = next((k for k in top if f"$.{k}" in str(e)), next(iter(top)))
-            raise OverrideError(bad, f"bad value {top[bad]!r}: {_convert_error(e)}") from None
+            raise OverrideError(bad, _convert_error(e, data)) from None
         spec = msgspec.structs.replace(spec, steps=checked.steps, seed=checked.seed,
                                        diverge_above=checked.diverge_above)
     for r in runs:
