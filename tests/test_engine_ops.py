@@ -20,7 +20,7 @@ from hypothesis.extra import numpy as hnp
 from descent_tui.engine import Tensor, concatenate, gradcheck, maximum, stack
 from descent_tui.engine import functional as F
 
-SETTINGS = settings(max_examples=30, deadline=None,
+SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 EPS, RTOL, ATOL = 1e-6, 1e-6, 1e-7
 
