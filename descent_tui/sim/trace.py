@@ -310,7 +310,9 @@ def _network_graph(sim, rs, run_index: int) -> StepGraph:
     with np.errstate(all="ignore"):
         root = build(*[t for _, t in params], _record=layer_of)
     spec = sim.spec.network
-    sizes = "→".join(str(s) for s in spec.model.layers)
+    sizes = spec.model.layers
+    sizes = "→".join(str(s) for s in (sizes if len(sizes) <= 5 else
+                                      [sizes[0], sizes[1], "…", sizes[-2], sizes[-1]]))
     notes = []
     if len(micro) > 1:
         notes.append(f"{len(micro)} micro-batches, each loss divided by {acc_n}: their "
@@ -319,7 +321,7 @@ def _network_graph(sim, rs, run_index: int) -> StepGraph:
         notes.append("This run skips zero_grad: the optimizer adds this gradient to the "
                      "leftover one.")
     rows = sum(len(m[0]) for m in micro)
-    title = f"{sizes} net, {spec.loss} loss, batch of {rows}"
+    title = f"{n_layers} layers {sizes}, {spec.loss} loss, batch of {rows}"
     return StepGraph(root, "network", title, rs.label, rs.step + 1, params, layer_of, lnames,
                      notes, rebuild=build)
 
