@@ -34,7 +34,8 @@ class DescentApp(App[int]):
     BINDINGS = [
         Binding("question_mark", "help", "Help", tooltip="Show every key of this screen"),
         Binding("t", "toggle_theme", "Light/dark", tooltip="Switch the day/night console theme"),
-        Binding("ctrl+q", "quit", "Quit", tooltip="Leave Vector Prime", priority=True),
+        Binding("ctrl+q", "quit", "Quit", tooltip="Leave Vector Prime", priority=True,
+                show=False),
     ]
 
     def __init__(self, initial: Any = None, extra_paths: Sequence[str | Path] = (),

@@ -32,6 +32,9 @@ SPEEDS: tuple[int | None, ...] = (1, 2, 5, 10, 25, 50, 100, 250, None)
 DEFAULT_SPEED = 3
 TICK = 1 / 20
 REFRESH = 1 / 10
+#: at MAX speed the plots redraw this often (the status line keeps 10 Hz), so the
+#: UI thread leaves the GIL to the trainer and the app keeps up with headless runs
+MAX_SPEED_PLOT_PERIOD = 0.5
 CHUNK_TARGET = 0.02  # seconds of work per locked chunk at full speed
 
 
@@ -87,6 +90,8 @@ class MissionScreen(Screen[None]):
         self._started = False
         self._last_decision = 0.0
         self._chunk = 1
+        self._ui_waiting = False
+        self._last_plot = 0.0
         self.frame_times: list[float] = []  # for benchmarks: seconds per refresh
 
     # ------------------------------------------------------------------ layout
@@ -155,6 +160,7 @@ class MissionScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self._apply_size_class()
+        self.app.call_later(self.app._check_size)  # type: ignore[attr-defined]
         self._dirty = True
 
     def _apply_size_class(self) -> None:
@@ -182,6 +188,9 @@ class MissionScreen(Screen[None]):
                 sim.step(speed if speed is not None else self._chunk)
             self._dirty = True
             dt = time.perf_counter() - t0
+            # fair hand-over: if the UI thread is waiting for the records, let it in first
+            while self._ui_waiting and self._run_flag:
+                time.sleep(0.0005)
             if speed is None:
                 if dt < CHUNK_TARGET / 2:
                     self._chunk = min(self._chunk * 2, 1 << 16)
@@ -257,29 +266,31 @@ class MissionScreen(Screen[None]):
         self._dirty = True
         self._tick()
 
+    def _redraw_soon(self) -> None:
+        """Redraw now when paused; while running the 10 Hz timer picks it up."""
+        self._dirty = True
+        if not self.running:
+            self._tick()
+
     def action_speed(self, delta: int) -> None:
         self.speed_index = max(0, min(len(SPEEDS) - 1, self.speed_index + int(delta)))
-        self._dirty = True
-        self._tick()
+        self._redraw_soon()
 
     def action_toggle_log(self) -> None:
         self.log_scale = not self.log_scale
-        self._dirty = True
-        self._tick()
+        self._redraw_soon()
 
     def action_select_run(self) -> None:
         self.selected = (self.selected + 1) % len(self.sim.runs)
         self._last_decision = 0.0
-        self._dirty = True
-        self._tick()
+        self._redraw_soon()
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
     def action_back(self) -> None:
         focused = self.focused
-        if isinstance(focused, (Input, Select, RadioSet)) or (
-                focused is not None and focused.id != "side"):
+        if isinstance(focused, (Input, Select, RadioSet)):
             self.set_focus(None)
             return
         self._stop()
@@ -312,7 +323,10 @@ class MissionScreen(Screen[None]):
         sim = self.sim
         landscape = sim.kind == "landscape"
         runs = []
-        with self._lock:
+        self._ui_waiting = True
+        self._lock.acquire()
+        self._ui_waiting = False
+        try:
             for rs in sim.runs:
                 h = rs.history
                 run: dict[str, Any] = {
@@ -322,7 +336,6 @@ class MissionScreen(Screen[None]):
                     "diverged": rs.diverged, "reason": rs.reason,
                     "loss_now": rs.last.get("loss"), "step": rs.step,
                 }
-                run["loss"] = run["loss"]
                 try:
                     run["lr"] = rs.lr
                 except Exception:  # noqa: BLE001
@@ -340,7 +353,7 @@ class MissionScreen(Screen[None]):
                     "runs": runs}
             now = time.monotonic()
             if not landscape and self._has_decision() and (
-                    not self.running or now - self._last_decision > 0.5):
+                    not self.running or now - self._last_decision > 1.0):
                 self._last_decision = now
                 try:
                     dm = self.query_one("#decision")
@@ -352,9 +365,8 @@ class MissionScreen(Screen[None]):
                 if land.size.width > 0 and land.grid_size != land.wanted_grid():
                     nx, ny = land.wanted_grid()
                     snap["grid"] = sim.loss_grid(nx, ny)
-        for run in runs:
-            run["loss"] = run.pop("loss")
-            run["loss"] = run["loss"]
+        finally:
+            self._lock.release()
         return snap
 
     # ------------------------------------------------------------------ refresh
@@ -362,11 +374,14 @@ class MissionScreen(Screen[None]):
         if not self._dirty or not self.is_attached:
             return
         t0 = time.perf_counter()
+        if (self.running and SPEEDS[self.speed_index] is None
+                and t0 - self._last_plot < MAX_SPEED_PLOT_PERIOD):
+            self._status_only()
+            return
+        self._last_plot = t0
         self._dirty = False
         snap = self.snapshot()
         runs = snap["runs"]
-        for r in runs:
-            r["loss_now"] = r["loss_now"]
         series = [{"index": r["index"], "label": r["label"], "steps": r["steps"],
                    "loss": r["loss"], "val_loss": r["val_loss"]} for r in runs]
         self.query_one(LossPlot).show(series, log_scale=self.log_scale, total_steps=snap["total"])
@@ -401,6 +416,26 @@ class MissionScreen(Screen[None]):
         self.frame_times.append(time.perf_counter() - t0)
         if len(self.frame_times) > 2000:
             del self.frame_times[:1000]
+
+    def _status_only(self) -> None:
+        """Cheap refresh: the status line from the latest scalars (no plots)."""
+        sim = self.sim
+        self._ui_waiting = True
+        with self._lock:
+            self._ui_waiting = False
+            runs = []
+            for rs in sim.runs:
+                try:
+                    lr = rs.lr
+                except Exception:  # noqa: BLE001
+                    lr = rs.last.get("lr")
+                runs.append({"index": rs.index, "label": rs.label, "loss": rs.last.get("loss"),
+                             "diverged": rs.diverged, "lr": lr})
+            snap = {"step": sim.step_count, "total": sim.total_steps, "done": False,
+                    "runs": runs}
+        self.query_one(StatusLine).show(snap, running=self.running,
+                                        speed=speed_text(self.speed_index),
+                                        log_scale=self.log_scale, selected=self.selected)
 
     def _on_done(self, runs: list[dict[str, Any]]) -> None:
         self._stop()

@@ -43,7 +43,7 @@ class SelectScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_column("Ch", key="ch", width=3)
-        table.add_column("Mission", key="title")
+        table.add_column("Mission", key="title", width=40)
         table.add_column("Type", key="kind", width=9)
         table.add_column("Status", key="status", width=11)
         self._compact()
@@ -51,9 +51,19 @@ class SelectScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self._compact()
+        self.app.call_later(self.app._check_size)  # type: ignore[attr-defined]
 
     def _compact(self) -> None:
         self.query_one(Banner).set_class(self.app.size.height < 34, "-compact")
+        table = self.query_one(DataTable)
+        col = table.columns.get("title")  # type: ignore[call-overload]
+        if col is not None:
+            # the mission column takes what the fixed columns leave
+            width = max(12, self.app.size.width // 2 - 4 - 3 - 9 - 11 - 10)
+            if col.width != width:
+                col.width = width
+                table._require_update_dimensions = True
+                table.refresh()
 
     def on_screen_resume(self) -> None:
         if self.entries:

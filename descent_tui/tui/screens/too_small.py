@@ -28,6 +28,7 @@ class TooSmallScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self._update()
+        self.app.call_later(self.app._check_size)  # type: ignore[attr-defined]
 
     def _update(self) -> None:
         w, h = self.app.size

@@ -51,11 +51,11 @@ class LayerGrads(Widget):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.layers: list[dict[str, Any]] = []
+        self.stats: list[dict[str, Any]] = []
         self.run_label = ""
 
     def show(self, layers: list[dict[str, Any]], run_label: str) -> None:
-        self.layers = layers
+        self.stats = layers
         self.run_label = run_label
         self.refresh()
 
@@ -63,7 +63,7 @@ class LayerGrads(Widget):
         var = self.app.theme_variables
         ok_c, bad_c, warn_c = var.get("success", "green"), var.get("error", "red"), \
             var.get("warning", "yellow")
-        if not self.layers:
+        if not self.stats:
             return Text("No gradients yet — take a step (space).", style="dim")
         wide = self.size.width >= 70
         fixed = 7 + 9 + (9 + 8 + 7 if wide else 8) + 6
@@ -82,7 +82,7 @@ class LayerGrads(Widget):
             head += [Text("|w|", style="bold"), Text("upd/w", style="bold")]
         head += [Text("dead", style="bold")]
         table.add_row(*head)
-        for layer in self.layers:
+        for layer in self.stats:
             g = float(layer.get("grad_norm", float("nan")))
             text, verdict = bar(g, bw)
             color = {"ok": ok_c, "vanishing": bad_c, "exploding": bad_c, "nan": bad_c}[verdict]
@@ -99,7 +99,7 @@ class LayerGrads(Widget):
                              style=warn_c if _big_ratio(layer.get("update_ratio")) else "")]
             row += [Text(frac_s, style=frac_style)]
             table.add_row(*row)
-        verdicts = {bar(float(l.get("grad_norm", float("nan"))), 4)[1] for l in self.layers}
+        verdicts = {bar(float(l.get("grad_norm", float("nan"))), 4)[1] for l in self.stats}
         if "nan" in verdicts or "exploding" in verdicts:
             note = Text("▲ EXPLODING gradients", style=f"bold {bad_c}")
         elif "vanishing" in verdicts:

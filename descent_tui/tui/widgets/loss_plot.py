@@ -54,6 +54,19 @@ class LossPlot(PlotextPlot):
         width = max(10, self.size.width)
         any_data = False
         ymin, ymax = math.inf, -math.inf
+        # y range: up to 1.5x the largest starting loss, so one exploding run cannot
+        # flatten the others (it leaves through the top of the plot instead)
+        starts = []
+        for s in self.series:
+            ys0 = s.get("loss")
+            if ys0 is not None and len(ys0):
+                import numpy as np
+
+                fin = np.asarray(ys0, dtype=float)
+                fin = fin[np.isfinite(fin)]
+                if len(fin):
+                    starts.append(float(fin[0]))
+        cap = max(starts) * 1.5 if starts and max(starts) > 0 else None
         for s in self.series:
             color = _rgb(run_color(s["index"], dark))
             for key, marker, suffix in (("loss", "braille", ""), ("val_loss", "dot", " val")):
@@ -65,10 +78,13 @@ class LossPlot(PlotextPlot):
                     pairs = [(x, y) for x, y in zip(xs, yv) if y > 0]
                     xs = [p[0] for p in pairs]
                     yv = [math.log10(p[1]) for p in pairs]
-                    # also clip absurd values so one diverged run does not flatten the rest
-                    yv = [min(y, 12.0) for y in yv]
+                    top = math.log10(cap) + 0.5 if cap else 12.0
+                    keep = [(x, y) for x, y in zip(xs, yv) if y <= top]
                 else:
-                    yv = [min(y, 1e12) for y in yv]
+                    top = cap if cap else 1e12
+                    keep = [(x, y) for x, y in zip(xs, yv) if y <= top]
+                xs = [p[0] for p in keep]
+                yv = [p[1] for p in keep]
                 if not xs:
                     continue
                 any_data = True
@@ -80,6 +96,8 @@ class LossPlot(PlotextPlot):
             plt.ylim(0, 1)
         elif ymin == ymax:
             plt.ylim(ymin - 1, ymax + 1)
+        elif not self.log_scale:
+            plt.ylim(min(0.0, ymin), ymax)
         plt.title("")
         plt.xlabel("step")
         if self.log_scale:

@@ -1,0 +1,432 @@
+"""The Textual app, driven with Pilot: flows, divergence alarm, resize, progress."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from pathlib import Path
+
+import pytest
+
+from descent_tui.progress import FILENAME
+
+REPO = Path(__file__).resolve().parents[1]
+
+BOWL = '''
+id = "tiny-bowl"
+title = "Tiny Bowl"
+chapter = 1
+order = 1
+steps = 40
+briefing = """
+*Chief Engineer Imani Osei:*
+
+> A small bowl for the test crew.
+"""
+watch_for = ["the slow crew lags"]
+debrief = "The fast crew wins."
+
+[landscape]
+params = ["x", "y"]
+loss = "x**2 + 2*y**2"
+start = [4.0, 4.0]
+bounds = [[-5.0, 5.0], [-5.0, 5.0]]
+minimum = [0.0, 0.0]
+
+[[runs]]
+label = "slow"
+lr = 0.01
+
+[[runs]]
+label = "fast"
+lr = 0.2
+optimizer = "sgd"
+
+[knobs]
+lr = { min = 0.001, max = 1.0, log = true }
+momentum = { min = 0.0, max = 0.95 }
+optimizer = { choices = ["sgd", "momentum", "adam"] }
+
+[[quiz.prediction]]
+question = "Which crew reaches loss below 0.01 first?"
+metric = "first_below"
+threshold = 0.01
+choices = ["slow", "fast", "none"]
+explanation = "Bigger steps, same bowl."
+
+[[quiz.concept]]
+question = "What sets the largest stable learning rate?"
+choices = ["the flattest direction", "the steepest direction"]
+answer = 1
+explanation = "Curvature."
+'''
+
+NET = '''
+id = "tiny-net"
+title = "Tiny Net"
+chapter = 2
+order = 1
+steps = 30
+seed = 1
+briefing = "Two moons, one small network."
+
+[network]
+loss = "bce"
+data = { kind = "moons", n = 64, noise = 0.1, seed = 3 }
+model = { layers = [2, 8, 8, 1], activation = "tanh", init = "xavier_uniform" }
+
+[[runs]]
+label = "sgd"
+optimizer = "sgd"
+lr = 0.5
+
+[knobs]
+lr = { min = 0.001, max = 2.0 }
+activation = { choices = ["tanh", "relu", "sigmoid"] }
+'''
+
+BROKEN = 'id = "Bad Id"\ntitle = 3\n'
+
+
+def asyncrun(fn):
+    """Run an async test with asyncio.run (no async pytest plugin needed)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return asyncio.run(fn(*args, **kwargs))
+
+    return wrapper
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("DESCENT_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def missions(tmp_path, monkeypatch):
+    """A private 'shipped' directory with the test missions (+ one broken file)."""
+    d = tmp_path / "missions"
+    d.mkdir()
+    (d / "tiny-bowl.toml").write_text(BOWL)
+    (d / "tiny-net.toml").write_text(NET)
+    (d / "zz-broken.toml").write_text(BROKEN)
+    from descent_tui.scenario import catalog
+
+    monkeypatch.setattr(catalog, "shipped_dir", lambda: d)
+    return d
+
+
+def make_app(**kw):
+    from descent_tui.tui.app import DescentApp
+
+    return DescentApp(**kw)
+
+
+async def settle(pilot, n=3):
+    for _ in range(n):
+        await pilot.pause()
+
+
+# ---------------------------------------------------------------------- select
+@asyncrun
+async def test_select_lists_missions_and_broken_files(missions):
+    from textual.widgets import DataTable
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.__class__.__name__ == "SelectScreen"
+        table = screen.query_one(DataTable)
+        assert table.row_count == 3
+        ids = [getattr(e, "id", None) for e in screen.entries]
+        assert ids[:2] == ["tiny-bowl", "tiny-net"]
+        assert screen.entries[2].__class__.__name__ == "BrokenScenario"
+        # highlight the broken one: its problems are previewed, opening it does not crash
+        await pilot.press("down", "down")
+        await settle(pilot)
+        preview = str(screen.query_one("#preview").render())
+        assert "zz-broken" in str(screen.query_one("#preview-box").border_title).lower() or \
+            "BROKEN" in str(screen.query_one("#preview-box").border_title)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        del preview
+
+
+@asyncrun
+async def test_open_step_run_pause_reset_back_quit(missions):
+    from descent_tui.tui.screens.mission import MissionScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MissionScreen)
+        assert screen.spec.id == "tiny-bowl"
+        await pilot.press("space")
+        assert screen.sim.step_count == 1
+        await pilot.press("n", "N")
+        assert screen.sim.step_count == 12
+        # run / pause (slowest speed: 1 step per tick)
+        screen.speed_index = 0
+        await pilot.press("r")
+        assert screen.running
+        await pilot.pause(0.2)
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        assert not screen.running
+        # speed and log toggles, run selection
+        screen.speed_index = before = 3
+        await pilot.press("plus")
+        assert screen.speed_index == before + 1
+        await pilot.press("minus", "minus")
+        assert screen.speed_index == before - 1
+        await pilot.press("l")
+        assert screen.log_scale
+        await pilot.press("s")
+        assert screen.selected == 1
+        # reset
+        await pilot.press("x")
+        await settle(pilot)
+        assert screen.sim.step_count == 0
+        # back
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "SelectScreen"
+        await pilot.press("ctrl+q")
+    progress = json.loads((Path(app.progress.path)).read_text())
+    assert progress["missions"]["tiny-bowl"]["status"] == "in_progress"
+
+
+@asyncrun
+async def test_run_to_end_grades_quiz_and_saves(missions):
+    from textual.widgets import RadioSet
+
+    from descent_tui.tui.widgets.quiz_panel import QuizPanel
+
+    app = make_app(initial="tiny-bowl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.spec.id == "tiny-bowl"
+        await pilot.press("3")  # quiz tab
+        await settle(pilot)
+        quiz = screen.query_one(QuizPanel)
+        # predict "fast" (index 1), then training locks the answer
+        rs = quiz.query_one("#prediction-0", RadioSet)
+        await pilot.click(rs.query("RadioButton")[1])
+        await settle(pilot)
+        assert quiz.answers["prediction.0"] == 1
+        screen.set_focus(None)
+        await pilot.press("space")
+        assert quiz.locked and rs.disabled
+        # full speed to the end
+        screen.speed_index = len(__import__("descent_tui.tui.screens.mission",
+                                            fromlist=["SPEEDS"]).SPEEDS) - 1
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert screen.sim.done
+        assert quiz.run_over
+        assert quiz.truth["prediction.0"] == 1
+        # concept question unlocked after the run
+        crs = quiz.query_one("#concept-0", RadioSet)
+        assert not crs.disabled
+        crs.focus()
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert quiz.answers.get("concept.0") is not None
+        correct, total = quiz.score()
+        assert total == 2
+        assert app.progress.quiz_score("tiny-bowl") == (correct, total)
+    data = json.loads(app.progress.path.read_text())
+    assert data["missions"]["tiny-bowl"]["status"] == "done"
+
+
+@asyncrun
+async def test_knob_change_applies_on_reset_and_live_lr(missions):
+    from textual.widgets import Input
+
+    app = make_app(initial="tiny-bowl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("2")
+        await settle(pilot)
+        inp = screen.query_one("#knob-lr", Input)
+        inp.value = "0.2"
+        inp.focus()
+        await pilot.press("enter")  # live lr
+        await settle(pilot)
+        assert all(abs(r.lr - 0.2) < 1e-12 for r in screen.sim.runs)
+        mom = screen.query_one("#knob-momentum", Input)
+        mom.value = "0.5"
+        await settle(pilot)
+        # out of range is refused
+        bad = screen.query_one("#knob-lr", Input)
+        bad.value = "5"
+        await settle(pilot)
+        assert bad.has_class("-invalid")
+        bad.value = "0.3"
+        await settle(pilot)
+        await pilot.press("escape")  # leaves the input, not the screen
+        assert app.screen is screen
+        await pilot.press("x")
+        await settle(pilot)
+        assert screen.sim.overrides == {"lr": 0.3, "momentum": 0.5}
+        assert screen.sim.runs[0].config.lr == 0.3
+
+
+@asyncrun
+async def test_network_mission_layer_panel(missions):
+    from descent_tui.tui.widgets.layer_grads import LayerGrads
+
+    app = make_app(initial="tiny-net")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("N")
+        await settle(pilot)
+        panel = screen.query_one(LayerGrads)
+        assert len(panel.stats) == 3
+        assert screen.query_one("#decision").grid is not None
+
+
+@asyncrun
+async def test_exploding_weights_runs_to_end_with_alarm():
+    from descent_tui.scenario.loader import load_scenario
+    from descent_tui.tui.screens.mission import SPEEDS
+
+    path = REPO / "scenarios" / "exploding-weights.toml"
+    if not path.exists():
+        pytest.skip("exploding-weights mission not written yet")
+    app = make_app(initial=load_scenario(path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.speed_index = len(SPEEDS) - 1
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert screen.sim.done
+        alarm = screen.query_one("#alarm")
+        assert alarm.has_class("-on") and alarm.display
+        text = str(alarm.render())
+        assert "DIVERGED" in text
+        assert any(r.diverged for r in screen.sim.runs)
+        # the app still answers keys
+        await pilot.press("l")
+        assert screen.log_scale
+
+
+@asyncrun
+async def test_keys_answered_while_running(missions, monkeypatch):
+    """A key pressed at full speed reaches its action within 100 ms."""
+    import time
+
+    from descent_tui.tui.screens import mission as M
+
+    stamps: list[float] = []
+    orig = M.MissionScreen.action_toggle_log
+
+    def spy(self):
+        stamps.append(time.perf_counter())
+        orig(self)
+
+    monkeypatch.setattr(M.MissionScreen, "action_toggle_log", spy)
+    app = make_app(initial="tiny-net")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.sim.reset({"steps": 100000})
+        screen.speed_index = len(M.SPEEDS) - 1
+        await pilot.press("r")
+        await pilot.pause(0.3)
+        latencies = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            await pilot.press("l")
+            latencies.append(stamps[-1] - t0)
+        assert screen.running
+        assert sorted(latencies)[2] < 0.1, latencies  # median under 100 ms
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        assert screen.sim.step_count > 10
+
+
+@asyncrun
+async def test_help_screen_and_theme_toggle(missions):
+    app = make_app(initial="tiny-bowl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        from rich.console import Console
+
+        from descent_tui.tui.screens.help import bindings_table
+
+        console = Console(width=120, record=True, file=open("/dev/null", "w"))
+        console.print(bindings_table(app.screen.under, list(app.BINDINGS)))
+        text = console.export_text()
+        assert "Run/pause" in text and "Step ×10" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "MissionScreen"
+        assert app.theme == "vector-prime"
+        await pilot.press("t")
+        assert app.theme == "vector-prime-light"
+
+
+@asyncrun
+async def test_resize_below_minimum_shows_message(missions):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.resize_terminal(60, 20)
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "TooSmallScreen"
+        assert "Enlarge the terminal" in str(app.screen.query_one("#too-small-message")
+                                              .render())
+        await pilot.resize_terminal(100, 30)
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "SelectScreen"
+
+
+@asyncrun
+async def test_corrupt_progress_file_is_moved_aside_and_announced(missions, _home):
+    (_home / FILENAME).write_text("{garbage")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.progress.notice and "corrupt" in app.progress.notice
+        assert any("corrupt" in n.message for n in app._notifications)
+    assert list(_home.glob(f"{FILENAME}.corrupt-*"))
+
+
+@asyncrun
+async def test_open_unknown_mission_is_a_notice_not_a_crash(missions):
+    app = make_app(initial="no-such-mission")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "SelectScreen"
+
+
+@asyncrun
+async def test_command_palette_lists_mission_keys(missions):
+    app = make_app(initial="tiny-bowl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert any("Run/pause" in t for t in titles)
+        assert any("light/dark" in t for t in titles)
