@@ -226,15 +226,25 @@ class Tensor:
         # every tensor that used it has already handed over its share.
         self._pending = grad
         heap = [(-self._seq, self)]
+        # ids of arrays already stored in some .grad: a leaf must not share one,
+        # or an in-place edit of one gradient would silently change another
+        stored = {id(grad)}
+        pop, push = heapq.heappop, heapq.heappush
         try:
             while heap:
-                node = heapq.heappop(heap)[1]
+                node = pop(heap)[1]
                 g, node._pending = node._pending, None
-                if not node._op:
-                    # a leaf: accumulate, and own the array (it may be shared)
-                    node.grad = g.copy() if node.grad is None else node.grad + g
+                if not node._op:  # a leaf: accumulate
+                    if node.grad is not None:
+                        node.grad = node.grad + g
+                    elif g.base is None and g.flags.writeable and id(g) not in stored:
+                        node.grad = g  # a fresh array nobody else holds: no copy
+                        stored.add(id(g))
+                    else:
+                        node.grad = g.copy()
                     continue
                 node.grad = g  # intermediate gradients are kept for the inspector
+                stored.add(id(g))
                 backward_fn = node._backward
                 if backward_fn is None:
                     raise RuntimeError(
@@ -246,7 +256,7 @@ class Tensor:
                         continue
                     if parent._pending is None:
                         parent._pending = pg
-                        heapq.heappush(heap, (-parent._seq, parent))
+                        push(heap, (-parent._seq, parent))
                     else:
                         parent._pending = parent._pending + pg
                 if not retain_graph:
