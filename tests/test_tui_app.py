@@ -128,6 +128,7 @@ def make_app(**kw):
 
 
 async def settle(pilot, n=3):
+    await pilot.app.workers.wait_for_complete()
     for _ in range(n):
         await pilot.pause()
 

@@ -107,9 +107,9 @@ class InspectorScreen(Screen[None]):
 
     BINDINGS = [
         Binding("n,right", "move(1)", "Next", key_display="n/→",
-                tooltip="Next node of the forward pass / next backward step"),
+                tooltip="Next node of the forward pass / next backward step", priority=True),
         Binding("p,left", "move(-1)", "Previous", key_display="p/←",
-                tooltip="Previous node / backward step"),
+                tooltip="Previous node / backward step", priority=True),
         Binding("b", "backward", "Backward pass", tooltip="Skip to the first backward step"),
         Binding("j", "jump", "Jump to node", tooltip="Pick a node by name and go to it"),
         Binding("c", "check", "Check chain rule",
@@ -117,9 +117,10 @@ class InspectorScreen(Screen[None]):
         Binding("e", "example", "Worked example",
                 tooltip="Switch between this step's graph and y = 2x, z = y² at x = 1"),
         Binding("s", "next_run", "Next run", tooltip="Inspect the next run's step"),
-        Binding("home", "go('start')", "Start", show=False, tooltip="First forward node"),
+        Binding("home", "go('start')", "Start", show=False, tooltip="First forward node",
+                priority=True),
         Binding("end", "go('end')", "End", show=False,
-                tooltip="The end: every parameter holds its gradient"),
+                tooltip="The end: every parameter holds its gradient", priority=True),
         Binding("escape", "back", "Back", tooltip="Back to the mission"),
     ]
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.console import Group
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -47,7 +48,7 @@ class SelectScreen(Screen[None]):
         table.add_column("Type", key="kind", width=9)
         table.add_column("Status", key="status", width=11)
         self._compact()
-        self.call_after_refresh(self.scan)
+        self.scan()
 
     def on_resize(self) -> None:
         self._compact()
@@ -70,16 +71,22 @@ class SelectScreen(Screen[None]):
             self._fill()  # statuses may have changed
 
     # ----------------------------------------------------------------- data
+    @work(thread=True, exclusive=True, group="scan")
     def scan(self) -> None:
-        from descent_tui.scenario.catalog import discover
-
+        """Read the archive off the UI thread (the board paints first)."""
         try:
+            from descent_tui.scenario.catalog import discover
+
             good, broken = discover(getattr(self.app, "extra_paths", []))
         except Exception as e:  # noqa: BLE001 - never crash on the archive
             good, broken = [], []
-            self.notify(f"{type(e).__name__}: {e}", title="Mission archive unreadable",
-                        severity="error")
-        self.entries = [*good, *broken]
+            self.app.call_from_thread(
+                self.notify, f"{type(e).__name__}: {e}", title="Mission archive unreadable",
+                severity="error")
+        self.app.call_from_thread(self._scanned, [*good, *broken])
+
+    def _scanned(self, entries: list[Any]) -> None:
+        self.entries = entries
         self._fill()
 
     def _status(self, entry: Any) -> Text:
@@ -145,7 +152,6 @@ class SelectScreen(Screen[None]):
 
     def action_rescan(self) -> None:
         self.scan()
-        self.notify(f"{len(self.entries)} scenario files scanned.")
 
     def _open(self, index: int) -> None:
         if not (0 <= index < len(self.entries)):

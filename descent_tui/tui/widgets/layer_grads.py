@@ -65,10 +65,11 @@ class LayerGrads(Widget):
             var.get("warning", "yellow")
         if not self.stats:
             return Text("No gradients yet — take a step (space).", style="dim")
-        wide = self.size.width >= 70
-        fixed = 7 + 9 + (9 + 8 + 7 if wide else 8) + 6
-        bw = max(8, self.size.width - fixed)
-        table = Table.grid(padding=(0, 1))
+        wide = self.size.width >= 60
+        ncols = 6 if wide else 4
+        fixed = 5 + 7 + 4 + (7 + 7 if wide else 0) + 2 * (ncols - 1) + 1
+        bw = max(6, self.size.width - fixed)
+        table = Table.grid(padding=(0, 2, 0, 0))
         table.add_column(no_wrap=True)
         table.add_column(no_wrap=True)
         table.add_column(justify="right", no_wrap=True)
@@ -76,7 +77,8 @@ class LayerGrads(Widget):
             table.add_column(justify="right", no_wrap=True)
             table.add_column(justify="right", no_wrap=True)
         table.add_column(justify="right", no_wrap=True)
-        scale = ("1e-10" + "1e-5".center(max(0, bw - 10)) + "1e4")[:bw]
+        scale = ("1e-10" + "1e-3".center(max(0, bw - 8)) + "1e4")[:bw] if bw >= 14 \
+            else "log |grad|".ljust(bw)[:bw]
         head = [Text("layer", style="bold"), Text(scale, style="dim"), Text("|grad|", style="bold")]
         if wide:
             head += [Text("|w|", style="bold"), Text("upd/w", style="bold")]

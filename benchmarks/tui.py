@@ -1,0 +1,143 @@
+"""TUI benchmarks: startup, training throughput in the app, frame times.
+
+    python benchmarks/tui.py [--runs 5] [--scenario vanishing-gradients] [--seconds 4]
+
+(a) time to first paint: our app (mission board) vs a bare Textual app with a
+    plot, headless (run_test), median of several fresh subprocesses;
+(b) steps/second at full speed inside the app vs headless Simulation.step on
+    the same scenario;
+(c) the max / median refresh (tick) time while running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+BARE = r'''
+import time, asyncio
+t0 = time.perf_counter()
+from textual.app import App
+from textual_plotext import PlotextPlot
+class Bare(App):
+    def compose(self):
+        yield PlotextPlot()
+    def on_mount(self):
+        self.query_one(PlotextPlot).plt.plot([1, 2, 3], [1, 4, 9])
+async def main():
+    app = Bare()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        print(time.perf_counter() - t0)
+asyncio.run(main())
+'''
+
+OURS = r'''
+import time, asyncio
+t0 = time.perf_counter()
+from descent_tui.tui.app import DescentApp
+async def main():
+    app = DescentApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        print(time.perf_counter() - t0)
+asyncio.run(main())
+'''
+
+
+def first_paint(code: str, runs: int, env: dict[str, str]) -> float:
+    times = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env=env, cwd=ROOT, check=True)
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(times)
+
+
+async def app_throughput(scenario: str, seconds: float) -> dict[str, float]:
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.screens.mission import SPEEDS
+
+    app = DescentApp(initial=scenario)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        screen.sim.reset({"steps": 1_000_000})
+        screen.speed_index = len(SPEEDS) - 1
+        screen.frame_times.clear()
+        await pilot.press("r")
+        await pilot.pause(0.5)  # warm up (chunk size settles)
+        n0, t0 = screen.sim.step_count, time.perf_counter()
+        await asyncio.sleep(seconds)
+        n1, t1 = screen.sim.step_count, time.perf_counter()
+        frames = list(screen.frame_times)
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+    return {"steps_per_s": (n1 - n0) / (t1 - t0),
+            "max_frame_ms": 1000 * max(frames) if frames else float("nan"),
+            "median_frame_ms": 1000 * statistics.median(frames) if frames else float("nan"),
+            "frames": len(frames)}
+
+
+def headless_throughput(scenario: str, seconds: float) -> float:
+    from descent_tui.scenario.catalog import find
+    from descent_tui.sim import Simulation
+
+    sim = Simulation(find(scenario), {"steps": 1_000_000})
+    sim.step(20)
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        sim.step(10)
+        n += 10
+    return n / (time.perf_counter() - t0)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=4.0)
+    ap.add_argument("--scenario", action="append")
+    args = ap.parse_args()
+    scenarios = args.scenario or ["the-ravine", "vanishing-gradients"]
+    home = tempfile.mkdtemp(prefix="descent-bench-")
+    os.environ["DESCENT_HOME"] = home
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    sys.path.insert(0, str(ROOT))
+
+    bare = first_paint(BARE, args.runs, env)
+    ours = first_paint(OURS, args.runs, env)
+    rows = [("first paint: bare Textual + plot", f"{bare * 1000:.0f} ms", ""),
+            ("first paint: descent (mission board)", f"{ours * 1000:.0f} ms",
+             f"{ours / bare:.2f}x (goal <= 1.5x)")]
+    results: dict[str, object] = {"first_paint_bare_s": bare, "first_paint_ours_s": ours}
+    for sc in scenarios:
+        head = headless_throughput(sc, args.seconds)
+        appr = asyncio.run(app_throughput(sc, args.seconds))
+        ratio = appr["steps_per_s"] / head
+        rows.append((f"{sc}: headless steps/s", f"{head:.0f}", ""))
+        rows.append((f"{sc}: app steps/s (MAX speed)", f"{appr['steps_per_s']:.0f}",
+                     f"{100 * ratio:.0f}% (goal >= 80%)"))
+        rows.append((f"{sc}: refresh time max / median", f"{appr['max_frame_ms']:.1f} /"
+                     f" {appr['median_frame_ms']:.1f} ms", f"{appr['frames']} refreshes"))
+        results[sc] = {"headless": head, **appr, "ratio": ratio}
+    w = max(len(r[0]) for r in rows)
+    print(f"{'measure'.ljust(w)}  {'value':>16}  note")
+    print("-" * (w + 40))
+    for name, value, note in rows:
+        print(f"{name.ljust(w)}  {value:>16}  {note}")
+    Path(home, "bench.json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""Snapshot tests (pytest-textual-snapshot) of the main screens at 80×24 and 120×40.
+
+Deterministic: private mission files (not the shipped ones, which evolve), fixed
+theme, no clock, seeded simulations, no notifications on screen.
+Regenerate with ``pytest tests/test_tui_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_tui_app import BOWL, NET
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("DESCENT_HOME", str(home))
+
+
+@pytest.fixture
+def missions(tmp_path, monkeypatch):
+    d = tmp_path / "missions"
+    d.mkdir()
+    (d / "tiny-bowl.toml").write_text(BOWL)
+    (d / "tiny-net.toml").write_text(NET)
+    from descent_tui.scenario import catalog
+
+    monkeypatch.setattr(catalog, "shipped_dir", lambda: d)
+    return d
+
+
+def _app(initial=None):
+    from descent_tui.tui.app import DescentApp
+
+    return DescentApp(initial=initial)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_select_screen(snap_compare, missions, size):
+    async def settle(pilot):
+        await pilot.app.workers.wait_for_complete()
+        for _ in range(3):
+            await pilot.pause()
+
+    assert snap_compare(_app(), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_landscape_mission(snap_compare, missions, size):
+    async def steps(pilot):
+        await pilot.pause()
+        pilot.app.screen.action_step(8)
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(_app("tiny-bowl"), terminal_size=size, run_before=steps)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_network_mission(snap_compare, missions, size):
+    async def steps(pilot):
+        await pilot.pause()
+        pilot.app.screen.action_step(10)
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(_app("tiny-net"), terminal_size=size, run_before=steps)
