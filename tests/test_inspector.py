@@ -297,3 +297,24 @@ def test_snapshot_vanishing_gradients(snap_compare):
 
 def test_step_graph_is_importable_for_the_mission_hook():
     assert callable(step_graph)
+
+
+@asyncrun
+async def test_g_opens_the_inspector_from_a_mission():
+    from descent_tui.tui.screens.inspector import InspectorScreen
+
+    for mission_id in ("first-descent", "vanishing-gradients"):
+        app = make_app(mission_id)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            mission = app.screen
+            await pilot.press("s")  # the selected run is the one inspected
+            await pilot.press("g")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, InspectorScreen)
+            assert screen.sim is mission.sim and screen.run_index == mission.selected == 1
+            assert screen.model.graph.run_label == mission.sim.runs[1].label
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.screen is mission

@@ -68,6 +68,8 @@ class MissionScreen(Screen[None]):
         Binding("3", "tab('tab-quiz')", "Quiz", show=False, tooltip="Show the quiz tab"),
         Binding("4", "tab('tab-debrief')", "Debrief", show=False,
                 tooltip="Show the debrief tab"),
+        Binding("g", "inspect", "Inspect backprop",
+                tooltip="Watch this step's backward pass node by node (selected run)"),
         Binding("escape", "back", "Back", tooltip="Back to the mission board"),
     ]
 
@@ -287,6 +289,12 @@ class MissionScreen(Screen[None]):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+
+    def action_inspect(self) -> None:
+        from descent_tui.tui.screens.inspector import InspectorScreen
+
+        self._stop()
+        self.app.push_screen(InspectorScreen(self.sim, self.selected, self._lock))
 
     def action_back(self) -> None:
         focused = self.focused
