@@ -29,16 +29,18 @@ import time, asyncio
 t0 = time.perf_counter()
 from textual.app import App
 from textual_plotext import PlotextPlot
+PAINTED = []
 class Bare(App):
     def compose(self):
         yield PlotextPlot()
     def on_mount(self):
         self.query_one(PlotextPlot).plt.plot([1, 2, 3], [1, 4, 9])
+        self.call_after_refresh(lambda: PAINTED.append(time.perf_counter()))
 async def main():
     app = Bare()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        print(time.perf_counter() - t0)
+        print(PAINTED[0] - t0)
 asyncio.run(main())
 '''
 
@@ -46,11 +48,18 @@ OURS = r'''
 import time, asyncio
 t0 = time.perf_counter()
 from descent_tui.tui.app import DescentApp
+from descent_tui.tui.screens import select
+PAINTED = []
+_orig = select.SelectScreen.on_mount
+def on_mount(self):
+    _orig(self)
+    self.call_after_refresh(lambda: PAINTED.append(time.perf_counter()))
+select.SelectScreen.on_mount = on_mount
 async def main():
     app = DescentApp()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        print(time.perf_counter() - t0)
+        print(PAINTED[0] - t0)
 asyncio.run(main())
 '''
 

@@ -34,7 +34,7 @@ TICK = 1 / 20
 REFRESH = 1 / 10
 #: at MAX speed the plots redraw this often (the status line keeps 10 Hz), so the
 #: UI thread leaves the GIL to the trainer and the app keeps up with headless runs
-MAX_SPEED_PLOT_PERIOD = 0.5
+MAX_SPEED_PLOT_PERIOD = 1.0
 CHUNK_TARGET = 0.02  # seconds of work per locked chunk at full speed
 
 
@@ -361,7 +361,8 @@ class MissionScreen(Screen[None]):
                     "runs": runs}
             now = time.monotonic()
             if not landscape and self._has_decision() and (
-                    not self.running or now - self._last_decision > 1.0):
+                    not self.running or (SPEEDS[self.speed_index] is not None
+                                     and now - self._last_decision > 1.0)):
                 self._last_decision = now
                 try:
                     dm = self.query_one("#decision")

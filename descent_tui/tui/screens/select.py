@@ -48,7 +48,7 @@ class SelectScreen(Screen[None]):
         table.add_column("Type", key="kind", width=9)
         table.add_column("Status", key="status", width=11)
         self._compact()
-        self.scan()
+        self.call_after_refresh(self.scan)  # paint the board first, then read the archive
 
     def on_resize(self) -> None:
         self._compact()
