@@ -66,8 +66,9 @@ class LayerGrads(Widget):
         if not self.stats:
             return Text("No gradients yet — take a step (space).", style="dim")
         wide = self.size.width >= 60
-        ncols = 6 if wide else 4
-        fixed = 5 + 7 + 4 + (7 + 7 if wide else 0) + 2 * (ncols - 1) + 1
+        tiny = self.size.width < 40
+        ncols = 6 if wide else (3 if tiny else 4)
+        fixed = 5 + 7 + (0 if tiny else 4) + (7 + 7 if wide else 0) + 2 * (ncols - 1) + 1
         bw = max(6, self.size.width - fixed)
         table = Table.grid(padding=(0, 2, 0, 0))
         table.add_column(no_wrap=True)
@@ -76,13 +77,15 @@ class LayerGrads(Widget):
         if wide:
             table.add_column(justify="right", no_wrap=True)
             table.add_column(justify="right", no_wrap=True)
-        table.add_column(justify="right", no_wrap=True)
+        if not tiny:
+            table.add_column(justify="right", no_wrap=True)
         scale = ("1e-10" + "1e-3".center(max(0, bw - 8)) + "1e4")[:bw] if bw >= 14 \
             else "log |grad|".ljust(bw)[:bw]
-        head = [Text("layer", style="bold"), Text(scale, style="dim"), Text("|grad|", style="bold")]
+        head = [Text("layer" if not tiny else "", style="bold"), Text(scale, style="dim"), Text("|grad|", style="bold")]
         if wide:
             head += [Text("|w|", style="bold"), Text("upd/w", style="bold")]
-        head += [Text("dead", style="bold")]
+        if not tiny:
+            head += [Text("dead", style="bold")]
         table.add_row(*head)
         for layer in self.stats:
             g = float(layer.get("grad_norm", float("nan")))
@@ -99,7 +102,8 @@ class LayerGrads(Widget):
                 row += [Text(_fmt(layer.get("weight_norm"))),
                         Text(_fmt(layer.get("update_ratio")),
                              style=warn_c if _big_ratio(layer.get("update_ratio")) else "")]
-            row += [Text(frac_s, style=frac_style)]
+            if not tiny:
+                row += [Text(frac_s, style=frac_style)]
             table.add_row(*row)
         verdicts = {bar(float(l.get("grad_norm", float("nan"))), 4)[1] for l in self.stats}
         if "nan" in verdicts or "exploding" in verdicts:
