@@ -18,19 +18,22 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
+import argparse
 import statistics
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import sys
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from descent_tui.engine import Tensor, nn  # noqa: E402
-from descent_tui.engine import functional as F  # noqa: E402
-from descent_tui.engine import optim  # noqa: E402
+from descent_tui.engine import (
+    Tensor,
+    nn,
+    optim,
+)
+from descent_tui.engine import functional as F
 
 try:
     import torch

@@ -80,7 +80,7 @@ def test_table_is_aligned(loaded, capsys):
     assert run_command(loaded, args(every=20)) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    header = next(i for i, l in enumerate(lines) if l.lstrip().startswith("step"))
+    header = next(i for i, line in enumerate(lines) if line.lstrip().startswith("step"))
     rows = lines[header + 2:lines.index("", header)]
     assert len({len(r) for r in rows}) == 1  # every row the same width
     assert len(rows[0]) == len(lines[header])

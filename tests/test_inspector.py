@@ -165,7 +165,7 @@ async def test_vanishing_gradients_blame_equals_sim_grad_norms():
         await pilot.press("end")
         blame = plain(screen, "#layer-blame")
         shown = {int(m.group(1)): float(m.group(2))
-                 for m in re.finditer(r"^L(\d+)\s+([0-9.e+-]+)", blame, re.M)}
+                 for m in re.finditer(r"^L(\d+)\s+([0-9.e+-]+)", blame, re.MULTILINE)}
         assert sorted(shown) == list(range(1, 11))
         exact = [g.grad_norm(model.trace.grads) for g in model.groups]
         # the engine: a real backward() on the same graph

@@ -63,7 +63,7 @@ def _path(mission: str) -> Path:
     return SCENARIOS / f"{mission}.toml"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def finished(mission: str) -> Simulation:
     """The mission's simulation, run to the end (cached: tests only read it)."""
     sim = Simulation(load_scenario(_path(mission)))

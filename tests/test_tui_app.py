@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import io
 import json
 from pathlib import Path
 
@@ -255,7 +256,7 @@ async def test_run_to_end_grades_quiz_and_saves(missions):
 
 @asyncrun
 async def test_knob_change_applies_on_reset_and_live_lr(missions):
-    from textual.widgets import Input
+    from textual.widgets import Input, Select
 
     app = make_app(initial="tiny-bowl")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -263,12 +264,19 @@ async def test_knob_change_applies_on_reset_and_live_lr(missions):
         screen = app.screen
         await pilot.press("2")
         await settle(pilot)
+        # by default a knob tunes one run (the first), so the comparison survives
         inp = screen.query_one("#knob-lr", Input)
         inp.value = "0.2"
         inp.focus()
         await pilot.press("enter")  # live lr
         await settle(pilot)
-        assert all(abs(r.lr - 0.2) < 1e-12 for r in screen.sim.runs)
+        assert abs(screen.sim.runs[0].lr - 0.2) < 1e-12
+        assert abs(screen.sim.runs[1].lr - 0.2) < 1e-12  # "fast" already had 0.2
+        inp.value = "0.05"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert abs(screen.sim.runs[0].lr - 0.05) < 1e-12
+        assert abs(screen.sim.runs[1].lr - 0.2) < 1e-12  # untouched
         mom = screen.query_one("#knob-momentum", Input)
         mom.value = "0.5"
         await settle(pilot)
@@ -283,8 +291,18 @@ async def test_knob_change_applies_on_reset_and_live_lr(missions):
         assert app.screen is screen
         await pilot.press("x")
         await settle(pilot)
-        assert screen.sim.overrides == {"lr": 0.3, "momentum": 0.5}
+        assert screen.sim.overrides == {"runs[0].lr": 0.3, "runs[0].momentum": 0.5}
         assert screen.sim.runs[0].config.lr == 0.3
+        assert screen.sim.runs[1].config.lr == 0.2
+        # "all runs" sets every run and replaces the per-run value
+        screen.query_one("#knob-target", Select).value = "__all__"
+        await settle(pilot)
+        bad.value = "0.1"
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        assert [r.config.lr for r in screen.sim.runs] == [0.1, 0.1]
+        assert screen.sim.runs[0].config.momentum == 0.5
 
 
 @asyncrun
@@ -331,20 +349,13 @@ async def test_exploding_weights_runs_to_end_with_alarm():
 
 
 @asyncrun
-async def test_keys_answered_while_running(missions, monkeypatch):
-    """A key pressed at full speed reaches its action within 100 ms."""
-    import time
+async def test_keys_answered_while_running(missions):
+    """Keys reach their actions while training runs at full speed.
 
+    How fast they arrive is measured in benchmarks/tui.py, not asserted here.
+    """
     from descent_tui.tui.screens import mission as M
 
-    stamps: list[float] = []
-    orig = M.MissionScreen.action_toggle_log
-
-    def spy(self):
-        stamps.append(time.perf_counter())
-        orig(self)
-
-    monkeypatch.setattr(M.MissionScreen, "action_toggle_log", spy)
     app = make_app(initial="tiny-net")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -353,16 +364,16 @@ async def test_keys_answered_while_running(missions, monkeypatch):
         screen.speed_index = len(M.SPEEDS) - 1
         await pilot.press("r")
         await pilot.pause(0.3)
-        latencies = []
-        for _ in range(5):
-            t0 = time.perf_counter()
+        before = screen.sim.step_count
+        for i in range(5):
             await pilot.press("l")
-            latencies.append(stamps[-1] - t0)
+            assert screen.log_scale == (i % 2 == 0)
         assert screen.running
-        assert sorted(latencies)[2] < 0.1, latencies  # median under 100 ms
+        await pilot.pause(0.2)
+        assert screen.sim.step_count > before  # still training in between
         await pilot.press("r")
         await app.workers.wait_for_complete()
-        assert screen.sim.step_count > 10
+        assert not screen.running
 
 
 @asyncrun
@@ -377,7 +388,7 @@ async def test_help_screen_and_theme_toggle(missions):
 
         from descent_tui.tui.screens.help import bindings_table
 
-        console = Console(width=120, record=True, file=open("/dev/null", "w"))
+        console = Console(width=120, record=True, file=io.StringIO())
         console.print(bindings_table(app.screen.under, list(app.BINDINGS)))
         text = console.export_text()
         assert "Run/pause" in text and "Step ×10" in text

@@ -10,8 +10,16 @@
 from . import functional, nn
 from .gradcheck import GradcheckResult, gradcheck, numerical_gradient
 from .graph import GraphNode, list_graph
-from .tensor import (Tensor, as_tensor, concatenate, is_grad_enabled, maximum, no_grad, stack,
-                     topological_order)
+from .tensor import (
+    Tensor,
+    as_tensor,
+    concatenate,
+    is_grad_enabled,
+    maximum,
+    no_grad,
+    stack,
+    topological_order,
+)
 
 try:  # written alongside the core; absent only while it is being built
     from . import optim
@@ -20,7 +28,21 @@ except ImportError:  # pragma: no cover
     optim = None
 
 __all__ = [
-    "Tensor", "no_grad", "is_grad_enabled", "as_tensor", "maximum", "concatenate", "stack",
-    "functional", "nn", "optim", "gradcheck", "numerical_gradient", "GradcheckResult",
-    "list_graph", "GraphNode", "topological_order", "hessian",
+    "GradcheckResult",
+    "GraphNode",
+    "Tensor",
+    "as_tensor",
+    "concatenate",
+    "functional",
+    "gradcheck",
+    "hessian",
+    "is_grad_enabled",
+    "list_graph",
+    "maximum",
+    "nn",
+    "no_grad",
+    "numerical_gradient",
+    "optim",
+    "stack",
+    "topological_order",
 ]

@@ -116,8 +116,18 @@ class Tensor:
     and its inputs (``parents``) so the graph can be drawn and inspected.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_backward", "_prev", "_op", "name",
-                 "_seq", "_pending", "__weakref__")
+    __slots__ = (
+        "__weakref__",
+        "_backward",
+        "_op",
+        "_pending",
+        "_prev",
+        "_seq",
+        "data",
+        "grad",
+        "name",
+        "requires_grad",
+    )
     __array_priority__ = 1000  # make `ndarray * Tensor` call Tensor.__rmul__
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):

@@ -114,7 +114,7 @@ def discover(extra_paths: Iterable[str | Path] = ()
         except ScenarioError as e:
             broken.append(BrokenScenario(path, source, tuple(e.problems)))
             continue
-        except Exception as e:  # noqa: BLE001 - one bad file never stops the others
+        except Exception as e:
             broken.append(BrokenScenario(path, source, (f"{path}: {type(e).__name__}: {e}",)))
             continue
         other = by_id.get(loaded.id)

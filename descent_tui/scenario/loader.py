@@ -185,7 +185,8 @@ class _Problems:
 # -------------------------------------------------------------- key -> line map
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*(\]\]?)\s*(#.*)?$")
-_KEYLINE = re.compile(r"""^\s*((?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*'))*)\s*=""")
+_KEY = r"""(?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*')"""
+_KEYLINE = re.compile(rf"^\s*({_KEY}(?:\s*\.\s*{_KEY})*)\s*=")
 _PART = re.compile(r"""[A-Za-z0-9_\-]+|"[^"]*"|'[^']*'""")
 
 
@@ -351,7 +352,7 @@ def _check_leaf(value: Any, tp: Any, path: str, owner: str, name: str, probs: _P
         return
     except msgspec.ValidationError as e:
         err = str(e)
-    except Exception as e:  # noqa: BLE001 - never let a conversion failure escape
+    except Exception as e:
         probs.add(path, f"invalid value ({type(e).__name__}: {e})")
         return
     options = _literal_options(tp)
@@ -364,7 +365,7 @@ def _check_leaf(value: Any, tp: Any, path: str, owner: str, name: str, probs: _P
             if v not in options:
                 noun = _NOUNS.get((owner, name), name.replace("_", " "))
                 hint = did_you_mean(v, options)
-                tail = hint if hint else f"; expected one of: {', '.join(options)}"
+                tail = hint or f"; expected one of: {', '.join(options)}"
                 probs.add(sub, f"unknown {noun} {_short(v)}{tail}")
                 return
     if "matching regex" in err:
@@ -485,7 +486,7 @@ def _check_landscape(spec: S.Scenario, probs: _Problems) -> None:
             try:
                 value = expr.evaluate(dict(zip(land.params, (float(v) for v in start),
                                                strict=True)))
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 probs.add("landscape.loss", f"cannot be evaluated at {where}: {e}")
                 continue
             if not math.isfinite(value):
@@ -821,7 +822,7 @@ def validate_data(data: Any, *, name: str = "<scenario>", text: str | None = Non
         raise
     except RecursionError:
         raise ScenarioError([f"{name}: document nested too deeply"], name) from None
-    except Exception as e:  # noqa: BLE001 - promise: never a traceback
+    except Exception as e:
         raise ScenarioError([f"{name}: internal error while checking: {type(e).__name__}: {e}"],
                             name) from None
 
@@ -847,7 +848,7 @@ def _parse_toml(text: str, name: str) -> dict[str, Any]:
         raise ScenarioError([f"{name}: document nested too deeply"], name) from None
     except MemoryError:
         raise ScenarioError([f"{name}: document too large to parse"], name) from None
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         raise ScenarioError([f"{name}: TOML error: {type(e).__name__}: {e}"], name) from None
 
 
@@ -884,7 +885,7 @@ def loads_scenario(text: str | bytes, *, name: str = "<string>", base_dir: Path 
         return LoadedScenario(spec=spec, path=path, source=source)
     except ScenarioError:
         raise
-    except Exception as e:  # noqa: BLE001 - promise: never a traceback
+    except Exception as e:
         raise ScenarioError([f"{name}: internal error: {type(e).__name__}: {e}"], name) from None
 
 
@@ -910,7 +911,7 @@ def load_scenario(path: str | Path, source: str = "path") -> LoadedScenario:
         raise
     except OSError as e:
         raise ScenarioError([f"{name}: cannot read: {e.strerror or e}"], name) from None
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         raise ScenarioError([f"{name}: internal error: {type(e).__name__}: {e}"], name) from None
 
 

@@ -164,7 +164,7 @@ def make_dataset(spec: Any, base_dir: str | Path | None = None, *, loss: str | N
     X = np.ascontiguousarray(X, dtype=np.float64)
     order = rng.permutation(len(X))
     X, y = X[order], y[order]
-    if y.ndim == 1 and (loss in ("bce", "mse") or kind == "csv" and y.dtype != np.int64):
+    if y.ndim == 1 and (loss in ("bce", "mse") or (kind == "csv" and y.dtype != np.int64)):
         y = y.astype(np.float64)[:, None]
     return X, y
 

@@ -307,7 +307,7 @@ class Simulation:
         env = {n: np.float64(v) for n, v in zip(self.spec.landscape.params, point, strict=True)}
         try:
             return float(self._expr.evaluate(env))
-        except Exception:  # noqa: BLE001
+        except Exception:
             return math.nan
 
     def _load_data(self) -> None:
@@ -373,7 +373,7 @@ class Simulation:
                             self._step_landscape(rs)
                         else:
                             self._step_network(rs)
-                    except Exception as e:  # noqa: BLE001 - a run fails, the sim goes on
+                    except Exception as e:
                         self._diverge(rs, rs.step + 1,
                                       f"{type(e).__name__} at step {rs.step + 1}: {e}")
                 self.step_count += 1

@@ -17,7 +17,7 @@ from textual.screen import Screen
 
 from descent_tui.tui.theme import DARK, LIGHT, THEMES
 
-__all__ = ["DescentApp", "run_app", "MIN_WIDTH", "MIN_HEIGHT"]
+__all__ = ["MIN_HEIGHT", "MIN_WIDTH", "DescentApp", "run_app"]
 
 MIN_WIDTH = 80
 MIN_HEIGHT = 24
@@ -95,7 +95,7 @@ class DescentApp(App[int]):
 
         try:
             screen = MissionScreen(loaded)
-        except Exception as e:  # noqa: BLE001 - a bad mission never kills the app
+        except Exception as e:
             self.notify(f"{type(e).__name__}: {e}", title="Cannot open mission",
                         severity="error", timeout=15)
             return

@@ -11,12 +11,12 @@ from textual.theme import Theme
 
 __all__ = [
     "DARK",
+    "ENGINEER",
     "LIGHT",
+    "OUTPOST",
     "RUN_COLORS",
     "RUN_COLORS_LIGHT",
     "THEMES",
-    "ENGINEER",
-    "OUTPOST",
     "run_color",
 ]
 

@@ -73,17 +73,17 @@ class Adagrad(Optimizer):
                 self._init_state(p, group)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
-        if not 0.0 <= group["lr"]:
+        if not group["lr"] >= 0.0:
             raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if not 0.0 <= group["lr_decay"]:
+        if not group["lr_decay"] >= 0.0:
             raise ValueError(f"Invalid lr_decay value: {group['lr_decay']}")
-        if not 0.0 <= group["weight_decay"]:
+        if not group["weight_decay"] >= 0.0:
             raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
-        if not 0.0 <= group["initial_accumulator_value"]:
+        if not group["initial_accumulator_value"] >= 0.0:
             raise ValueError(
                 f"Invalid initial_accumulator_value value: {group['initial_accumulator_value']}"
             )
-        if not 0.0 <= group["eps"]:
+        if not group["eps"] >= 0.0:
             raise ValueError(f"Invalid epsilon value: {group['eps']}")
 
     def step(self, closure: Any = None) -> Any:

@@ -66,9 +66,9 @@ class Adam(Optimizer):
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         betas = group["betas"]
-        if not 0.0 <= group["lr"]:
+        if not group["lr"] >= 0.0:
             raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if not 0.0 <= group["eps"]:
+        if not group["eps"] >= 0.0:
             raise ValueError(f"Invalid epsilon value: {group['eps']}")
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas}")
@@ -76,7 +76,7 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
         if not 0.0 <= betas[1] < 1.0:
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= group["weight_decay"]:
+        if not group["weight_decay"] >= 0.0:
             raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
 
     def step(self, closure: Any = None) -> Any:

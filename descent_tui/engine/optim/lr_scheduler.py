@@ -327,7 +327,7 @@ class SequentialLR(LRScheduler):
             raise ValueError("SequentialLR expects at least one scheduler, but got no scheduler.")
         for i, sched in enumerate(schedulers):
             if isinstance(sched, ReduceLROnPlateau):
-                raise ValueError(  # noqa: TRY004 (PyTorch raises ValueError)
+                raise ValueError(
                     "SequentialLR does not support `ReduceLROnPlateau` scheduler as it requires "
                     f"additional kwargs to be specified when calling `step`, but got one at index "
                     f"{i} in the given schedulers sequence."

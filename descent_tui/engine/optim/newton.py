@@ -51,9 +51,9 @@ class Newton(Optimizer):
         self.last_grad: np.ndarray | None = None
 
     def _validate_group(self, group: dict[str, Any]) -> None:
-        if not 0.0 <= group["lr"]:
+        if not group["lr"] >= 0.0:
             raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if not 0.0 <= group["damping"]:
+        if not group["damping"] >= 0.0:
             raise ValueError(f"Invalid damping value: {group['damping']}")
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]

@@ -61,15 +61,15 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
-        if not 0.0 <= group["lr"]:
+        if not group["lr"] >= 0.0:
             raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if not 0.0 <= group["eps"]:
+        if not group["eps"] >= 0.0:
             raise ValueError(f"Invalid epsilon value: {group['eps']}")
-        if not 0.0 <= group["momentum"]:
+        if not group["momentum"] >= 0.0:
             raise ValueError(f"Invalid momentum value: {group['momentum']}")
-        if not 0.0 <= group["weight_decay"]:
+        if not group["weight_decay"] >= 0.0:
             raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
-        if not 0.0 <= group["alpha"]:
+        if not group["alpha"] >= 0.0:
             raise ValueError(f"Invalid alpha value: {group['alpha']}")
 
     def step(self, closure: Any = None) -> Any:

@@ -122,16 +122,14 @@ class MissionScreen(Screen[None]):
                 plot.border_title = "LOSS"
                 yield plot
             with TabbedContent(id="side", initial="tab-briefing"):
-                with TabPane("Briefing", id="tab-briefing"):
-                    with VerticalScroll():
-                        yield Briefing(self.spec, id="briefing")
+                with TabPane("Briefing", id="tab-briefing"), VerticalScroll():
+                    yield Briefing(self.spec, id="briefing")
                 with TabPane("Knobs", id="tab-knobs"):
                     yield KnobsPanel(self.spec, id="knobs")
                 with TabPane("Quiz", id="tab-quiz"):
                     yield QuizPanel(self.spec, id="quiz")
-                with TabPane("Debrief", id="tab-debrief"):
-                    with VerticalScroll():
-                        yield Debrief(self.spec, id="debrief")
+                with TabPane("Debrief", id="tab-debrief"), VerticalScroll():
+                    yield Debrief(self.spec, id="debrief")
         yield Alarm(id="alarm")
         yield StatusLine(id="status")
         yield Footer()
@@ -185,7 +183,8 @@ class MissionScreen(Screen[None]):
             speed = SPEEDS[self.speed_index]
             t0 = time.perf_counter()
             with self._lock:
-                if sim.done:
+                # paused (or inspected) while this thread waited for the lock: no extra step
+                if sim.done or not self._run_flag:
                     break
                 sim.step(speed if speed is not None else self._chunk)
             self._dirty = True
@@ -309,9 +308,9 @@ class MissionScreen(Screen[None]):
     @on(KnobsPanel.LiveLr)
     def _live_lr(self, event: KnobsPanel.LiveLr) -> None:
         with self._lock:
-            self.sim.set_lr(event.lr)
-        self.notify(f"Learning rate set to {fmt_num(event.lr)} for every run (live).",
-                    timeout=3)
+            self.sim.set_lr(event.lr, event.run)
+        who = "every run" if event.run is None else self.sim.runs[event.run].label
+        self.notify(f"Learning rate set to {fmt_num(event.lr)} for {who} (live).", timeout=3)
         self._dirty = True
         self._tick()
 
@@ -346,7 +345,7 @@ class MissionScreen(Screen[None]):
                 }
                 try:
                     run["lr"] = rs.lr
-                except Exception:  # noqa: BLE001
+                except Exception:
                     run["lr"] = rs.last.get("lr")
                 if landscape:
                     run["path"] = rs.path
@@ -367,7 +366,7 @@ class MissionScreen(Screen[None]):
                 try:
                     dm = self.query_one("#decision")
                     snap["decision"] = sim.decision_grid(self.selected, dm.wanted_n())
-                except Exception:  # noqa: BLE001
+                except Exception:
                     snap["decision"] = None
             if landscape:
                 land = self.query_one("Landscape")
@@ -436,7 +435,7 @@ class MissionScreen(Screen[None]):
             for rs in sim.runs:
                 try:
                     lr = rs.lr
-                except Exception:  # noqa: BLE001
+                except Exception:
                     lr = rs.last.get("lr")
                 runs.append({"index": rs.index, "label": rs.label, "loss": rs.last.get("loss"),
                              "diverged": rs.diverged, "lr": lr})

@@ -78,7 +78,7 @@ class SelectScreen(Screen[None]):
             from descent_tui.scenario.catalog import discover
 
             good, broken = discover(getattr(self.app, "extra_paths", []))
-        except Exception as e:  # noqa: BLE001 - never crash on the archive
+        except Exception as e:
             good, broken = [], []
             self.app.call_from_thread(
                 self.notify, f"{type(e).__name__}: {e}", title="Mission archive unreadable",

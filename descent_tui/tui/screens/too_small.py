@@ -19,9 +19,8 @@ class TooSmallScreen(Screen[None]):
         self.min_height = min_height
 
     def compose(self) -> ComposeResult:
-        with Middle():
-            with Center():
-                yield Static(id="too-small-message")
+        with Middle(), Center():
+            yield Static(id="too-small-message")
 
     def on_mount(self) -> None:
         self._update()

@@ -31,7 +31,7 @@ class Banner(Widget):
             text.justify = "center"
             return text
         text = Text(justify="center")
-        for i, line in enumerate(ART):
+        for _i, line in enumerate(ART):
             text.append(line + "\n", style=f"bold {accent}")
         text.append(TAGLINE, style=f"{dim}")
         return text

@@ -23,6 +23,8 @@ DEFAULT_CHOICES = {
     "activation": ("relu", "tanh", "sigmoid", "leaky_relu"),
 }
 INT_KNOBS = ("batch_size", "steps")
+SCENARIO_WIDE = ("steps",)  # knobs of the whole mission, not of one run
+ALL_RUNS = "__all__"
 
 
 def current_values(spec: Any) -> dict[str, Any]:
@@ -47,9 +49,10 @@ class KnobsPanel(VerticalScroll):
     """Controls for ``spec.knobs``."""
 
     class LiveLr(Message):
-        def __init__(self, lr: float) -> None:
+        def __init__(self, lr: float, run: int | None = None) -> None:
             super().__init__()
             self.lr = lr
+            self.run = run  # None: every run
 
     class ApplyReset(Message):
         def __init__(self, overrides: dict[str, Any]) -> None:
@@ -62,6 +65,8 @@ class KnobsPanel(VerticalScroll):
         self.knobs = spec.knobs.present()
         self.defaults = current_values(spec)
         self.values: dict[str, Any] = {}  # changed knobs only
+        self.applied: dict[str, Any] = {}  # what earlier resets applied, by full key
+        self.target: int | None = None if len(spec.runs) == 1 else 0
 
     def compose(self) -> ComposeResult:
         if not self.knobs:
@@ -70,6 +75,12 @@ class KnobsPanel(VerticalScroll):
             return
         yield Static("Changes apply on reset (x). The learning rate applies live on enter.",
                      classes="knob-help")
+        if len(self.spec.runs) > 1:
+            # one run at a time by default, so the mission's comparison survives
+            yield Label("apply to", classes="knob-label")
+            options = [(r.label, str(i)) for i, r in enumerate(self.spec.runs)]
+            yield Select(options + [("all runs", ALL_RUNS)], value="0", allow_blank=False,
+                         id="knob-target")
         for name, knob in self.knobs.items():
             default = self.defaults.get(name)
             if knob.choices is not None or name in DEFAULT_CHOICES:
@@ -128,10 +139,19 @@ class KnobsPanel(VerticalScroll):
             self.notify(err, severity="error")
             return
         if name == "lr" and value is not None:
-            self.post_message(self.LiveLr(float(value)))
+            self.post_message(self.LiveLr(float(value), self.target))
+
+    @on(Select.Changed, "#knob-target")
+    def _target_changed(self, event: Select.Changed) -> None:
+        self.target = None if event.value == ALL_RUNS else int(str(event.value))
+
+    def target_label(self) -> str:
+        return "every run" if self.target is None else self.spec.runs[self.target].label
 
     @on(Select.Changed, ".knob")
     def _select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "knob-target":
+            return
         name = (event.select.id or "").removeprefix("knob-")
         if event.value != self.defaults.get(name) and event.value is not Select.BLANK:
             self.values[name] = event.value
@@ -143,5 +163,15 @@ class KnobsPanel(VerticalScroll):
         self.post_message(self.ApplyReset(self.overrides()))
 
     def overrides(self) -> dict[str, Any]:
-        """Only the knobs the player changed (so multi-run comparisons stay intact)."""
-        return dict(self.values)
+        """The knobs the player changed, keyed for the sim: ``runs[i].lr`` for one run,
+        ``lr`` for all. Earlier resets' changes are kept, so tuning one run and then
+        another leaves both tuned."""
+        for name, value in self.values.items():
+            if name in SCENARIO_WIDE or self.target is None:
+                if self.target is None:  # an all-runs value replaces per-run ones
+                    for key in [k for k in self.applied if k.endswith("]." + name)]:
+                        del self.applied[key]
+                self.applied[name] = value
+            else:
+                self.applied[f"runs[{self.target}].{name}"] = value
+        return dict(self.applied)

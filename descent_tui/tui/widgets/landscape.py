@@ -39,7 +39,7 @@ def _ramp(ramp: tuple[str, ...], t: float) -> tuple[int, int, int]:
 
 
 def _rgbhex(rgb: tuple[int, int, int]) -> str:
-    return "#%02x%02x%02x" % rgb
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
 def shade_levels(Z: Any) -> Any:
@@ -83,7 +83,7 @@ class Landscape(Widget):
 
     def set_grid(self, grid: tuple[Any, Any, Any], bounds: list[tuple[float, float]],
                  minimum: list[float] | None) -> None:
-        xs, ys, Z = grid
+        _xs, _ys, Z = grid
         self.levels = shade_levels(Z)
         self.grid_size = (self.levels.shape[1], self.levels.shape[0])
         self.bounds = list(bounds) + [(-1.0, 1.0)] * max(0, 2 - len(bounds))
@@ -274,7 +274,7 @@ class DecisionMap(Widget):
         dark = self.app.current_theme.dark
         if self.grid is None:
             return [Strip.blank(w) for _ in range(h)]
-        xs, ys, P = self.grid
+        _xs, _ys, P = self.grid
         P = np.asarray(P, dtype=float)
         n_y, n_x = P.shape
         finite = P[np.isfinite(P)]

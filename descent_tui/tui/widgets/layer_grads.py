@@ -81,13 +81,18 @@ class LayerGrads(Widget):
             table.add_column(justify="right", no_wrap=True)
         scale = ("1e-10" + "1e-3".center(max(0, bw - 8)) + "1e4")[:bw] if bw >= 14 \
             else "log |grad|".ljust(bw)[:bw]
-        head = [Text("layer" if not tiny else "", style="bold"), Text(scale, style="dim"), Text("|grad|", style="bold")]
+        head = [Text("layer" if not tiny else "", style="bold"), Text(scale, style="dim"),
+                Text("|grad|", style="bold")]
         if wide:
             head += [Text("|w|", style="bold"), Text("upd/w", style="bold")]
         if not tiny:
-            head += [Text("dead", style="bold")]
+            relu = any(layer.get("dead_frac") is not None for layer in self.stats)
+            head += [Text("dead" if relu else "sat.", style="bold")]
         table.add_row(*head)
-        for layer in self.stats:
+        for layer in _visible(self.stats, self.size.height - 2):
+            if layer is None:  # the elided middle of a deep stack
+                table.add_row(Text("⋮"), Text("", style="dim"), Text(""))
+                continue
             g = float(layer.get("grad_norm", float("nan")))
             text, verdict = bar(g, bw)
             color = {"ok": ok_c, "vanishing": bad_c, "exploding": bad_c, "nan": bad_c}[verdict]
@@ -105,16 +110,38 @@ class LayerGrads(Widget):
             if not tiny:
                 row += [Text(frac_s, style=frac_style)]
             table.add_row(*row)
-        verdicts = {bar(float(l.get("grad_norm", float("nan"))), 4)[1] for l in self.stats}
-        if "nan" in verdicts or "exploding" in verdicts:
-            note = Text("▲ EXPLODING gradients", style=f"bold {bad_c}")
-        elif "vanishing" in verdicts:
-            note = Text("▼ VANISHING gradients in early layers", style=f"bold {bad_c}")
-        else:
-            note = Text("gradients healthy", style=ok_c)
+        verdict, style = verdict_of(self.stats)
         from rich.console import Group
 
-        return Group(table, note)
+        color = {"bad": bad_c, "warn": warn_c, "ok": ok_c}[style]
+        return Group(table, Text(verdict, style=f"bold {color}" if style != "ok" else color))
+
+
+def _visible(stats: list, rows: int) -> list:
+    """All layers if they fit; else the first and last ones around a ⋮ row.
+
+    The lesson is in the comparison of layer 1 with layer N, so both ends stay.
+    """
+    if rows >= len(stats) or rows < 3:
+        return stats
+    head = (rows - 1 + 1) // 2
+    tail = rows - 1 - head
+    return stats[:head] + [None] + (stats[-tail:] if tail else [])
+
+
+def verdict_of(stats: list) -> tuple[str, str]:
+    """One line on what the bars say: (text, 'bad' | 'warn' | 'ok')."""
+    norms = [float(layer.get("grad_norm", float("nan"))) for layer in stats]
+    if any(not math.isfinite(g) for g in norms):
+        return "▲ NON-FINITE gradients: the run has blown up", "bad"
+    if any(g > EXPLODE for g in norms):
+        return f"▲ EXPLODING gradients (largest {max(norms):.1e})", "bad"
+    first, last = norms[0], norms[-1]
+    if len(norms) > 1 and last > 0 and first / last < 1e-2:
+        return f"▼ VANISHING: |g| L1/L{len(norms)} = {first / last:.0e}", "bad"
+    if max(norms) < VANISH:
+        return "▼ all gradients tiny: saturated or settled", "warn"
+    return "gradients healthy", "ok"
 
 
 def _big_ratio(v: Any) -> bool:

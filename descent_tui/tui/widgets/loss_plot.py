@@ -81,7 +81,7 @@ class LossPlot(PlotextPlot):
                     top = math.log10(cap) + 0.5 if cap else 12.0
                     keep = [(x, y) for x, y in zip(xs, yv) if y <= top]
                 else:
-                    top = cap if cap else 1e12
+                    top = cap or 1e12
                     keep = [(x, y) for x, y in zip(xs, yv) if y <= top]
                 xs = [p[0] for p in keep]
                 yv = [p[1] for p in keep]
