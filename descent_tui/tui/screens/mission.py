@@ -260,6 +260,8 @@ class MissionScreen(Screen[None]):
                 return
         self._done_seen = False
         self._chunk = 1
+        for dm in self.query("#decision"):
+            dm.points = None  # type: ignore[attr-defined]  # the data may have changed
         self.query_one(Debrief).show_locked()
         changed = ", ".join(f"{k}={fmt_num(v) if not isinstance(v, str) else v}"
                             for k, v in overrides.items())
@@ -408,6 +410,8 @@ class MissionScreen(Screen[None]):
             grads.border_subtitle = f"run: {sel['label']}"
             if snap.get("decision") is not None:
                 dm = self.query_one("#decision")
+                if dm.points is None and self.sim.data is not None:  # type: ignore[attr-defined]
+                    dm.set_points(self.sim.data["X"], self.sim.data["y"])  # type: ignore[attr-defined]
                 dm.show(snap["decision"])  # type: ignore[attr-defined]
                 dm.border_subtitle = sel["label"]
         status_runs = [{"index": r["index"], "label": r["label"], "loss": r["loss_now"],

@@ -60,7 +60,8 @@ class SelectScreen(Screen[None]):
         col = table.columns.get("title")  # type: ignore[call-overload]
         if col is not None:
             # the mission column takes what the fixed columns leave
-            width = max(12, self.app.size.width // 2 - 4 - 3 - 9 - 11 - 10)
+            # (the board is 3/5 of the width; 2 border + 8 cell padding + 2 scrollbar)
+            width = max(12, self.app.size.width * 3 // 5 - 12 - 3 - 9 - 11)
             if col.width != width:
                 col.width = width
                 table._require_update_dimensions = True
@@ -103,7 +104,8 @@ class SelectScreen(Screen[None]):
         for i, entry in enumerate(self.entries):
             if hasattr(entry, "spec"):
                 spec = entry.spec
-                title = Text(spec.title)
+                # the part before a colon names the mission; the preview has the rest
+                title = Text(spec.title.split(":")[0].strip() or spec.title)
                 if entry.source != "shipped":
                     title.append(f"  [{entry.source}]", style="dim")
                 table.add_row(str(spec.chapter), title, spec.kind, self._status(entry),

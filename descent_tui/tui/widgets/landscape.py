@@ -235,10 +235,26 @@ class DecisionMap(Widget):
     DecisionMap { width: 1fr; height: 1fr; }
     """
 
+    #: one glyph per class, so a point on the wrong side of the boundary stands out
+    GLYPHS = "○●◆▲■▼◇△"
+    MAX_POINTS = 80
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.grid: Any = None
+        self.points: Any = None  # (X, labels) of the training data, subsampled
         self._lines: list[Strip] | None = None
+
+    def set_points(self, X: Any, y: Any) -> None:
+        """The training points to draw over the map (at most MAX_POINTS of them)."""
+        import numpy as np
+
+        X = np.asarray(X, dtype=float)
+        labels = np.asarray(y).reshape(len(X), -1)[:, 0].astype(int)
+        step = max(1, len(X) // self.MAX_POINTS)
+        self.points = (X[::step], labels[::step])
+        self._lines = None
+        self.refresh()
 
     def wanted_n(self) -> int:
         return max(8, min(self.size.width, self.size.height * 2, 60))
@@ -292,8 +308,30 @@ class DecisionMap(Widget):
                 top = self._color(P[top_i, j], binary, dark)
                 bot = self._color(P[bot_i, j], binary, dark)
                 segs.append(Segment("▀", Style(color=top, bgcolor=bot)))
-            strips.append(Strip(segs, w))
-        return strips
+            strips.append(segs)
+        self._draw_points(strips, w, h, dark)
+        return [Strip(segs, w) for segs in strips]
+
+    def _draw_points(self, rows: list[list[Segment]], w: int, h: int, dark: bool) -> None:
+        if self.points is None or self.grid is None:
+            return
+        xs, ys, _P = self.grid
+        X, labels = self.points
+        x0, x1, y0, y1 = float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1])
+        if not (x1 > x0 and y1 > y0):
+            return
+        for (px, py), label in zip(X, labels):
+            col = int((px - x0) / (x1 - x0) * (w - 1) + 0.5)
+            row = int((y1 - py) / (y1 - y0) * (h - 1) + 0.5)
+            if 0 <= col < w and 0 <= row < h:
+                under = rows[row][col].style
+                bg = under.bgcolor if under is not None else None
+                # dark ink on a light cell, light ink on a dark one
+                light = bg is not None and bg.triplet is not None and \
+                    sum(bg.triplet) / 3 > 140
+                ink = "#000000" if light else "#ffffff"
+                rows[row][col] = Segment(self.GLYPHS[label % len(self.GLYPHS)],
+                                         Style(color=ink, bgcolor=bg, bold=True))
 
     def render_line(self, y: int) -> Strip:
         if self._lines is None or len(self._lines) != self.size.height:

@@ -137,6 +137,8 @@ def verdict_of(stats: list) -> tuple[str, str]:
     if any(g > EXPLODE for g in norms):
         return f"▲ EXPLODING gradients (largest {max(norms):.1e})", "bad"
     first, last = norms[0], norms[-1]
+    if len(norms) > 1 and first == 0 and last > 0:
+        return "▼ layer 1 gets no gradient at all", "bad"
     if len(norms) > 1 and last > 0 and first / last < 1e-2:
         return f"▼ VANISHING: |g| L1/L{len(norms)} = {first / last:.0e}", "bad"
     if max(norms) < VANISH:
