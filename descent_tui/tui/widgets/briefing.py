@@ -26,6 +26,12 @@ def briefing_renderable(spec: Any, *, preview: bool = False) -> Group:
         parts.append(Text("WATCH FOR", style="bold"))
         for note in spec.watch_for:
             parts.append(Text(f" ▸ {note}"))
+    if not preview:
+        parts.append(Text(""))
+        parts.append(Text.assemble(
+            ("BACKPROP INSPECTOR  ", "bold"), ("press ", "dim"), ("[g]", "bold"),
+            (" to watch this step's blame flow backwards, node by node, and ", "dim"),
+            ("[e]", "bold"), (" inside it for y = 2x, z = y² worked by hand.", "dim")))
     return Group(*parts)
 
 
