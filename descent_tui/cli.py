@@ -124,7 +124,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print()
         print(f"broken ({len(broken)}):")
         for b in broken:
-            print(f"  {b.path} [{b.source}]: {b.message}")
+            print(f"  [{b.source}] {b.message}")  # the message starts with the file
     return EXIT_OK
 
 
