@@ -223,7 +223,8 @@ class Tensor:
                     f"backward() needs a gradient argument for a non-scalar output "
                     f"(shape {self.shape}); call .sum() or .mean() first, or pass grad="
                 )
-            grad = np.ones_like(self.data)
+            grad = np.ones(self.data.shape, self.data.dtype) if self.data.ndim else \
+                np.array(1.0, self.data.dtype)
         else:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad,
                               dtype=self.data.dtype)
@@ -236,25 +237,24 @@ class Tensor:
         # every tensor that used it has already handed over its share.
         self._pending = grad
         heap = [(-self._seq, self)]
-        # ids of arrays already stored in some .grad: a leaf must not share one,
-        # or an in-place edit of one gradient would silently change another
-        stored = {id(grad)}
+        # ids of arrays handed on unchanged (d(a+b)/da = 1 passes g itself): a leaf
+        # must not keep one of those, or editing one .grad in place would change another
+        shared = {id(grad)}
         pop, push = heapq.heappop, heapq.heappush
         try:
             while heap:
                 node = pop(heap)[1]
                 g, node._pending = node._pending, None
-                if not node._op:  # a leaf: accumulate
+                if not node._op:  # a leaf: accumulate into an array of its own
                     if node.grad is not None:
-                        node.grad = node.grad + g
-                    elif g.base is None and g.flags.writeable and id(g) not in stored:
-                        node.grad = g  # a fresh array nobody else holds: no copy
-                        stored.add(id(g))
-                    else:
-                        node.grad = g.copy()
+                        g = node.grad + g
+                    elif (type(g) is not np.ndarray or g.base is not None
+                          or not g.flags.writeable or id(g) in shared):
+                        g = np.array(g)
+                    # numpy hands back scalars for 0-d results; .grad is always an array
+                    node.grad = g if type(g) is np.ndarray else np.array(g)
                     continue
                 node.grad = g  # intermediate gradients are kept for the inspector
-                stored.add(id(g))
                 backward_fn = node._backward
                 if backward_fn is None:
                     raise RuntimeError(
@@ -264,6 +264,8 @@ class Tensor:
                 for parent, pg in zip(node._prev, backward_fn(g)):
                     if pg is None or not parent.requires_grad:
                         continue
+                    if pg is g:
+                        shared.add(id(g))
                     if parent._pending is None:
                         parent._pending = pg
                         push(heap, (-parent._seq, parent))
