@@ -73,42 +73,54 @@ def first_paint(code: str, runs: int, env: dict[str, str]) -> float:
     return statistics.median(times)
 
 
-async def app_throughput(scenario: str, seconds: float) -> dict[str, float]:
+async def app_throughput(scenario: str, seconds: float, rounds: int = 5) -> dict[str, float]:
+    """Steps/s of the app at MAX speed and of a headless Simulation, interleaved.
+
+    Each round runs the app for ``seconds`` / ``rounds``, pauses it, then steps a
+    headless copy of the same scenario for as long in the same process: both see
+    the same machine at nearly the same moment, and the ratio of each round is
+    kept (these VMs drift by tens of percent from one second to the next).
+    """
+    from descent_tui.scenario.catalog import find
+    from descent_tui.sim import Simulation
     from descent_tui.tui.app import DescentApp
     from descent_tui.tui.screens.mission import SPEEDS
 
+    window = seconds / rounds
+    headless = Simulation(find(scenario), {"steps": 1_000_000})
+    headless.step(20)
     app = DescentApp(initial=scenario)
+    ratios, app_rates, head_rates = [], [], []
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         screen = app.screen
         screen.sim.reset({"steps": 1_000_000})
         screen.speed_index = len(SPEEDS) - 1
         screen.frame_times.clear()
-        await pilot.press("r")
-        await pilot.pause(0.5)  # warm up (chunk size settles)
-        n0, t0 = screen.sim.step_count, time.perf_counter()
-        await asyncio.sleep(seconds)
-        n1, t1 = screen.sim.step_count, time.perf_counter()
+        for _ in range(rounds):
+            await pilot.press("r")
+            await pilot.pause(0.3)  # warm up (chunk size settles)
+            n0, t0 = screen.sim.step_count, time.perf_counter()
+            await asyncio.sleep(window)
+            n1, t1 = screen.sim.step_count, time.perf_counter()
+            await pilot.press("r")
+            await app.workers.wait_for_complete()
+            app_rate = (n1 - n0) / (t1 - t0)
+            n, h0 = 0, time.perf_counter()
+            while time.perf_counter() - h0 < window:
+                headless.step(10)
+                n += 10
+            head_rate = n / (time.perf_counter() - h0)
+            app_rates.append(app_rate)
+            head_rates.append(head_rate)
+            ratios.append(app_rate / head_rate)
         frames = list(screen.frame_times)
-        await pilot.press("r")
-        await app.workers.wait_for_complete()
-    return {"steps_per_s": (n1 - n0) / (t1 - t0),
+    return {"steps_per_s": statistics.median(app_rates),
+            "headless_steps_per_s": statistics.median(head_rates),
+            "ratio": statistics.median(ratios),
             "max_frame_ms": 1000 * max(frames) if frames else float("nan"),
             "median_frame_ms": 1000 * statistics.median(frames) if frames else float("nan"),
             "frames": len(frames)}
-
-
-def headless_throughput(scenario: str, seconds: float) -> float:
-    from descent_tui.scenario.catalog import find
-    from descent_tui.sim import Simulation
-
-    sim = Simulation(find(scenario), {"steps": 1_000_000})
-    sim.step(20)
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        sim.step(10)
-        n += 10
-    return n / (time.perf_counter() - t0)
 
 
 def main() -> int:
@@ -130,15 +142,14 @@ def main() -> int:
              f"{ours / bare:.2f}x (goal <= 1.5x)")]
     results: dict[str, object] = {"first_paint_bare_s": bare, "first_paint_ours_s": ours}
     for sc in scenarios:
-        head = headless_throughput(sc, args.seconds)
         appr = asyncio.run(app_throughput(sc, args.seconds))
-        ratio = appr["steps_per_s"] / head
+        head, ratio = appr["headless_steps_per_s"], appr["ratio"]
         rows.append((f"{sc}: headless steps/s", f"{head:.0f}", ""))
         rows.append((f"{sc}: app steps/s (MAX speed)", f"{appr['steps_per_s']:.0f}",
-                     f"{100 * ratio:.0f}% (goal >= 80%)"))
+                     f"{100 * ratio:.0f}% (median of per-round ratios; goal >= 80%)"))
         rows.append((f"{sc}: refresh time max / median", f"{appr['max_frame_ms']:.1f} /"
                      f" {appr['median_frame_ms']:.1f} ms", f"{appr['frames']} refreshes"))
-        results[sc] = {"headless": head, **appr, "ratio": ratio}
+        results[sc] = appr
     w = max(len(r[0]) for r in rows)
     print(f"{'measure'.ljust(w)}  {'value':>16}  note")
     print("-" * (w + 40))

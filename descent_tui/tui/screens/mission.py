@@ -197,7 +197,8 @@ class MissionScreen(Screen[None]):
                     self._chunk = min(self._chunk * 2, 1 << 16)
                 elif dt > CHUNK_TARGET * 2 and self._chunk > 1:
                     self._chunk //= 2
-                time.sleep(0.0005)  # let the UI thread take the lock / GIL
+                # no sleep here: Python's GIL switch interval already lets the UI
+                # thread in, and the hand-over above gives it the lock
             else:
                 time.sleep(max(0.0, TICK - dt))
         self._run_flag = False
