@@ -114,8 +114,30 @@ async def app_throughput(scenario: str, seconds: float, rounds: int = 5) -> dict
             app_rates.append(app_rate)
             head_rates.append(head_rate)
             ratios.append(app_rate / head_rate)
+        # key latency at MAX speed: from the key press to its action running
+        stamps: list[float] = []
+        original = type(screen).action_toggle_log
+
+        def spy(self_):
+            stamps.append(time.perf_counter())
+            original(self_)
+
+        type(screen).action_toggle_log = spy
+        await pilot.press("r")
+        await pilot.pause(0.3)
+        latencies = []
+        for _ in range(10):
+            t_press = time.perf_counter()
+            await pilot.press("l")
+            latencies.append(stamps[-1] - t_press)
+            await asyncio.sleep(0.1)
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        type(screen).action_toggle_log = original
         frames = list(screen.frame_times)
     return {"steps_per_s": statistics.median(app_rates),
+            "key_latency_median_ms": 1000 * statistics.median(latencies),
+            "key_latency_max_ms": 1000 * max(latencies),
             "headless_steps_per_s": statistics.median(head_rates),
             "ratio": statistics.median(ratios),
             "max_frame_ms": 1000 * max(frames) if frames else float("nan"),
@@ -149,6 +171,8 @@ def main() -> int:
                      f"{100 * ratio:.0f}% (median of per-round ratios; goal >= 80%)"))
         rows.append((f"{sc}: refresh time max / median", f"{appr['max_frame_ms']:.1f} /"
                      f" {appr['median_frame_ms']:.1f} ms", f"{appr['frames']} refreshes"))
+        rows.append((f"{sc}: key latency max / median", f"{appr['key_latency_max_ms']:.1f} /"
+                     f" {appr['key_latency_median_ms']:.1f} ms", "10 keys at MAX speed"))
         results[sc] = appr
     w = max(len(r[0]) for r in rows)
     print(f"{'measure'.ljust(w)}  {'value':>16}  note")
