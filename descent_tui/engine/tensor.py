@@ -427,25 +427,16 @@ class Tensor:
                 A, B = a.data, b.data
                 if A.ndim == 1 and B.ndim == 1:  # dot product: d(a·b)/da = b, d/db = a
                     return g * B, g * A
+                # as NumPy does: a 1-D left operand is a row, a 1-D right one a column
                 A2 = A[None, :] if A.ndim == 1 else A
                 B2 = B[:, None] if B.ndim == 1 else B
-                G = g
-                if A.ndim == 1:
-                    G = np.expand_dims(G, -2)
-                if B.ndim == 1:
-                    G = np.expand_dims(G, -1)
+                G = np.expand_dims(g, -2) if A.ndim == 1 else g
+                G = np.expand_dims(G, -1) if B.ndim == 1 else G
                 ga = gb = None
                 if a.requires_grad:
-                    ga = G @ np.swapaxes(B2, -1, -2)
-                    ga = ga.reshape(-1) if A.ndim == 1 and ga.ndim <= 2 else ga
-                    if A.ndim == 1 and ga.ndim > 1:
-                        ga = ga.reshape(-1, A.shape[0]).sum(0)
-                    ga = unbroadcast(ga, A.shape)
+                    ga = unbroadcast(G @ np.swapaxes(B2, -1, -2), A2.shape).reshape(A.shape)
                 if b.requires_grad:
-                    gb = np.swapaxes(A2, -1, -2) @ G
-                    if B.ndim == 1:
-                        gb = gb.reshape(-1, B.shape[0]).sum(0) if gb.ndim > 2 else gb.reshape(-1)
-                    gb = unbroadcast(gb, B.shape)
+                    gb = unbroadcast(np.swapaxes(A2, -1, -2) @ G, B2.shape).reshape(B.shape)
                 return ga, gb
 
             out._backward = _backward
