@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import re
 
 import numpy as np
 import pytest
+from _tui_helpers import asyncrun
 
 from descent_tui.sim.trace import step_graph
 
 
-def asyncrun(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(fn(*args, **kwargs))
-
-    return wrapper
-
-
 @pytest.fixture(autouse=True)
-def _home(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("DESCENT_HOME", str(home))
-    return home
+def _home(descent_home):
+    return descent_home
 
 
 async def settle(pilot, n=3):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import io
 import json
 from pathlib import Path
 
 import pytest
+from _tui_helpers import asyncrun
 
 from descent_tui.progress import FILENAME
 
@@ -90,22 +89,11 @@ activation = { choices = ["tanh", "relu", "sigmoid"] }
 BROKEN = 'id = "Bad Id"\ntitle = 3\n'
 
 
-def asyncrun(fn):
-    """Run an async test with asyncio.run (no async pytest plugin needed)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(fn(*args, **kwargs))
-
-    return wrapper
 
 
 @pytest.fixture(autouse=True)
-def _home(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("DESCENT_HOME", str(home))
-    return home
+def _home(descent_home):
+    return descent_home
 
 
 @pytest.fixture

@@ -15,10 +15,8 @@ SIZES = [(80, 24), (120, 40)]
 
 
 @pytest.fixture(autouse=True)
-def _home(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("DESCENT_HOME", str(home))
+def _home(descent_home):
+    return descent_home
 
 
 @pytest.fixture
