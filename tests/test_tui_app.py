@@ -165,7 +165,9 @@ async def test_open_step_run_pause_reset_back_quit(missions):
         assert screen.sim.step_count == 1
         await pilot.press("n", "N")
         assert screen.sim.step_count == 12
-        # run / pause (slowest speed: 1 step per tick)
+        # run / pause (slowest speed: 1 step per tick); a long run, so that a slow
+        # machine cannot finish the mission before the pause arrives
+        screen.sim.reset({"steps": 100_000})
         screen.speed_index = 0
         await pilot.press("r")
         assert screen.running
@@ -173,6 +175,7 @@ async def test_open_step_run_pause_reset_back_quit(missions):
         await pilot.press("r")
         await app.workers.wait_for_complete()
         assert not screen.running
+        assert 0 < screen.sim.step_count < 100_000
         # speed and log toggles, run selection
         screen.speed_index = before = 3
         await pilot.press("plus")
