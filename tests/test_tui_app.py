@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _tui_helpers import asyncrun
+from _tui_helpers import asyncrun, install_missions
 
 from descent_tui.progress import FILENAME
 
@@ -99,15 +99,8 @@ def _home(descent_home):
 @pytest.fixture
 def missions(tmp_path, monkeypatch):
     """A private 'shipped' directory with the test missions (+ one broken file)."""
-    d = tmp_path / "missions"
-    d.mkdir()
-    (d / "tiny-bowl.toml").write_text(BOWL)
-    (d / "tiny-net.toml").write_text(NET)
-    (d / "zz-broken.toml").write_text(BROKEN)
-    from descent_tui.scenario import catalog
-
-    monkeypatch.setattr(catalog, "shipped_dir", lambda: d)
-    return d
+    return install_missions(tmp_path / "missions", monkeypatch, {
+        "tiny-bowl.toml": BOWL, "tiny-net.toml": NET, "zz-broken.toml": BROKEN})
 
 
 def make_app(**kw):

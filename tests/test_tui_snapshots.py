@@ -8,6 +8,7 @@ Regenerate with ``pytest tests/test_tui_snapshots.py --snapshot-update``.
 from __future__ import annotations
 
 import pytest
+from _tui_helpers import install_missions
 
 from tests.test_tui_app import BOWL, NET
 
@@ -21,14 +22,8 @@ def _home(descent_home):
 
 @pytest.fixture
 def missions(tmp_path, monkeypatch):
-    d = tmp_path / "missions"
-    d.mkdir()
-    (d / "tiny-bowl.toml").write_text(BOWL)
-    (d / "tiny-net.toml").write_text(NET)
-    from descent_tui.scenario import catalog
-
-    monkeypatch.setattr(catalog, "shipped_dir", lambda: d)
-    return d
+    return install_missions(tmp_path / "missions", monkeypatch,
+                            {"tiny-bowl.toml": BOWL, "tiny-net.toml": NET})
 
 
 def _app(initial=None):
