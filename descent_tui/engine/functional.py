@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tensor import Tensor, _sigmoid, as_tensor, concatenate, maximum, stack  # noqa: F401
+from .tensor import Tensor, _node, _sigmoid, as_tensor, concatenate, maximum, stack  # noqa: F401
 
 
 def _reduce(per_item: np.ndarray, reduction: str):
@@ -33,8 +33,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None:
         out_data += bias.data
     parents = (x, weight) if bias is None else (x, weight, bias)
-    out, track = x._make(out_data, parents, "linear")
-    if track:
+    out = _node(out_data, parents, "linear")
+    if out.requires_grad:
         def _backward(g):
             X = x.data
             gx = g @ weight.data if x.requires_grad else None
@@ -75,8 +75,8 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     input, target = as_tensor(input), as_tensor(target, dtype=as_tensor(input).dtype)
     diff = input.data - target.data
     val, scale = _reduce(diff * diff, reduction)
-    out, track = input._make(val, (input, target), "mse_loss")
-    if track:
+    out = _node(val, (input, target), "mse_loss")
+    if out.requires_grad:
         def _backward(g):
             gi = 2.0 * diff * (g if scale is None else g * scale)
             return gi, (-gi if target.requires_grad else None)
@@ -97,8 +97,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "me
     z, y = input.data, target.data
     per = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
     val, scale = _reduce(per, reduction)
-    out, track = input._make(val, (input, target), "bce_with_logits")
-    if track:
+    out = _node(val, (input, target), "bce_with_logits")
+    if out.requires_grad:
         def _backward(g):
             gz = (_sigmoid(z) - y) * (g if scale is None else g * scale)
             gy = -z * (g if scale is None else g * scale) if target.requires_grad else None
@@ -117,8 +117,8 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """log of softmax, computed stably. Backward: g - softmax · sum(g)."""
     x = as_tensor(x)
     val = _log_softmax(x.data, axis)
-    out, track = x._make(val, (x,), "log_softmax")
-    if track:
+    out = _node(val, (x,), "log_softmax")
+    if out.requires_grad:
         def _backward(g):
             return (g - np.exp(val) * g.sum(axis=axis, keepdims=True),)
 
@@ -130,8 +130,8 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x_i) / sum_j exp(x_j). Backward: s · (g - sum(g·s))."""
     x = as_tensor(x)
     s = np.exp(_log_softmax(x.data, axis))
-    out, track = x._make(s, (x,), "softmax")
-    if track:
+    out = _node(s, (x,), "softmax")
+    if out.requires_grad:
         def _backward(g):
             return (s * (g - (g * s).sum(axis=axis, keepdims=True)),)
 
@@ -152,8 +152,8 @@ def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     rows = np.arange(labels.shape[0])
     per = -logp[rows, labels]
     val, scale = _reduce(per, reduction)
-    out, track = logits._make(val, (logits,), "cross_entropy")
-    if track:
+    out = _node(val, (logits,), "cross_entropy")
+    if out.requires_grad:
         def _backward(g):
             grad = np.exp(logp)
             grad[rows, labels] -= 1.0

@@ -32,7 +32,7 @@ def list_graph(root: Tensor) -> list[GraphNode]:
     order = _all_nodes(root)
     index = {id(t): i for i, t in enumerate(order)}
     return [
-        GraphNode(i, t._op, t.name, t.shape, t.data, t.grad,
+        GraphNode(i, t.op, t.name, t.shape, t.data, t.grad,
                   [index[id(p)] for p in t._prev if id(p) in index], t)
         for i, t in enumerate(order)
     ]

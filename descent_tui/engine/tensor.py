@@ -30,6 +30,7 @@ _grad_enabled = True
 # topological order for free, with no recursion.
 _counter = itertools.count()
 _NUMBER = (int, float)
+_NUMBER_LIKE = (int, float, np.number)
 
 
 def is_grad_enabled() -> bool:
@@ -160,8 +161,14 @@ class Tensor:
 
     @property
     def op(self) -> str:
-        """Name of the operation that produced this tensor ('' for a leaf)."""
-        return self._op
+        """Name of the operation that produced this tensor ('' for a leaf).
+
+        A Python number on the other side of an op is a constant, not a node,
+        so it is part of the name: ``2 * x`` is "mul(2)", ``x ** 2`` is "pow2".
+        """
+        op = self._op
+        # kept as (template, constant) until asked for: formatting costs more than the op
+        return op if type(op) is str else op[0].format(op[1])
 
     @property
     def parents(self) -> tuple:
@@ -180,29 +187,15 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same numbers, cut off from the graph (no gradient flows through)."""
-        out, _ = _new(self.data, (), "", False)
-        return out
+        return _node(self.data, (), "")
 
     def __len__(self) -> int:
         return len(self.data)
 
     def __repr__(self) -> str:
-        extra = f", op={self._op!r}" if self._op else ""
+        extra = f", op={self.op!r}" if self._op else ""
         rg = ", requires_grad=True" if self.requires_grad else ""
         return f"Tensor({np.array2string(self.data, precision=4)}{rg}{extra})"
-
-    # ------------------------------------------------------- graph building
-    def _make(self, data: np.ndarray, parents: tuple, op: str):
-        """Wrap an op's output; record the graph only if some parent needs it.
-
-        Returns ``(out, track)``; when ``track`` is False the result is a plain
-        leaf (as in PyTorch under ``no_grad``) and no backward is defined.
-        """
-        if _grad_enabled:
-            for p in parents:
-                if p.requires_grad:
-                    return _new(data, parents, op, True)
-        return _new(data, (), "", False)
 
     # ------------------------------------------------------------ backward
     def backward(self, grad=None, retain_graph: bool = False) -> None:
@@ -223,8 +216,8 @@ class Tensor:
                     f"backward() needs a gradient argument for a non-scalar output "
                     f"(shape {self.shape}); call .sum() or .mean() first, or pass grad="
                 )
-            grad = np.ones(self.data.shape, self.data.dtype) if self.data.ndim else \
-                np.array(1.0, self.data.dtype)
+            d = self.data  # dL/dL = 1; a 0-d seed is a NumPy scalar (see _num)
+            grad = np.ones(d.shape, d.dtype) if d.ndim else d.dtype.type(1)
         else:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad,
                               dtype=self.data.dtype)
@@ -232,28 +225,21 @@ class Tensor:
                 raise RuntimeError(
                     f"backward(): grad has shape {grad.shape}, expected {self.shape}"
                 )
+        if not self._prev:  # backward() on a leaf: dL/dL = 1 lands in its own .grad
+            _accumulate(self, grad, grad)
+            return
         # Walk from the loss towards the inputs, newest tensor first. A node is
         # queued when it first receives gradient; by the time it is popped,
-        # every tensor that used it has already handed over its share.
+        # every tensor that used it has already handed over its share. Leaves
+        # are never queued: their share goes straight into .grad.
         self._pending = grad
         heap = [(-self._seq, self)]
-        # ids of arrays handed on unchanged (d(a+b)/da = 1 passes g itself): a leaf
-        # must not keep one of those, or editing one .grad in place would change another
-        shared = {id(grad)}
         pop, push = heapq.heappop, heapq.heappush
         try:
             while heap:
                 node = pop(heap)[1]
-                g, node._pending = node._pending, None
-                if not node._op:  # a leaf: accumulate into an array of its own
-                    if node.grad is not None:
-                        g = node.grad + g
-                    elif (type(g) is not np.ndarray or g.base is not None
-                          or not g.flags.writeable or id(g) in shared):
-                        g = np.array(g)
-                    # numpy hands back scalars for 0-d results; .grad is always an array
-                    node.grad = g if type(g) is np.ndarray else np.array(g)
-                    continue
+                g = node._pending
+                node._pending = None
                 node.grad = g  # intermediate gradients are kept for the inspector
                 backward_fn = node._backward
                 if backward_fn is None:
@@ -261,84 +247,87 @@ class Tensor:
                         "Trying to backward through the graph a second time: its saved "
                         "values were freed. Use backward(retain_graph=True) the first time."
                     )
+                if not retain_graph:
+                    node._backward = None
                 for parent, pg in zip(node._prev, backward_fn(g)):
                     if pg is None or not parent.requires_grad:
                         continue
-                    if pg is g:
-                        shared.add(id(g))
-                    if parent._pending is None:
+                    if not parent._prev:
+                        _accumulate(parent, pg, g)
+                        continue
+                    pending = parent._pending
+                    if pending is None:
                         parent._pending = pg
                         push(heap, (-parent._seq, parent))
                     else:
-                        parent._pending = parent._pending + pg
-                if not retain_graph:
-                    node._backward = None
+                        parent._pending = pending + pg
         finally:
             for _, node in heap:  # only non-empty if something raised
                 node._pending = None
 
     # ----------------------------------------------------------- arithmetic
     # A Python number on the other side is a constant, not a node: the op keeps
-    # it in its name (e.g. "mul(2)") so the inspector can still show it.
+    # it in its name (e.g. "mul(2)") so the inspector can still show it. It is
+    # made a Python float, a "weak" scalar: np.float64 would upcast float32.
     def __add__(self, other):
         if isinstance(other, _NUMBER):
-            other = float(other)  # a weak scalar: np.float64 would upcast float32
-            out, track = self._make(self.data + other, (self,), f"add({other:g})")
-            if track:
+            c = float(other)
+            out = _node(_num(self.data) + c, (self,), ("add({:g})", c))
+            if out.requires_grad:
                 out._backward = lambda g: (g,)  # d(a+c)/da = 1
             return out
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
-        out, track = self._make(self.data + other.data, (self, other), "add")
-        if track:
-            a, b = self.shape, other.shape
-
-            def _backward(g):  # d(a+b)/da = 1, d(a+b)/db = 1
-                return unbroadcast(g, a), unbroadcast(g, b)
-
-            out._backward = _backward
+        a, b = self.data, other.data
+        out = _node(_num(a) + _num(b), (self, other), "add")
+        if out.requires_grad:
+            sa, sb = a.shape, b.shape
+            if sa == sb:  # nothing was broadcast: both get g as it is
+                out._backward = lambda g: (g, g)  # d(a+b)/da = 1, d(a+b)/db = 1
+            else:
+                out._backward = lambda g: (unbroadcast(g, sa), unbroadcast(g, sb))
         return out
 
     __radd__ = __add__
 
     def __sub__(self, other):
         if isinstance(other, _NUMBER):
-            other = float(other)  # a weak scalar: np.float64 would upcast float32
-            return self.__add__(-other)
+            return self.__add__(-float(other))
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
-        out, track = self._make(self.data - other.data, (self, other), "sub")
-        if track:
-            a, b = self.shape, other.shape
-
-            def _backward(g):  # d(a-b)/da = 1, d(a-b)/db = -1
-                return unbroadcast(g, a), unbroadcast(-g, b)
-
-            out._backward = _backward
+        a, b = self.data, other.data
+        out = _node(_num(a) - _num(b), (self, other), "sub")
+        if out.requires_grad:
+            sa, sb = a.shape, b.shape
+            if sa == sb:  # nothing was broadcast
+                out._backward = lambda g: (g, -g)  # d(a-b)/da = 1, d(a-b)/db = -1
+            else:
+                out._backward = lambda g: (unbroadcast(g, sa), unbroadcast(-g, sb))
         return out
 
     def __rsub__(self, other):
         if isinstance(other, _NUMBER):
-            other = float(other)  # a weak scalar: np.float64 would upcast float32
-            out, track = self._make(other - self.data, (self,), f"rsub({other:g})")
-            if track:
+            c = float(other)
+            out = _node(c - _num(self.data), (self,), ("rsub({:g})", c))
+            if out.requires_grad:
                 out._backward = lambda g: (-g,)  # d(c-a)/da = -1
             return out
         return Tensor(other, dtype=self.data.dtype) - self
 
     def __mul__(self, other):
         if isinstance(other, _NUMBER):
-            other = float(other)  # a weak scalar: np.float64 would upcast float32
-            out, track = self._make(self.data * other, (self,), f"mul({other:g})")
-            if track:
-                out._backward = lambda g: (g * other,)  # d(ca)/da = c
+            c = float(other)
+            out = _node(_num(self.data) * c, (self,), ("mul({:g})", c))
+            if out.requires_grad:
+                out._backward = lambda g: (g * c,)  # d(ca)/da = c
             return out
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
-        out, track = self._make(self.data * other.data, (self, other), "mul")
-        if track:
-            a, b = self, other
+        a, b = _num(self.data), _num(other.data)
+        out = _node(a * b, (self, other), "mul")
+        if out.requires_grad:
+            ta, tb = self, other
 
             def _backward(g):  # d(ab)/da = b, d(ab)/db = a
-                ga = unbroadcast(g * b.data, a.shape) if a.requires_grad else None
-                gb = unbroadcast(g * a.data, b.shape) if b.requires_grad else None
+                ga = unbroadcast(g * b, ta.data.shape) if ta.requires_grad else None
+                gb = unbroadcast(g * a, tb.data.shape) if tb.requires_grad else None
                 return ga, gb
 
             out._backward = _backward
@@ -348,20 +337,20 @@ class Tensor:
 
     def __truediv__(self, other):
         if isinstance(other, _NUMBER):
-            other = float(other)  # a weak scalar: np.float64 would upcast float32
-            out, track = self._make(self.data / other, (self,), f"div({other:g})")
-            if track:
-                out._backward = lambda g: (g / other,)  # d(a/c)/da = 1/c
+            c = float(other)
+            out = _node(_num(self.data) / c, (self,), ("div({:g})", c))
+            if out.requires_grad:
+                out._backward = lambda g: (g / c,)  # d(a/c)/da = 1/c
             return out
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
-        out, track = self._make(self.data / other.data, (self, other), "div")
-        if track:
-            a, b = self, other
+        a, b = _num(self.data), _num(other.data)
+        out = _node(a / b, (self, other), "div")
+        if out.requires_grad:
+            ta, tb = self, other
 
             def _backward(g):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
-                ga = unbroadcast(g / b.data, a.shape) if a.requires_grad else None
-                gb = (unbroadcast(-g * a.data / (b.data * b.data), b.shape)
-                      if b.requires_grad else None)
+                ga = unbroadcast(g / b, ta.data.shape) if ta.requires_grad else None
+                gb = unbroadcast(-g * a / (b * b), tb.data.shape) if tb.requires_grad else None
                 return ga, gb
 
             out._backward = _backward
@@ -369,40 +358,37 @@ class Tensor:
 
     def __rtruediv__(self, other):
         if isinstance(other, _NUMBER):
-            other = float(other)  # a weak scalar: np.float64 would upcast float32
-            a = self.data
-            out, track = self._make(other / a, (self,), f"rdiv({other:g})")
-            if track:
-                out._backward = lambda g: (-g * other / (a * a),)  # d(c/a)/da = -c/a²
+            c = float(other)
+            a = _num(self.data)
+            out = _node(c / a, (self,), ("rdiv({:g})", c))
+            if out.requires_grad:
+                out._backward = lambda g: (-g * c / (a * a),)  # d(c/a)/da = -c/a²
             return out
         return Tensor(other, dtype=self.data.dtype) / self
 
     def __neg__(self):
-        out, track = self._make(-self.data, (self,), "neg")
-        if track:
+        out = _node(-_num(self.data), (self,), "neg")
+        if out.requires_grad:
             out._backward = lambda g: (-g,)  # d(-a)/da = -1
         return out
 
     def __pow__(self, other):
         if isinstance(other, Tensor):
             return self._pow_tensor(other)
-        p = float(other) if isinstance(other, (*_NUMBER, np.number)) else other  # keep float32
-        out, track = self._make(self.data ** p, (self,), f"pow{p:g}")
-        if track:
-            a = self
-
-            def _backward(g):  # d(a^p)/da = p * a^(p-1)
-                if p == 2:
-                    return (g * 2.0 * a.data,)
-                return (g * p * a.data ** (p - 1),)
-
-            out._backward = _backward
+        p = float(other) if isinstance(other, _NUMBER_LIKE) else other
+        a = _num(self.data)
+        out = _node(a ** p, (self,), ("pow{:g}", p))
+        if out.requires_grad:
+            if p == 2:
+                out._backward = lambda g: (g * 2.0 * a,)  # d(a²)/da = 2a
+            else:
+                out._backward = lambda g: (g * p * a ** (p - 1),)  # d(a^p)/da = p a^(p-1)
         return out
 
     def _pow_tensor(self, other: Tensor):
         val = self.data ** other.data
-        out, track = self._make(val, (self, other), "pow")
-        if track:
+        out = _node(val, (self, other), "pow")
+        if out.requires_grad:
             a, b = self, other
 
             def _backward(g):  # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln a
@@ -419,8 +405,8 @@ class Tensor:
 
     def __matmul__(self, other):
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
-        out, track = self._make(self.data @ other.data, (self, other), "matmul")
-        if track:
+        out = _node(self.data @ other.data, (self, other), "matmul")
+        if out.requires_grad:
             a, b = self, other
 
             def _backward(g):  # d(AB)/dA = g Bᵀ, d(AB)/dB = Aᵀ g
@@ -447,84 +433,85 @@ class Tensor:
 
     # --------------------------------------------------- elementwise funcs
     def exp(self):
-        val = np.exp(self.data)
-        out, track = self._make(val, (self,), "exp")
-        if track:
+        val = np.exp(_num(self.data))
+        out = _node(val, (self,), "exp")
+        if out.requires_grad:
             out._backward = lambda g: (g * val,)  # d(e^a)/da = e^a
         return out
 
     def log(self):
-        out, track = self._make(np.log(self.data), (self,), "log")
-        if track:
-            a = self.data
+        a = _num(self.data)
+        out = _node(np.log(a), (self,), "log")
+        if out.requires_grad:
             out._backward = lambda g: (g / a,)  # d(ln a)/da = 1/a
         return out
 
     def sqrt(self):
-        val = np.sqrt(self.data)
-        out, track = self._make(val, (self,), "sqrt")
-        if track:
+        val = np.sqrt(_num(self.data))
+        out = _node(val, (self,), "sqrt")
+        if out.requires_grad:
             out._backward = lambda g: (g * 0.5 / val,)  # d√a/da = 1/(2√a)
         return out
 
     def abs(self):
-        out, track = self._make(np.abs(self.data), (self,), "abs")
-        if track:
-            s = np.sign(self.data)
+        a = _num(self.data)
+        out = _node(np.abs(a), (self,), "abs")
+        if out.requires_grad:
+            s = np.sign(a)
             out._backward = lambda g: (g * s,)  # d|a|/da = sign(a) (0 at 0, as PyTorch)
         return out
 
     __abs__ = abs
 
     def sin(self):
-        out, track = self._make(np.sin(self.data), (self,), "sin")
-        if track:
-            a = self.data
+        a = _num(self.data)
+        out = _node(np.sin(a), (self,), "sin")
+        if out.requires_grad:
             out._backward = lambda g: (g * np.cos(a),)  # d sin a = cos a
         return out
 
     def cos(self):
-        out, track = self._make(np.cos(self.data), (self,), "cos")
-        if track:
-            a = self.data
+        a = _num(self.data)
+        out = _node(np.cos(a), (self,), "cos")
+        if out.requires_grad:
             out._backward = lambda g: (-g * np.sin(a),)  # d cos a = -sin a
         return out
 
     def tanh(self):
-        val = np.tanh(self.data)
-        out, track = self._make(val, (self,), "tanh")
-        if track:
+        val = np.tanh(_num(self.data))
+        out = _node(val, (self,), "tanh")
+        if out.requires_grad:
             out._backward = lambda g: (g * (1.0 - val * val),)  # d tanh = 1 - tanh²
         return out
 
     def sigmoid(self):
-        val = _sigmoid(self.data)
-        out, track = self._make(val, (self,), "sigmoid")
-        if track:
+        val = _sigmoid(_num(self.data))
+        out = _node(val, (self,), "sigmoid")
+        if out.requires_grad:
             out._backward = lambda g: (g * val * (1.0 - val),)  # dσ = σ(1-σ), at most 1/4
         return out
 
     def relu(self):
         mask = self.data > 0
         # where, not `data * mask`: -inf * 0 would be nan (relu(-inf) is 0, relu(nan) nan)
-        out, track = self._make(np.where(self.data < 0, 0, self.data), (self,), "relu")
-        if track:
+        out = _node(np.where(self.data < 0, 0, self.data), (self,), "relu")
+        if out.requires_grad:
             out._backward = lambda g: (np.where(mask, g, 0),)  # 1 where a > 0, else 0 (dead)
         return out
 
     def leaky_relu(self, negative_slope: float = 0.01):
         a = self.data
         slope = np.where(a > 0, 1.0, negative_slope).astype(a.dtype, copy=False)
-        out, track = self._make(a * slope, (self,), "leaky_relu")
-        if track:
+        out = _node(a * slope, (self,), "leaky_relu")
+        if out.requires_grad:
             out._backward = lambda g: (g * slope,)
         return out
 
     def clip(self, min=None, max=None):
         """Clamp into [min, max]; gradient is 1 inside the range, 0 where clipped."""
         a = self.data
-        out, track = self._make(np.clip(a, min, max), (self,), "clip")
-        if track:
+        out = _node(np.clip(a, min, max), (self,), "clip")
+        if out.requires_grad:
             inside = np.ones_like(a, dtype=bool)
             if min is not None:
                 inside &= a >= min
@@ -538,9 +525,9 @@ class Tensor:
 
     # ------------------------------------------------------------ reductions
     def sum(self, axis=None, keepdims: bool = False):
-        out, track = self._make(
+        out = _node(
             np.asarray(self.data.sum(axis=axis, keepdims=keepdims)), (self,), "sum")
-        if track:
+        if out.requires_grad:
             shape = self.shape
 
             def _backward(g):  # every input element contributed once
@@ -554,9 +541,9 @@ class Tensor:
     def mean(self, axis=None, keepdims: bool = False):
         n = self.data.size if axis is None else int(
             np.prod([self.shape[i] for i in _norm_axes(axis, self.ndim)]))
-        out, track = self._make(
+        out = _node(
             np.asarray(self.data.mean(axis=axis, keepdims=keepdims)), (self,), "mean")
-        if track:
+        if out.requires_grad:
             shape = self.shape
 
             def _backward(g):  # each input moves the mean by 1/n
@@ -572,8 +559,8 @@ class Tensor:
         a = self.data
         m = a.max(axis=axis, keepdims=True)
         val = m if keepdims else (m.reshape(()) if axis is None else np.squeeze(m, axis))
-        out, track = self._make(np.asarray(val), (self,), "max")
-        if track:
+        out = _node(np.asarray(val), (self,), "max")
+        if out.requires_grad:
             mask = (a == m)
             count = mask.sum(axis=axis, keepdims=True)
 
@@ -590,8 +577,8 @@ class Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         old = self.shape
-        out, track = self._make(self.data.reshape(shape), (self,), "reshape")
-        if track:
+        out = _node(self.data.reshape(shape), (self,), "reshape")
+        if out.requires_grad:
             out._backward = lambda g: (g.reshape(old),)
         return out
 
@@ -599,8 +586,8 @@ class Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         axes = axes or None
-        out, track = self._make(np.transpose(self.data, axes), (self,), "transpose")
-        if track:
+        out = _node(np.transpose(self.data, axes), (self,), "transpose")
+        if out.requires_grad:
             inv = None if axes is None else tuple(np.argsort([ax % self.ndim for ax in axes]))
             out._backward = lambda g: (np.transpose(g, inv),)
         return out
@@ -612,8 +599,8 @@ class Tensor:
     def __getitem__(self, idx):
         if isinstance(idx, Tensor):  # Tensors hold floats; as an index they mean integers
             idx = idx.data.astype(np.intp)
-        out, track = self._make(np.asarray(self.data[idx]), (self,), "index")
-        if track:
+        out = _node(np.asarray(self.data[idx]), (self,), "index")
+        if out.requires_grad:
             shape, dtype = self.shape, self.data.dtype
 
             def _backward(g):  # scatter back; np.add.at sums repeated indices
@@ -625,19 +612,59 @@ class Tensor:
         return out
 
 
-def _new(data, parents: tuple, op: str, requires_grad: bool):
-    """Make a Tensor around an existing array without copying it."""
-    out = object.__new__(Tensor)
+def _node(data, parents: tuple, op) -> Tensor:
+    """Wrap an op's output (no copy), recording the graph only if it is needed.
+
+    The result remembers ``parents`` and ``op`` when some parent requires grad
+    and grad mode is on; otherwise it is a plain leaf, as in PyTorch under
+    ``no_grad``. Ops attach a ``_backward`` only when ``out.requires_grad``.
+    """
+    out = _new_object(Tensor)
     out.data = data
-    out.grad = None
-    out.requires_grad = requires_grad
-    out._backward = None
-    out._prev = parents
-    out._op = op
-    out.name = None
+    out.grad = out.name = out._backward = out._pending = None
     out._seq = next(_counter)
-    out._pending = None
-    return out, requires_grad
+    if _grad_enabled:
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad = True
+                out._prev = parents
+                out._op = op
+                return out
+    out.requires_grad = False
+    out._prev = ()
+    out._op = ""
+    return out
+
+
+
+def _accumulate(leaf: Tensor, g, passed) -> None:
+    """Add ``g`` into ``leaf.grad``, which must end up an array the leaf owns.
+
+    ``g`` can't be kept as it is when it is also someone else's: the gradient
+    ``passed`` on unchanged by an op like ``a + b``, a view, or a read-only
+    array. Editing one ``.grad`` in place must never change another.
+    """
+    old = leaf.grad
+    if old is not None:
+        g = old + g  # accumulate, as PyTorch does, until zero_grad()
+    elif type(g) is _ndarray and (g is passed or g.base is not None or not g.flags.writeable):
+        g = g.copy()
+    # NumPy hands back scalars for 0-d results; .grad is always an array
+    leaf.grad = g if type(g) is _ndarray else np.array(g)
+
+_new_object = object.__new__
+_ndarray = np.ndarray
+
+
+def _num(d):
+    """``d`` in the form NumPy computes with fastest.
+
+    Every operation on a 0-d array goes through NumPy's full ufunc set-up
+    (about a microsecond); the same number as a NumPy scalar takes the scalar
+    fast path, several times quicker. A single knob, like a landscape's x and y,
+    is 0-d, so the ops read it as a scalar. Larger arrays pass through.
+    """
+    return d[()] if d.ndim == 0 and type(d) is _ndarray else d
 
 
 def _norm_axes(axis, ndim: int) -> tuple:
@@ -657,8 +684,8 @@ def as_tensor(x, dtype=None) -> Tensor:
 def maximum(a, b) -> Tensor:
     """Elementwise max; on ties the gradient is split evenly, as in PyTorch."""
     a, b = as_tensor(a), as_tensor(b, dtype=as_tensor(a).dtype)
-    out, track = a._make(np.maximum(a.data, b.data), (a, b), "maximum")
-    if track:
+    out = _node(np.maximum(a.data, b.data), (a, b), "maximum")
+    if out.requires_grad:
         ad, bd = a.data, b.data
 
         def _backward(g):
@@ -674,9 +701,9 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     tensors = [as_tensor(t) for t in tensors]
     sizes = [t.shape[axis] for t in tensors]
     first = tensors[0]
-    out, track = first._make(np.concatenate([t.data for t in tensors], axis=axis),
+    out = _node(np.concatenate([t.data for t in tensors], axis=axis),
                              tuple(tensors), "concat")
-    if track:
+    if out.requires_grad:
         cuts = np.cumsum(sizes)[:-1]
         out._backward = lambda g: tuple(np.split(g, cuts, axis=axis))
     return out
@@ -686,9 +713,9 @@ def stack(tensors, axis: int = 0) -> Tensor:
     """Stack tensors along a new axis."""
     tensors = [as_tensor(t) for t in tensors]
     first = tensors[0]
-    out, track = first._make(np.stack([t.data for t in tensors], axis=axis),
+    out = _node(np.stack([t.data for t in tensors], axis=axis),
                              tuple(tensors), "stack")
-    if track:
+    if out.requires_grad:
         n = len(tensors)
         out._backward = lambda g: tuple(np.take(g, i, axis=axis) for i in range(n))
     return out

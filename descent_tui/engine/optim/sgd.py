@@ -105,9 +105,14 @@ class SGD(Optimizer):
                     if st is None:
                         st = self._new_state(p)
                     upd = st["update"]
-                    multiply(g, neg_lr, upd)
                     d = p.data
-                    add(d, upd, d)
+                    if d.ndim:
+                        multiply(g, neg_lr, upd)
+                        add(d, upd, d)
+                    else:  # one number: scalar arithmetic skips two ufunc set-ups
+                        u = g[()] * neg_lr
+                        upd[()] = u
+                        d[()] = d[()] + u
                     st["step"] += 1
                 continue
             for p in group["params"]:
