@@ -217,7 +217,7 @@ class Tensor:
                     f"(shape {self.shape}); call .sum() or .mean() first, or pass grad="
                 )
             d = self.data  # dL/dL = 1; a 0-d seed is a NumPy scalar (see _num)
-            grad = np.ones(d.shape, d.dtype) if d.ndim else d.dtype.type(1)
+            grad = np.ones(d.shape, d.dtype) if d.ndim else _ONE.get(d.dtype) or d.dtype.type(1)
         else:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad,
                               dtype=self.data.dtype)
@@ -252,8 +252,11 @@ class Tensor:
                 for parent, pg in zip(node._prev, backward_fn(g)):
                     if pg is None or not parent.requires_grad:
                         continue
-                    if not parent._prev:
-                        _accumulate(parent, pg, g)
+                    if not parent._prev:  # a leaf
+                        if parent.grad is None and type(pg) is not _ndarray:
+                            parent.grad = np.array(pg)  # a fresh NumPy scalar: nobody else's
+                        else:
+                            _accumulate(parent, pg, g)
                         continue
                     pending = parent._pending
                     if pending is None:
@@ -272,15 +275,22 @@ class Tensor:
     def __add__(self, other):
         if isinstance(other, _NUMBER):
             c = float(other)
-            out = _node(_num(self.data) + c, (self,), ("add({:g})", c))
+            a = self.data
+            if type(a) is _ndarray and not a.ndim:
+                a = a[()]  # see _num
+            out = _node(a + c, (self,), ("add({:g})", c))
             if out.requires_grad:
                 out._backward = lambda g: (g,)  # d(a+c)/da = 1
             return out
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
         a, b = self.data, other.data
-        out = _node(_num(a) + _num(b), (self, other), "add")
+        sa, sb = a.shape, b.shape
+        if type(a) is _ndarray and not sa:
+            a = a[()]  # see _num
+        if type(b) is _ndarray and not sb:
+            b = b[()]
+        out = _node(a + b, (self, other), "add")
         if out.requires_grad:
-            sa, sb = a.shape, b.shape
             if sa == sb:  # nothing was broadcast: both get g as it is
                 out._backward = lambda g: (g, g)  # d(a+b)/da = 1, d(a+b)/db = 1
             else:
@@ -315,7 +325,10 @@ class Tensor:
     def __mul__(self, other):
         if isinstance(other, _NUMBER):
             c = float(other)
-            out = _node(_num(self.data) * c, (self,), ("mul({:g})", c))
+            a = self.data
+            if type(a) is _ndarray and not a.ndim:
+                a = a[()]  # see _num
+            out = _node(a * c, (self,), ("mul({:g})", c))
             if out.requires_grad:
                 out._backward = lambda g: (g * c,)  # d(ca)/da = c
             return out
@@ -373,10 +386,15 @@ class Tensor:
         return out
 
     def __pow__(self, other):
-        if isinstance(other, Tensor):
+        if isinstance(other, _NUMBER_LIKE):
+            p = float(other)
+        elif isinstance(other, Tensor):
             return self._pow_tensor(other)
-        p = float(other) if isinstance(other, _NUMBER_LIKE) else other
-        a = _num(self.data)
+        else:
+            p = other
+        a = self.data
+        if type(a) is _ndarray and not a.ndim:
+            a = a[()]  # see _num
         out = _node(a ** p, (self,), ("pow{:g}", p))
         if out.requires_grad:
             if p == 2:
@@ -654,6 +672,7 @@ def _accumulate(leaf: Tensor, g, passed) -> None:
 
 _new_object = object.__new__
 _ndarray = np.ndarray
+_ONE = {np.dtype(np.float64): np.float64(1.0), np.dtype(np.float32): np.float32(1.0)}
 
 
 def _num(d):
@@ -664,7 +683,7 @@ def _num(d):
     fast path, several times quicker. A single knob, like a landscape's x and y,
     is 0-d, so the ops read it as a scalar. Larger arrays pass through.
     """
-    return d[()] if d.ndim == 0 and type(d) is _ndarray else d
+    return d[()] if type(d) is _ndarray and d.ndim == 0 else d
 
 
 def _norm_axes(axis, ndim: int) -> tuple:

@@ -86,68 +86,67 @@ class SGD(Optimizer):
         """Perform one SGD update; ``closure`` (optional) re-evaluates and returns the loss."""
         loss = None if closure is None else closure()
         state = self.state
-        multiply = np.multiply
-        add = np.add
-        last_lr = self._last_lr
         for group in self.param_groups:
-            neg_lr = -group["lr"]
-            mu = group["momentum"]
-            wd = group["weight_decay"]
-            keep = 1.0 - group["dampening"]
-            nesterov = group["nesterov"]
-            last_lr[id(group)] = -neg_lr
-            if mu == 0.0 and wd == 0.0:  # fast path: plain SGD, θ ← θ − γ·g
-                for p in group["params"]:
-                    g = p.grad
-                    if g is None:
-                        continue
-                    st = state.get(id(p))
-                    if st is None:
-                        st = self._new_state(p)
-                    upd = st["update"]
-                    d = p.data
-                    if d.ndim:
-                        multiply(g, neg_lr, upd)
-                        add(d, upd, d)
-                    else:  # one number: scalar arithmetic skips two ufunc set-ups
-                        u = g[()] * neg_lr
-                        upd[()] = u
-                        d[()] = d[()] + u
-                    st["step"] += 1
+            lr = group["lr"]
+            self._last_lr[id(group)] = lr
+            if group["momentum"] or group["weight_decay"]:
+                self._momentum_step(group, -lr)
                 continue
-            for p in group["params"]:
+            neg_lr = -lr
+            for p in group["params"]:  # plain SGD: θ ← θ − γ·g, in place
                 g = p.grad
                 if g is None:
                     continue
+                st = state.get(id(p)) or self._new_state(p)
+                upd = st["update"]  # kept for inspect_state
                 d = p.data
-                st = state.get(id(p))
-                if st is None:
-                    st = self._new_state(p)
-                upd = st["update"]
-                if wd != 0.0:
-                    g = g + wd * d
-                if mu != 0.0:
-                    buf = st["momentum_buffer"]
-                    if buf is None:
-                        buf = st["momentum_buffer"] = np.array(g, dtype=d.dtype, copy=True)
-                    else:
-                        multiply(buf, mu, buf)
-                        if keep != 1.0:
-                            multiply(g, keep, upd)
-                            add(buf, upd, buf)
-                        else:
-                            add(buf, g, buf)
-                    if nesterov:
-                        multiply(buf, mu, upd)
-                        add(upd, g, upd)
-                        multiply(upd, neg_lr, upd)
-                    else:
-                        multiply(buf, neg_lr, upd)
-                else:
-                    multiply(g, neg_lr, upd)
-                add(d, upd, d)
+                if d.ndim:
+                    np.multiply(g, neg_lr, upd)
+                    np.add(d, upd, d)
+                else:  # one number: NumPy's scalar arithmetic skips two ufunc set-ups
+                    u = g[()] * neg_lr
+                    upd[()] = u
+                    d[()] = d[()] + u
                 st["step"] += 1
         return loss
+
+    def _momentum_step(self, group: dict[str, Any], neg_lr: float) -> None:
+        state = self.state
+        multiply, add = np.multiply, np.add
+        mu = group["momentum"]
+        wd = group["weight_decay"]
+        keep = 1.0 - group["dampening"]
+        nesterov = group["nesterov"]
+        for p in group["params"]:
+            g = p.grad
+            if g is None:
+                continue
+            d = p.data
+            st = state.get(id(p)) or self._new_state(p)
+            upd = st["update"]
+            if wd != 0.0:
+                g = g + wd * d
+            if mu != 0.0:
+                buf = st["momentum_buffer"]
+                if buf is None:
+                    buf = st["momentum_buffer"] = np.array(g, dtype=d.dtype, copy=True)
+                else:
+                    multiply(buf, mu, buf)
+                    if keep != 1.0:
+                        multiply(g, keep, upd)
+                        add(buf, upd, buf)
+                    else:
+                        add(buf, g, buf)
+                if nesterov:
+                    multiply(buf, mu, upd)
+                    add(upd, g, upd)
+                    multiply(upd, neg_lr, upd)
+                else:
+                    multiply(buf, neg_lr, upd)
+            else:
+                multiply(g, neg_lr, upd)
+            add(d, upd, d)
+            st["step"] += 1
 
     def _new_state(self, p: Any) -> dict[str, Any]:
         st = self.state[id(p)] = {
