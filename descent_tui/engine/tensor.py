@@ -228,16 +228,18 @@ class Tensor:
         if not self._prev:  # backward() on a leaf: dL/dL = 1 lands in its own .grad
             _accumulate(self, grad, grad)
             return
-        # Walk from the loss towards the inputs, newest tensor first. A node is
-        # queued when it first receives gradient; by the time it is popped,
-        # every tensor that used it has already handed over its share. Leaves
-        # are never queued: their share goes straight into .grad.
+        # Walk from the loss towards the inputs, newest tensor first. A node
+        # waits in the heap once it has received some gradient; by the time it
+        # is the newest one waiting, every tensor that used it has already
+        # handed over its share. Leaves never wait: their share goes straight
+        # into .grad. In a chain the next node is nearly always the parent just
+        # reached, so that one skips the heap when it is the newest.
         self._pending = grad
-        heap = [(-self._seq, self)]
+        heap = []
         pop, push = heapq.heappop, heapq.heappush
+        node, newest = self, None
         try:
-            while heap:
-                node = pop(heap)[1]
+            while True:
                 g = node._pending
                 node._pending = None
                 node.grad = g  # intermediate gradients are kept for the inspector
@@ -249,6 +251,7 @@ class Tensor:
                     )
                 if not retain_graph:
                     node._backward = None
+                newest = None  # the newest parent that started waiting just now
                 for parent, pg in zip(node._prev, backward_fn(g)):
                     if pg is None or not parent.requires_grad:
                         continue
@@ -259,19 +262,38 @@ class Tensor:
                             _accumulate(parent, pg, g)
                         continue
                     pending = parent._pending
-                    if pending is None:
-                        parent._pending = pg
-                        push(heap, (-parent._seq, parent))
-                    else:
+                    if pending is not None:
                         parent._pending = pending + pg
-        finally:
-            for _, node in heap:  # only non-empty if something raised
-                node._pending = None
+                        continue
+                    parent._pending = pg
+                    if newest is None:
+                        newest = parent
+                    elif parent._seq > newest._seq:
+                        push(heap, (-newest._seq, newest))
+                        newest = parent
+                    else:
+                        push(heap, (-parent._seq, parent))
+                if newest is not None:
+                    if not heap or newest._seq > -heap[0][0]:
+                        node = newest
+                        continue
+                    push(heap, (-newest._seq, newest))
+                if not heap:
+                    break
+                node = pop(heap)[1]
+        except BaseException:
+            for _, waiting in heap:
+                waiting._pending = None
+            if newest is not None:
+                newest._pending = None
+            raise
 
     # ----------------------------------------------------------- arithmetic
     # A Python number on the other side is a constant, not a node: the op keeps
     # it in its name (e.g. "mul(2)") so the inspector can still show it. It is
     # made a Python float, a "weak" scalar: np.float64 would upcast float32.
+    # Backward functions take the values they need as default arguments
+    # (``c=c``): that binds them now, and is cheaper than a closure cell.
     def __add__(self, other):
         if isinstance(other, _NUMBER):
             c = float(other)
@@ -294,7 +316,7 @@ class Tensor:
             if sa == sb:  # nothing was broadcast: both get g as it is
                 out._backward = lambda g: (g, g)  # d(a+b)/da = 1, d(a+b)/db = 1
             else:
-                out._backward = lambda g: (unbroadcast(g, sa), unbroadcast(g, sb))
+                out._backward = lambda g, sa=sa, sb=sb: (unbroadcast(g, sa), unbroadcast(g, sb))
         return out
 
     __radd__ = __add__
@@ -310,7 +332,7 @@ class Tensor:
             if sa == sb:  # nothing was broadcast
                 out._backward = lambda g: (g, -g)  # d(a-b)/da = 1, d(a-b)/db = -1
             else:
-                out._backward = lambda g: (unbroadcast(g, sa), unbroadcast(-g, sb))
+                out._backward = lambda g, sa=sa, sb=sb: (unbroadcast(g, sa), unbroadcast(-g, sb))
         return out
 
     def __rsub__(self, other):
@@ -330,15 +352,13 @@ class Tensor:
                 a = a[()]  # see _num
             out = _node(a * c, (self,), ("mul({:g})", c))
             if out.requires_grad:
-                out._backward = lambda g: (g * c,)  # d(ca)/da = c
+                out._backward = lambda g, c=c: (g * c,)  # d(ca)/da = c
             return out
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
         a, b = _num(self.data), _num(other.data)
         out = _node(a * b, (self, other), "mul")
         if out.requires_grad:
-            ta, tb = self, other
-
-            def _backward(g):  # d(ab)/da = b, d(ab)/db = a
+            def _backward(g, a=a, b=b, ta=self, tb=other):  # d(ab)/da = b, d(ab)/db = a
                 ga = unbroadcast(g * b, ta.data.shape) if ta.requires_grad else None
                 gb = unbroadcast(g * a, tb.data.shape) if tb.requires_grad else None
                 return ga, gb
@@ -353,15 +373,13 @@ class Tensor:
             c = float(other)
             out = _node(_num(self.data) / c, (self,), ("div({:g})", c))
             if out.requires_grad:
-                out._backward = lambda g: (g / c,)  # d(a/c)/da = 1/c
+                out._backward = lambda g, c=c: (g / c,)  # d(a/c)/da = 1/c
             return out
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
         a, b = _num(self.data), _num(other.data)
         out = _node(a / b, (self, other), "div")
         if out.requires_grad:
-            ta, tb = self, other
-
-            def _backward(g):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
+            def _backward(g, a=a, b=b, ta=self, tb=other):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
                 ga = unbroadcast(g / b, ta.data.shape) if ta.requires_grad else None
                 gb = unbroadcast(-g * a / (b * b), tb.data.shape) if tb.requires_grad else None
                 return ga, gb
@@ -375,7 +393,7 @@ class Tensor:
             a = _num(self.data)
             out = _node(c / a, (self,), ("rdiv({:g})", c))
             if out.requires_grad:
-                out._backward = lambda g: (-g * c / (a * a),)  # d(c/a)/da = -c/a²
+                out._backward = lambda g, a=a, c=c: (-g * c / (a * a),)  # d(c/a)/da = -c/a²
             return out
         return Tensor(other, dtype=self.data.dtype) / self
 
@@ -398,9 +416,9 @@ class Tensor:
         out = _node(a ** p, (self,), ("pow{:g}", p))
         if out.requires_grad:
             if p == 2:
-                out._backward = lambda g: (g * 2.0 * a,)  # d(a²)/da = 2a
+                out._backward = lambda g, a=a: (g * 2.0 * a,)  # d(a²)/da = 2a
             else:
-                out._backward = lambda g: (g * p * a ** (p - 1),)  # d(a^p)/da = p a^(p-1)
+                out._backward = lambda g, a=a, p=p: (g * p * a ** (p - 1),)  # d(a^p)/da = p a^(p-1)
         return out
 
     def _pow_tensor(self, other: Tensor):
