@@ -210,14 +210,17 @@ class Tensor:
                 "backward() on a tensor that does not require grad: nothing in its "
                 "graph has requires_grad=True"
             )
-        if grad is None:
-            if self.data.size != 1:
+        if grad is None:  # dL/dL = 1
+            d = self.data
+            if not d.ndim:  # a NumPy scalar, as NumPy itself hands back (see _num)
+                grad = _ONE.get(d.dtype) or d.dtype.type(1)
+            elif d.size == 1:
+                grad = np.ones(d.shape, d.dtype)
+            else:
                 raise RuntimeError(
                     f"backward() needs a gradient argument for a non-scalar output "
                     f"(shape {self.shape}); call .sum() or .mean() first, or pass grad="
                 )
-            d = self.data  # dL/dL = 1; a 0-d seed is a NumPy scalar (see _num)
-            grad = np.ones(d.shape, d.dtype) if d.ndim else _ONE.get(d.dtype) or d.dtype.type(1)
         else:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad,
                               dtype=self.data.dtype)

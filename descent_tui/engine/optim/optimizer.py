@@ -127,11 +127,13 @@ class Optimizer:
         fresh array of zeros (never zeroed in place: it may be shared).
         """
         for group in self.param_groups:
+            if set_to_none:
+                for p in group["params"]:
+                    p.grad = None
+                continue
             for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                p.grad = None if set_to_none else np.zeros_like(g)
+                if p.grad is not None:
+                    p.grad = np.zeros_like(p.grad)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Apply one update to every parameter that has a gradient."""

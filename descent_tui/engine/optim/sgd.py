@@ -98,14 +98,13 @@ class SGD(Optimizer):
                 if g is None:
                     continue
                 st = state.get(id(p)) or self._new_state(p)
-                upd = st["update"]  # kept for inspect_state
                 d = p.data
                 if d.ndim:
+                    upd = st["update"]  # kept for inspect_state
                     np.multiply(g, neg_lr, upd)
                     np.add(d, upd, d)
                 else:  # one number: NumPy's scalar arithmetic skips two ufunc set-ups
-                    u = g[()] * neg_lr
-                    upd[()] = u
+                    u = st["update"] = g[()] * neg_lr
                     d[()] = d[()] + u
                 st["step"] += 1
         return loss
@@ -124,6 +123,8 @@ class SGD(Optimizer):
             d = p.data
             st = state.get(id(p)) or self._new_state(p)
             upd = st["update"]
+            if type(upd) is not np.ndarray:  # a 0-d parameter's plain steps keep a scalar
+                upd = st["update"] = np.zeros_like(d)
             if wd != 0.0:
                 g = g + wd * d
             if mu != 0.0:
@@ -164,5 +165,5 @@ class SGD(Optimizer):
             "velocity": st["momentum_buffer"],
             "sq_avg": None,
             "step_size": np.full(np.shape(param.data), float(self._step_lr(group))),
-            "update": st["update"] if st["step"] else None,
+            "update": np.array(st["update"]) if st["step"] else None,
         }
