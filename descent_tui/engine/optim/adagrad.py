@@ -56,7 +56,7 @@ class Adagrad(Optimizer):
 
     def _init_state(self, p: Any, group: dict[str, Any]) -> dict[str, Any]:
         d = p.data
-        st = self.state[id(p)] = {
+        st = self.state[p] = {
             "step": 0,
             "sum": np.full_like(d, group["initial_accumulator_value"]),
             "std": np.zeros_like(d),
@@ -69,7 +69,7 @@ class Adagrad(Optimizer):
         super().add_param_group(param_group)
         group = self.param_groups[-1]
         for p in group["params"]:
-            if id(p) not in self.state:
+            if p not in self.state:
                 self._init_state(p, group)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
@@ -101,7 +101,7 @@ class Adagrad(Optimizer):
                 if g is None:
                     continue
                 d = p.data
-                st = state.get(id(p))
+                st = state.get(p)
                 if st is None:
                     st = self._init_state(p, group)
                 step = st["step"] = st["step"] + 1

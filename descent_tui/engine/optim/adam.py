@@ -99,9 +99,9 @@ class Adam(Optimizer):
                 if g is None:
                     continue
                 d = p.data
-                st = state.get(id(p))
+                st = state.get(p)
                 if st is None:
-                    st = state[id(p)] = {
+                    st = state[p] = {
                         "step": 0,
                         "exp_avg": np.zeros_like(d),
                         "exp_avg_sq": np.zeros_like(d),

@@ -89,7 +89,7 @@ class Newton(Optimizer):
                 size = p.data.size
                 upd = delta[i:i + size].reshape(p.data.shape).astype(p.data.dtype, copy=True)
                 p.data += upd
-                st = self.state.setdefault(id(p), {"step": 0})
+                st = self.state.setdefault(p, {"step": 0})
                 st["step"] += 1
                 st["update"] = upd
                 st["lr"] = group["lr"]

@@ -6,9 +6,10 @@ with a ``"params"`` list and the hyper-parameters (``"lr"``, ``"momentum"``,
 ``group["lr"]`` between steps, exactly as in PyTorch.
 
 Per-parameter state (momentum buffers, running averages, step counters) lives
-in ``optimizer.state``, a dict keyed by ``id(param)``. For teaching, the
-documented :meth:`Optimizer.inspect_state` method returns a small, uniform
-view of that state which the app draws as arrows on a loss landscape.
+in ``optimizer.state``, a dict keyed by the parameter itself, as in PyTorch.
+For teaching, the documented :meth:`Optimizer.inspect_state` method returns a
+small, uniform view of that state which the app draws as arrows on a loss
+landscape.
 
 Gradients are never modified in place: ``.grad`` arrays may be shared with
 other arrays, so the optimizers only *read* them and write into their own
@@ -54,7 +55,7 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
-        self.state: dict[int, dict[str, Any]] = {}
+        self.state: dict[Any, dict[str, Any]] = {}  # parameter -> its state
         # id(group) -> the lr that group's most recent step() used (for inspect_state)
         self._last_lr: dict[int, float] = {}
         self.param_groups: list[dict[str, Any]] = []
@@ -174,7 +175,7 @@ class Optimizer:
         Returned arrays are copies: mutating them does not affect training.
         """
         group = self._group_of(param)
-        st = self.state.get(id(param))
+        st = self.state.get(param)
         info = self._inspect(param, group, st)
         for k in ("velocity", "sq_avg", "step_size", "update"):
             v = info.get(k)
@@ -208,9 +209,9 @@ class Optimizer:
             g["params"] = ids
             groups.append(g)
         state = {}
-        for pid, st in self.state.items():
-            if pid in index:
-                state[index[pid]] = {
+        for p, st in self.state.items():
+            if id(p) in index:
+                state[index[id(p)]] = {
                     k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in st.items()
                 }
         return {"state": state, "param_groups": groups}
@@ -231,7 +232,7 @@ class Optimizer:
                     mine[k] = v
         self.state = {}
         for i, st in state_dict["state"].items():
-            self.state[id(params[int(i)])] = {
+            self.state[params[int(i)]] = {
                 k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in st.items()
             }
 

@@ -92,9 +92,9 @@ class RMSprop(Optimizer):
                 if g is None:
                     continue
                 d = p.data
-                st = state.get(id(p))
+                st = state.get(p)
                 if st is None:
-                    st = state[id(p)] = {
+                    st = state[p] = {
                         "step": 0,
                         "square_avg": np.zeros_like(d),
                         "momentum_buffer": np.zeros_like(d) if mu > 0 else None,

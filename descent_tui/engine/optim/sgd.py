@@ -97,7 +97,7 @@ class SGD(Optimizer):
                 g = p.grad
                 if g is None:
                     continue
-                st = state.get(id(p)) or self._new_state(p)
+                st = state.get(p) or self._new_state(p)
                 d = p.data
                 if d.ndim:
                     upd = st["update"]  # kept for inspect_state
@@ -121,7 +121,7 @@ class SGD(Optimizer):
             if g is None:
                 continue
             d = p.data
-            st = state.get(id(p)) or self._new_state(p)
+            st = state.get(p) or self._new_state(p)
             upd = st["update"]
             if type(upd) is not np.ndarray:  # a 0-d parameter's plain steps keep a scalar
                 upd = st["update"] = np.zeros_like(d)
@@ -150,7 +150,7 @@ class SGD(Optimizer):
             st["step"] += 1
 
     def _new_state(self, p: Any) -> dict[str, Any]:
-        st = self.state[id(p)] = {
+        st = self.state[p] = {
             "step": 0, "momentum_buffer": None, "update": np.zeros_like(p.data),
         }
         return st
