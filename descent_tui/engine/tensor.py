@@ -662,18 +662,24 @@ def _node(data, parents: tuple, op) -> Tensor:
     out.data = data
     out.grad = out.name = out._backward = out._pending = None
     out._seq = next(_counter)
-    if _grad_enabled:
-        for p in parents:
-            if p.requires_grad:
-                out.requires_grad = True
-                out._prev = parents
-                out._op = op
-                return out
+    # most often the first parent settles it; the loop covers the rest
+    if _grad_enabled and (parents and parents[0].requires_grad or _any_requires_grad(parents)):
+        out.requires_grad = True
+        out._prev = parents
+        out._op = op
+        return out
     out.requires_grad = False
     out._prev = ()
     out._op = ""
     return out
 
+
+
+def _any_requires_grad(tensors) -> bool:
+    for t in tensors:
+        if t.requires_grad:
+            return True
+    return False
 
 
 def _accumulate(leaf: Tensor, g, passed) -> None:
