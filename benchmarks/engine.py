@@ -3,8 +3,8 @@
 A step is zero_grad, forward, loss, backward and a plain SGD update. The NumPy
 column is the same maths written out by hand (the floor: no graph, no
 bookkeeping); PyTorch runs eager on the CPU in float64 with one thread. The three
-are interleaved in one run so machine noise hits them alike; medians are
-printed with ratios to the floor.
+are interleaved in one run so machine noise hits them alike; times are medians,
+and each ratio is the median of the per-round ratios.
 
     python benchmarks/engine.py            # all workloads
     python benchmarks/engine.py --quick    # fewer repeats
@@ -223,7 +223,12 @@ def bench(name, factory, rounds, target=0.01):
         for n, fn in zip(names, steps):
             if fn is not None:
                 samples[n].append(time_block(fn, inner[n]))
-    return {n: statistics.median(v) for n, v in samples.items()}
+    times = {n: statistics.median(v) for n, v in samples.items()}
+    # Ratios are taken round by round: blocks run back to back see the same
+    # machine, so a slow spell moves both sides of a ratio together.
+    ratios = {n: statistics.median(a / b for a, b in zip(samples[n], samples["numpy"]))
+              for n in samples}
+    return times, ratios
 
 
 def fmt_time(t):
@@ -242,12 +247,12 @@ def main(argv=None):
     print(head)
     print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
     for name, factory in WORKLOADS.items():
-        m = bench(name, factory, rounds)
+        m, r = bench(name, factory, rounds)
         tt = m.get("torch")
-        e, f = m["engine"], m["numpy"]
-        t_cols = (fmt_time(tt), f"{tt / f:10.2f}x", f"{tt / e:11.2f}x") if tt else ("—",) * 3
-        print(f"| {name:36} | {fmt_time(f):>12} | {fmt_time(e):>12} | {t_cols[0]:>12} | "
-              f"{e / f:11.2f}x | {t_cols[1]:>11} | {t_cols[2]:>12} |")
+        t_cols = ((fmt_time(tt), f"{r['torch']:10.2f}x", f"{r['torch'] / r['engine']:11.2f}x")
+                  if tt else ("—",) * 3)
+        print(f"| {name:36} | {fmt_time(m['numpy']):>12} | {fmt_time(m['engine']):>12} | "
+              f"{t_cols[0]:>12} | {r['engine']:11.2f}x | {t_cols[1]:>11} | {t_cols[2]:>12} |")
 
 if __name__ == "__main__":
     main()
