@@ -7,9 +7,10 @@
     loss.backward()          # w.grad == [2, -4]
 """
 
-from . import functional, nn
+from . import functional, nn, optim
 from .gradcheck import GradcheckResult, gradcheck, numerical_gradient
 from .graph import GraphNode, list_graph
+from .hessian import hessian
 from .tensor import (
     Tensor,
     as_tensor,
@@ -20,12 +21,6 @@ from .tensor import (
     stack,
     topological_order,
 )
-
-try:  # written alongside the core; absent only while it is being built
-    from . import optim
-    from .hessian import hessian
-except ImportError:  # pragma: no cover
-    optim = None
 
 __all__ = [
     "GradcheckResult",

@@ -564,8 +564,7 @@ class Tensor:
 
     # ------------------------------------------------------------ reductions
     def sum(self, axis=None, keepdims: bool = False):
-        out = _node(
-            np.asarray(self.data.sum(axis=axis, keepdims=keepdims)), (self,), "sum")
+        out = _node(np.asarray(self.data.sum(axis=axis, keepdims=keepdims)), (self,), "sum")
         if out.requires_grad:
             shape = self.shape
 
@@ -580,8 +579,7 @@ class Tensor:
     def mean(self, axis=None, keepdims: bool = False):
         n = self.data.size if axis is None else int(
             np.prod([self.shape[i] for i in _norm_axes(axis, self.ndim)]))
-        out = _node(
-            np.asarray(self.data.mean(axis=axis, keepdims=keepdims)), (self,), "mean")
+        out = _node(np.asarray(self.data.mean(axis=axis, keepdims=keepdims)), (self,), "mean")
         if out.requires_grad:
             shape = self.shape
 
@@ -663,7 +661,7 @@ def _node(data, parents: tuple, op) -> Tensor:
     out.grad = out.name = out._backward = out._pending = None
     out._seq = next(_counter)
     # most often the first parent settles it; the loop covers the rest
-    if _grad_enabled and (parents and parents[0].requires_grad or _any_requires_grad(parents)):
+    if _grad_enabled and ((parents and parents[0].requires_grad) or _any_requires_grad(parents)):
         out.requires_grad = True
         out._prev = parents
         out._op = op
@@ -674,9 +672,8 @@ def _node(data, parents: tuple, op) -> Tensor:
     return out
 
 
-
 def _any_requires_grad(tensors) -> bool:
-    for t in tensors:
+    for t in tensors:  # noqa: SIM110 - a plain loop: any() with a generator costs more here
         if t.requires_grad:
             return True
     return False
@@ -746,9 +743,8 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     """Join tensors along an existing axis; each gets back its own slice of grad."""
     tensors = [as_tensor(t) for t in tensors]
     sizes = [t.shape[axis] for t in tensors]
-    first = tensors[0]
     out = _node(np.concatenate([t.data for t in tensors], axis=axis),
-                             tuple(tensors), "concat")
+                tuple(tensors), "concat")
     if out.requires_grad:
         cuts = np.cumsum(sizes)[:-1]
         out._backward = lambda g: tuple(np.split(g, cuts, axis=axis))
@@ -758,9 +754,8 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
 def stack(tensors, axis: int = 0) -> Tensor:
     """Stack tensors along a new axis."""
     tensors = [as_tensor(t) for t in tensors]
-    first = tensors[0]
     out = _node(np.stack([t.data for t in tensors], axis=axis),
-                             tuple(tensors), "stack")
+                tuple(tensors), "stack")
     if out.requires_grad:
         n = len(tensors)
         out._backward = lambda g: tuple(np.take(g, i, axis=axis) for i in range(n))
