@@ -7,9 +7,16 @@ and hands each parent its share by the chain rule::
 
     dL/d(parent) = dL/d(out) * d(out)/d(parent)
 
-``backward()`` sorts the graph (iteratively, so a 20,000-op chain is fine) and
-walks it from the loss back to the leaves. Gradients of leaves *accumulate*
-across calls, exactly as in PyTorch, until ``zero_grad()`` clears them.
+``backward()`` walks the graph from the loss back to the leaves, newest tensor
+first (iteratively, so a 20,000-op chain is fine). Gradients of leaves
+*accumulate* across calls, exactly as in PyTorch, until ``zero_grad()`` clears
+them.
+
+Speed matters as much as clarity here, because every number in the app comes
+from this file. For big arrays NumPy does the work; for tiny ones (a landscape's
+two knobs) Python's own overhead dominates, so the hot paths avoid needless
+steps: a 0-d value is computed as a NumPy scalar (see ``_num``), and backward
+functions bind what they need as default arguments rather than closure cells.
 """
 
 from __future__ import annotations
