@@ -77,7 +77,7 @@ def test_a_failed_backward_leaves_nothing_half_done():
     h = x * 2.0
     bad = h.exp()
 
-    def boom(g):
+    def boom(g, saved):
         raise ValueError("boom")
 
     bad._backward = boom

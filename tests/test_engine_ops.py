@@ -521,7 +521,7 @@ def test_gradcheck_catches_a_wrong_backward():
     def bad_square(t):
         out = _node(t.data ** 2, (t,), "bad_square")
         if out.requires_grad:
-            out._backward = lambda g: (g * t.data,)  # should be 2 * t
+            out._backward = lambda g, _: (g * t.data,)  # should be 2 * t
         return out
 
     res = gradcheck(bad_square, [x])

@@ -112,7 +112,7 @@ def test_graph_is_freed_after_backward():
     h = x.tanh()
     loss = (h * 3).sum()
     loss.backward()
-    assert all(t._backward is None for t in topological_order(loss) if t.op)
+    assert all(t._backward is None and t._saved is None for t in topological_order(loss) if t.op)
     # a new graph through the same leaf works fine
     (x * 2).sum().backward()
     np.testing.assert_allclose(x.grad, 3 * (1 - np.tanh([1.0, 2.0]) ** 2) + 2)

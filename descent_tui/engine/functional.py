@@ -23,6 +23,20 @@ def _reduce(per_item: np.ndarray, reduction: str):
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none', not {reduction!r}")
 
 
+def _linear_grad(g, saved):  # dL/dx = g W, dL/dW = gᵀ x, dL/db = sum of g over the batch
+    x, weight, bias = saved
+    X = x.data
+    gx = g @ weight.data if x.requires_grad else None
+    if X.ndim == 2:
+        gw = g.T @ X
+        gb = g.sum(axis=0)
+    else:  # any leading batch dimensions
+        g2 = g.reshape(-1, g.shape[-1])
+        gw = g2.T @ X.reshape(-1, X.shape[-1])
+        gb = g2.sum(axis=0)
+    return (gx, gw) if bias is None else (gx, gw, gb)
+
+
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b, with W shaped (out, in) as in PyTorch.
 
@@ -35,19 +49,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     parents = (x, weight) if bias is None else (x, weight, bias)
     out = _node(out_data, parents, "linear")
     if out.requires_grad:
-        def _backward(g):
-            X = x.data
-            gx = g @ weight.data if x.requires_grad else None
-            if X.ndim == 2:
-                gw = g.T @ X
-                gb = g.sum(axis=0)
-            else:  # any leading batch dimensions
-                g2 = g.reshape(-1, g.shape[-1])
-                gw = g2.T @ X.reshape(-1, X.shape[-1])
-                gb = g2.sum(axis=0)
-            return (gx, gw) if bias is None else (gx, gw, gb)
-
-        out._backward = _backward
+        out._backward, out._saved = _linear_grad, (x, weight, bias)
     return out
 
 
@@ -67,6 +69,12 @@ def tanh(x: Tensor) -> Tensor:
     return x.tanh()
 
 
+def _mse_grad(g, saved):  # d/dinput (input - target)² = 2 (input - target), over n
+    diff, scale, target_needs = saved
+    gi = 2.0 * diff * (g if scale is None else g * scale)
+    return gi, (-gi if target_needs else None)
+
+
 def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """Mean squared error: mean((input - target)²).
 
@@ -77,12 +85,14 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     val, scale = _reduce(diff * diff, reduction)
     out = _node(val, (input, target), "mse_loss")
     if out.requires_grad:
-        def _backward(g):
-            gi = 2.0 * diff * (g if scale is None else g * scale)
-            return gi, (-gi if target.requires_grad else None)
-
-        out._backward = _backward
+        out._backward, out._saved = _mse_grad, (diff, scale, target.requires_grad)
     return out
+
+
+def _bce_grad(g, saved):  # dL/dz = σ(z) - y, dL/dy = -z (each over n for the mean)
+    z, y, scale, target_needs = saved
+    g = g if scale is None else g * scale
+    return (_sigmoid(z) - y) * g, (-z * g if target_needs else None)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "mean") -> Tensor:
@@ -99,12 +109,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "me
     val, scale = _reduce(per, reduction)
     out = _node(val, (input, target), "bce_with_logits")
     if out.requires_grad:
-        def _backward(g):
-            gz = (_sigmoid(z) - y) * (g if scale is None else g * scale)
-            gy = -z * (g if scale is None else g * scale) if target.requires_grad else None
-            return gz, gy
-
-        out._backward = _backward
+        out._backward, out._saved = _bce_grad, (z, y, scale, target.requires_grad)
     return out
 
 
@@ -113,17 +118,24 @@ def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
+def _log_softmax_grad(g, saved):  # g - softmax · sum(g)
+    val, axis = saved
+    return (g - np.exp(val) * g.sum(axis=axis, keepdims=True),)
+
+
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """log of softmax, computed stably. Backward: g - softmax · sum(g)."""
     x = as_tensor(x)
     val = _log_softmax(x.data, axis)
     out = _node(val, (x,), "log_softmax")
     if out.requires_grad:
-        def _backward(g):
-            return (g - np.exp(val) * g.sum(axis=axis, keepdims=True),)
-
-        out._backward = _backward
+        out._backward, out._saved = _log_softmax_grad, (val, axis)
     return out
+
+
+def _softmax_grad(g, saved):  # s · (g - sum(g·s))
+    s, axis = saved
+    return (s * (g - (g * s).sum(axis=axis, keepdims=True)),)
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
@@ -132,11 +144,17 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
     s = np.exp(_log_softmax(x.data, axis))
     out = _node(s, (x,), "softmax")
     if out.requires_grad:
-        def _backward(g):
-            return (s * (g - (g * s).sum(axis=axis, keepdims=True)),)
-
-        out._backward = _backward
+        out._backward, out._saved = _softmax_grad, (s, axis)
     return out
+
+
+def _cross_entropy_grad(g, saved):  # softmax(logits) - onehot(label), over n for the mean
+    logp, rows, labels, scale = saved
+    grad = np.exp(logp)
+    grad[rows, labels] -= 1.0
+    if scale is None:
+        return (grad * g[:, None],)
+    return (grad * (g * scale),)
 
 
 def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
@@ -154,12 +172,5 @@ def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     val, scale = _reduce(per, reduction)
     out = _node(val, (logits,), "cross_entropy")
     if out.requires_grad:
-        def _backward(g):
-            grad = np.exp(logp)
-            grad[rows, labels] -= 1.0
-            if scale is None:
-                return (grad * g[:, None],)
-            return (grad * (g * scale),)
-
-        out._backward = _backward
+        out._backward, out._saved = _cross_entropy_grad, (logp, rows, labels, scale)
     return out

@@ -1,11 +1,15 @@
 """The Tensor: an ndarray that remembers how it was made, so blame can flow back.
 
 Every operation below is written the same way, micrograd-style but over whole
-arrays: compute the forward value, then define right beside it ``_backward(g)``,
-which receives the gradient of the loss with respect to this op's output (``g``)
-and hands each parent its share by the chain rule::
+arrays: compute the forward value, and right above the op define its local
+derivative ``_<op>_grad(g, saved)``, which receives the gradient of the loss
+with respect to the op's output (``g``) and hands each parent its share by the
+chain rule::
 
     dL/d(parent) = dL/d(out) * d(out)/d(parent)
+
+``saved`` holds whatever the derivative needs from the forward pass (for tanh,
+its output), as ``ctx.save_for_backward`` does in PyTorch.
 
 ``backward()`` walks the graph from the loss back to the leaves, newest tensor
 first (iteratively, so a 20,000-op chain is fine). Gradients of leaves
@@ -15,8 +19,9 @@ them.
 Speed matters as much as clarity here, because every number in the app comes
 from this file. For big arrays NumPy does the work; for tiny ones (a landscape's
 two knobs) Python's own overhead dominates, so the hot paths avoid needless
-steps: a 0-d value is computed as a NumPy scalar (see ``_num``), and backward
-functions bind what they need as default arguments rather than closure cells.
+steps: a 0-d value is computed as a NumPy scalar (see ``_num``), and an op
+stores a ready-made derivative function with its saved values instead of
+building a new closure every time it runs.
 """
 
 from __future__ import annotations
@@ -130,6 +135,7 @@ class Tensor:
         "_op",
         "_pending",
         "_prev",
+        "_saved",
         "_seq",
         "data",
         "grad",
@@ -143,6 +149,7 @@ class Tensor:
         self.grad = None
         self.requires_grad = requires_grad
         self._backward = None
+        self._saved = None
         self._prev = ()
         self._op = ""
         self.name = None
@@ -259,10 +266,11 @@ class Tensor:
                         "Trying to backward through the graph a second time: its saved "
                         "values were freed. Use backward(retain_graph=True) the first time."
                     )
-                if not retain_graph:
-                    node._backward = None
+                grads = backward_fn(g, node._saved)
+                if not retain_graph:  # free what the forward pass saved
+                    node._backward = node._saved = None
                 newest = None  # the newest parent that started waiting just now
-                for parent, pg in zip(node._prev, backward_fn(g)):
+                for parent, pg in zip(node._prev, grads):
                     if pg is None or not parent.requires_grad:
                         continue
                     if not parent._prev:  # a leaf
@@ -299,11 +307,27 @@ class Tensor:
             raise
 
     # ----------------------------------------------------------- arithmetic
+    # Each op computes its value and, when the graph is recorded, hands the
+    # result its local derivative: the small ``_..._grad(g, saved)`` function
+    # written right above the op, plus ``saved``, whatever that function needs
+    # from the forward pass. ``grad(g, saved)`` returns one gradient per parent
+    # (None where a parent needs none). This is PyTorch's autograd.Function
+    # pattern, and cheaper than building a closure for every op.
+    #
     # A Python number on the other side is a constant, not a node: the op keeps
     # it in its name (e.g. "mul(2)") so the inspector can still show it. It is
     # made a Python float, a "weak" scalar: np.float64 would upcast float32.
-    # Backward functions take the values they need as default arguments
-    # (``c=c``): that binds them now, and is cheaper than a closure cell.
+
+    @staticmethod
+    def _identity_grad(g, _):  # d(a+c)/da = 1
+        return (g,)
+
+    @staticmethod
+    def _add_grad(g, shapes):  # d(a+b)/da = 1, d(a+b)/db = 1
+        if shapes is None:  # nothing was broadcast: both get g as it is
+            return g, g
+        return unbroadcast(g, shapes[0]), unbroadcast(g, shapes[1])
+
     def __add__(self, other):
         if isinstance(other, _NUMBER):
             c = float(other)
@@ -312,7 +336,7 @@ class Tensor:
                 a = a[()]  # see _num
             out = _node(a + c, (self,), ("add({:g})", c))
             if out.requires_grad:
-                out._backward = lambda g: (g,)  # d(a+c)/da = 1
+                out._backward = self._identity_grad
             return out
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
         a, b = self.data, other.data
@@ -323,13 +347,16 @@ class Tensor:
             b = b[()]
         out = _node(a + b, (self, other), "add")
         if out.requires_grad:
-            if sa == sb:  # nothing was broadcast: both get g as it is
-                out._backward = lambda g: (g, g)  # d(a+b)/da = 1, d(a+b)/db = 1
-            else:
-                out._backward = lambda g, sa=sa, sb=sb: (unbroadcast(g, sa), unbroadcast(g, sb))
+            out._backward, out._saved = self._add_grad, None if sa == sb else (sa, sb)
         return out
 
     __radd__ = __add__
+
+    @staticmethod
+    def _sub_grad(g, shapes):  # d(a-b)/da = 1, d(a-b)/db = -1
+        if shapes is None:  # nothing was broadcast
+            return g, -g
+        return unbroadcast(g, shapes[0]), unbroadcast(-g, shapes[1])
 
     def __sub__(self, other):
         if isinstance(other, _NUMBER):
@@ -339,20 +366,38 @@ class Tensor:
         out = _node(_num(a) - _num(b), (self, other), "sub")
         if out.requires_grad:
             sa, sb = a.shape, b.shape
-            if sa == sb:  # nothing was broadcast
-                out._backward = lambda g: (g, -g)  # d(a-b)/da = 1, d(a-b)/db = -1
-            else:
-                out._backward = lambda g, sa=sa, sb=sb: (unbroadcast(g, sa), unbroadcast(-g, sb))
+            out._backward, out._saved = self._sub_grad, None if sa == sb else (sa, sb)
         return out
+
+    @staticmethod
+    def _neg_grad(g, _):  # d(-a)/da = -1, and so is d(c-a)/da
+        return (-g,)
 
     def __rsub__(self, other):
         if isinstance(other, _NUMBER):
             c = float(other)
             out = _node(c - _num(self.data), (self,), ("rsub({:g})", c))
             if out.requires_grad:
-                out._backward = lambda g: (-g,)  # d(c-a)/da = -1
+                out._backward = self._neg_grad
             return out
         return Tensor(other, dtype=self.data.dtype) - self
+
+    def __neg__(self):
+        out = _node(-_num(self.data), (self,), "neg")
+        if out.requires_grad:
+            out._backward = self._neg_grad
+        return out
+
+    @staticmethod
+    def _scale_grad(g, c):  # d(ca)/da = c
+        return (g * c,)
+
+    @staticmethod
+    def _mul_grad(g, saved):  # d(ab)/da = b, d(ab)/db = a
+        a, b, ta, tb = saved
+        ga = unbroadcast(g * b, ta.data.shape) if ta.requires_grad else None
+        gb = unbroadcast(g * a, tb.data.shape) if tb.requires_grad else None
+        return ga, gb
 
     def __mul__(self, other):
         if isinstance(other, _NUMBER):
@@ -362,40 +407,46 @@ class Tensor:
                 a = a[()]  # see _num
             out = _node(a * c, (self,), ("mul({:g})", c))
             if out.requires_grad:
-                out._backward = lambda g, c=c: (g * c,)  # d(ca)/da = c
+                out._backward, out._saved = self._scale_grad, c
             return out
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
         a, b = _num(self.data), _num(other.data)
         out = _node(a * b, (self, other), "mul")
         if out.requires_grad:
-            def _backward(g, a=a, b=b, ta=self, tb=other):  # d(ab)/da = b, d(ab)/db = a
-                ga = unbroadcast(g * b, ta.data.shape) if ta.requires_grad else None
-                gb = unbroadcast(g * a, tb.data.shape) if tb.requires_grad else None
-                return ga, gb
-
-            out._backward = _backward
+            out._backward, out._saved = self._mul_grad, (a, b, self, other)
         return out
 
     __rmul__ = __mul__
+
+    @staticmethod
+    def _div_const_grad(g, c):  # d(a/c)/da = 1/c
+        return (g / c,)
+
+    @staticmethod
+    def _div_grad(g, saved):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
+        a, b, ta, tb = saved
+        ga = unbroadcast(g / b, ta.data.shape) if ta.requires_grad else None
+        gb = unbroadcast(-g * a / (b * b), tb.data.shape) if tb.requires_grad else None
+        return ga, gb
 
     def __truediv__(self, other):
         if isinstance(other, _NUMBER):
             c = float(other)
             out = _node(_num(self.data) / c, (self,), ("div({:g})", c))
             if out.requires_grad:
-                out._backward = lambda g, c=c: (g / c,)  # d(a/c)/da = 1/c
+                out._backward, out._saved = self._div_const_grad, c
             return out
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
         a, b = _num(self.data), _num(other.data)
         out = _node(a / b, (self, other), "div")
         if out.requires_grad:
-            def _backward(g, a=a, b=b, ta=self, tb=other):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
-                ga = unbroadcast(g / b, ta.data.shape) if ta.requires_grad else None
-                gb = unbroadcast(-g * a / (b * b), tb.data.shape) if tb.requires_grad else None
-                return ga, gb
-
-            out._backward = _backward
+            out._backward, out._saved = self._div_grad, (a, b, self, other)
         return out
+
+    @staticmethod
+    def _rdiv_grad(g, saved):  # d(c/a)/da = -c/a²
+        a, c = saved
+        return (-g * c / (a * a),)
 
     def __rtruediv__(self, other):
         if isinstance(other, _NUMBER):
@@ -403,15 +454,18 @@ class Tensor:
             a = _num(self.data)
             out = _node(c / a, (self,), ("rdiv({:g})", c))
             if out.requires_grad:
-                out._backward = lambda g, a=a, c=c: (-g * c / (a * a),)  # d(c/a)/da = -c/a²
+                out._backward, out._saved = self._rdiv_grad, (a, c)
             return out
         return Tensor(other, dtype=self.data.dtype) / self
 
-    def __neg__(self):
-        out = _node(-_num(self.data), (self,), "neg")
-        if out.requires_grad:
-            out._backward = lambda g: (-g,)  # d(-a)/da = -1
-        return out
+    @staticmethod
+    def _square_grad(g, a):  # d(a²)/da = 2a
+        return (g * 2.0 * a,)
+
+    @staticmethod
+    def _pow_grad(g, saved):  # d(a^p)/da = p·a^(p-1)
+        a, p = saved
+        return (g * p * a ** (p - 1),)
 
     def __pow__(self, other):
         if isinstance(other, _NUMBER_LIKE):
@@ -426,132 +480,175 @@ class Tensor:
         out = _node(a ** p, (self,), ("pow{:g}", p))
         if out.requires_grad:
             if p == 2:
-                out._backward = lambda g, a=a: (g * 2.0 * a,)  # d(a²)/da = 2a
+                out._backward, out._saved = self._square_grad, a
             else:
-                out._backward = lambda g, a=a, p=p: (g * p * a ** (p - 1),)  # d(a^p)/da = p a^(p-1)
+                out._backward, out._saved = self._pow_grad, (a, p)
         return out
+
+    @staticmethod
+    def _pow_tensor_grad(g, saved):  # d(a^b)/da = b·a^(b-1), d(a^b)/db = a^b·ln a
+        a, b, val = saved
+        ga = unbroadcast(g * b.data * a.data ** (b.data - 1), a.shape) \
+            if a.requires_grad else None
+        gb = unbroadcast(g * val * np.log(a.data), b.shape) if b.requires_grad else None
+        return ga, gb
 
     def _pow_tensor(self, other: Tensor):
         val = self.data ** other.data
         out = _node(val, (self, other), "pow")
         if out.requires_grad:
-            a, b = self, other
-
-            def _backward(g):  # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln a
-                ga = unbroadcast(g * b.data * a.data ** (b.data - 1), a.shape) \
-                    if a.requires_grad else None
-                gb = unbroadcast(g * val * np.log(a.data), b.shape) if b.requires_grad else None
-                return ga, gb
-
-            out._backward = _backward
+            out._backward, out._saved = self._pow_tensor_grad, (self, other, val)
         return out
 
     def __rpow__(self, other):
         return Tensor(other, dtype=self.data.dtype)._pow_tensor(self)
 
+    @staticmethod
+    def _matmul_grad(g, saved):  # d(AB)/dA = g Bᵀ, d(AB)/dB = Aᵀ g
+        a, b = saved
+        A, B = a.data, b.data
+        if A.ndim == 1 and B.ndim == 1:  # dot product: d(a·b)/da = b, d/db = a
+            return g * B, g * A
+        # as NumPy does: a 1-D left operand is a row, a 1-D right one a column
+        A2 = A[None, :] if A.ndim == 1 else A
+        B2 = B[:, None] if B.ndim == 1 else B
+        G = np.expand_dims(g, -2) if A.ndim == 1 else g
+        G = np.expand_dims(G, -1) if B.ndim == 1 else G
+        ga = gb = None
+        if a.requires_grad:
+            ga = unbroadcast(G @ np.swapaxes(B2, -1, -2), A2.shape).reshape(A.shape)
+        if b.requires_grad:
+            gb = unbroadcast(np.swapaxes(A2, -1, -2) @ G, B2.shape).reshape(B.shape)
+        return ga, gb
+
     def __matmul__(self, other):
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
         out = _node(self.data @ other.data, (self, other), "matmul")
         if out.requires_grad:
-            a, b = self, other
-
-            def _backward(g):  # d(AB)/dA = g Bᵀ, d(AB)/dB = Aᵀ g
-                A, B = a.data, b.data
-                if A.ndim == 1 and B.ndim == 1:  # dot product: d(a·b)/da = b, d/db = a
-                    return g * B, g * A
-                # as NumPy does: a 1-D left operand is a row, a 1-D right one a column
-                A2 = A[None, :] if A.ndim == 1 else A
-                B2 = B[:, None] if B.ndim == 1 else B
-                G = np.expand_dims(g, -2) if A.ndim == 1 else g
-                G = np.expand_dims(G, -1) if B.ndim == 1 else G
-                ga = gb = None
-                if a.requires_grad:
-                    ga = unbroadcast(G @ np.swapaxes(B2, -1, -2), A2.shape).reshape(A.shape)
-                if b.requires_grad:
-                    gb = unbroadcast(np.swapaxes(A2, -1, -2) @ G, B2.shape).reshape(B.shape)
-                return ga, gb
-
-            out._backward = _backward
+            out._backward, out._saved = self._matmul_grad, (self, other)
         return out
 
     def __rmatmul__(self, other):
         return Tensor(other, dtype=self.data.dtype) @ self
 
     # --------------------------------------------------- elementwise funcs
+    @staticmethod
+    def _exp_grad(g, val):  # d(e^a)/da = e^a
+        return (g * val,)
+
     def exp(self):
         val = np.exp(_num(self.data))
         out = _node(val, (self,), "exp")
         if out.requires_grad:
-            out._backward = lambda g: (g * val,)  # d(e^a)/da = e^a
+            out._backward, out._saved = self._exp_grad, val
         return out
+
+    @staticmethod
+    def _log_grad(g, a):  # d(ln a)/da = 1/a
+        return (g / a,)
 
     def log(self):
         a = _num(self.data)
         out = _node(np.log(a), (self,), "log")
         if out.requires_grad:
-            out._backward = lambda g: (g / a,)  # d(ln a)/da = 1/a
+            out._backward, out._saved = self._log_grad, a
         return out
+
+    @staticmethod
+    def _sqrt_grad(g, val):  # d√a/da = 1/(2√a)
+        return (g * 0.5 / val,)
 
     def sqrt(self):
         val = np.sqrt(_num(self.data))
         out = _node(val, (self,), "sqrt")
         if out.requires_grad:
-            out._backward = lambda g: (g * 0.5 / val,)  # d√a/da = 1/(2√a)
+            out._backward, out._saved = self._sqrt_grad, val
         return out
+
+    @staticmethod
+    def _abs_grad(g, sign):  # d|a|/da = sign(a) (0 at 0, as PyTorch)
+        return (g * sign,)
 
     def abs(self):
         a = _num(self.data)
         out = _node(np.abs(a), (self,), "abs")
         if out.requires_grad:
-            s = np.sign(a)
-            out._backward = lambda g: (g * s,)  # d|a|/da = sign(a) (0 at 0, as PyTorch)
+            out._backward, out._saved = self._abs_grad, np.sign(a)
         return out
 
     __abs__ = abs
+
+    @staticmethod
+    def _sin_grad(g, a):  # d sin a = cos a
+        return (g * np.cos(a),)
 
     def sin(self):
         a = _num(self.data)
         out = _node(np.sin(a), (self,), "sin")
         if out.requires_grad:
-            out._backward = lambda g: (g * np.cos(a),)  # d sin a = cos a
+            out._backward, out._saved = self._sin_grad, a
         return out
+
+    @staticmethod
+    def _cos_grad(g, a):  # d cos a = -sin a
+        return (-g * np.sin(a),)
 
     def cos(self):
         a = _num(self.data)
         out = _node(np.cos(a), (self,), "cos")
         if out.requires_grad:
-            out._backward = lambda g: (-g * np.sin(a),)  # d cos a = -sin a
+            out._backward, out._saved = self._cos_grad, a
         return out
+
+    @staticmethod
+    def _tanh_grad(g, val):  # d tanh = 1 - tanh²
+        return (g * (1.0 - val * val),)
 
     def tanh(self):
         val = np.tanh(_num(self.data))
         out = _node(val, (self,), "tanh")
         if out.requires_grad:
-            out._backward = lambda g: (g * (1.0 - val * val),)  # d tanh = 1 - tanh²
+            out._backward, out._saved = self._tanh_grad, val
         return out
+
+    @staticmethod
+    def _sigmoid_grad(g, val):  # dσ = σ(1-σ), at most 1/4
+        return (g * val * (1.0 - val),)
 
     def sigmoid(self):
         val = _sigmoid(_num(self.data))
         out = _node(val, (self,), "sigmoid")
         if out.requires_grad:
-            out._backward = lambda g: (g * val * (1.0 - val),)  # dσ = σ(1-σ), at most 1/4
+            out._backward, out._saved = self._sigmoid_grad, val
         return out
 
+    @staticmethod
+    def _relu_grad(g, alive):  # 1 where a > 0, else 0 (a dead unit passes nothing back)
+        return (np.where(alive, g, 0),)
+
     def relu(self):
-        mask = self.data > 0
+        a = self.data
         # where, not `data * mask`: -inf * 0 would be nan (relu(-inf) is 0, relu(nan) nan)
-        out = _node(np.where(self.data < 0, 0, self.data), (self,), "relu")
+        out = _node(np.where(a < 0, 0, a), (self,), "relu")
         if out.requires_grad:
-            out._backward = lambda g: (np.where(mask, g, 0),)  # 1 where a > 0, else 0 (dead)
+            out._backward, out._saved = self._relu_grad, a > 0
         return out
+
+    @staticmethod
+    def _leaky_relu_grad(g, slope):  # the slope: 1 where a > 0, negative_slope elsewhere
+        return (g * slope,)
 
     def leaky_relu(self, negative_slope: float = 0.01):
         a = self.data
         slope = np.where(a > 0, 1.0, negative_slope).astype(a.dtype, copy=False)
         out = _node(a * slope, (self,), "leaky_relu")
         if out.requires_grad:
-            out._backward = lambda g: (g * slope,)
+            out._backward, out._saved = self._leaky_relu_grad, slope
         return out
+
+    @staticmethod
+    def _clip_grad(g, inside):  # 1 inside the range, 0 where clipped
+        return (g * inside,)
 
     def clip(self, min=None, max=None):
         """Clamp into [min, max]; gradient is 1 inside the range, 0 where clipped."""
@@ -563,40 +660,47 @@ class Tensor:
                 inside &= a >= min
             if max is not None:
                 inside &= a <= max
-            out._backward = lambda g: (g * inside,)
+            out._backward, out._saved = self._clip_grad, inside
         return out
 
     def maximum(self, other):
         return maximum(self, other)
 
     # ------------------------------------------------------------ reductions
+    @staticmethod
+    def _sum_grad(g, saved):  # every input element contributed once
+        axis, keepdims, shape = saved
+        if axis is not None and not keepdims:
+            g = np.expand_dims(g, _norm_axes(axis, len(shape)))
+        return (np.broadcast_to(g, shape),)
+
     def sum(self, axis=None, keepdims: bool = False):
         out = _node(np.asarray(self.data.sum(axis=axis, keepdims=keepdims)), (self,), "sum")
         if out.requires_grad:
-            shape = self.shape
-
-            def _backward(g):  # every input element contributed once
-                if axis is not None and not keepdims:
-                    g = np.expand_dims(g, _norm_axes(axis, len(shape)))
-                return (np.broadcast_to(g, shape),)
-
-            out._backward = _backward
+            out._backward, out._saved = self._sum_grad, (axis, keepdims, self.shape)
         return out
+
+    @staticmethod
+    def _mean_grad(g, saved):  # each input moves the mean by 1/n
+        axis, keepdims, shape, n = saved
+        if axis is not None and not keepdims:
+            g = np.expand_dims(g, _norm_axes(axis, len(shape)))
+        return (np.broadcast_to(g / n, shape),)
 
     def mean(self, axis=None, keepdims: bool = False):
         n = self.data.size if axis is None else int(
             np.prod([self.shape[i] for i in _norm_axes(axis, self.ndim)]))
         out = _node(np.asarray(self.data.mean(axis=axis, keepdims=keepdims)), (self,), "mean")
         if out.requires_grad:
-            shape = self.shape
-
-            def _backward(g):  # each input moves the mean by 1/n
-                if axis is not None and not keepdims:
-                    g = np.expand_dims(g, _norm_axes(axis, len(shape)))
-                return (np.broadcast_to(g / n, shape),)
-
-            out._backward = _backward
+            out._backward, out._saved = self._mean_grad, (axis, keepdims, self.shape, n)
         return out
+
+    @staticmethod
+    def _max_grad(g, saved):  # to the max entries, split evenly on ties
+        keepdims, m_shape, mask, count, dtype = saved
+        if not keepdims:
+            g = g.reshape(m_shape)
+        return ((g * mask / count).astype(dtype, copy=False),)
 
     def max(self, axis=None, keepdims: bool = False):
         """Maximum; the gradient goes to the max entries (split evenly on ties)."""
@@ -607,24 +711,25 @@ class Tensor:
         if out.requires_grad:
             mask = (a == m)
             count = mask.sum(axis=axis, keepdims=True)
-
-            def _backward(g):
-                if not keepdims:
-                    g = g.reshape(m.shape)
-                return ((g * mask / count).astype(a.dtype, copy=False),)
-
-            out._backward = _backward
+            out._backward, out._saved = self._max_grad, (keepdims, m.shape, mask, count, a.dtype)
         return out
 
     # ---------------------------------------------------------------- shape
+    @staticmethod
+    def _reshape_grad(g, old):  # the same numbers, back in the old shape
+        return (g.reshape(old),)
+
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        old = self.shape
         out = _node(self.data.reshape(shape), (self,), "reshape")
         if out.requires_grad:
-            out._backward = lambda g: (g.reshape(old),)
+            out._backward, out._saved = self._reshape_grad, self.shape
         return out
+
+    @staticmethod
+    def _transpose_grad(g, inv):  # undo the permutation
+        return (np.transpose(g, inv),)
 
     def transpose(self, *axes):
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
@@ -633,26 +738,26 @@ class Tensor:
         out = _node(np.transpose(self.data, axes), (self,), "transpose")
         if out.requires_grad:
             inv = None if axes is None else tuple(np.argsort([ax % self.ndim for ax in axes]))
-            out._backward = lambda g: (np.transpose(g, inv),)
+            out._backward, out._saved = self._transpose_grad, inv
         return out
 
     @property
     def T(self):
         return self.transpose()
 
+    @staticmethod
+    def _index_grad(g, saved):  # scatter back; np.add.at sums repeated indices
+        idx, shape, dtype = saved
+        full = np.zeros(shape, dtype=dtype)
+        np.add.at(full, idx, g)
+        return (full,)
+
     def __getitem__(self, idx):
         if isinstance(idx, Tensor):  # Tensors hold floats; as an index they mean integers
             idx = idx.data.astype(np.intp)
         out = _node(np.asarray(self.data[idx]), (self,), "index")
         if out.requires_grad:
-            shape, dtype = self.shape, self.data.dtype
-
-            def _backward(g):  # scatter back; np.add.at sums repeated indices
-                full = np.zeros(shape, dtype=dtype)
-                np.add.at(full, idx, g)
-                return (full,)
-
-            out._backward = _backward
+            out._backward, out._saved = self._index_grad, (idx, self.shape, self.data.dtype)
         return out
 
 
@@ -661,11 +766,12 @@ def _node(data, parents: tuple, op) -> Tensor:
 
     The result remembers ``parents`` and ``op`` when some parent requires grad
     and grad mode is on; otherwise it is a plain leaf, as in PyTorch under
-    ``no_grad``. Ops attach a ``_backward`` only when ``out.requires_grad``.
+    ``no_grad``. Ops attach their ``_backward`` (and what it needs, ``_saved``)
+    only when ``out.requires_grad``.
     """
     out = _new_object(Tensor)
     out.data = data
-    out.grad = out.name = out._backward = out._pending = None
+    out.grad = out.name = out._backward = out._saved = out._pending = None
     out._seq = next(_counter)
     # most often the first parent settles it; the loop covers the rest
     if _grad_enabled and ((parents and parents[0].requires_grad) or _any_requires_grad(parents)):
@@ -731,19 +837,24 @@ def as_tensor(x, dtype=None) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x, dtype=dtype)
 
 
+def _maximum_grad(g, saved):  # to the larger of the two; a tie splits it evenly
+    ad, bd = saved
+    wa = ((ad > bd) + 0.5 * (ad == bd)).astype(g.dtype, copy=False)
+    return unbroadcast(g * wa, ad.shape), unbroadcast(g * (1.0 - wa), bd.shape)
+
+
 def maximum(a, b) -> Tensor:
     """Elementwise max; on ties the gradient is split evenly, as in PyTorch."""
     a, b = as_tensor(a), as_tensor(b, dtype=as_tensor(a).dtype)
     out = _node(np.maximum(a.data, b.data), (a, b), "maximum")
     if out.requires_grad:
-        ad, bd = a.data, b.data
-
-        def _backward(g):
-            wa = ((ad > bd) + 0.5 * (ad == bd)).astype(g.dtype, copy=False)
-            return unbroadcast(g * wa, ad.shape), unbroadcast(g * (1.0 - wa), bd.shape)
-
-        out._backward = _backward
+        out._backward, out._saved = _maximum_grad, (a.data, b.data)
     return out
+
+
+def _concatenate_grad(g, saved):  # each input gets back its own slice
+    cuts, axis = saved
+    return tuple(np.split(g, cuts, axis=axis))
 
 
 def concatenate(tensors, axis: int = 0) -> Tensor:
@@ -753,9 +864,13 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     out = _node(np.concatenate([t.data for t in tensors], axis=axis),
                 tuple(tensors), "concat")
     if out.requires_grad:
-        cuts = np.cumsum(sizes)[:-1]
-        out._backward = lambda g: tuple(np.split(g, cuts, axis=axis))
+        out._backward, out._saved = _concatenate_grad, (np.cumsum(sizes)[:-1], axis)
     return out
+
+
+def _stack_grad(g, saved):  # each input gets back its own layer
+    n, axis = saved
+    return tuple(np.take(g, i, axis=axis) for i in range(n))
 
 
 def stack(tensors, axis: int = 0) -> Tensor:
@@ -764,8 +879,7 @@ def stack(tensors, axis: int = 0) -> Tensor:
     out = _node(np.stack([t.data for t in tensors], axis=axis),
                 tuple(tensors), "stack")
     if out.requires_grad:
-        n = len(tensors)
-        out._backward = lambda g: tuple(np.take(g, i, axis=axis) for i in range(n))
+        out._backward, out._saved = _stack_grad, (len(tensors), axis)
     return out
 
 

@@ -111,7 +111,7 @@ def trace_backward(root: Tensor, grad: np.ndarray | None = None) -> Trace:
             raise RuntimeError("the graph was already freed by backward(); "
                                "trace before backward or use retain_graph=True")
         step = BackwardStep(i, g)
-        outs = t._backward(g)
+        outs = t._backward(g, t._saved)
         locals_ = _local_derivatives(t)
         for k, (parent, pg) in enumerate(zip(t.parents, outs)):
             if pg is None or not parent.requires_grad:
@@ -140,7 +140,7 @@ def _local_derivatives(t: Tensor) -> list:
     if t.op in _NOT_ELEMENTWISE or any(p.shape != t.shape for p in t.parents):
         return out
     try:
-        ones = t._backward(np.ones_like(t.data))
+        ones = t._backward(np.ones_like(t.data), t._saved)
     except Exception:  # pragma: no cover - a display nicety, never fatal
         return out
     return [None if o is None else np.asarray(o) for o in ones]
