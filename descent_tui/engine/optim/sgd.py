@@ -86,6 +86,7 @@ class SGD(Optimizer):
         """Perform one SGD update; ``closure`` (optional) re-evaluates and returns the loss."""
         loss = None if closure is None else closure()
         state = self.state
+        multiply, add = np.multiply, np.add
         for group in self.param_groups:
             lr = group["lr"]
             self._last_lr[id(group)] = lr
@@ -101,8 +102,8 @@ class SGD(Optimizer):
                 d = p.data
                 if d.ndim:
                     upd = st["update"]  # kept for inspect_state
-                    np.multiply(g, neg_lr, upd)
-                    np.add(d, upd, d)
+                    multiply(g, neg_lr, upd)
+                    add(d, upd, d)
                 else:  # one number: NumPy's scalar arithmetic skips two ufunc set-ups
                     u = st["update"] = g[()] * neg_lr
                     d[()] = d[()] + u
