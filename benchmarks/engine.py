@@ -158,10 +158,11 @@ def bowl_workload():
     x0, y0 = np.array(3.0), np.array(-2.0)
 
     def numpy_step():
+        nonlocal x0, y0  # plain in-place `-=`: the quickest of the natural ways to write it
         _ = x0 ** 2 + 2 * y0 ** 2      # forward
         gx, gy = 2 * x0, 4 * y0         # backward by hand
-        x0[...] -= LR * gx              # update
-        y0[...] -= LR * gy
+        x0 -= LR * gx                   # update
+        y0 -= LR * gy
 
     x = Tensor(3.0, requires_grad=True)
     y = Tensor(-2.0, requires_grad=True)
