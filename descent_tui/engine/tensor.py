@@ -43,6 +43,7 @@ _grad_enabled = True
 _counter = itertools.count()
 _NUMBER = (int, float)
 _NUMBER_LIKE = (int, float, np.number)
+_heappop, _heappush = heapq.heappop, heapq.heappush
 
 
 def is_grad_enabled() -> bool:
@@ -253,7 +254,7 @@ class Tensor:
         # reached, so that one skips the heap when it is the newest.
         self._pending = grad
         heap = []
-        pop, push = heapq.heappop, heapq.heappush
+        pop, push = _heappop, _heappush
         node, newest = self, None
         try:
             while True:
