@@ -466,7 +466,7 @@ class Tensor:
     @staticmethod
     def _pow_grad(g, saved):  # d(a^p)/da = p·a^(p-1)
         a, p = saved
-        return (g * p * a ** (p - 1),)
+        return (g * p * _power(a, p - 1),)
 
     def __pow__(self, other):
         if isinstance(other, _NUMBER_LIKE):
@@ -478,7 +478,7 @@ class Tensor:
         a = self.data
         if type(a) is _ndarray and not a.ndim:
             a = a[()]  # see _num
-        out = _node(a ** p, (self,), ("pow{:g}", p))
+        out = _node(_power(a, p), (self,), ("pow{:g}", p))
         if out.requires_grad:
             if p == 2:
                 out._backward, out._saved = self._square_grad, a
@@ -822,6 +822,23 @@ def _num(d):
     is 0-d, so the ops read it as a scalar. Larger arrays pass through.
     """
     return d[()] if type(d) is _ndarray and d.ndim == 0 else d
+
+
+def _power(a, p):
+    """``a ** p`` exactly as NumPy computes it for arrays.
+
+    For an array NumPy turns ``** 2``, ``** 0.5`` and ``** -1`` into a square, a
+    square root and a reciprocal; a NumPy scalar calls the C library's pow, which
+    can differ in the last bit. Doing the same here keeps a 0-d value (see
+    ``_num``) in step with the array it could have been.
+    """
+    if p == 2:
+        return a * a
+    if p == 0.5:
+        return np.sqrt(a)
+    if p == -1:
+        return 1.0 / a
+    return a ** p
 
 
 def _norm_axes(axis, ndim: int) -> tuple:
