@@ -478,7 +478,7 @@ class Tensor:
         a = self.data
         if type(a) is _ndarray and not a.ndim:
             a = a[()]  # see _num
-        out = _node(_power(a, p), (self,), ("pow{:g}", p))
+        out = _node(a * a if p == 2 else _power(a, p), (self,), ("pow{:g}", p))
         if out.requires_grad:
             if p == 2:
                 out._backward, out._saved = self._square_grad, a
