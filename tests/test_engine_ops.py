@@ -460,6 +460,34 @@ def test_bce_with_logits(reduction, data, shape):
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @SETTINGS
+@given(data=st.data(), shapes=hnp.mutually_broadcastable_shapes(
+    num_shapes=2, min_dims=0, max_dims=3, max_side=3))
+def test_losses_with_broadcast_targets(reduction, data, shapes):
+    """A target (or input) broadcast against the other gets a gradient of its own shape."""
+    sx, sy = shapes.input_shapes
+    x = data.draw(arr(sx, st.floats(-3, 3)))
+    t = data.draw(arr(sy, st.floats(0, 1)))
+    full = shapes.result_shape
+    reduce = {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction]
+
+    def mse_ref(a, b):
+        return reduce(np.broadcast_to((a - b) ** 2, full))
+
+    def bce_ref(a, b):
+        s = _np_sigmoid(a)
+        return reduce(np.broadcast_to(-(b * np.log(s) + (1 - b) * np.log(1 - s)), full))
+
+    def bce(a, b):
+        return F.binary_cross_entropy_with_logits(a, b, reduction=reduction)
+
+    check(lambda a, b: F.mse_loss(a, b, reduction=reduction), [x, t], mse_ref)
+    out = bce(Tensor(x), Tensor(t))
+    np.testing.assert_allclose(out.data, bce_ref(x, t), rtol=1e-10, atol=1e-12)
+    check(bce, [x, t])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@SETTINGS
 @given(data=st.data(), n=st.integers(1, 5), c=st.integers(1, 5))
 def test_cross_entropy(reduction, data, n, c):
     z = data.draw(arr((n, c), st.floats(-5, 5)))

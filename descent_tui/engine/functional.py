@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .tensor import Tensor, _node, _sigmoid, as_tensor, concatenate, maximum, stack  # noqa: F401
+from .tensor import (  # noqa: F401
+    Tensor,
+    _node,
+    _sigmoid,
+    as_tensor,
+    concatenate,
+    maximum,
+    stack,
+    unbroadcast,
+)
 
 
 def _reduce(per_item: np.ndarray, reduction: str):
@@ -70,9 +79,11 @@ def tanh(x: Tensor) -> Tensor:
 
 
 def _mse_grad(g, saved):  # d/dinput (input - target)² = 2 (input - target), over n
-    diff, scale, target_needs = saved
+    diff, scale, input_shape, target_shape, target_needs = saved
     gi = 2.0 * diff * (g if scale is None else g * scale)
-    return gi, (-gi if target_needs else None)
+    # either side may have been broadcast against the other: sum back to its shape
+    gt = unbroadcast(-gi, target_shape) if target_needs else None
+    return unbroadcast(gi, input_shape), gt
 
 
 def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
@@ -85,14 +96,22 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     val, scale = _reduce(diff * diff, reduction)
     out = _node(val, (input, target), "mse_loss")
     if out.requires_grad:
-        out._backward, out._saved = _mse_grad, (diff, scale, target.requires_grad)
+        out._backward, out._saved = _mse_grad, (diff, scale, input.shape, target.shape,
+                                                target.requires_grad)
     return out
 
 
 def _bce_grad(g, saved):  # dL/dz = σ(z) - y, dL/dy = -z (each over n for the mean)
-    z, y, scale, target_needs = saved
+    z, y, scale, full, target_needs = saved  # full: the broadcast shape, if z and y differ
     g = g if scale is None else g * scale
-    return (_sigmoid(z) - y) * g, (-z * g if target_needs else None)
+    gz = (_sigmoid(z) - y) * g
+    gy = -z * g if target_needs else None
+    if full is None:
+        return gz, gy
+    # one side was broadcast against the other: sum each back to its own shape
+    gz = unbroadcast(np.broadcast_to(gz, full), np.shape(z))
+    gy = None if gy is None else unbroadcast(np.broadcast_to(gy, full), np.shape(y))
+    return gz, gy
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "mean") -> Tensor:
@@ -109,7 +128,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "me
     val, scale = _reduce(per, reduction)
     out = _node(val, (input, target), "bce_with_logits")
     if out.requires_grad:
-        out._backward, out._saved = _bce_grad, (z, y, scale, target.requires_grad)
+        full = None if np.shape(z) == np.shape(y) else per.shape
+        out._backward, out._saved = _bce_grad, (z, y, scale, full, target.requires_grad)
     return out
 
 
