@@ -111,6 +111,7 @@ class SGD(Optimizer):
         return loss
 
     def _momentum_step(self, group: dict[str, Any], neg_lr: float) -> None:
+        """The full rule of the class docstring: weight decay, momentum, Nesterov."""
         state = self.state
         multiply, add = np.multiply, np.add
         mu = group["momentum"]
