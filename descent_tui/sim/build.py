@@ -3,7 +3,7 @@
 Everything random takes a ``numpy.random.Generator`` made from a seed, never the
 global numpy state, so a run is bitwise reproducible.
 
-* :func:`apply_overrides` turns the knob dict of :class:`~descent_tui.sim.Simulation`
+* :func:`apply_knobs` turns the knob dict of :class:`~descent_tui.sim.Simulation`
   (``{"lr": 0.1, "optimizer": "adam", "runs.SGD.lr": 0.05, ...}``) into new, validated
   ``Run`` structs (and the scenario-level ``steps`` / ``seed``).
 * :func:`build_model` makes the ``nn.Sequential`` MLP of a network scenario.
@@ -29,7 +29,7 @@ __all__ = [
     "RUN_FIELDS",
     "SCENARIO_KEYS",
     "OverrideError",
-    "apply_overrides",
+    "apply_knobs",
     "build_model",
     "build_optimizer",
     "build_scheduler",
@@ -107,8 +107,8 @@ def _apply_run(run: S.Run, key: str, value: Any, shown: str) -> S.Run:
         raise OverrideError(shown, _convert_error(e, data)) from None
 
 
-def apply_overrides(spec: S.Scenario, overrides: Mapping[str, Any] | None
-                    ) -> tuple[S.Scenario, list[S.Run]]:
+def apply_knobs(spec: S.Scenario, overrides: Mapping[str, Any] | None
+                ) -> tuple[S.Scenario, list[S.Run]]:
     """Return ``(spec', runs')`` with the knob overrides applied; raise :class:`OverrideError`.
 
     Keys: any ``Run`` field (``lr``, ``optimizer``, ``momentum``, ``weight_decay``,

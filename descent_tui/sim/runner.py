@@ -259,7 +259,7 @@ class Simulation:
 
     def reset(self, overrides: Mapping[str, Any] | None = None) -> None:
         """Rebuild every run from the spec and ``overrides`` (raise OverrideError if bad)."""
-        spec, runs = build.apply_overrides(self.base_spec, overrides)
+        spec, runs = build.apply_knobs(self.base_spec, overrides)
         self.overrides = dict(overrides or {})
         self.spec = spec
         self.total_steps = spec.steps
