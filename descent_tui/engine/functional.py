@@ -56,10 +56,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None:
         out_data += bias.data
     parents = (x, weight) if bias is None else (x, weight, bias)
-    out = _node(out_data, parents, "linear")
-    if out.requires_grad:
-        out._backward, out._saved = _linear_grad, (x, weight, bias)
-    return out
+    return _node(out_data, parents, "linear", _linear_grad, (x, weight, bias))
 
 
 def relu(x: Tensor) -> Tensor:
@@ -94,11 +91,8 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     input, target = as_tensor(input), as_tensor(target, dtype=as_tensor(input).dtype)
     diff = input.data - target.data
     val, scale = _reduce(diff * diff, reduction)
-    out = _node(val, (input, target), "mse_loss")
-    if out.requires_grad:
-        out._backward, out._saved = _mse_grad, (diff, scale, input.shape, target.shape,
-                                                target.requires_grad)
-    return out
+    return _node(val, (input, target), "mse_loss",
+                 _mse_grad, (diff, scale, input.shape, target.shape, target.requires_grad))
 
 
 def _bce_grad(g, saved):  # dL/dz = σ(z) - y, dL/dy = -z (each over n for the mean)
@@ -126,11 +120,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "me
     z, y = input.data, target.data
     per = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
     val, scale = _reduce(per, reduction)
-    out = _node(val, (input, target), "bce_with_logits")
-    if out.requires_grad:
-        full = None if np.shape(z) == np.shape(y) else per.shape
-        out._backward, out._saved = _bce_grad, (z, y, scale, full, target.requires_grad)
-    return out
+    full = None if np.shape(z) == np.shape(y) else per.shape
+    return _node(val, (input, target), "bce_with_logits",
+                 _bce_grad, (z, y, scale, full, target.requires_grad))
 
 
 def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
@@ -147,10 +139,7 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """log of softmax, computed stably. Backward: g - softmax · sum(g)."""
     x = as_tensor(x)
     val = _log_softmax(x.data, axis)
-    out = _node(val, (x,), "log_softmax")
-    if out.requires_grad:
-        out._backward, out._saved = _log_softmax_grad, (val, axis)
-    return out
+    return _node(val, (x,), "log_softmax", _log_softmax_grad, (val, axis))
 
 
 def _softmax_grad(g, saved):  # s · (g - sum(g·s))
@@ -162,10 +151,7 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x_i) / sum_j exp(x_j). Backward: s · (g - sum(g·s))."""
     x = as_tensor(x)
     s = np.exp(_log_softmax(x.data, axis))
-    out = _node(s, (x,), "softmax")
-    if out.requires_grad:
-        out._backward, out._saved = _softmax_grad, (s, axis)
-    return out
+    return _node(s, (x,), "softmax", _softmax_grad, (s, axis))
 
 
 def _cross_entropy_grad(g, saved):  # softmax(logits) - onehot(label), over n for the mean
@@ -190,7 +176,4 @@ def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     rows = np.arange(labels.shape[0])
     per = -logp[rows, labels]
     val, scale = _reduce(per, reduction)
-    out = _node(val, (logits,), "cross_entropy")
-    if out.requires_grad:
-        out._backward, out._saved = _cross_entropy_grad, (logp, rows, labels, scale)
-    return out
+    return _node(val, (logits,), "cross_entropy", _cross_entropy_grad, (logp, rows, labels, scale))

@@ -308,12 +308,13 @@ class Tensor:
             raise
 
     # ----------------------------------------------------------- arithmetic
-    # Each op computes its value and, when the graph is recorded, hands the
-    # result its local derivative: the small ``_..._grad(g, saved)`` function
-    # written right above the op, plus ``saved``, whatever that function needs
-    # from the forward pass. ``grad(g, saved)`` returns one gradient per parent
-    # (None where a parent needs none). This is PyTorch's autograd.Function
-    # pattern, and cheaper than building a closure for every op.
+    # Each op computes its value and hands ``_node`` its local derivative: the
+    # small ``_..._grad(g, saved)`` function written right above the op, plus
+    # ``saved``, whatever that function needs from the forward pass.
+    # ``grad(g, saved)`` returns one gradient per parent (None where a parent
+    # needs none). This is PyTorch's autograd.Function pattern, and cheaper than
+    # building a closure for every op. When ``saved`` would cost work of its own
+    # (a mask, a sign), the op attaches it only if the graph is being recorded.
     #
     # A Python number on the other side is a constant, not a node: the op keeps
     # it in its name (e.g. "mul(2)") so the inspector can still show it. It is
@@ -330,26 +331,21 @@ class Tensor:
         return unbroadcast(g, shapes[0]), unbroadcast(g, shapes[1])
 
     def __add__(self, other):
-        if isinstance(other, _NUMBER):
-            c = float(other)
-            a = self.data
-            if type(a) is _ndarray and not a.ndim:
-                a = a[()]  # see _num
-            out = _node(a + c, (self,), ("add({:g})", c))
-            if out.requires_grad:
-                out._backward = self._identity_grad
-            return out
-        other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
+        if not isinstance(other, Tensor):
+            if isinstance(other, _NUMBER):
+                c = float(other)
+                a = self.data
+                if type(a) is _ndarray and not a.ndim:
+                    a = a[()]  # see _num
+                return _node(a + c, (self,), ("add({:g})", c), self._identity_grad)
+            other = Tensor(other, dtype=self.data.dtype)
         a, b = self.data, other.data
         sa, sb = a.shape, b.shape
         if type(a) is _ndarray and not sa:
             a = a[()]  # see _num
         if type(b) is _ndarray and not sb:
             b = b[()]
-        out = _node(a + b, (self, other), "add")
-        if out.requires_grad:
-            out._backward, out._saved = self._add_grad, None if sa == sb else (sa, sb)
-        return out
+        return _node(a + b, (self, other), "add", self._add_grad, None if sa == sb else (sa, sb))
 
     __radd__ = __add__
 
@@ -364,11 +360,9 @@ class Tensor:
             return self.__add__(-float(other))
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
         a, b = self.data, other.data
-        out = _node(_num(a) - _num(b), (self, other), "sub")
-        if out.requires_grad:
-            sa, sb = a.shape, b.shape
-            out._backward, out._saved = self._sub_grad, None if sa == sb else (sa, sb)
-        return out
+        sa, sb = a.shape, b.shape
+        return _node(_num(a) - _num(b), (self, other), "sub",
+                     self._sub_grad, None if sa == sb else (sa, sb))
 
     @staticmethod
     def _neg_grad(g, _):  # d(-a)/da = -1, and so is d(c-a)/da
@@ -377,17 +371,11 @@ class Tensor:
     def __rsub__(self, other):
         if isinstance(other, _NUMBER):
             c = float(other)
-            out = _node(c - _num(self.data), (self,), ("rsub({:g})", c))
-            if out.requires_grad:
-                out._backward = self._neg_grad
-            return out
+            return _node(c - _num(self.data), (self,), ("rsub({:g})", c), self._neg_grad)
         return Tensor(other, dtype=self.data.dtype) - self
 
     def __neg__(self):
-        out = _node(-_num(self.data), (self,), "neg")
-        if out.requires_grad:
-            out._backward = self._neg_grad
-        return out
+        return _node(-_num(self.data), (self,), "neg", self._neg_grad)
 
     @staticmethod
     def _scale_grad(g, c):  # d(ca)/da = c
@@ -406,16 +394,10 @@ class Tensor:
             a = self.data
             if type(a) is _ndarray and not a.ndim:
                 a = a[()]  # see _num
-            out = _node(a * c, (self,), ("mul({:g})", c))
-            if out.requires_grad:
-                out._backward, out._saved = self._scale_grad, c
-            return out
+            return _node(a * c, (self,), ("mul({:g})", c), self._scale_grad, c)
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
         a, b = _num(self.data), _num(other.data)
-        out = _node(a * b, (self, other), "mul")
-        if out.requires_grad:
-            out._backward, out._saved = self._mul_grad, (a, b, self, other)
-        return out
+        return _node(a * b, (self, other), "mul", self._mul_grad, (a, b, self, other))
 
     __rmul__ = __mul__
 
@@ -433,16 +415,10 @@ class Tensor:
     def __truediv__(self, other):
         if isinstance(other, _NUMBER):
             c = float(other)
-            out = _node(_num(self.data) / c, (self,), ("div({:g})", c))
-            if out.requires_grad:
-                out._backward, out._saved = self._div_const_grad, c
-            return out
+            return _node(_num(self.data) / c, (self,), ("div({:g})", c), self._div_const_grad, c)
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
         a, b = _num(self.data), _num(other.data)
-        out = _node(a / b, (self, other), "div")
-        if out.requires_grad:
-            out._backward, out._saved = self._div_grad, (a, b, self, other)
-        return out
+        return _node(a / b, (self, other), "div", self._div_grad, (a, b, self, other))
 
     @staticmethod
     def _rdiv_grad(g, saved):  # d(c/a)/da = -c/a²
@@ -453,10 +429,7 @@ class Tensor:
         if isinstance(other, _NUMBER):
             c = float(other)
             a = _num(self.data)
-            out = _node(c / a, (self,), ("rdiv({:g})", c))
-            if out.requires_grad:
-                out._backward, out._saved = self._rdiv_grad, (a, c)
-            return out
+            return _node(c / a, (self,), ("rdiv({:g})", c), self._rdiv_grad, (a, c))
         return Tensor(other, dtype=self.data.dtype) / self
 
     @staticmethod
@@ -478,13 +451,9 @@ class Tensor:
         a = self.data
         if type(a) is _ndarray and not a.ndim:
             a = a[()]  # see _num
-        out = _node(a * a if p == 2 else _power(a, p), (self,), ("pow{:g}", p))
-        if out.requires_grad:
-            if p == 2:
-                out._backward, out._saved = self._square_grad, a
-            else:
-                out._backward, out._saved = self._pow_grad, (a, p)
-        return out
+        if p == 2:
+            return _node(a * a, (self,), ("pow{:g}", p), self._square_grad, a)
+        return _node(_power(a, p), (self,), ("pow{:g}", p), self._pow_grad, (a, p))
 
     @staticmethod
     def _pow_tensor_grad(g, saved):  # d(a^b)/da = b·a^(b-1), d(a^b)/db = a^b·ln a
@@ -496,10 +465,7 @@ class Tensor:
 
     def _pow_tensor(self, other: Tensor):
         val = self.data ** other.data
-        out = _node(val, (self, other), "pow")
-        if out.requires_grad:
-            out._backward, out._saved = self._pow_tensor_grad, (self, other, val)
-        return out
+        return _node(val, (self, other), "pow", self._pow_tensor_grad, (self, other, val))
 
     def __rpow__(self, other):
         return Tensor(other, dtype=self.data.dtype)._pow_tensor(self)
@@ -524,10 +490,7 @@ class Tensor:
 
     def __matmul__(self, other):
         other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
-        out = _node(self.data @ other.data, (self, other), "matmul")
-        if out.requires_grad:
-            out._backward, out._saved = self._matmul_grad, (self, other)
-        return out
+        return _node(self.data @ other.data, (self, other), "matmul", self._matmul_grad, (self, other))
 
     def __rmatmul__(self, other):
         return Tensor(other, dtype=self.data.dtype) @ self
@@ -539,10 +502,7 @@ class Tensor:
 
     def exp(self):
         val = np.exp(_num(self.data))
-        out = _node(val, (self,), "exp")
-        if out.requires_grad:
-            out._backward, out._saved = self._exp_grad, val
-        return out
+        return _node(val, (self,), "exp", self._exp_grad, val)
 
     @staticmethod
     def _log_grad(g, a):  # d(ln a)/da = 1/a
@@ -550,10 +510,7 @@ class Tensor:
 
     def log(self):
         a = _num(self.data)
-        out = _node(np.log(a), (self,), "log")
-        if out.requires_grad:
-            out._backward, out._saved = self._log_grad, a
-        return out
+        return _node(np.log(a), (self,), "log", self._log_grad, a)
 
     @staticmethod
     def _sqrt_grad(g, val):  # d√a/da = 1/(2√a)
@@ -561,10 +518,7 @@ class Tensor:
 
     def sqrt(self):
         val = np.sqrt(_num(self.data))
-        out = _node(val, (self,), "sqrt")
-        if out.requires_grad:
-            out._backward, out._saved = self._sqrt_grad, val
-        return out
+        return _node(val, (self,), "sqrt", self._sqrt_grad, val)
 
     @staticmethod
     def _abs_grad(g, sign):  # d|a|/da = sign(a) (0 at 0, as PyTorch)
@@ -585,10 +539,7 @@ class Tensor:
 
     def sin(self):
         a = _num(self.data)
-        out = _node(np.sin(a), (self,), "sin")
-        if out.requires_grad:
-            out._backward, out._saved = self._sin_grad, a
-        return out
+        return _node(np.sin(a), (self,), "sin", self._sin_grad, a)
 
     @staticmethod
     def _cos_grad(g, a):  # d cos a = -sin a
@@ -596,10 +547,7 @@ class Tensor:
 
     def cos(self):
         a = _num(self.data)
-        out = _node(np.cos(a), (self,), "cos")
-        if out.requires_grad:
-            out._backward, out._saved = self._cos_grad, a
-        return out
+        return _node(np.cos(a), (self,), "cos", self._cos_grad, a)
 
     @staticmethod
     def _tanh_grad(g, val):  # d tanh = 1 - tanh²
@@ -607,10 +555,7 @@ class Tensor:
 
     def tanh(self):
         val = np.tanh(_num(self.data))
-        out = _node(val, (self,), "tanh")
-        if out.requires_grad:
-            out._backward, out._saved = self._tanh_grad, val
-        return out
+        return _node(val, (self,), "tanh", self._tanh_grad, val)
 
     @staticmethod
     def _sigmoid_grad(g, val):  # dσ = σ(1-σ), at most 1/4
@@ -618,10 +563,7 @@ class Tensor:
 
     def sigmoid(self):
         val = _sigmoid(_num(self.data))
-        out = _node(val, (self,), "sigmoid")
-        if out.requires_grad:
-            out._backward, out._saved = self._sigmoid_grad, val
-        return out
+        return _node(val, (self,), "sigmoid", self._sigmoid_grad, val)
 
     @staticmethod
     def _relu_grad(g, alive):  # 1 where a > 0, else 0 (a dead unit passes nothing back)
@@ -642,10 +584,7 @@ class Tensor:
     def leaky_relu(self, negative_slope: float = 0.01):
         a = self.data
         slope = np.where(a > 0, 1.0, negative_slope).astype(a.dtype, copy=False)
-        out = _node(a * slope, (self,), "leaky_relu")
-        if out.requires_grad:
-            out._backward, out._saved = self._leaky_relu_grad, slope
-        return out
+        return _node(a * slope, (self,), "leaky_relu", self._leaky_relu_grad, slope)
 
     @staticmethod
     def _clip_grad(g, inside):  # 1 inside the range, 0 where clipped
@@ -676,10 +615,8 @@ class Tensor:
         return (np.broadcast_to(g, shape),)
 
     def sum(self, axis=None, keepdims: bool = False):
-        out = _node(np.asarray(self.data.sum(axis=axis, keepdims=keepdims)), (self,), "sum")
-        if out.requires_grad:
-            out._backward, out._saved = self._sum_grad, (axis, keepdims, self.shape)
-        return out
+        return _node(np.asarray(self.data.sum(axis=axis, keepdims=keepdims)), (self,), "sum",
+                     self._sum_grad, (axis, keepdims, self.shape))
 
     @staticmethod
     def _mean_grad(g, saved):  # each input moves the mean by 1/n
@@ -691,10 +628,8 @@ class Tensor:
     def mean(self, axis=None, keepdims: bool = False):
         n = self.data.size if axis is None else int(
             np.prod([self.shape[i] for i in _norm_axes(axis, self.ndim)]))
-        out = _node(np.asarray(self.data.mean(axis=axis, keepdims=keepdims)), (self,), "mean")
-        if out.requires_grad:
-            out._backward, out._saved = self._mean_grad, (axis, keepdims, self.shape, n)
-        return out
+        return _node(np.asarray(self.data.mean(axis=axis, keepdims=keepdims)), (self,), "mean",
+                     self._mean_grad, (axis, keepdims, self.shape, n))
 
     @staticmethod
     def _max_grad(g, saved):  # to the max entries, split evenly on ties
@@ -723,10 +658,7 @@ class Tensor:
     def reshape(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        out = _node(self.data.reshape(shape), (self,), "reshape")
-        if out.requires_grad:
-            out._backward, out._saved = self._reshape_grad, self.shape
-        return out
+        return _node(self.data.reshape(shape), (self,), "reshape", self._reshape_grad, self.shape)
 
     @staticmethod
     def _transpose_grad(g, inv):  # undo the permutation
@@ -756,30 +688,31 @@ class Tensor:
     def __getitem__(self, idx):
         if isinstance(idx, Tensor):  # Tensors hold floats; as an index they mean integers
             idx = idx.data.astype(np.intp)
-        out = _node(np.asarray(self.data[idx]), (self,), "index")
-        if out.requires_grad:
-            out._backward, out._saved = self._index_grad, (idx, self.shape, self.data.dtype)
-        return out
+        return _node(np.asarray(self.data[idx]), (self,), "index",
+                     self._index_grad, (idx, self.shape, self.data.dtype))
 
 
-def _node(data, parents: tuple, op) -> Tensor:
+def _node(data, parents: tuple, op, backward=None, saved=None) -> Tensor:
     """Wrap an op's output (no copy), recording the graph only if it is needed.
 
-    The result remembers ``parents`` and ``op`` when some parent requires grad
-    and grad mode is on; otherwise it is a plain leaf, as in PyTorch under
-    ``no_grad``. Ops attach their ``_backward`` (and what it needs, ``_saved``)
-    only when ``out.requires_grad``.
+    The result remembers ``parents``, ``op`` and the op's local derivative
+    (``backward``, with the values it needs, ``saved``) when some parent
+    requires grad and grad mode is on; otherwise it is a plain leaf, as in
+    PyTorch under ``no_grad``.
     """
     out = _new_object(Tensor)
     out.data = data
-    out.grad = out.name = out._backward = out._saved = out._pending = None
+    out.grad = out.name = out._pending = None
     out._seq = next(_counter)
     # most often the first parent settles it; the loop covers the rest
     if _grad_enabled and ((parents and parents[0].requires_grad) or _any_requires_grad(parents)):
         out.requires_grad = True
         out._prev = parents
         out._op = op
+        out._backward = backward
+        out._saved = saved
         return out
+    out._backward = out._saved = None
     out.requires_grad = False
     out._prev = ()
     out._op = ""
@@ -864,10 +797,7 @@ def _maximum_grad(g, saved):  # to the larger of the two; a tie splits it evenly
 def maximum(a, b) -> Tensor:
     """Elementwise max; on ties the gradient is split evenly, as in PyTorch."""
     a, b = as_tensor(a), as_tensor(b, dtype=as_tensor(a).dtype)
-    out = _node(np.maximum(a.data, b.data), (a, b), "maximum")
-    if out.requires_grad:
-        out._backward, out._saved = _maximum_grad, (a.data, b.data)
-    return out
+    return _node(np.maximum(a.data, b.data), (a, b), "maximum", _maximum_grad, (a.data, b.data))
 
 
 def _concatenate_grad(g, saved):  # each input gets back its own slice
@@ -879,11 +809,8 @@ def concatenate(tensors, axis: int = 0) -> Tensor:
     """Join tensors along an existing axis; each gets back its own slice of grad."""
     tensors = [as_tensor(t) for t in tensors]
     sizes = [t.shape[axis] for t in tensors]
-    out = _node(np.concatenate([t.data for t in tensors], axis=axis),
-                tuple(tensors), "concat")
-    if out.requires_grad:
-        out._backward, out._saved = _concatenate_grad, (np.cumsum(sizes)[:-1], axis)
-    return out
+    return _node(np.concatenate([t.data for t in tensors], axis=axis), tuple(tensors), "concat",
+                 _concatenate_grad, (np.cumsum(sizes)[:-1], axis))
 
 
 def _stack_grad(g, saved):  # each input gets back its own layer
@@ -894,11 +821,8 @@ def _stack_grad(g, saved):  # each input gets back its own layer
 def stack(tensors, axis: int = 0) -> Tensor:
     """Stack tensors along a new axis."""
     tensors = [as_tensor(t) for t in tensors]
-    out = _node(np.stack([t.data for t in tensors], axis=axis),
-                tuple(tensors), "stack")
-    if out.requires_grad:
-        out._backward, out._saved = _stack_grad, (len(tensors), axis)
-    return out
+    return _node(np.stack([t.data for t in tensors], axis=axis), tuple(tensors), "stack",
+                 _stack_grad, (len(tensors), axis))
 
 
 def topological_order(root: Tensor) -> list:
