@@ -227,8 +227,11 @@ class Tensor:
             )
         if grad is None:  # dL/dL = 1
             d = self.data
-            if not d.ndim:  # a NumPy scalar, as NumPy itself hands back (see _num)
-                grad = _ONE.get(d.dtype) or d.dtype.type(1)
+            one = _ONE.get(type(d))  # a NumPy scalar, as NumPy hands back for 0-d (see _num)
+            if one is not None:
+                grad = one
+            elif not d.ndim:
+                grad = d.dtype.type(1)
             elif d.size == 1:
                 grad = np.ones(d.shape, d.dtype)
             else:
@@ -276,7 +279,7 @@ class Tensor:
                         continue
                     if not parent._prev:  # a leaf
                         if parent.grad is None and type(pg) is not _ndarray:
-                            parent.grad = np.array(pg)  # a fresh NumPy scalar: nobody else's
+                            parent.grad = _array(pg)  # from a fresh NumPy scalar: nobody else's
                         else:
                             _accumulate(parent, pg, g)
                         continue
@@ -452,7 +455,7 @@ class Tensor:
         if type(a) is _ndarray and not a.ndim:
             a = a[()]  # see _num
         if p == 2:
-            return _node(a * a, (self,), ("pow{:g}", p), self._square_grad, a)
+            return _node(a * a, (self,), "pow2", self._square_grad, a)
         return _node(_power(a, p), (self,), ("pow{:g}", p), self._pow_grad, (a, p))
 
     @staticmethod
@@ -743,7 +746,8 @@ def _accumulate(leaf: Tensor, g, passed) -> None:
 
 _new_object = object.__new__
 _ndarray = np.ndarray
-_ONE = {np.dtype(np.float64): np.float64(1.0), np.dtype(np.float32): np.float32(1.0)}
+_array = np.array
+_ONE = {np.float64: np.float64(1.0), np.float32: np.float32(1.0)}  # dL/dL for a scalar loss
 
 
 def _num(d):
