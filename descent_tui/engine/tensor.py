@@ -274,7 +274,10 @@ class Tensor:
                 if not retain_graph:  # free what the forward pass saved
                     node._backward = node._saved = None
                 newest = None  # the newest parent that started waiting just now
-                for parent, pg in zip(node._prev, grads):
+                i = -1  # grads[i] is the i-th parent's share (a counter, as zip() costs ~0.3 µs)
+                for parent in node._prev:
+                    i += 1
+                    pg = grads[i]
                     if pg is None or not parent.requires_grad:
                         continue
                     if not parent._prev:  # a leaf
