@@ -10,7 +10,8 @@ from .optimizer import Optimizer, required
 
 __all__ = ["SGD"]
 
-_multiply, _add = np.multiply, np.add  # bound once: a lookup on np costs as much as a tiny add
+# bound once: looking a name up on np costs ~50 ns, a lot next to a one-number step
+_multiply, _add = np.multiply, np.add
 
 
 class SGD(Optimizer):
@@ -114,7 +115,6 @@ class SGD(Optimizer):
     def _momentum_step(self, group: dict[str, Any], neg_lr: float) -> None:
         """The full rule of the class docstring: weight decay, momentum, Nesterov."""
         state = self.state
-        multiply, add = np.multiply, np.add
         mu = group["momentum"]
         wd = group["weight_decay"]
         keep = 1.0 - group["dampening"]
@@ -135,21 +135,21 @@ class SGD(Optimizer):
                 if buf is None:
                     buf = st["momentum_buffer"] = np.array(g, dtype=d.dtype, copy=True)
                 else:
-                    multiply(buf, mu, buf)
+                    _multiply(buf, mu, buf)
                     if keep != 1.0:
-                        multiply(g, keep, upd)
-                        add(buf, upd, buf)
+                        _multiply(g, keep, upd)
+                        _add(buf, upd, buf)
                     else:
-                        add(buf, g, buf)
+                        _add(buf, g, buf)
                 if nesterov:
-                    multiply(buf, mu, upd)
-                    add(upd, g, upd)
-                    multiply(upd, neg_lr, upd)
+                    _multiply(buf, mu, upd)
+                    _add(upd, g, upd)
+                    _multiply(upd, neg_lr, upd)
                 else:
-                    multiply(buf, neg_lr, upd)
+                    _multiply(buf, neg_lr, upd)
             else:
-                multiply(g, neg_lr, upd)
-            add(d, upd, d)
+                _multiply(g, neg_lr, upd)
+            _add(d, upd, d)
             st["step"] += 1
 
     def _new_state(self, p: Any) -> dict[str, Any]:
