@@ -12,27 +12,46 @@
 and nothing else; every error is an :class:`ExprError` naming the 1-based column.
 Limits: 500 characters, 200 nodes, nesting depth 32.
 
-``Expr.evaluate(env)`` works on engine Tensors (operators and ``.exp()`` ...
-methods, so autograd records the graph), on numpy arrays (vectorised, e.g. a
-whole contour grid) and on plain floats (math, IEEE results instead of errors).
+One precedence table (:data:`BINARY`) serves both the parser and ``to_string``,
+and one table (:data:`MEANING`) says what each operator and function does on
+each kind of value. :meth:`Expr.compile` walks the tree once into nested
+functions of ``env``, folding constant sub-trees with the float rules:
+
+* ``expr.compile()`` works on engine Tensors (operators and ``.exp()`` ...
+  methods, so autograd records the graph); ``compile(name_nodes=True)`` also
+  names each new Tensor by its sub-expression text, for the backprop inspector;
+* ``expr.compile("array")`` on NumPy arrays (vectorised, e.g. a contour grid);
+* ``expr.compile("float")`` on plain numbers (IEEE results instead of errors).
+
+``Expr.evaluate(env)`` picks the kind from the values in ``env``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
+    "BINARY",
     "FUNCTIONS",
+    "KINDS",
     "MAX_DEPTH",
     "MAX_LENGTH",
     "MAX_NODES",
+    "MEANING",
+    "PREC_ADD",
+    "PREC_ATOM",
+    "PREC_MUL",
+    "PREC_POW",
+    "PREC_UNARY",
     "Binary",
     "Call",
     "Expr",
     "ExprError",
+    "Kind",
     "Name",
     "Node",
     "Num",
@@ -65,12 +84,9 @@ class ExprError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class _Tok:
-    kind: str  # "num" | "name" | "op" | "(" | ")" | "end"
+    kind: str  # "num" | "name" | "op" | "(" | ")" | "end" | "bad"
     text: str
     col: int  # 1-based
-
-
-_OPS = ("**", "+", "-", "*", "/")
 
 
 def _tokenize(text: str) -> list[_Tok]:
@@ -89,87 +105,119 @@ def _tokenize(text: str) -> list[_Tok]:
     return toks
 
 
+def _digit(text: str, i: int) -> bool:
+    return i < len(text) and text[i].isascii() and text[i].isdigit()
+
+
 def _scan(text: str, toks: list[_Tok]) -> None:
+    """Append the tokens of ``text`` to ``toks``; raise ExprError at the first bad one."""
     i, n = 0, len(text)
     while i < n:
         c = text[i]
         col = i + 1
         if c in " \t\r\n":
             i += 1
-            continue
-        if c.isascii() and (c.isdigit() or (c == "." and i + 1 < n and text[i + 1].isdigit())):
-            j = i
-            while j < n and text[j].isascii() and text[j].isdigit():
-                j += 1
-            if j < n and text[j] == ".":
-                j += 1
-                while j < n and text[j].isascii() and text[j].isdigit():
-                    j += 1
-            if j < n and text[j] in "eE":
-                k = j + 1
-                if k < n and text[k] in "+-":
-                    k += 1
-                if k < n and text[k].isascii() and text[k].isdigit():
-                    while k < n and text[k].isascii() and text[k].isdigit():
-                        k += 1
-                    j = k
-                else:
-                    raise ExprError("malformed number exponent", k + 1)
-            if j < n and (text[j].isalnum() or text[j] in "_."):
-                raise ExprError(
-                    f"unexpected {text[j]!r} right after the number {text[i:j]!r}", j + 1
-                )
+        elif _digit(text, i) or (c == "." and _digit(text, i + 1)):
+            j = _number_end(text, i)
             toks.append(_Tok("num", text[i:j], col))
             i = j
-            continue
-        if c.isascii() and (c.isalpha() or c == "_"):
+        elif c.isascii() and (c.isalpha() or c == "_"):
             j = i
             while j < n and text[j].isascii() and (text[j].isalnum() or text[j] == "_"):
                 j += 1
             toks.append(_Tok("name", text[i:j], col))
             i = j
-            continue
-        if text.startswith("**", i):
+        elif text.startswith("**", i):
             toks.append(_Tok("op", "**", col))
             i += 2
-            continue
-        if c in "+-*/":
+        elif c in "+-*/":
             toks.append(_Tok("op", c, col))
             i += 1
-            continue
-        if c in "()":
+        elif c in "()":
             toks.append(_Tok(c, c, col))
             i += 1
-            continue
-        if c == "^":
-            raise ExprError("'^' is not an operator here; use '**' for powers", col)
-        if c in "'\"":
-            raise ExprError("strings are not allowed", col)
-        if c == ".":
-            raise ExprError("attribute access is not allowed", col)
-        if c in "[]{}":
-            raise ExprError(f"{c!r} is not allowed (only parentheses group)", col)
-        if c == ",":
-            raise ExprError("',' is not allowed: functions take one argument", col)
-        if c == "=":
-            raise ExprError("'=' is not allowed: write only the loss expression", col)
-        shown = repr(c) if c.isprintable() else f"U+{ord(c):04X}"
-        raise ExprError(f"unexpected character {shown}", col)
+        else:
+            raise _bad_character(c, col)
+
+
+def _number_end(text: str, i: int) -> int:
+    """Index just past the number literal that starts at ``text[i]``."""
+    j = i
+    while _digit(text, j):
+        j += 1
+    if j < len(text) and text[j] == ".":
+        j += 1
+        while _digit(text, j):
+            j += 1
+    if j < len(text) and text[j] in "eE":
+        k = j + 1
+        if k < len(text) and text[k] in "+-":
+            k += 1
+        if not _digit(text, k):
+            raise ExprError("malformed number exponent", k + 1)
+        while _digit(text, k):
+            k += 1
+        j = k
+    if j < len(text) and (text[j].isalnum() or text[j] in "_."):
+        raise ExprError(f"unexpected {text[j]!r} right after the number {text[i:j]!r}", j + 1)
+    return j
+
+
+def _bad_character(c: str, col: int) -> ExprError:
+    """The error for a character that starts no token, saying what to write instead."""
+    if c == "^":
+        return ExprError("'^' is not an operator here; use '**' for powers", col)
+    if c in "'\"":
+        return ExprError("strings are not allowed", col)
+    if c == ".":
+        return ExprError("attribute access is not allowed", col)
+    if c in "[]{}":
+        return ExprError(f"{c!r} is not allowed (only parentheses group)", col)
+    if c == ",":
+        return ExprError("',' is not allowed: functions take one argument", col)
+    if c == "=":
+        return ExprError("'=' is not allowed: write only the loss expression", col)
+    shown = repr(c) if c.isprintable() else f"U+{ord(c):04X}"
+    return ExprError(f"unexpected character {shown}", col)
+
+
+# ------------------------------------------------------------------- precedence
+
+#: How tightly each form binds, loosest first.
+PREC_ADD, PREC_MUL, PREC_UNARY, PREC_POW, PREC_ATOM = 1, 2, 3, 4, 5
+
+#: Each binary operator's precedence and whether it groups to the right
+#: (``2**3**2 == 2**(3**2)``); the others group to the left (``8/4/2 == (8/4)/2``).
+BINARY: dict[str, tuple[int, bool]] = {
+    "+": (PREC_ADD, False),
+    "-": (PREC_ADD, False),
+    "*": (PREC_MUL, False),
+    "/": (PREC_MUL, False),
+    "**": (PREC_POW, True),
+}
+
+
+def _operand_powers(op: str) -> tuple[int, int]:
+    """Binding powers of the left and right operand of ``op``.
+
+    The parser reads the right operand with the right power: it takes in a
+    following operator only if that binds tighter. ``to_string`` puts
+    parentheses round an operand whose precedence is not above its power.
+    """
+    prec, right_assoc = BINARY[op]
+    if right_assoc:
+        return prec, prec - 1
+    return prec - 1, prec
 
 
 # ------------------------------------------------------------------------ nodes
 
-_PREC_ADD, _PREC_MUL, _PREC_UNARY, _PREC_POW, _PREC_ATOM = 1, 2, 3, 4, 5
-
 
 class Node:
-    """Base class of expression nodes."""
+    """Base class of expression nodes: pure syntax, evaluated by :meth:`Expr.compile`."""
 
     __slots__ = ()
-    prec = _PREC_ATOM
-
-    def eval(self, env: Mapping[str, Any]) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
+    prec = PREC_ATOM
 
     def to_string(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -178,13 +226,22 @@ class Node:
         return ()
 
 
+def _wrapped(node: Node, power: int, *, right: bool) -> str:
+    """``node``'s text, in parentheses if it binds no tighter than ``power``.
+
+    A unary minus on the right never needs them: the parser reads a prefix
+    operator wherever an operand starts (``x * -y``, ``2**-1``).
+    """
+    text = node.to_string()
+    if node.prec <= power and not (right and isinstance(node, Unary)):
+        return f"({text})"
+    return text
+
+
 @dataclass(frozen=True, slots=True, eq=True)
 class Num(Node):
     value: float
     text: str
-
-    def eval(self, env: Mapping[str, Any]) -> Any:
-        return self.value
 
     def to_string(self) -> str:
         return self.text
@@ -193,9 +250,6 @@ class Num(Node):
 @dataclass(frozen=True, slots=True, eq=True)
 class Name(Node):
     name: str
-
-    def eval(self, env: Mapping[str, Any]) -> Any:
-        return env[self.name]
 
     def to_string(self) -> str:
         return self.name
@@ -206,27 +260,13 @@ class Unary(Node):
     op: str  # "-" | "+"
     operand: Node
 
-    @property
-    def prec(self) -> int:  # type: ignore[override]
-        return _PREC_UNARY
-
-    def eval(self, env: Mapping[str, Any]) -> Any:
-        v = self.operand.eval(env)
-        if self.op == "+":
-            return v
-        return _neg(v)
+    prec = PREC_UNARY
 
     def to_string(self) -> str:
-        inner = self.operand.to_string()
-        if self.operand.prec < _PREC_UNARY:
-            inner = f"({inner})"
-        return f"{self.op}{inner}"
+        return f"{self.op}{_wrapped(self.operand, PREC_UNARY, right=True)}"
 
     def children(self) -> tuple[Node, ...]:
         return (self.operand,)
-
-
-_BIN_PREC = {"+": _PREC_ADD, "-": _PREC_ADD, "*": _PREC_MUL, "/": _PREC_MUL, "**": _PREC_POW}
 
 
 @dataclass(frozen=True, slots=True, eq=True)
@@ -237,27 +277,14 @@ class Binary(Node):
 
     @property
     def prec(self) -> int:  # type: ignore[override]
-        return _BIN_PREC[self.op]
-
-    def eval(self, env: Mapping[str, Any]) -> Any:
-        a = self.left.eval(env)
-        b = self.right.eval(env)
-        return _binop(self.op, a, b)
+        return BINARY[self.op][0]
 
     def to_string(self) -> str:
-        p = self.prec
-        left, right = self.left.to_string(), self.right.to_string()
+        left_power, right_power = _operand_powers(self.op)
+        left = _wrapped(self.left, left_power, right=False)
+        right = _wrapped(self.right, right_power, right=True)
         if self.op == "**":
-            # left operand of ** must be an atom (or a call): (-x)**2, (x**2)**3
-            if self.left.prec <= _PREC_POW:
-                left = f"({left})"
-            if self.right.prec < _PREC_UNARY:
-                right = f"({right})"
             return f"{left}**{right}"
-        if self.left.prec < p:
-            left = f"({left})"
-        if self.right.prec <= p:
-            right = f"({right})"
         return f"{left} {self.op} {right}"
 
     def children(self) -> tuple[Node, ...]:
@@ -269,9 +296,6 @@ class Call(Node):
     func: str
     arg: Node
 
-    def eval(self, env: Mapping[str, Any]) -> Any:
-        return _call(self.func, self.arg.eval(env))
-
     def to_string(self) -> str:
         return f"{self.func}({self.arg.to_string()})"
 
@@ -279,25 +303,11 @@ class Call(Node):
         return (self.arg,)
 
 
-# ---------------------------------------------------------------- evaluation
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _is_ndarray(v: Any) -> bool:
-    mod = type(v).__module__
-    return mod == "numpy" or mod.startswith("numpy.")
-
-
-def _neg(v: Any) -> Any:
-    if _is_number(v):
-        return -float(v)
-    try:
-        return -v
-    except TypeError:
-        return v * -1.0
+# ---------------------------------------------------------------------- meaning
+#
+# Plain floats follow IEEE instead of raising: these are the domain rules, and
+# NumPy and the engine give the same values natively (log of a negative is nan,
+# of zero -inf; 1/0 is inf; an overflowing exp or power is inf).
 
 
 def _fdiv(a: float, b: float) -> float:
@@ -322,40 +332,6 @@ def _fpow(a: float, b: float) -> float:
         return math.nan
 
 
-def _binop(op: str, a: Any, b: Any) -> Any:
-    if _is_number(a) and _is_number(b):
-        a, b = float(a), float(b)
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
-        if op == "/":
-            return _fdiv(a, b)
-        return _fpow(a, b)
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    if op == "/":
-        return a / b
-    # power
-    if _is_ndarray(a) or _is_ndarray(b):
-        import numpy as np
-
-        return np.power(np.asarray(a, dtype=float), b)
-    try:
-        return a**b
-    except TypeError:
-        # fall back to exp(b * log(a)) for engines without __rpow__ / tensor exponents
-        if _is_number(a):
-            return (b * math.log(a)).exp()
-        return (b * a.log()).exp()
-
-
 def _fexp(x: float) -> float:
     try:
         return math.exp(x)
@@ -375,14 +351,12 @@ def _fsqrt(x: float) -> float:
     return math.sqrt(x) if x >= 0 else math.nan
 
 
-def _ftrig(f):
-    def g(x: float) -> float:
-        try:
-            return f(x)
-        except ValueError:
-            return math.nan
+def _fsin(x: float) -> float:
+    return math.sin(x) if math.isfinite(x) else math.nan
 
-    return g
+
+def _fcos(x: float) -> float:
+    return math.cos(x) if math.isfinite(x) else math.nan
 
 
 def _fsigmoid(x: float) -> float:
@@ -392,46 +366,144 @@ def _fsigmoid(x: float) -> float:
     return z / (1.0 + z)
 
 
-_FLOAT_FUNCS = {
-    "exp": _fexp,
-    "log": _flog,
-    "sqrt": _fsqrt,
-    "abs": abs,
-    "sin": _ftrig(math.sin),
-    "cos": _ftrig(math.cos),
-    "tanh": math.tanh,
-    "sigmoid": _fsigmoid,
-}
+def _numpy(name: str) -> Callable[..., Any]:
+    """``numpy.<name>``, imported when first called: loading a scenario needs no NumPy."""
+
+    def ufunc(*args: Any) -> Any:
+        import numpy as np
+
+        return getattr(np, name)(*args)
+
+    ufunc.__name__ = ufunc.__qualname__ = f"numpy.{name}"
+    return ufunc
 
 
-def _np_func(name: str, x: Any) -> Any:
+def _np_sigmoid(x: Any) -> Any:
     import numpy as np
 
-    if name == "sigmoid":
-        x = np.asarray(x, dtype=float)
-        return 0.5 * (1.0 + np.tanh(0.5 * x))
-    return {
-        "exp": np.exp,
-        "log": np.log,
-        "sqrt": np.sqrt,
-        "abs": np.abs,
-        "sin": np.sin,
-        "cos": np.cos,
-        "tanh": np.tanh,
-    }[name](x)
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def _call(name: str, x: Any) -> Any:
-    if _is_number(x):
-        return float(_FLOAT_FUNCS[name](float(x)))
-    if _is_ndarray(x):
-        return _np_func(name, x)
-    method = getattr(x, name, None)
-    if callable(method):
-        return method()
-    if name == "abs":
-        return abs(x)
-    return _np_func(name, x)
+_method = operator.methodcaller
+
+#: The kinds of value an expression is compiled for: the columns of MEANING.
+KINDS: tuple[str, ...] = ("float", "array", "tensor")
+Kind = Literal["float", "array", "tensor"]
+
+#: What each operator ("neg" is unary minus) and function means, one column per
+#: kind: plain floats (with the rules above), NumPy arrays, engine Tensors (the
+#: engine's op, so autograd records it). Constant sub-trees always use floats.
+MEANING: dict[str, tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]] = {
+    "neg": (operator.neg, _numpy("negative"), operator.neg),
+    "+": (operator.add, _numpy("add"), operator.add),
+    "-": (operator.sub, _numpy("subtract"), operator.sub),
+    "*": (operator.mul, _numpy("multiply"), operator.mul),
+    "/": (_fdiv, _numpy("divide"), operator.truediv),
+    "**": (_fpow, _numpy("power"), operator.pow),
+    "exp": (_fexp, _numpy("exp"), _method("exp")),
+    "log": (_flog, _numpy("log"), _method("log")),
+    "sqrt": (_fsqrt, _numpy("sqrt"), _method("sqrt")),
+    "abs": (abs, _numpy("abs"), _method("abs")),
+    "sin": (_fsin, _numpy("sin"), _method("sin")),
+    "cos": (_fcos, _numpy("cos"), _method("cos")),
+    "tanh": (math.tanh, _numpy("tanh"), _method("tanh")),
+    "sigmoid": (_fsigmoid, _np_sigmoid, _method("sigmoid")),
+}
+
+_FLOAT = KINDS.index("float")
+
+
+def _as_array(v: Any) -> Any:
+    import numpy as np
+
+    return np.asarray(v, dtype=float)
+
+
+#: How a parameter's value from ``env`` enters each kind (None: as it is).
+_LEAF: dict[str, Callable[[Any], Any] | None] = {"float": float, "array": _as_array,
+                                                 "tensor": None}
+
+Env = Mapping[str, Any]
+Fn = Callable[[Env], Any]
+
+
+# --------------------------------------------------------------------- compiler
+
+
+def _compile(node: Node, kind: int, label: bool) -> tuple[Fn | None, Any]:
+    """``(fn, None)`` for a sub-tree that reads ``env``, ``(None, value)`` for a constant.
+
+    ``kind`` is a column of MEANING. Each operation becomes one closure calling
+    its operands' closures left to right, a constant operand is passed as its
+    value, and a constant sub-tree is folded once here with the float rules.
+    """
+    if isinstance(node, Num):
+        return None, node.value
+    if isinstance(node, Name):
+        return _leaf(node.name, _LEAF[KINDS[kind]]), None
+    if isinstance(node, Unary):
+        operand = _compile(node.operand, kind, label)
+        if node.op == "+":
+            return operand
+        return _apply(node, "neg", [operand], kind, label)
+    if isinstance(node, Call):
+        return _apply(node, node.func, [_compile(node.arg, kind, label)], kind, label)
+    if isinstance(node, Binary):
+        left = _compile(node.left, kind, label)
+        right = _compile(node.right, kind, label)
+        return _apply(node, node.op, [left, right], kind, label)
+    raise TypeError(f"unknown expression node {type(node).__name__}")
+
+
+def _leaf(name: str, convert: Callable[[Any], Any] | None) -> Fn:
+    if convert is None:
+        return lambda env: env[name]
+    return lambda env: convert(env[name])
+
+
+def _apply(node: Node, meaning: str, operands: list[tuple[Fn | None, Any]], kind: int,
+           label: bool) -> tuple[Fn | None, Any]:
+    """``meaning`` applied to compiled ``operands``: folded if all are constant."""
+    if all(f is None for f, _ in operands):
+        return None, MEANING[meaning][_FLOAT](*(v for _, v in operands))
+    fn = _closure(MEANING[meaning][kind], operands)
+    return (_labelled(fn, node.to_string()) if label else fn), None
+
+
+def _closure(op: Callable[..., Any], operands: list[tuple[Fn | None, Any]]) -> Fn:
+    """``env -> op(operand values...)``, a constant operand passed as its value."""
+    if len(operands) == 1:
+        f = operands[0][0]
+        assert f is not None
+        return lambda env: op(f(env))
+    (fa, va), (fb, vb) = operands
+    if fa is None:
+        return lambda env: op(va, fb(env))
+    if fb is None:
+        return lambda env: op(fa(env), vb)
+    return lambda env: op(fa(env), fb(env))
+
+
+def _labelled(fn: Fn, text: str) -> Fn:
+    """``fn``, naming the engine node it makes (if not named yet) ``text``."""
+
+    def named(env: Env) -> Any:
+        out = fn(env)
+        if getattr(out, "op", "") and out.name is None:
+            out.name = text
+        return out
+
+    return named
+
+
+def _kind_of(values: Iterable[Any]) -> Kind:
+    """"float" if every value is a plain number, "array" if any is NumPy's, else "tensor"."""
+    values = list(values)
+    if all(isinstance(v, (int, float)) for v in values):  # numpy.float64 is a float
+        return "float"
+    if any(type(v).__module__.split(".")[0] == "numpy" for v in values):
+        return "array"
+    return "tensor"
 
 
 # --------------------------------------------------------------------- parser
@@ -467,6 +539,17 @@ class _Parser:
     def allowed(self) -> str:
         return ", ".join([*self.params, *FUNCTIONS])
 
+    def describe(self, tok: _Tok) -> str:
+        if tok.kind == "end":
+            return "end of expression"
+        return repr(tok.text)
+
+    def close(self, opened: _Tok, what: str) -> None:
+        tok = self.advance()
+        if tok.kind != ")":
+            raise ExprError(f"expected ')' to close '{what}' from column {opened.col},"
+                            f" got {self.describe(tok)}", tok.col)
+
     # grammar
     def parse(self) -> Node:
         if self.peek().kind == "end":
@@ -479,12 +562,8 @@ class _Parser:
             raise ExprError(f"expected an operator, got {self.describe(tok)}", tok.col)
         return root
 
-    def describe(self, tok: _Tok) -> str:
-        if tok.kind == "end":
-            return "end of expression"
-        return repr(tok.text)
-
-    def expr(self, rbp: int) -> Node:
+    def expr(self, power: int) -> Node:
+        """An operand and every following operator that binds tighter than ``power``."""
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
@@ -495,18 +574,13 @@ class _Parser:
                 tok = self.peek()
                 if tok.kind != "op":
                     if tok.kind in ("num", "name", "("):
-                        raise ExprError(
-                            f"expected an operator before {tok.text!r}"
-                            " (write multiplication as '*')",
-                            tok.col,
-                        )
+                        raise ExprError(f"expected an operator before {tok.text!r}"
+                                        " (write multiplication as '*')", tok.col)
                     return left
-                lbp = {"+": 10, "-": 10, "*": 20, "/": 20, "**": 40}[tok.text]
-                if lbp <= rbp:
+                if BINARY[tok.text][0] <= power:
                     return left
                 self.advance()
-                # ** is right-associative: parse its right side with a lower bp
-                right = self.expr(39 if tok.text == "**" else lbp)
+                right = self.expr(_operand_powers(tok.text)[1])
                 left = self.node(Binary(tok.text, left, right), tok.col)
         finally:
             self.depth -= 1
@@ -514,83 +588,90 @@ class _Parser:
     def prefix(self) -> Node:
         tok = self.advance()
         if tok.kind == "num":
-            try:
-                value = float(tok.text)
-            except ValueError:  # pragma: no cover - tokenizer guarantees the shape
-                raise ExprError(f"bad number {tok.text!r}", tok.col) from None
+            value = float(tok.text)  # the tokenizer guarantees the shape
             if not math.isfinite(value):
                 raise ExprError(f"number {tok.text!r} is too large", tok.col)
             return self.node(Num(value, tok.text), tok.col)
         if tok.kind == "name":
-            if tok.text in FUNCTIONS:
-                nxt = self.peek()
-                if nxt.kind != "(":
-                    raise ExprError(f"function '{tok.text}' needs '(' and one argument",
-                                    nxt.col)
-                self.advance()
-                if self.peek().kind == ")":
-                    raise ExprError(f"function '{tok.text}' needs one argument",
-                                    self.peek().col)
-                arg = self.expr(0)
-                close = self.advance()
-                if close.kind != ")":
-                    raise ExprError(
-                        f"expected ')' to close '{tok.text}(' from column {tok.col},"
-                        f" got {self.describe(close)}",
-                        close.col,
-                    )
-                return self.node(Call(tok.text, arg), tok.col)
-            if tok.text in self.params:
-                if self.peek().kind == "(":
-                    raise ExprError(f"'{tok.text}' is a parameter, not a function",
-                                    self.peek().col)
-                return self.node(Name(tok.text), tok.col)
-            raise ExprError(f"unknown name '{tok.text}'", tok.col, f"allowed: {self.allowed()}")
-        if tok.kind == "op" and tok.text in "+-" and len(tok.text) == 1:
-            operand = self.expr(30)
+            return self.name(tok)
+        if tok.kind == "op" and tok.text in ("+", "-"):
+            operand = self.expr(PREC_UNARY)
             return self.node(Unary(tok.text, operand), tok.col)
         if tok.kind == "(":
             inner = self.expr(0)
-            close = self.advance()
-            if close.kind != ")":
-                raise ExprError(
-                    f"expected ')' to close '(' from column {tok.col}, got {self.describe(close)}",
-                    close.col,
-                )
+            self.close(tok, "(")
             return inner
         if tok.kind == "end":
             raise ExprError("unexpected end of expression", tok.col)
         raise ExprError(f"unexpected {tok.text!r}", tok.col)
+
+    def name(self, tok: _Tok) -> Node:
+        if tok.text in FUNCTIONS:
+            nxt = self.peek()
+            if nxt.kind != "(":
+                raise ExprError(f"function '{tok.text}' needs '(' and one argument", nxt.col)
+            self.advance()
+            if self.peek().kind == ")":
+                raise ExprError(f"function '{tok.text}' needs one argument", self.peek().col)
+            arg = self.expr(0)
+            self.close(tok, f"{tok.text}(")
+            return self.node(Call(tok.text, arg), tok.col)
+        if tok.text in self.params:
+            if self.peek().kind == "(":
+                raise ExprError(f"'{tok.text}' is a parameter, not a function", self.peek().col)
+            return self.node(Name(tok.text), tok.col)
+        raise ExprError(f"unknown name '{tok.text}'", tok.col, f"allowed: {self.allowed()}")
 
 
 # ------------------------------------------------------------------------ API
 
 
 class Expr:
-    """A parsed expression: ``evaluate(env)``, ``to_string()``, ``names``."""
+    """A parsed expression: ``compile(kind)``, ``evaluate(env)``, ``to_string()``, ``names``."""
 
-    __slots__ = ("params", "root", "text")
+    __slots__ = ("_compiled", "params", "root", "text")
 
     def __init__(self, root: Node, params: Sequence[str], text: str) -> None:
         self.root = root
         self.params = tuple(params)
         self.text = text
+        self._compiled: dict[tuple[str, bool], Fn] = {}
 
-    def evaluate(self, env: Mapping[str, Any]) -> Any:
+    def compile(self, kind: Kind = "tensor", *, name_nodes: bool = False) -> Fn:
+        """The expression as a function ``env -> value`` on values of ``kind``.
+
+        ``env`` maps each parameter name to a value. On "tensor" the result is an
+        engine Tensor with its graph (or a float if no parameter is used); with
+        ``name_nodes`` each Tensor an operation makes is named by the text of its
+        sub-expression (``to_string``), as the backprop inspector shows it.
+        The same function is returned on every call.
+        """
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        key = (kind, name_nodes)
+        fn = self._compiled.get(key)
+        if fn is None:
+            f, value = _compile(self.root, KINDS.index(kind), name_nodes)
+            fn = self._compiled[key] = f if f is not None else (lambda env: value)
+        return fn
+
+    def evaluate(self, env: Env) -> Any:
         """Evaluate with ``env`` mapping each parameter name to a value.
 
-        Values may be engine Tensors (the result is a Tensor with a graph),
-        numpy arrays (vectorised, warnings silenced: inf/nan propagate) or floats.
+        The values (all of one kind) may be engine Tensors (the result is a Tensor
+        with a graph), numpy arrays (vectorised, warnings silenced: inf/nan
+        propagate) or plain numbers (a float, never an exception).
         """
         missing = [p for p in self.names if p not in env]
         if missing:
             raise KeyError(f"no value for {', '.join(missing)}")
-        if any(_is_ndarray(v) for v in env.values()):
+        kind = _kind_of(env[p] for p in self.names)
+        if kind == "array":
             import numpy as np
 
             with np.errstate(all="ignore"):
-                return self.root.eval(env)
-        return self.root.eval(env)
+                return self.compile(kind)(env)
+        return self.compile(kind)(env)
 
     __call__ = evaluate
 

@@ -53,70 +53,6 @@ def _isfinite(x: float) -> bool:
     return math.isfinite(x)
 
 
-def _compile(node: Any) -> tuple[Any, bool, Any]:
-    """Turn an expression tree into nested closures for Tensor inputs.
-
-    Returns ``(fn, is_const, const_value)``. Constant sub-trees are folded with the
-    expression module's own float rules; everything else performs exactly the
-    operations ``Expr.evaluate`` would on Tensors (same ops, same order), minus the
-    per-node type dispatch, which matters for the Hessian's many evaluations.
-    """
-    from descent_tui.scenario import expr as E
-
-    if isinstance(node, E.Num):
-        v = node.value
-        return None, True, v
-    if isinstance(node, E.Name):
-        name = node.name
-        return (lambda env: env[name]), False, None
-    if isinstance(node, E.Unary):
-        f, c, v = _compile(node.operand)
-        if node.op == "+":
-            return f, c, v
-        if c:
-            return None, True, E._neg(v)
-        return (lambda env: -f(env)), False, None
-    if isinstance(node, E.Call):
-        f, c, v = _compile(node.arg)
-        fname = node.func
-        if c:
-            return None, True, E._call(fname, v)
-        return (lambda env: E._call(fname, f(env))), False, None
-    if isinstance(node, E.Binary):
-        fa, ca, va = _compile(node.left)
-        fb, cb, vb = _compile(node.right)
-        op = node.op
-        if ca and cb:
-            return None, True, E._binop(op, va, vb)
-        if op == "**":
-            if cb:
-                return (lambda env: fa(env) ** vb), False, None
-            if ca:
-                return (lambda env: E._binop("**", va, fb(env))), False, None
-            return (lambda env: E._binop("**", fa(env), fb(env))), False, None
-        import operator
-
-        fn = {"+": operator.add, "-": operator.sub, "*": operator.mul,
-              "/": operator.truediv}[op]
-        if ca:
-            return (lambda env: fn(va, fb(env))), False, None
-        if cb:
-            return (lambda env: fn(fa(env), vb)), False, None
-        return (lambda env: fn(fa(env), fb(env))), False, None
-    raise TypeError(f"unknown expression node {type(node).__name__}")
-
-
-def compile_expr(expr: Any) -> Any:
-    """A fast ``env -> value`` function equivalent to ``expr.evaluate`` on Tensors."""
-    try:
-        f, const, value = _compile(expr.root)
-    except (TypeError, RecursionError):
-        return expr.root.eval
-    if const:
-        return lambda env: value
-    return f
-
-
 class RunState:
     """One run: its config after overrides, engine objects, metrics and history."""
 
@@ -272,8 +208,7 @@ class Simulation:
 
                 ls = spec.landscape
                 self._expr = parse(ls.loss, ls.params)
-                self._root = self._expr.root
-                self._fast = compile_expr(self._expr)
+                self._fast = self._expr.compile()
         else:
             self._load_data()
         self.runs = []

@@ -204,28 +204,6 @@ def example_graph() -> StepGraph:
                      notes=["The chain rule by hand: dz/dx = dz/dy · dy/dx = 2y · 2 = 8."])
 
 
-def _walk_expr(node, env: dict):
-    """Evaluate a scenario expression like ``Node.eval``, naming each Tensor by its text."""
-    from descent_tui.scenario import expr as E
-
-    if isinstance(node, E.Num):
-        return node.value
-    if isinstance(node, E.Name):
-        return env[node.name]
-    if isinstance(node, E.Unary):
-        v = _walk_expr(node.operand, env)
-        out = v if node.op == "+" else E._neg(v)
-    elif isinstance(node, E.Binary):
-        out = E._binop(node.op, _walk_expr(node.left, env), _walk_expr(node.right, env))
-    elif isinstance(node, E.Call):
-        out = E._call(node.func, _walk_expr(node.arg, env))
-    else:  # pragma: no cover - a node type this walker does not know
-        out = node.eval(env)
-    if isinstance(out, Tensor) and out.name is None and out.op:
-        out.name = node.to_string()
-    return out
-
-
 def step_graph(sim, run_index: int = 0) -> StepGraph:
     """The graph of run ``run_index``'s next step (see the note above); the sim is unchanged."""
     rs = sim.runs[run_index]
@@ -236,11 +214,11 @@ def step_graph(sim, run_index: int = 0) -> StepGraph:
 
 def _landscape_graph(sim, rs) -> StepGraph:
     names = list(rs.param_names)
-    root_node = sim._root
-    expr_text = root_node.to_string()
+    expr_text = sim._expr.to_string()
+    loss_fn = sim._expr.compile(name_nodes=True)  # each Tensor named by its sub-expression
 
     def build(*leaves: Tensor) -> Tensor:
-        out = _walk_expr(root_node, dict(zip(names, leaves, strict=True)))
+        out = loss_fn(dict(zip(names, leaves, strict=True)))
         if not isinstance(out, Tensor):  # the loss does not depend on any knob
             out = Tensor(float(out))
         out.name = "loss"
