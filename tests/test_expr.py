@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +14,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from descent_tui.engine import Tensor
-from descent_tui.scenario.expr import MAX_LENGTH, ExprError, parse
+from descent_tui.scenario.expr import (
+    BINARY,
+    FUNCTIONS,
+    KINDS,
+    MAX_LENGTH,
+    MEANING,
+    Binary,
+    ExprError,
+    Name,
+    Unary,
+    parse,
+)
 
 XY = ["x", "y"]
 
@@ -189,3 +204,208 @@ def test_random_expressions(text, x0, y0):
     b = float(e.evaluate({"x": np.array([x0]), "y": np.array([y0])})[0]) if e.names else a
     if math.isfinite(a) and math.isfinite(b):
         assert a == pytest.approx(b, rel=1e-6, abs=1e-9)
+
+
+# ------------------------------------------------------------ one evaluator
+
+@settings(max_examples=150, deadline=None)
+@given(st.recursive(_leaf, _combine, max_leaves=12), st.floats(-3, 3), st.floats(-3, 3))
+def test_compiled_tensor_function_agrees_with_float_evaluation(text, x0, y0):
+    try:
+        e = parse(text, XY)
+    except ExprError:
+        return
+    a = e.evaluate({"x": x0, "y": y0})
+    with np.errstate(all="ignore"):
+        out = e.compile()({"x": Tensor(x0, requires_grad=True), "y": Tensor(y0)})
+    b = out.item() if isinstance(out, Tensor) else out
+    assert isinstance(out, Tensor) == bool(e.names)
+    if math.isfinite(a) and math.isfinite(b):
+        assert b == pytest.approx(a, rel=1e-6, abs=1e-9)
+
+
+# every row of the meaning table, at ordinary points and at the edges of its domain
+# (not infinite operands of **: NumPy reads (-inf)**0.5 as sqrt(-inf), nan, C's pow says inf)
+_EDGES = [-1e5, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 1e5, 1e300, math.nan]
+_EDGES_OF_FUNCTIONS = [-math.inf, *_EDGES, math.inf]
+
+
+@pytest.mark.parametrize("text", [f"{f}(x)" for f in FUNCTIONS] + ["-x"]
+                         + [f"x {op} y" for op in BINARY])
+def test_each_kind_gives_the_float_rules(text):
+    """floats, NumPy arrays and engine Tensors agree, nan and inf included."""
+    e = parse(text, XY)
+    edges = _EDGES if "y" in text else _EDGES_OF_FUNCTIONS
+    points = [(x, y) for x in edges for y in edges]
+    floats = np.array([e.compile("float")({"x": x, "y": y}) for x, y in points])
+    xs, ys = (np.array(c) for c in zip(*points, strict=True))
+    with np.errstate(all="ignore"):
+        arrays = e.evaluate({"x": xs, "y": ys})
+        tensors = np.array([e.compile()({"x": Tensor(x), "y": Tensor(y)}).item()
+                            for x, y in points])
+    for other in (arrays, tensors):
+        np.testing.assert_array_equal(np.isnan(other), np.isnan(floats), err_msg=text)
+        np.testing.assert_array_equal(np.isinf(other) * np.sign(other),
+                                      np.isinf(floats) * np.sign(floats), err_msg=text)
+        finite = np.isfinite(floats)
+        np.testing.assert_allclose(other[finite], floats[finite], rtol=1e-12, err_msg=text)
+
+
+def test_meaning_covers_every_function_and_operator():
+    assert set(MEANING) == {*FUNCTIONS, *BINARY, "neg"}
+    assert all(len(row) == len(KINDS) for row in MEANING.values())
+
+
+def _graph_nodes(out: Tensor) -> list[Tensor]:
+    seen, stack, nodes = set(), [out], []
+    while stack:
+        t = stack.pop()
+        if id(t) not in seen:
+            seen.add(id(t))
+            nodes.append(t)
+            stack.extend(t.parents)
+    return nodes
+
+
+def _operation_texts(e) -> set[str]:
+    """to_string of every sub-tree that reads a parameter and is an operation."""
+    texts, stack = set(), [e.root]
+    while stack:
+        n = stack.pop()
+        stack.extend(n.children())
+        if isinstance(n, Unary) and n.op == "+":
+            continue
+        if n.children() and parse(n.to_string(), XY).names:
+            texts.add(n.to_string())
+    return texts
+
+
+@pytest.mark.parametrize("text", ["(1 - x)**2 + 100*(y - x**2)**2",
+                                  "sin(x)*exp(-y) + sigmoid(x*y) / abs(y - 3)",
+                                  "+(x + 2*3) - -y**(1 + 1)"])
+def test_inspector_names_are_the_subexpression_texts(text):
+    e = parse(text, XY)
+    x, y = Tensor(0.3, requires_grad=True), Tensor(-0.7, requires_grad=True)
+    x.name = "x"
+    out = e.compile(name_nodes=True)({"x": x, "y": y})
+    ops = [t for t in _graph_nodes(out) if not t.is_leaf]
+    assert {t.name for t in ops} == _operation_texts(e)
+    assert (x.name, y.name) == ("x", None)  # leaves are not the hook's to name
+    plain = e.compile()({"x": x, "y": y})  # the same path without the hook
+    assert all(t.name is None for t in _graph_nodes(plain) if not t.is_leaf)
+    assert plain.item() == out.item()
+    assert e.compile("float", name_nodes=True)({"x": 0.3, "y": -0.7}) == pytest.approx(
+        out.item())  # only engine nodes get names
+
+
+def test_constant_subtrees_are_folded_with_the_float_rules():
+    e = parse("x * (2**3 - log(1)) + (1 - 1) * y", XY)
+    out = e.compile()({"x": Tensor(1.5, requires_grad=True),
+                        "y": Tensor(2.0, requires_grad=True)})
+    assert out.item() == pytest.approx(12.0)
+    # one mul by the folded 8, one mul of a leaf by the folded 0, their sum
+    assert len([t for t in _graph_nodes(out) if not t.is_leaf]) == 3
+    x = Tensor(1.0)
+    with np.errstate(all="ignore"):
+        assert parse("x + 1/0", XY).compile()({"x": x}).item() == math.inf
+        assert math.isnan(parse("x * log(0 - 1)", XY).compile()({"x": x}).item())
+        assert parse("x * (-2)**3", XY).compile()({"x": x}).item() == -8.0
+    const = parse("2 * 3 + sqrt(16)", XY)
+    assert const.compile()({}) == 10.0
+    assert const.compile("array")({"x": np.zeros(3)}) == 10.0
+
+
+def test_compile_returns_one_function_per_kind():
+    e = parse("x + y", XY)
+    assert e.compile() is e.compile("tensor")
+    assert e.compile("float") is not e.compile("array")
+    with pytest.raises(ValueError, match="kind must be one of float, array, tensor"):
+        e.compile("int")  # type: ignore[arg-type]
+
+
+def test_evaluate_picks_the_kind_from_the_values():
+    e = parse("x / y", XY)
+    assert type(e.evaluate({"x": np.float64(1.0), "y": 0.0})) is float
+    assert isinstance(e.evaluate({"x": np.ones(2), "y": np.zeros(2)}), np.ndarray)
+    assert isinstance(e.evaluate({"x": Tensor(1.0), "y": Tensor(2.0)}), Tensor)
+    with pytest.raises(KeyError, match="no value for y"):
+        e.evaluate({"x": 1.0})
+
+
+# ------------------------------------------------------------ one precedence table
+
+def _two_operator_trees():
+    x, y, z = Name("x"), Name("y"), Name("z")
+    for a in BINARY:
+        yield Unary("-", Binary(a, x, y))
+        yield Binary(a, Unary("-", x), y)
+        yield Binary(a, x, Unary("-", y))
+        for b in BINARY:
+            yield Binary(a, Binary(b, x, y), z)
+            yield Binary(a, x, Binary(b, y, z))
+
+
+@pytest.mark.parametrize("tree", list(_two_operator_trees()), ids=lambda t: t.to_string())
+def test_to_string_brackets_what_the_parser_needs(tree):
+    text = tree.to_string()
+    assert parse(text, ["x", "y", "z"]).root == tree
+    # and nothing more: without any one pair of brackets the text means another tree
+    opens = [i for i, c in enumerate(text) if c == "("]
+    for i in opens:
+        depth, j = 0, i
+        while True:
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            if depth == 0:
+                break
+            j += 1
+        bare = text[:i] + text[i + 1:j] + text[j + 1:]
+        assert parse(bare, ["x", "y", "z"]).root != tree, (text, bare)
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("x + y * z", "x + y * z"), ("(x + y) * z", "(x + y) * z"), ("x - (y - z)", "x - (y - z)"),
+    ("x**y**z", "x**y**z"), ("(x**y)**z", "(x**y)**z"), ("-x**2", "-x**2"),
+    ("(-x)**2", "(-x)**2"), ("x * -y", "x * -y"), ("2**-x", "2**-x"), ("--x", "--x"),
+    ("-(x * y)", "-(x * y)"), ("(-x) * y", "-x * y"),
+])
+def test_to_string_examples(text, shown):
+    assert parse(text, ["x", "y", "z"]).to_string() == shown
+
+
+# ------------------------------------------------------------ never eval
+
+@pytest.mark.parametrize("text", [
+    "__import__('os').system('true')", "x.__class__", "exp.__globals__", "(lambda: 1)()",
+    "open('f')", "eval('1')", "exec", "x if y else 1", "not x", "x and y", "x or y",
+    "[x for x in y]", "x[0]", "x % y", "x // y", "x < y", "x; import os", "x # comment",
+    "\x00", "\uff58", "x\u200b", "x ** __builtins__", "sin(x)(y)", "`x`", "$x", "x\\\ny",
+    "{'a': 1}", "x := 1", "f'{x}'", "b'x'", "1j", "0x10", "1_000", "globals()", "x.real",
+    "exp(x).real", "sigmoid", "abs(x, y)",
+])
+def test_injection_attempts_are_refused(text):
+    with pytest.raises(ExprError):
+        parse(text, XY)
+
+
+def test_the_module_never_evaluates_text():
+    import ast
+
+    import descent_tui.scenario.expr as module
+
+    tree = ast.parse(Path(module.__file__).read_text())
+    called = {n.func.id for n in ast.walk(tree)
+              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    assert not called & {"eval", "exec", "compile", "__import__"}
+    imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not [m for m in imported if m.startswith("descent_tui")]
+
+
+def test_loading_an_expression_does_not_import_numpy():
+    code = ("import sys; from descent_tui.scenario.expr import parse;"
+            "parse('exp(x)**2', ['x']).evaluate({'x': 1.0});"
+            "sys.exit('numpy' in sys.modules)")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0
