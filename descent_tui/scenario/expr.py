@@ -477,10 +477,11 @@ def _closure(op: Callable[..., Any], operands: list[tuple[Fn | None, Any]]) -> F
         assert f is not None
         return lambda env: op(f(env))
     (fa, va), (fb, vb) = operands
+    if fb is None:
+        assert fa is not None  # a wholly constant operation was folded
+        return lambda env: op(fa(env), vb)
     if fa is None:
         return lambda env: op(va, fb(env))
-    if fb is None:
-        return lambda env: op(fa(env), vb)
     return lambda env: op(fa(env), fb(env))
 
 
