@@ -39,24 +39,18 @@ class LoadedScenario:
 
     @property
     def id(self) -> str:
+        """The scenario's slug, e.g. ``the-ravine``."""
         return self.spec.id
-
-    @property
-    def title(self) -> str:
-        return self.spec.title
-
-    @property
-    def kind(self) -> str:
-        return self.spec.kind
-
-    @property
-    def source_path(self) -> Path | None:
-        return self.path
 
     @property
     def base_dir(self) -> Path:
         """Directory that relative paths (CSV data) are resolved against."""
         return self.path.parent if self.path is not None else Path.cwd()
+
+    @property
+    def title(self) -> str:
+        """The title the app shows."""
+        return self.spec.title
 
     def loss_expr(self) -> Expr:
         """The parsed landscape loss (raises ValueError for network scenarios)."""
@@ -65,7 +59,13 @@ class LoadedScenario:
         return parse(self.spec.landscape.loss, self.spec.landscape.params)
 
     def sort_key(self) -> tuple:
+        """Catalog order: chapter, then order within it, then id."""
         return (self.spec.chapter, self.spec.order, self.spec.id)
+
+    @property
+    def kind(self) -> str:
+        """``"landscape"`` or ``"network"``."""
+        return self.spec.kind
 
 
 def validate_data(data: Any, *, name: str = "<scenario>", text: str | None = None,

@@ -11,14 +11,14 @@ did-you-mean.  Only a tree that passes is converted to a
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from typing import Any, Literal
 
 import msgspec
 
-from descent_tui.scenario.errors import (Problems, describe, did_you_mean, follow,
-                                         msgspec_message, short)
+from descent_tui.scenario.errors import Problems, describe, did_you_mean, follow, msgspec_message, short
 from descent_tui.scenario.keylines import join_path
 
 __all__ = ["check_struct"]
@@ -31,6 +31,12 @@ _NOUNS = {
     ("Network", "loss"): "loss",
     ("PredictionQuestion", "metric"): "metric",
 }
+
+
+@functools.cache
+def _fields(cls: type) -> dict[str, msgspec.structs.FieldInfo]:
+    """The fields of a struct by their TOML name (msgspec re-reads the annotations each call)."""
+    return {f.encode_name: f for f in msgspec.structs.fields(cls)}
 
 
 def _unwrap(tp: Any) -> tuple[Any, list[Any]]:
@@ -147,7 +153,7 @@ def check_struct(data: Any, cls: type, path: str, probs: Problems) -> None:
     if not isinstance(data, dict):
         probs.add(path, f"expected a table, got {describe(data)}")
         return
-    fields = {f.encode_name: f for f in msgspec.structs.fields(cls)}
+    fields = _fields(cls)
     for key in data:
         if key not in fields:
             probs.add(join_path(path, key),
