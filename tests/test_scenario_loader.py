@@ -306,3 +306,10 @@ def test_apply_overrides(tmp_path):
         apply(loaded, [parse_assignment("lr=-1")])
     with pytest.raises(ScenarioError, match="no run 9"):
         apply(loaded, [parse_assignment("runs[9].lr=1")])
+
+
+def test_csv_missing_column_did_you_mean(tmp_path):
+    (tmp_path / "data.csv").write_text("a,b,targt\n1,2,0\n3,4,1\n5,6,2\n")
+    probs = problems(tmp_path, CSV_NET.replace('label = "y"', 'label = "target"'))
+    assert any(p.endswith("network.data.path: data.csv: no column 'target' (did you mean"
+                          " 'targt'?); columns: a, b, targt") for p in probs), probs
