@@ -6,8 +6,8 @@ import msgspec
 import numpy as np
 import pytest
 
+from descent_tui.data.datasets import make_dataset, split
 from descent_tui.scenario.schema import DataSpec, Network
-from descent_tui.sim.datasets import make_dataset, split
 
 
 def spec(**kw) -> DataSpec:

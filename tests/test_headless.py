@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from descent_tui.scenario import load_scenario
-from descent_tui.sim.headless import json_safe, parse_assignments, run_command
+from descent_tui.sim.headless import json_safe, run_command
 
 SCENARIO = """
 id = "bowl"
@@ -134,13 +134,6 @@ def test_accepts_args_set_too(loaded, capsys):
     assert run_command(loaded, ns) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert {r["lr"] for r in rows if r["run"] == "SGD"} == {"0.02"}
-
-
-def test_parse_assignments():
-    sim, doc = parse_assignments(["lr=0.1", "optimizer=adam", "network.data.noise=0.2",
-                                  "runs[0].lr=0.5", "clip_norm=1"])
-    assert sim == {"lr": 0.1, "optimizer": "adam", "runs[0].lr": 0.5, "clip_norm": 1}
-    assert doc == ["network.data.noise=0.2"]
 
 
 def test_progress_bar_goes_to_stderr_only(loaded, capsys, monkeypatch):

@@ -10,7 +10,8 @@ import pytest
 from _scenario_examples import LANDSCAPE, NETWORK
 
 from descent_tui.scenario import ScenarioError, discover, find, load_scenario
-from descent_tui.scenario.loader import apply_overrides, loads_scenario
+from descent_tui.scenario.loader import loads_scenario
+from descent_tui.scenario.overrides import OverrideError, apply, parse_assignment
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "bowl.toml") -> Path:
@@ -297,10 +298,18 @@ def test_discover_and_find(tmp_path, monkeypatch):
 
 def test_apply_overrides(tmp_path):
     loaded = load_scenario(write(tmp_path, LANDSCAPE))
-    spec = apply_overrides(loaded, ["lr=0.5", "steps=7", "runs[1].optimizer=adam"])
+    changes = [parse_assignment(a) for a in ["lr=0.5", "steps=7", "runs[1].optimizer=adam"]]
+    spec = apply(loaded, changes).spec
     assert [r.lr for r in spec.runs] == [0.5, 0.5]
     assert spec.steps == 7 and spec.runs[1].optimizer == "adam"
-    with pytest.raises(ScenarioError, match="runs.0..lr: expected a number > 0"):
-        apply_overrides(loaded, ["lr=-1"])
-    with pytest.raises(ScenarioError, match="no such key"):
-        apply_overrides(loaded, ["runs[9].lr=1"])
+    with pytest.raises(OverrideError, match="^lr: expected a number > 0"):
+        apply(loaded, [parse_assignment("lr=-1")])
+    with pytest.raises(ScenarioError, match="no run 9"):
+        apply(loaded, [parse_assignment("runs[9].lr=1")])
+
+
+def test_csv_missing_column_did_you_mean(tmp_path):
+    (tmp_path / "data.csv").write_text("a,b,targt\n1,2,0\n3,4,1\n5,6,2\n")
+    probs = problems(tmp_path, CSV_NET.replace('label = "y"', 'label = "target"'))
+    assert any(p.endswith("network.data.path: data.csv: no column 'target' (did you mean"
+                          " 'targt'?); columns: a, b, targt") for p in probs), probs

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from descent_tui.scenario.errors import ScenarioError
-from descent_tui.scenario.loader import LoadedScenario, did_you_mean, load_scenario
+from descent_tui.scenario.errors import ScenarioError, did_you_mean
+from descent_tui.scenario.loader import LoadedScenario, load_scenario
 
 __all__ = [
     "BrokenScenario",

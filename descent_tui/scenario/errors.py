@@ -1,10 +1,28 @@
-"""Errors raised while reading scenario files."""
+"""What goes wrong in a scenario, and how it is said.
+
+Every problem a scenario can have ends up as one line
+``file[:line]: key.path: what is wrong (got X, expected Y)``:
+
+* :class:`ScenarioError` carries those lines (``problems``);
+* :class:`Problems` is the list the rules fill with ``(key path, message)``
+  pairs, turned into lines (with line numbers when the text is known) by
+  :meth:`Problems.format`;
+* :func:`did_you_mean` suggests the closest name, :func:`describe` and
+  :func:`short` show a bad value, :func:`msgspec_message` rewords a msgspec
+  validation error in the same voice.
+"""
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
+from typing import Any
 
-__all__ = ["ScenarioError"]
+from descent_tui.scenario.keylines import key_lines, lookup_line
+
+__all__ = ["Problems", "ScenarioError", "describe", "did_you_mean", "follow", "msgspec_message",
+           "short"]
 
 
 class ScenarioError(Exception):
@@ -30,3 +48,117 @@ _BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 def _one_line(text: str) -> str:
     """Escape line breaks and control characters so a problem stays on one line."""
     return _BREAKS.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+class Problems:
+    """The problems found so far, as ``(key path, message)`` pairs in the order found."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.items.append((path, message))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def format(self, name: str, text: str | None) -> list[str]:
+        """One line per problem: ``name[:line]: path: message`` (line looked up in ``text``)."""
+        lines = key_lines(text) if text else {}
+        out = []
+        for path, message in self.items:
+            line = lookup_line(lines, path)
+            where = f"{name}:{line}" if line else name
+            out.append(f"{where}: {path}: {message}" if path else f"{where}: {message}")
+        return out
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` or ``""``."""
+    options = [o for o in options if isinstance(o, str)]
+    if not isinstance(word, str) or not word:
+        return ""
+    # "lrate" -> "lr", "moment" -> "momentum": a shared prefix beats edit distance
+    prefixed = [o for o in options if len(o) >= 2 and len(word) >= 2
+                and (word.startswith(o) or o.startswith(word))]
+    if prefixed:
+        best = min(prefixed, key=lambda o: (abs(len(o) - len(word)), o))
+        return f" (did you mean '{best}'?)"
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if not close:
+        close = difflib.get_close_matches(word.lower(), options, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def short(value: Any, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters."""
+    text = repr(value)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return text
+
+
+def describe(value: Any) -> str:
+    """A bad value in words: ``integer 3``, ``string 'x'``, ``a table``."""
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int):
+        return f"integer {value}"
+    if isinstance(value, float):
+        return f"number {value!r}"
+    if isinstance(value, str):
+        return f"string {short(value)}"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {short(value)}"
+
+
+_TYPE_WORDS = {
+    "`array`": "a list",
+    "`object`": "a table",
+    "`str`": "a string",
+    "`float`": "a number",
+    "`int`": "an integer",
+    "`bool`": "true or false",
+    "`null`": "nothing",
+}
+
+_GOT_WORDS = {
+    "array": "a list",
+    "object": "a table",
+    "str": "a string",
+    "float": "a number",
+    "int": "an integer",
+    "bool": "a boolean",
+    "null": "nothing",
+}
+
+_MSGSPEC_AT = re.compile(r"^(.*?)(?: - at `\$(.*)`)?$", re.DOTALL)
+
+
+def follow(value: Any, sub: str) -> Any:
+    """The part of ``value`` at the relative path ``sub`` (``[0].lr``), or None."""
+    for m in re.finditer(r"\[(\d+)\]|\.([^.\[]+)", sub):
+        try:
+            value = value[int(m.group(1))] if m.group(1) is not None else value[m.group(2)]
+        except (LookupError, TypeError):
+            return None
+    return value
+
+
+def msgspec_message(err: str, value: Any, path: str) -> tuple[str, str]:
+    """Turn ``Expected `int` >= 1 - at `$[0]``` into (path, readable message)."""
+    m = _MSGSPEC_AT.match(err)
+    msg, sub = (m.group(1), m.group(2) or "") if m else (err, "")
+    got = follow(value, sub) if sub else value
+    sub_path = path + sub
+    msg = msg.replace("Expected", "expected", 1)
+    msg = re.sub(r", got `(\w+)`", lambda m: ", got " + _GOT_WORDS.get(m.group(1), m.group(1)), msg)
+    for k, v in _TYPE_WORDS.items():
+        msg = msg.replace(k, v)
+    msg = msg.replace("`", "")
+    if ", got " not in msg:
+        msg = f"{msg} (got {describe(got)})"
+    return sub_path, msg

@@ -1,18 +1,19 @@
-"""The scenario (mission) file format, as msgspec Structs.
+"""The scenario file format, as msgspec Structs (the app calls a scenario a "mission").
 
 A scenario is one TOML file.  ``descent_tui.scenario.loader.load_scenario`` reads
-it with :mod:`tomllib`, checks it key by key (collecting every problem it can
-find) and finally converts it with ``msgspec.convert(data, Scenario)``.
+it with :mod:`tomllib`, checks it key by key against these structs (collecting
+every problem it can find, :mod:`descent_tui.scenario.structure`) and finally
+converts it with ``msgspec.convert(data, Scenario)``.
 
 Every struct forbids unknown keys and is keyword-only.  Defaults are chosen so
-that a teacher writes little: a landscape mission needs ``id``, ``title``,
+that a teacher writes little: a landscape scenario needs ``id``, ``title``,
 ``[landscape]`` (``params``, ``loss``, ``start``) and one ``[[runs]]`` table with
 a ``label``.  See docs/scenarios.md for the full annotated format.
 
 Field constraints that msgspec can express (ranges, lengths) are expressed with
 ``Annotated[..., Meta(...)]``; cross-field rules (exactly one of landscape /
 network, ``start`` length == ``params`` length, unique run labels, quiz answers
-in range, ...) live in the loader.
+in range, ...) live in :mod:`descent_tui.scenario.rules`.
 """
 
 from __future__ import annotations
@@ -364,7 +365,7 @@ class Quiz(_Base, kw_only=True):
 
 
 class Scenario(_Base, kw_only=True):
-    """One mission file."""
+    """One scenario file."""
 
     id: Slug
     title: Annotated[str, Meta(min_length=1, max_length=120)]

@@ -6,7 +6,7 @@
     sim.runs[0].last["loss"]
 """
 
-from descent_tui.sim.build import OverrideError
+from descent_tui.scenario.overrides import OverrideError
 from descent_tui.sim.history import History
 from descent_tui.sim.runner import RunState, Simulation
 

@@ -3,9 +3,10 @@
 Everything random takes a ``numpy.random.Generator`` made from a seed, never the
 global numpy state, so a run is bitwise reproducible.
 
-* :func:`apply_knobs` turns the knob dict of :class:`~descent_tui.sim.Simulation`
-  (``{"lr": 0.1, "optimizer": "adam", "runs.SGD.lr": 0.05, ...}``) into new, validated
-  ``Run`` structs (and the scenario-level ``steps`` / ``seed``).
+The learner's changes (knobs, ``--set``) are applied and checked before a run is
+built, by :mod:`descent_tui.scenario.overrides`; this module builds from a spec
+that is already valid.
+
 * :func:`build_model` makes the ``nn.Sequential`` MLP of a network scenario.
 * :func:`build_optimizer` / :func:`build_scheduler` map the ``Run`` fields to
   :mod:`descent_tui.engine.optim` with PyTorch's names.
@@ -14,7 +15,6 @@ global numpy state, so a run is bitwise reproducible.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -26,170 +26,15 @@ from descent_tui.scenario import schema as S
 
 __all__ = [
     "LEAKY_SLOPE",
-    "RUN_FIELDS",
-    "SCENARIO_KEYS",
-    "OverrideError",
-    "apply_knobs",
     "build_model",
     "build_optimizer",
     "build_scheduler",
-    "parse_value",
     "run_seed",
     "set_scheduler_base_lr",
 ]
 
 #: negative slope of leaky_relu layers (torch's default)
 LEAKY_SLOPE = 0.01
-
-RUN_FIELDS = frozenset(f.name for f in msgspec.structs.fields(S.Run)) - {"label"}
-#: override keys handled at the scenario level rather than per run
-SCENARIO_KEYS = ("steps", "seed", "diverge_above")
-
-
-class OverrideError(ValueError):
-    """A bad knob override; ``key`` is the offending key, ``message`` what is wrong."""
-
-    def __init__(self, key: str, message: str) -> None:
-        self.key = key
-        self.message = message
-        super().__init__(f"{key}: {message}")
-
-
-def parse_value(text: str) -> Any:
-    """A ``--set`` value: bool, int, float, a ``[a, b]`` list, or the bare string."""
-    t = text.strip()
-    low = t.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    if low in ("none", "null"):
-        return None
-    try:
-        return int(t)
-    except ValueError:
-        pass
-    try:
-        return float(t)
-    except ValueError:
-        pass
-    if t.startswith("[") and t.endswith("]"):
-        inner = t[1:-1].strip()
-        return [parse_value(p) for p in inner.split(",")] if inner else []
-    if len(t) >= 2 and t[0] == t[-1] and t[0] in "'\"":
-        return t[1:-1]
-    return t
-
-
-def _convert_error(err: Exception, data: Any) -> str:
-    # the loader's wording: "expected a number > 0 (got -3)"
-    from descent_tui.scenario.loader import _msgspec_message
-
-    return _msgspec_message(str(err), data, "")[1]
-
-
-def _apply_run(run: S.Run, key: str, value: Any, shown: str) -> S.Run:
-    data = msgspec.to_builtins(run)
-    if key in ("beta1", "beta2"):
-        betas = list(data.get("betas") or (0.9, 0.999))
-        betas[0 if key == "beta1" else 1] = value
-        data["betas"] = betas
-    elif key in RUN_FIELDS:
-        data[key] = value
-    else:
-        names = sorted(RUN_FIELDS | {"beta1", "beta2", *SCENARIO_KEYS})
-        import difflib
-
-        close = difflib.get_close_matches(key, names, n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        raise OverrideError(shown, f"unknown setting{hint}")
-    try:
-        return msgspec.convert(data, S.Run)
-    except msgspec.ValidationError as e:
-        raise OverrideError(shown, _convert_error(e, data)) from None
-
-
-def apply_knobs(spec: S.Scenario, overrides: Mapping[str, Any] | None
-                ) -> tuple[S.Scenario, list[S.Run]]:
-    """Return ``(spec', runs')`` with the knob overrides applied; raise :class:`OverrideError`.
-
-    Keys: any ``Run`` field (``lr``, ``optimizer``, ``momentum``, ``weight_decay``,
-    ``clip_norm``, ``batch_size``, ``init``, ``activation``, ``accumulate`` ...) and
-    ``beta1`` / ``beta2`` apply to every run; ``runs.<label>.<key>`` (or
-    ``runs[<i>].<key>``, 0-based) to one run; ``steps``, ``seed`` and ``diverge_above``
-    to the scenario (``seed`` replaces the scenario seed; runs with their own seed
-    keep it).
-    """
-    runs = list(spec.runs)
-    if not overrides:
-        return spec, runs
-    top: dict[str, Any] = {}
-    labels = {r.label: i for i, r in enumerate(runs)}
-    for key, value in overrides.items():
-        key = str(key).strip()
-        if key in SCENARIO_KEYS:
-            top[key] = value
-            continue
-        if key.startswith(("runs.", "runs[")):
-            rest = key[4:]
-            if rest.startswith("["):
-                idx_text, _, sub = rest[1:].partition("]")
-                sub = sub.lstrip(".")
-                try:
-                    idx = int(idx_text)
-                except ValueError:
-                    raise OverrideError(key, f"bad run index {idx_text!r}") from None
-                if not 0 <= idx < len(runs):
-                    raise OverrideError(key, f"no run {idx} (there are {len(runs)}, from 0)")
-            else:
-                label, dot, sub = rest[1:].rpartition(".")
-                if not dot or label not in labels:
-                    known = ", ".join(labels)
-                    raise OverrideError(key, f"no run labelled {label or rest[1:]!r} "
-                                             f"(runs: {known})")
-                idx = labels[label]
-            if not sub:
-                raise OverrideError(key, "expected runs.<label>.<setting>")
-            runs[idx] = _apply_run(runs[idx], sub, value, key)
-            continue
-        if key in ("network.batch_size", "network.model.init", "network.model.activation"):
-            key = key.rsplit(".", 1)[1]
-        runs = [_apply_run(r, key, value, key) for r in runs]
-    if top:
-        data = {k: getattr(spec, k) for k in SCENARIO_KEYS}
-        data.update(top)
-        try:
-            checked = msgspec.convert(
-                {"steps": data["steps"], "seed": data["seed"], "diverge_above": data["diverge_above"]},
-                _TopLevel)
-        except msgspec.ValidationError as e:
-            bad = next((k for k in top if f"$.{k}" in str(e)), next(iter(top)))
-            raise OverrideError(bad, _convert_error(e, data)) from None
-        spec = msgspec.structs.replace(spec, steps=checked.steps, seed=checked.seed,
-                                       diverge_above=checked.diverge_above)
-    for r in runs:
-        check_run(spec, r)
-    return spec, runs
-
-
-class _TopLevel(msgspec.Struct):
-    steps: S.Steps
-    seed: S.Seed
-    diverge_above: S.Positive
-
-
-def check_run(spec: S.Scenario, run: S.Run) -> None:
-    """Cross-field checks the struct cannot express (raise :class:`OverrideError`)."""
-    if run.uses_nesterov and (run.effective_momentum <= 0 or run.dampening != 0):
-        raise OverrideError(f"runs.{run.label}.momentum",
-                            "Nesterov momentum needs momentum > 0 and dampening = 0")
-    if spec.network is not None and isinstance(run.activation, list):
-        need = len(spec.network.model.layers) - 2
-        if len(run.activation) != need:
-            raise OverrideError(f"runs.{run.label}.activation",
-                                f"needs {need} activations (one per hidden layer)")
-    if (spec.landscape is not None and run.start is not None
-            and len(run.start) != len(spec.landscape.params)):
-        raise OverrideError(f"runs.{run.label}.start",
-                                f"needs {len(spec.landscape.params)} values")
 
 
 def run_seed(spec: S.Scenario, run: S.Run) -> int:

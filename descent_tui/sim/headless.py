@@ -26,38 +26,14 @@ import sys
 import time
 from typing import Any, TextIO
 
-from descent_tui.sim.build import RUN_FIELDS, SCENARIO_KEYS, OverrideError, parse_value
+from descent_tui.scenario.overrides import OverrideError, apply, parse_assignment
 
-__all__ = ["COLUMNS", "json_safe", "parse_assignments", "run_command"]
+__all__ = ["COLUMNS", "json_safe", "run_command"]
 
 #: the per-row metrics printed, in order
 COLUMNS = ("loss", "val_loss", "accuracy", "lr", "grad_norm")
 #: show a progress bar (on a TTY) when the run does more run-steps than this
 PROGRESS_MIN_WORK = 20_000
-
-
-def _is_sim_key(key: str) -> bool:
-    return (key in RUN_FIELDS or key in SCENARIO_KEYS or key in ("beta1", "beta2")
-            or key.startswith(("runs.", "runs[")))
-
-
-def parse_assignments(items: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """Split ``KEY=VALUE`` strings into (simulation overrides, document assignments).
-
-    Raises :class:`OverrideError` for an item without ``=``.
-    """
-    overrides: dict[str, Any] = {}
-    doc: list[str] = []
-    for item in items:
-        key, eq, raw = item.partition("=")
-        key = key.strip()
-        if not eq or not key:
-            raise OverrideError(item, "expected KEY=VALUE")
-        if _is_sim_key(key):
-            overrides[key] = parse_value(raw)
-        else:
-            doc.append(f"{key}={raw.strip()}")
-    return overrides, doc
 
 
 def json_safe(value: Any) -> Any:
@@ -142,34 +118,19 @@ def run_command(loaded: Any, args: Any) -> int:
 
     fmt = getattr(args, "format", None) or "table"
     items = list(getattr(args, "overrides", None) or getattr(args, "set", None) or [])
-    try:
-        overrides, doc = parse_assignments(items)
-    except OverrideError as e:
-        _err(f"--set {e.key}: {e.message}")
-        return 2
-    if doc:
-        from descent_tui.scenario.errors import ScenarioError
-        from descent_tui.scenario.loader import LoadedScenario, apply_overrides
-
-        try:
-            spec = apply_overrides(loaded, doc)
-        except ScenarioError as e:
-            for line in getattr(e, "problems", None) or [str(e)]:
-                if line.startswith("--set: "):
-                    line = "--set " + line[len("--set: "):]
-                _err(line if line.startswith("--set") else f"--set {line}")
-            return 2
-        loaded = LoadedScenario(spec=spec, path=loaded.path,
-                                source=getattr(loaded, "source", "path"))
     steps = getattr(args, "steps", None)
-    if steps is not None:
-        overrides["steps"] = int(steps)
     try:
-        sim = Simulation(loaded, overrides)
+        changes = [parse_assignment(item) for item in items]
+        if steps is not None:
+            changes.append(("steps", int(steps)))
+        loaded = apply(loaded, changes)
     except OverrideError as e:
-        flag = "--steps" if e.key == "steps" and steps is not None else f"--set {e.key}"
-        _err(f"{flag}: {e.message}")
+        for key, message in e.items:
+            flag = "--steps" if key == "steps" and steps is not None else f"--set {key}"
+            _err(f"{flag}: {message}")
         return 2
+    try:
+        sim = Simulation(loaded)
     except ValueError as e:
         _err(f"--set: {e}")
         return 2

@@ -30,11 +30,11 @@ from descent_tui.engine import Tensor, no_grad
 from descent_tui.engine import functional as F
 from descent_tui.engine.nn.utils import clip_grad_norm_, clip_grad_value_
 from descent_tui.scenario import schema as S
+from descent_tui.scenario.overrides import apply as apply_changes
 from descent_tui.sim import build
-from descent_tui.sim.build import OverrideError
 from descent_tui.sim.history import History
 
-__all__ = ["OverrideError", "RunState", "Simulation"]
+__all__ = ["RunState", "Simulation"]
 
 HISTORY_CAPACITY = 2000
 
@@ -195,7 +195,8 @@ class Simulation:
 
     def reset(self, overrides: Mapping[str, Any] | None = None) -> None:
         """Rebuild every run from the spec and ``overrides`` (raise OverrideError if bad)."""
-        spec, runs = build.apply_knobs(self.base_spec, overrides)
+        spec = apply_changes(self.loaded, overrides or {}).spec
+        runs = list(spec.runs)
         self.overrides = dict(overrides or {})
         self.spec = spec
         self.total_steps = spec.steps
@@ -248,7 +249,7 @@ class Simulation:
     def _load_data(self) -> None:
         if self._data is not None:
             return
-        from descent_tui.sim.datasets import make_dataset, n_classes, split
+        from descent_tui.data.datasets import make_dataset, n_classes, split
 
         net = self.base_spec.network
         X, y = make_dataset(net, getattr(self.loaded, "base_dir", None))

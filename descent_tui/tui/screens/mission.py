@@ -250,7 +250,7 @@ class MissionScreen(Screen[None]):
         self._reset(self.query_one(KnobsPanel).overrides())
 
     def _reset(self, overrides: dict[str, Any]) -> None:
-        from descent_tui.sim import OverrideError
+        from descent_tui.scenario.overrides import OverrideError
 
         self._stop()
         with self._lock:

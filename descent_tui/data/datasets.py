@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from descent_tui.scenario import schema as S
+from descent_tui.data.csv_table import read_csv_table, resolve_data_path
 
 __all__ = ["make_dataset", "n_classes", "split"]
 
@@ -108,15 +108,13 @@ def _linear(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray,
     return x[:, None], y[:, None]
 
 
-def _csv(spec: S.DataSpec, base_dir: Path | None) -> tuple[np.ndarray, np.ndarray]:
-    from descent_tui.scenario.loader import read_csv_table, resolve_data_path
-
-    rows, labels = read_csv_table(resolve_data_path(spec, base_dir), list(spec.features or ()),
-                                  spec.label or "")
+def _csv(spec: Any, base_dir: Path | None) -> tuple[np.ndarray, np.ndarray]:
+    rows, labels = read_csv_table(resolve_data_path(spec.path, base_dir),
+                                  list(spec.features or ()), spec.label or "")
     return np.asarray(rows, dtype=np.float64), np.asarray(labels, dtype=np.float64)
 
 
-def n_classes(spec: S.DataSpec, y: np.ndarray | None = None) -> int | None:
+def n_classes(spec: Any, y: np.ndarray | None = None) -> int | None:
     """Number of classes of a classification set (None for regression)."""
     k = spec.n_classes
     if k is None and y is not None and spec.kind == "csv" and y.ndim == 1:
@@ -129,12 +127,14 @@ def make_dataset(spec: Any, base_dir: str | Path | None = None, *, loss: str | N
     """Generate (or read) the data set described by ``spec``.
 
     ``spec`` is a :class:`~descent_tui.scenario.schema.DataSpec` or a whole
-    :class:`~descent_tui.scenario.schema.Network` (then its loss is used).
+    :class:`~descent_tui.scenario.schema.Network` (anything with ``.data`` and
+    ``.loss``; then its loss is used).  This module reads the spec's attributes
+    only, so it needs nothing from the scenario package.
     ``loss`` decides the label format: "bce" gives a 0/1 float column, "mse" a
     float column, "cross_entropy" / None int64 class labels (regression sets are
     always a float column).
     """
-    if isinstance(spec, S.Network):
+    if hasattr(spec, "data"):  # a whole [network] table
         loss = loss or spec.loss
         spec = spec.data
     base = Path(base_dir) if base_dir is not None else None
