@@ -105,8 +105,9 @@ def test_run_calls_headless(files, monkeypatch):
         seen["id"], seen["steps"], seen["set"] = scenario.id, args.steps, args.overrides
         return 0
 
-    monkeypatch.setitem(sys.modules, "descent_tui.sim.headless",
-                        types.SimpleNamespace(run_command=run_command))
+    from descent_tui.cli import commands
+
+    monkeypatch.setattr(commands, "run_command", run_command)
     good, _, _ = files
     assert main(["run", str(good), "--steps", "5", "--set", "lr=0.2", "--format", "csv"]) == 0
     assert seen == {"id": "ex-ravine", "steps": 5, "set": ["lr=0.2"]}

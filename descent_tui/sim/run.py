@@ -46,8 +46,8 @@ from descent_tui.scenario import schema as S
 from descent_tui.sim import build
 from descent_tui.sim.history import History
 
-__all__ = ["HISTORY_CAPACITY", "LayerRecord", "Problem", "Run", "StepRecord", "divergence_reason", "fmt_value",
-           "sqnorm"]
+__all__ = ["HISTORY_CAPACITY", "LayerRecord", "Problem", "Run", "StepRecord",
+           "divergence_reason", "fmt_value", "sqnorm"]
 
 #: rows a run's history keeps (it decimates beyond, see :class:`History`)
 HISTORY_CAPACITY = 2000

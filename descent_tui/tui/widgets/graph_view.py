@@ -17,7 +17,9 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from descent_tui.sim.trace import BackwardStep, ChainCheck, StepGraph, Trace, layer_groups, norm
+from descent_tui.sim.chain_check import ChainCheck
+from descent_tui.sim.step_graph import StepGraph, layer_groups
+from descent_tui.sim.trace import BackwardStep, Trace, norm
 
 __all__ = ["GraphModel", "GraphView", "StepDetail", "fmt_shape", "fmt_value", "render_check"]
 
