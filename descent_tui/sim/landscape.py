@@ -15,6 +15,7 @@ loss and gradient norm at the point before update ``s``; its history row adds
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -111,7 +112,7 @@ class LandscapeProblem(Problem):
         return self.expr.root
 
     def make_run(self, index: int, config: S.Run, spec: S.Scenario,
-                 thresholds: list[float]) -> LandscapeRun:
+                 thresholds: Sequence[float]) -> LandscapeRun:
         return LandscapeRun(self, index, config, spec, thresholds)
 
     def value(self, point: np.ndarray) -> float:
@@ -160,7 +161,7 @@ class LandscapeRun(Run):
     kind = "landscape"
 
     def __init__(self, problem: LandscapeProblem, index: int, config: S.Run,
-                 spec: S.Scenario, thresholds: list[float] = ()) -> None:
+                 spec: S.Scenario, thresholds: Sequence[float] = ()) -> None:
         self.problem = problem
         self.param_names = list(spec.landscape.params)
         super().__init__(index, config, spec, thresholds)

@@ -17,6 +17,7 @@ leaving a weight non-finite marks the run diverged at ``s``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -56,7 +57,7 @@ class NetworkProblem(Problem):
         self.n_classes = k
 
     def make_run(self, index: int, config: S.Run, spec: S.Scenario,
-                 thresholds: list[float]) -> NetworkRun:
+                 thresholds: Sequence[float]) -> NetworkRun:
         return NetworkRun(self, index, config, spec, thresholds)
 
     def criterion(self, out: Tensor, y: Any) -> Tensor:
@@ -100,7 +101,7 @@ class NetworkRun(Run):
     kind = "network"
 
     def __init__(self, problem: NetworkProblem, index: int, config: S.Run,
-                 spec: S.Scenario, thresholds: list[float] = ()) -> None:
+                 spec: S.Scenario, thresholds: Sequence[float] = ()) -> None:
         self.problem = problem
         super().__init__(index, config, spec, thresholds)
 

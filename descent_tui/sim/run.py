@@ -36,6 +36,7 @@ NumPy warning is printed.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -151,7 +152,7 @@ class Problem:
     data: dict[str, np.ndarray] | None = None
 
     def make_run(self, index: int, config: S.Run, spec: S.Scenario,
-                 thresholds: list[float]) -> Run:
+                 thresholds: Sequence[float]) -> Run:
         raise NotImplementedError
 
     def loss_grid(self, nx: int = 60, ny: int = 30) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -172,7 +173,7 @@ class Run:
     kind: ClassVar[str] = ""
 
     def __init__(self, index: int, config: S.Run, spec: S.Scenario,
-                 thresholds: list[float] = ()) -> None:
+                 thresholds: Sequence[float] = ()) -> None:
         self.index = index
         self.label = config.label
         self.config = config
