@@ -97,7 +97,6 @@ def test_run_with_bad_override(files, capsys):
 
 
 def test_run_calls_headless(files, monkeypatch):
-    import types
 
     seen = {}
 

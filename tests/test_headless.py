@@ -10,9 +10,9 @@ import textwrap
 
 import pytest
 
-from descent_tui.scenario import load_scenario
 from descent_tui.cli.commands import run_command
 from descent_tui.cli.printing import json_safe
+from descent_tui.scenario import load_scenario
 from descent_tui.sim.headless import parse_assignments
 
 SCENARIO = """

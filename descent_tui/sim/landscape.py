@@ -103,7 +103,8 @@ class LandscapeProblem(Problem):
         self.spec = spec
         ls = spec.landscape
         self.expr = parse(ls.loss, ls.params)
-        self._fast = compile_expr(self.expr)
+        #: ``env -> loss`` on Tensors, the same ops as ``expr.evaluate`` (see compile_expr)
+        self.loss_fn = compile_expr(self.expr)
         self._grid_cache: dict[tuple[int, int], tuple] = {}
 
     @property
@@ -233,7 +234,7 @@ class LandscapeRun(Run):
             self._env = dict(zip(self.param_names, leaves, strict=True))
         for t in leaves:
             t.grad = None
-        loss = self.problem._fast(self._env)
+        loss = self.problem.loss_fn(self._env)
         if isinstance(loss, Tensor) and loss.requires_grad:
             loss.backward()
         grad = np.array([0.0 if t.grad is None else t.grad for t in leaves], dtype=float)

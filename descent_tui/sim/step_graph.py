@@ -93,9 +93,7 @@ def _walk_expr(node, env: dict):
 def step_graph(sim: Any, run_index: int = 0) -> StepGraph:
     """The graph of run ``run_index``'s next step (see the module docstring); the sim is unchanged."""
     rs = sim.runs[run_index]
-    if rs.kind == "landscape":
-        return _landscape_graph(rs)
-    return _network_graph(rs)
+    return _GRAPH_OF_KIND[rs.kind](rs)
 
 
 def _landscape_graph(rs: Any) -> StepGraph:
@@ -205,6 +203,10 @@ def _network_graph(rs: Any) -> StepGraph:
     title = f"{n_layers} layers {sizes}, {spec.loss} loss, batch of {rows}"
     return StepGraph(root, "network", title, rs.label, rs.step + 1, params, layer_of, lnames,
                      notes, rebuild=build)
+
+
+#: how to build the step graph of a run, by the run's kind
+_GRAPH_OF_KIND = {"landscape": _landscape_graph, "network": _network_graph}
 
 
 @dataclass
