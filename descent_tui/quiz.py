@@ -71,7 +71,7 @@ def _first_below(q: PredictionQuestion, sim: Any) -> str | None:
 def _final_loss(rs: Any) -> float:
     if rs.diverged:
         return math.inf
-    v = rs.last.get("loss")
+    v = rs.last.loss
     if v is None or not math.isfinite(v):
         return math.inf
     return float(v)
@@ -98,11 +98,11 @@ def _smallest_grad_layer(q: PredictionQuestion, sim: Any) -> str | None:
     layers = rs.first_layers
     if not layers:
         return None
-    norms = [(lay["grad_norm"], i) for i, lay in enumerate(layers)
-             if lay["grad_norm"] is not None and not math.isnan(lay["grad_norm"])]
+    norms = [(lay.grad_norm, i) for i, lay in enumerate(layers)
+             if lay.grad_norm is not None and not math.isnan(lay.grad_norm)]
     if not norms:
         return None
-    return layers[min(norms)[1]]["name"]
+    return layers[min(norms)[1]].name
 
 
 def correct_answer(question: PredictionQuestion, sim: Any) -> str | None:

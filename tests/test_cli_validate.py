@@ -97,7 +97,6 @@ def test_run_with_bad_override(files, capsys):
 
 
 def test_run_calls_headless(files, monkeypatch):
-    import types
 
     seen = {}
 
@@ -105,8 +104,9 @@ def test_run_calls_headless(files, monkeypatch):
         seen["id"], seen["steps"], seen["set"] = scenario.id, args.steps, args.overrides
         return 0
 
-    monkeypatch.setitem(sys.modules, "descent_tui.sim.headless",
-                        types.SimpleNamespace(run_command=run_command))
+    from descent_tui.cli import commands
+
+    monkeypatch.setattr(commands, "run_command", run_command)
     good, _, _ = files
     assert main(["run", str(good), "--steps", "5", "--set", "lr=0.2", "--format", "csv"]) == 0
     assert seen == {"id": "ex-ravine", "steps": 5, "set": ["lr=0.2"]}

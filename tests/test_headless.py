@@ -10,8 +10,9 @@ import textwrap
 
 import pytest
 
+from descent_tui.cli.commands import run_command
+from descent_tui.cli.printing import json_safe
 from descent_tui.scenario import load_scenario
-from descent_tui.sim.headless import json_safe, run_command
 
 SCENARIO = """
 id = "bowl"
@@ -137,7 +138,7 @@ def test_accepts_args_set_too(loaded, capsys):
 
 
 def test_progress_bar_goes_to_stderr_only(loaded, capsys, monkeypatch):
-    import descent_tui.sim.headless as H
+    import descent_tui.cli.commands as H
 
     monkeypatch.setattr(H, "PROGRESS_MIN_WORK", 0)
     monkeypatch.setattr(H.sys.stderr, "isatty", lambda: True, raising=False)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from _tui_helpers import asyncrun
 
-from descent_tui.sim.trace import step_graph
+from descent_tui.sim.step_graph import step_graph
 
 
 @pytest.fixture(autouse=True)

@@ -189,9 +189,9 @@ def test_bowl_learning_rates():
     small = run(sim, "too small")
     assert not small.diverged
     assert np.linalg.norm(small.point) > 0.5  # still far from the minimum
-    assert small.last["loss"] > 0.5
+    assert small.last.loss > 0.5
     right = run(sim, "just right")
-    assert not right.diverged and right.last["loss"] < 1e-12
+    assert not right.diverged and right.last.loss < 1e-12
     assert np.linalg.norm(right.point) < 1e-6
     edge = run(sim, "on the edge")
     ys = series(edge, "param.y")
@@ -221,7 +221,7 @@ def test_ravine_sgd_bounces_momentum_and_adam_run_along_the_floor():
         rs = run(sim, label)
         at = rs.first_step_below(0.01)
         assert at is not None and at <= sgd_at / 3, (label, at, sgd_at)
-        assert rs.last["loss"] < 1e-6
+        assert rs.last.loss < 1e-6
         # momentum damps the bouncing: far fewer crossings of the valley floor
         assert sign_changes(series(rs, "param.y")) < sign_changes(ys) / 2
     assert not any(rs.diverged for rs in sim.runs)
@@ -258,8 +258,8 @@ def test_optimizer_zoo_sgd_with_a_larger_lr_is_thrown_out():
 
 def test_vanishing_gradients_per_layer_norms():
     sim = finished("vanishing-gradients")
-    sig = [lay["grad_norm"] for lay in run(sim, "sigmoid").first_layers]
-    relu = [lay["grad_norm"] for lay in run(sim, "ReLU + He").first_layers]
+    sig = [lay.grad_norm for lay in run(sim, "sigmoid").first_layers]
+    relu = [lay.grad_norm for lay in run(sim, "ReLU + He").first_layers]
     assert len(sig) == len(relu) == 10
     # the sigmoid stack: first layer orders of magnitude below the last
     assert sig[0] * 100 <= sig[-1]
@@ -268,8 +268,8 @@ def test_vanishing_gradients_per_layer_norms():
     # ReLU + He: every layer within one order of magnitude of every other
     assert max(relu) <= 10 * min(relu)
     # and only ReLU + He learns
-    assert run(sim, "sigmoid").last["loss"] > 0.69
-    assert run(sim, "ReLU + He").last["loss"] < 0.4
+    assert run(sim, "sigmoid").last.loss > 0.69
+    assert run(sim, "ReLU + He").last.loss < 0.4
 
 
 # --------------------------------------------------------- zero-init-symmetry
@@ -295,8 +295,8 @@ def test_zero_init_symmetry_never_breaks():
     assert np.abs(const.linears[0].weight.data - 0.5).max() > 0.1  # it did learn, in lockstep
     rnd = run(sim, "random")
     assert min(_hidden_spread(rnd)[0], _hidden_spread(rnd)[2]) > 0.1
-    assert rnd.last["loss"] < 0.3 * const.last["loss"]
-    assert rnd.last["accuracy"] > 0.9 > const.last["accuracy"]
+    assert rnd.last.loss < 0.3 * const.last.loss
+    assert rnd.last.accuracy > 0.9 > const.last.accuracy
 
 
 # --------------------------------------------------------- exploding-weights
@@ -308,17 +308,17 @@ def test_exploding_weights_unclipped_goes_nan_clipped_and_he_survive():
     assert big.diverged and big.diverged_at <= 10
     assert "nan" in big.reason.lower() or "inf" in big.reason.lower()
     last = big.last
-    assert not (math.isfinite(last["loss"]) and math.isfinite(last["grad_norm"]))
+    assert not (math.isfinite(last.loss) and math.isfinite(last.grad_norm))
     losses = series(big, "loss")
     assert np.all(losses[1:] > 1e3 * losses[:-1])  # each step far worse than the last
     clipped = run(sim, "big init + clipping")
     assert not clipped.diverged and clipped.step == sim.total_steps
     first = series(clipped, "loss")[0]
     assert first == pytest.approx(losses[0])  # same bad start
-    assert clipped.last["loss"] < first / 100
+    assert clipped.last.loss < first / 100
     assert series(clipped, "grad_norm")[0] > 100 * clipped.config.clip_norm
     he = run(sim, "He init")
-    assert not he.diverged and he.last["loss"] < 0.2
+    assert not he.diverged and he.last.loss < 0.2
 
 
 # ---------------------------------------------------------- forgot-zero-grad
@@ -367,7 +367,7 @@ def test_learning_rate_schedule_shapes():
 
 def test_learning_rate_schedules_land_while_constant_lr_hops():
     sim = finished("learning-rate-schedules")
-    final = {rs.label: rs.last["loss"] for rs in sim.runs}
+    final = {rs.label: rs.last.loss for rs in sim.runs}
     hopper = series(run(sim, "constant 0.5"), "loss")
     assert hopper[-50:].min() >= 0.3  # arrived early, never settled
     assert hopper[:20].min() < 1.0
@@ -390,7 +390,7 @@ def test_batch_sizes_smooth_full_batch_noisy_single_sample():
     up_single = np.mean(np.diff(single) > 0)
     assert up_mini > 0.2 and up_single > 0.3
     assert np.std(np.diff(single)) > 5 * np.std(np.diff(mini)) > 5 * np.std(np.diff(full))
-    val = {rs.label: rs.last["val_loss"] for rs in sim.runs}
+    val = {rs.label: rs.last.val_loss for rs in sim.runs}
     assert val["full batch"] < val["single sample"] / 3
     assert val["mini-batch 32"] < val["single sample"] / 3
 
@@ -409,7 +409,7 @@ def test_gradient_accumulation_equals_the_big_batch():
     # without accumulation the small batch takes a genuinely different path
     assert max(float(np.abs(ps.data - pb.data).max())
                for ps, pb in zip(small.params, big.params, strict=True)) > 1e-2
-    assert big.last["loss"] < 0.2
+    assert big.last.loss < 0.2
 
 
 # ------------------------------------------------------- newton-vs-gradient

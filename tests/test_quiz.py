@@ -132,14 +132,14 @@ def test_smallest_grad_layer(tmp_path):
     question = loaded.spec.quiz.prediction[0]
     assert grade_prediction(question, sim) is None
     sim.step(1)
-    norms = [lay["grad_norm"] for lay in sim.runs[0].first_layers]
+    norms = [lay.grad_norm for lay in sim.runs[0].first_layers]
     expected = min(range(len(norms)), key=norms.__getitem__)
     assert grade_prediction(question, sim) == expected
     assert expected == 0  # vanishing gradients in a deep sigmoid net
     sim.step(2)  # later steps don't change the answer
     assert grade_prediction(question, sim) == expected
     other = q("smallest_grad_layer", question.choices, run="B")
-    normsb = [lay["grad_norm"] for lay in sim.runs[1].first_layers]
+    normsb = [lay.grad_norm for lay in sim.runs[1].first_layers]
     assert grade_prediction(other, sim) == min(range(len(normsb)), key=normsb.__getitem__)
     assert correct_answer(other, sim).startswith("layer ")
 

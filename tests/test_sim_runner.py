@@ -13,7 +13,9 @@ import pytest
 
 from descent_tui.engine import optim
 from descent_tui.scenario import load_scenario
-from descent_tui.sim import History, OverrideError, RunState, Simulation
+from descent_tui.sim import History, OverrideError, Simulation, StepRecord
+from descent_tui.sim.landscape import LandscapeRun
+from descent_tui.sim.network import NetworkRun
 
 LANDSCAPE = """
 id = "ravine"
@@ -156,13 +158,13 @@ def test_divergence_is_marked_with_a_reason_and_others_go_on(tmp_path):
     assert boom.diverged_at is not None and boom.diverged_at < 100
     assert f"at step {boom.diverged_at}" in boom.reason
     assert "gradient norm" in boom.reason or "loss" in boom.reason
-    assert not good.diverged and good.step == 100 and good.last["loss"] < 1e-6
+    assert not good.diverged and good.step == 100 and good.last.loss < 1e-6
     assert not adam.diverged and adam.step == 100
     assert sim.done
     # history stays finite-plottable and stops where the run did
     assert boom.history.steps[-1] < boom.diverged_at
     assert np.all(np.isfinite(boom.history.series("loss")))
-    assert boom.last["step"] == boom.diverged_at
+    assert boom.last.step == boom.diverged_at
 
 
 def test_loss_above_diverge_above_counts(tmp_path):
@@ -194,6 +196,38 @@ def test_network_divergence_does_not_raise(tmp_path):
         sim.step(40)
     assert sim.runs[0].diverged
     assert not sim.runs[1].diverged and sim.runs[1].step == 40
+
+
+@pytest.fixture
+def numpy_warns():
+    """NumPy's default error state (warn), whatever the engine sets on import."""
+    old = np.seterr(all="warn")
+    try:
+        yield
+    finally:
+        np.seterr(**old)
+
+
+@pytest.mark.parametrize("mission", ["exploding-weights", "the-bowl"])
+def test_a_diverging_mission_prints_no_numpy_warning(numpy_warns, mission):
+    from descent_tui.scenario.catalog import find
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sim = Simulation(find(mission))
+        sim.step(sim.total_steps)
+        # a warning turned error inside a step would mark the run diverged with its name
+        diverged = [rs.reason for rs in sim.runs if rs.diverged]
+        if sim.kind == "landscape":
+            sim.loss_grid(40, 20)
+            sim.loss_at([1e200, 1e200])
+        for i in range(len(sim.runs)):
+            sim.decision_grid(i, 12)
+        sim.reset()
+        sim.step(5)
+    assert diverged  # the mission's point: one run blows up
+    assert not any("Warning" in reason or "Error" in reason for reason in diverged), diverged
+    assert np.geterr()["over"] == "warn"  # the sim restored the error state it found
 
 
 # ------------------------------------------------------------- bounded history
@@ -230,7 +264,7 @@ def test_long_landscape_run_stays_bounded(tmp_path):
     sim.step(5000)
     for rs in sim.runs:
         assert len(rs.history) <= 2000
-        assert rs.last["step"] == 5000
+        assert rs.last.step == 5000
         assert rs.path.shape[1] == 2 and len(rs.path) <= 2001
 
 
@@ -396,7 +430,7 @@ def test_every_optimizer_runs_on_a_landscape(tmp_path):
     by = {rs.label: rs for rs in sim.runs}
     for n, rs in by.items():
         assert not rs.diverged, (n, rs.reason)
-        assert rs.last["loss"] < 14.45, n
+        assert rs.last.loss < 14.45, n
     # Newton lands on the minimum of a quadratic in one step
     assert by["newton"].history.series("loss")[1] < 1e-12
     assert by["momentum"].velocity is not None and by["sgd"].velocity is None
@@ -420,8 +454,8 @@ def test_clipping_limits_the_step(tmp_path):
 def test_landscape_state_and_grid(tmp_path):
     sim = Simulation(write(tmp_path, LANDSCAPE))
     rs = sim.runs[0]
-    assert isinstance(rs, RunState)
-    assert rs.last["loss"] == pytest.approx(0.05 * 64 + 5 * 2.25)
+    assert isinstance(rs, LandscapeRun)
+    assert rs.last.loss == pytest.approx(0.05 * 64 + 5 * 2.25)
     np.testing.assert_array_equal(rs.point, [-8.0, 1.5])
     sim.step(1)
     np.testing.assert_allclose(rs.grad, [0.1 * -8.0, 10 * 1.5])
@@ -443,17 +477,19 @@ def test_network_metrics(tmp_path):
     assert sim.layer_names == ["layer 1", "layer 2", "layer 3"]
     relu, _adam, sig = sim.runs
     for rs in sim.runs:
-        assert set(rs.last) >= {"loss", "val_loss", "accuracy", "val_accuracy", "lr", "grad_norm"}
-        assert 0 <= rs.last["accuracy"] <= 1 and rs.last["val_loss"] > 0
+        assert isinstance(rs, NetworkRun) and isinstance(rs.last, StepRecord)
+        assert rs.last.step == 5 and None not in (rs.last.val_accuracy, rs.last.lr,
+                                                  rs.last.grad_norm)
+        assert 0 <= rs.last.accuracy <= 1 and rs.last.val_loss > 0
         assert len(rs.layers) == 3
         for lay in rs.layers:
-            assert lay["grad_norm"] >= 0 and lay["weight_norm"] > 0
-            assert lay["update_ratio"] > 0 and lay["act_std"] >= 0
+            assert lay.grad_norm >= 0 and lay.weight_norm > 0
+            assert lay.update_ratio > 0 and lay.act_std >= 0
         for name in ("loss", "val_loss", "accuracy", "layer 2.update_ratio", "layer 1.act_mean"):
             assert len(rs.history.series(name)) == 5
-    assert relu.layers[0]["dead_frac"] is not None and relu.layers[0]["saturated_frac"] is None
-    assert sig.layers[0]["saturated_frac"] is not None and sig.layers[0]["dead_frac"] is None
-    assert relu.layers[2]["dead_frac"] is None  # output layer: identity
+    assert relu.layers[0].dead_frac is not None and relu.layers[0].saturated_frac is None
+    assert sig.layers[0].saturated_frac is not None and sig.layers[0].dead_frac is None
+    assert relu.layers[2].dead_frac is None  # output layer: identity
     assert relu.first_layers is not None
     _xs, _ys, P = sim.decision_grid(0, n=20)
     assert P.shape == (20, 20) and np.all((P >= 0) & (P <= 1))
@@ -485,13 +521,13 @@ def test_regression_and_bce(tmp_path):
     sine = ACCUM.replace("steps = 6", "steps = 20")
     sim = Simulation(write(tmp_path, sine))
     sim.step(20)
-    assert sim.runs[0].last["accuracy"] is None
+    assert sim.runs[0].last.accuracy is None
     assert "accuracy" not in sim.runs[0].history.names
     bce = NETWORK.replace('loss = "cross_entropy"', 'loss = "bce"').replace(
         "layers = [2, 8, 8, 2]", "layers = [2, 8, 8, 1]")
     sim = Simulation(write(tmp_path, bce, "b.toml"))
     sim.step(20)
-    assert 0 <= sim.runs[1].last["accuracy"] <= 1
+    assert 0 <= sim.runs[1].last.accuracy <= 1
     json.dumps(sim.summary())
 
 

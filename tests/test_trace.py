@@ -69,7 +69,7 @@ def _sim(scenario_id):
 
 
 def test_example_graph_is_the_briefing_chain():
-    from descent_tui.sim.trace import example_graph
+    from descent_tui.sim.step_graph import example_graph
 
     g = example_graph()
     tr = g.trace()
@@ -79,7 +79,7 @@ def test_example_graph_is_the_briefing_chain():
 
 
 def test_first_descent_step_graph_matches_hand_and_sim():
-    from descent_tui.sim.trace import step_graph
+    from descent_tui.sim.step_graph import step_graph
 
     sim = _sim("first-descent")
     for _ in range(3):
@@ -102,7 +102,8 @@ def test_first_descent_step_graph_matches_hand_and_sim():
 
 
 def test_step_graph_changes_nothing_in_the_sim():
-    from descent_tui.sim.trace import check_chain_rule, step_graph
+    from descent_tui.sim.chain_check import check_chain_rule
+    from descent_tui.sim.step_graph import step_graph
 
     a, b = _sim("batch-sizes"), _sim("batch-sizes")
     a.step(3)
@@ -124,7 +125,7 @@ def test_step_graph_changes_nothing_in_the_sim():
                                          "gradient-accumulation"])
 def test_network_layer_blame_equals_sim_grad_norm(scenario_id):
     """The inspector's per-layer ‖dL/dW, dL/db‖ for the next step == what the sim records."""
-    from descent_tui.sim.trace import layer_groups, step_graph
+    from descent_tui.sim.step_graph import layer_groups, step_graph
 
     sim = _sim(scenario_id)
     for _ in range(2):
@@ -149,7 +150,7 @@ def test_network_layer_blame_equals_sim_grad_norm(scenario_id):
 
 
 def test_vanishing_gradients_sigmoid_blame_shrinks_towards_the_input():
-    from descent_tui.sim.trace import layer_groups, step_graph
+    from descent_tui.sim.step_graph import layer_groups, step_graph
 
     sim = _sim("vanishing-gradients")
     g = step_graph(sim, 0)
@@ -165,7 +166,8 @@ def test_vanishing_gradients_sigmoid_blame_shrinks_towards_the_input():
 
 
 def test_check_chain_rule_samples_big_tensors_and_agrees():
-    from descent_tui.sim.trace import check_chain_rule, example_graph, step_graph
+    from descent_tui.sim.chain_check import check_chain_rule
+    from descent_tui.sim.step_graph import example_graph, step_graph
 
     ex = check_chain_rule(example_graph())
     (row,) = ex.rows

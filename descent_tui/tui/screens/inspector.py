@@ -2,7 +2,7 @@
 
 It shows the graph of the step the mission is ABOUT to take for the selected
 run (current weights, the batch the next step will draw; see
-``descent_tui.sim.trace.step_graph``), first forwards, then the backward walk.
+``descent_tui.sim.step_graph.step_graph``), first forwards, then the backward walk.
 ``c`` checks backprop against central differences; ``e`` swaps in the
 briefing's worked example y = 2x, z = y².
 """
@@ -19,7 +19,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-from descent_tui.sim.trace import check_chain_rule, example_graph, step_graph
+from descent_tui.sim.chain_check import check_chain_rule
+from descent_tui.sim.step_graph import example_graph, step_graph
 from descent_tui.tui.widgets.graph_view import (
     GraphModel,
     GraphView,

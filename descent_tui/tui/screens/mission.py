@@ -344,12 +344,12 @@ class MissionScreen(Screen[None]):
                     "loss": h.series("loss"),
                     "val_loss": h.series("val_loss") if "val_loss" in h.names else None,
                     "diverged": rs.diverged, "reason": rs.reason,
-                    "loss_now": rs.last.get("loss"), "step": rs.step,
+                    "loss_now": rs.last.loss, "step": rs.step,
                 }
                 try:
                     run["lr"] = rs.lr
                 except Exception:
-                    run["lr"] = rs.last.get("lr")
+                    run["lr"] = rs.last.lr
                 if landscape:
                     run["path"] = rs.path
                     run["point"] = rs.point
@@ -357,7 +357,7 @@ class MissionScreen(Screen[None]):
                     if rs.index == self.selected:
                         run["velocity"] = rs.velocity
                 elif rs.index == self.selected:
-                    run["layers"] = [dict(layer) for layer in rs.layers]
+                    run["layers"] = list(rs.layers)  # frozen LayerRecords
                 runs.append(run)
             snap = {"step": sim.step_count, "total": sim.total_steps, "done": sim.done,
                     "runs": runs}
@@ -441,8 +441,8 @@ class MissionScreen(Screen[None]):
                 try:
                     lr = rs.lr
                 except Exception:
-                    lr = rs.last.get("lr")
-                runs.append({"index": rs.index, "label": rs.label, "loss": rs.last.get("loss"),
+                    lr = rs.last.lr
+                runs.append({"index": rs.index, "label": rs.label, "loss": rs.last.loss,
                              "diverged": rs.diverged, "lr": lr})
             snap = {"step": sim.step_count, "total": sim.total_steps, "done": False,
                     "runs": runs}

@@ -17,7 +17,9 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from descent_tui.sim.trace import BackwardStep, ChainCheck, StepGraph, Trace, layer_groups, norm
+from descent_tui.sim.chain_check import ChainCheck
+from descent_tui.sim.step_graph import StepGraph, layer_groups
+from descent_tui.sim.trace import BackwardStep, Handoff, Trace, TraceNode, norm
 
 __all__ = ["GraphModel", "GraphView", "StepDetail", "fmt_shape", "fmt_value", "render_check"]
 
@@ -272,39 +274,53 @@ class StepDetail(Static):
 
 
 def render_detail(model: GraphModel):
-    tr = model.trace
     where = model.at()
-    nodes = tr.nodes
-    t = Text()
     if where.phase == "forward":
-        n = nodes[where.node]
-        t.append(f"FORWARD PASS · node {where.node + 1} of {model.n_forward}\n", style="bold")
-        if n.op:
-            args = ", ".join(nodes[p].label for p in n.parents)
-            t.append(f"{n.label} = {n.op}({args})\n")
-        else:
-            kind = "a parameter (a knob: it will get a gradient)" if n.is_param else \
-                "an input (data: no gradient needed)"
-            t.append(f"{n.label} is {kind}\n")
-        t.append(f"shape {fmt_shape(n.shape)}\nvalue {_summary(n.value)}\n")
-        if where.node == model.n_forward - 1:
-            t.append("\nThe loss is computed. Next: the backward pass, from the loss "
-                     "towards the knobs.\n", style="italic")
-        return t
+        return _detail_forward(model, where.node)
     if where.phase == "done":
-        t.append("DONE · every parameter holds its gradient\n", style="bold")
-        for p in tr.params():
-            g = tr.grad_of(p.index)
-            t.append(f"  {PARAM} dL/d({p.label}) = ")
-            t.append(fmt_num(np.asarray(g).reshape(-1)[0]) if g is not None and g.size == 1
-                     else (f"‖·‖ {norm(g):.4g}" if g is not None else "none"), style="bold")
-            t.append("\n")
-        t.append("\nThe optimizer now moves each knob against its gradient.\n", style="italic")
-        return t
+        return _detail_done(model.trace)
+    return _detail_backward(model, where.step)
+
+
+def _detail_forward(model: GraphModel, node: int) -> Text:
+    nodes = model.trace.nodes
+    t = Text()
+    n = nodes[node]
+    t.append(f"FORWARD PASS · node {node + 1} of {model.n_forward}\n", style="bold")
+    if n.op:
+        args = ", ".join(nodes[p].label for p in n.parents)
+        t.append(f"{n.label} = {n.op}({args})\n")
+    else:
+        kind = "a parameter (a knob: it will get a gradient)" if n.is_param else \
+            "an input (data: no gradient needed)"
+        t.append(f"{n.label} is {kind}\n")
+    t.append(f"shape {fmt_shape(n.shape)}\nvalue {_summary(n.value)}\n")
+    if node == model.n_forward - 1:
+        t.append("\nThe loss is computed. Next: the backward pass, from the loss "
+                 "towards the knobs.\n", style="italic")
+    return t
+
+
+def _detail_done(tr: Trace) -> Text:
+    t = Text()
+    t.append("DONE · every parameter holds its gradient\n", style="bold")
+    for p in tr.params():
+        g = tr.grad_of(p.index)
+        t.append(f"  {PARAM} dL/d({p.label}) = ")
+        t.append(fmt_num(np.asarray(g).reshape(-1)[0]) if g is not None and g.size == 1
+                 else (f"‖·‖ {norm(g):.4g}" if g is not None else "none"), style="bold")
+        t.append("\n")
+    t.append("\nThe optimizer now moves each knob against its gradient.\n", style="italic")
+    return t
+
+
+def _detail_backward(model: GraphModel, step_index: int) -> Text:
+    nodes = model.trace.nodes
+    t = Text()
     step = model.current_step()
     n = nodes[step.node]
     scalar = step.incoming.size == 1
-    t.append(f"BACKWARD STEP {where.step + 1} of {model.n_backward}\n", style="bold")
+    t.append(f"BACKWARD STEP {step_index + 1} of {model.n_backward}\n", style="bold")
     t.append("processing  ")
     t.append(n.label, style="bold reverse")
     t.append(f"\n            {n.op}, {fmt_shape(n.shape)}\n")
@@ -317,28 +333,34 @@ def render_detail(model: GraphModel):
         par = nodes[h.parent]
         t.append(f"\n  → {par.label}{'  ' + PARAM if par.is_param else ''}\n", style="bold")
         idx = n.parents.index(h.parent) if h.parent in n.parents else k
-        if h.local is not None and h.local.size == 1 and scalar:
-            lv, gv = h.local.reshape(-1)[0], h.grad.reshape(-1)[0]
-            t.append(f"    local  d({n.label})/d({par.label}) = {fmt_num(lv)}\n")
-            t.append(f"    chain  dL/d({par.label}) = {inc} × {fmt_num(lv)} = ")
-            t.append(fmt_num(gv), style="bold")
-            t.append("\n")
-        elif h.local is not None:
-            loc = np.asarray(h.local, dtype=float)
-            t.append(f"    local  elementwise, mean {loc.mean():.3g}, "
-                     f"max {np.abs(loc).max():.3g}\n")
-            t.append("    chain  incoming ⊙ local, ‖·‖ = ")
-            ratio = norm(h.grad) / norm(step.incoming) if norm(step.incoming) > 0 else 0.0
-            t.append(f"{norm(h.grad):.4g}", style="bold")
-            t.append(f"\n           blame × {ratio:.3g} on the way through\n")
-        else:
-            rule = _MATRIX_HELP.get(n.op, {}).get(idx, "a matrix op: no single local number")
-            t.append(f"    local  {rule}\n")
-            t.append("    chain  ‖dL/dparent‖ = ")
-            t.append(f"{norm(h.grad):.4g}" if h.grad.size > 1 else fmt_num(h.grad.item()),
-                     style="bold")
-            t.append("\n")
+        _detail_handoff(t, step, n, par, h, idx, inc, scalar)
     return t
+
+
+def _detail_handoff(t: Text, step: BackwardStep, n: TraceNode, par: TraceNode, h: Handoff,
+                    idx: int, inc: str, scalar: bool) -> None:
+    """The local derivative and chain-rule product of one hand-off, appended to ``t``."""
+    if h.local is not None and h.local.size == 1 and scalar:
+        lv, gv = h.local.reshape(-1)[0], h.grad.reshape(-1)[0]
+        t.append(f"    local  d({n.label})/d({par.label}) = {fmt_num(lv)}\n")
+        t.append(f"    chain  dL/d({par.label}) = {inc} × {fmt_num(lv)} = ")
+        t.append(fmt_num(gv), style="bold")
+        t.append("\n")
+    elif h.local is not None:
+        loc = np.asarray(h.local, dtype=float)
+        t.append(f"    local  elementwise, mean {loc.mean():.3g}, "
+                 f"max {np.abs(loc).max():.3g}\n")
+        t.append("    chain  incoming ⊙ local, ‖·‖ = ")
+        ratio = norm(h.grad) / norm(step.incoming) if norm(step.incoming) > 0 else 0.0
+        t.append(f"{norm(h.grad):.4g}", style="bold")
+        t.append(f"\n           blame × {ratio:.3g} on the way through\n")
+    else:
+        rule = _MATRIX_HELP.get(n.op, {}).get(idx, "a matrix op: no single local number")
+        t.append(f"    local  {rule}\n")
+        t.append("    chain  ‖dL/dparent‖ = ")
+        t.append(f"{norm(h.grad):.4g}" if h.grad.size > 1 else fmt_num(h.grad.item()),
+                 style="bold")
+        t.append("\n")
 
 
 def render_blame(model: GraphModel) -> Text:

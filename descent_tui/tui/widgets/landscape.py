@@ -119,9 +119,9 @@ class Landscape(Widget):
         return None
 
     # ------------------------------------------------------------------ drawing
-    def _build(self) -> list[Strip]:
-        w, h = self.size.width, self.size.height
-        dark = self.app.current_theme.dark
+    @staticmethod
+    def _palette(dark: bool) -> list[str]:
+        """One colour per loss band, alternate bands slightly darker."""
         ramp = DARK_RAMP if dark else LIGHT_RAMP
         palette = []
         for b in range(BANDS):
@@ -129,10 +129,13 @@ class Landscape(Widget):
             if b % 2:  # alternate bands slightly darker: contour lines for free
                 rgb = tuple(int(v * 0.86) for v in rgb)  # type: ignore[assignment]
             palette.append(_rgbhex(rgb))  # type: ignore[arg-type]
+        return palette
+
+    def _base_cells(self, w: int, h: int, palette: list[str]) -> list[list[list[Any]]]:
+        """The loss bands as cells ``[char, fg, bg, bold]``, two grid rows per cell."""
         bg_default = palette[0]
         levels = self.levels
         have = levels is not None and self.grid_size == (w, h * 2)
-        # base cells: (char, fg, bg)
         cells: list[list[list[Any]]] = []
         for row in range(h):
             line = []
@@ -144,6 +147,12 @@ class Landscape(Widget):
                     top = bot = bg_default
                 line.append(["▀", top, bot, False])
             cells.append(line)
+        return cells
+
+    def _build(self) -> list[Strip]:
+        w, h = self.size.width, self.size.height
+        dark = self.app.current_theme.dark
+        cells = self._base_cells(w, h, self._palette(dark))
 
         def put(px: tuple[int, int] | None, char: str, color: str, bold: bool = False) -> None:
             if px is None:

@@ -5,11 +5,14 @@ exploding gradients are obvious at a glance."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from descent_tui.sim.run import LayerRecord
 
 LOG_LO, LOG_HI = -10.0, 4.0  # bar axis: 1e-10 .. 1e4
 VANISH, EXPLODE = 1e-5, 1e2
@@ -51,10 +54,10 @@ class LayerGrads(Widget):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.stats: list[dict[str, Any]] = []
+        self.stats: list[LayerRecord] = []
         self.run_label = ""
 
-    def show(self, layers: list[dict[str, Any]], run_label: str) -> None:
+    def show(self, layers: list[LayerRecord], run_label: str) -> None:
         self.stats = layers
         self.run_label = run_label
         self.refresh()
@@ -86,27 +89,27 @@ class LayerGrads(Widget):
         if wide:
             head += [Text("|w|", style="bold"), Text("upd/w", style="bold")]
         if not tiny:
-            relu = any(layer.get("dead_frac") is not None for layer in self.stats)
+            relu = any(layer.dead_frac is not None for layer in self.stats)
             head += [Text("dead" if relu else "sat.", style="bold")]
         table.add_row(*head)
         for layer in _visible(self.stats, self.size.height - 2):
             if layer is None:  # the elided middle of a deep stack
                 table.add_row(Text("⋮"), Text("", style="dim"), Text(""))
                 continue
-            g = float(layer.get("grad_norm", float("nan")))
+            g = float(layer.grad_norm)
             text, verdict = bar(g, bw)
             color = {"ok": ok_c, "vanishing": bad_c, "exploding": bad_c, "nan": bad_c}[verdict]
-            name = str(layer.get("name", "?")).replace("layer ", "L")
-            dead = layer.get("dead_frac")
-            sat = layer.get("saturated_frac")
+            name = layer.name.replace("layer ", "L")
+            dead = layer.dead_frac
+            sat = layer.saturated_frac
             frac = dead if dead is not None else sat
             frac_s = "—" if frac is None else f"{100 * float(frac):.0f}%"
             frac_style = bad_c if (frac is not None and float(frac) > 0.5) else ""
             row = [Text(name), Text(text, style=color), Text(_fmt(g), style=color)]
             if wide:
-                row += [Text(_fmt(layer.get("weight_norm"))),
-                        Text(_fmt(layer.get("update_ratio")),
-                             style=warn_c if _big_ratio(layer.get("update_ratio")) else "")]
+                row += [Text(_fmt(layer.weight_norm)),
+                        Text(_fmt(layer.update_ratio),
+                             style=warn_c if _big_ratio(layer.update_ratio) else "")]
             if not tiny:
                 row += [Text(frac_s, style=frac_style)]
             table.add_row(*row)
@@ -131,7 +134,7 @@ def _visible(stats: list, rows: int) -> list:
 
 def verdict_of(stats: list) -> tuple[str, str]:
     """One line on what the bars say: (text, 'bad' | 'warn' | 'ok')."""
-    norms = [float(layer.get("grad_norm", float("nan"))) for layer in stats]
+    norms = [float(layer.grad_norm) for layer in stats]
     if any(not math.isfinite(g) for g in norms):
         return "▲ NON-FINITE gradients: the run has blown up", "bad"
     if any(g > EXPLODE for g in norms):

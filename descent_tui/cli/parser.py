@@ -1,0 +1,90 @@
+"""The ``descent`` command line's arguments (argparse), errors as one line and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from descent_tui import __version__
+
+__all__ = ["COMMANDS", "EXIT_OK", "EXIT_USAGE", "build_parser", "normalise"]
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+
+COMMANDS = ("validate", "list", "show", "run", "play")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"descent: error: {message} (see 'descent --help')\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="descent",
+        description="Watch neural networks learn, one gradient step at a time.",
+        epilog="With no command, or with just a scenario id or file, the app opens.",
+    )
+    p.add_argument("--version", action="version", version=f"descent {__version__}")
+    p.add_argument("-p", "--scenarios", metavar="PATH", action="append", default=[],
+                   help="extra scenario file or directory (repeatable)")
+    common = _Parser(add_help=False)
+    common.add_argument("-p", "--scenarios", dest="sub_scenarios", metavar="PATH",
+                        action="append", default=[],
+                        help="extra scenario file or directory (repeatable)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    v = sub.add_parser("validate", parents=[common], help="check scenario files")
+    v.add_argument("files", nargs="+", metavar="FILE")
+
+    sub.add_parser("list", parents=[common], help="list the available scenarios")
+
+    s = sub.add_parser("show", parents=[common], help="print a scenario as text")
+    s.add_argument("target", metavar="ID|FILE")
+
+    r = sub.add_parser("run", parents=[common],
+                       help="train a scenario without the app and print the losses")
+    r.add_argument("target", metavar="ID|FILE")
+    r.add_argument("--steps", type=_positive_int, default=None, help="training steps")
+    r.add_argument("--every", type=_positive_int, default=None, metavar="K",
+                   help="print every K-th step")
+    r.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    r.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="KEY=VALUE", help="override a setting, e.g. lr=0.1 or runs[0].lr=0.5")
+
+    a = sub.add_parser("play", parents=[common], help="open the app (the default command)")
+    a.add_argument("target", nargs="?", metavar="ID|FILE")
+    return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def normalise(argv: list[str]) -> list[str]:
+    """``descent [opts] TARGET`` -> ``descent [opts] play TARGET``; no command -> play."""
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("-p", "--scenarios"):
+            i += 2
+            continue
+        if a.startswith("--scenarios=") or (a.startswith("-p") and len(a) > 2):
+            i += 1
+            continue
+        if a.startswith("-"):
+            return argv  # --help / --version / unknown option: let argparse handle it
+        if a in COMMANDS:
+            return argv
+        return argv[:i] + ["play"] + argv[i:]
+    return argv + ["play"]

@@ -1,0 +1,210 @@
+"""How ``descent run`` prints: an aligned table, CSV or one JSON document, and a progress bar.
+
+Each report takes the simulation's rows (one :func:`row` per run and printed
+step) as they come and writes them to ``out``:
+
+* :class:`TableReport` -- a header, one aligned line per row, a ``final:`` block;
+* :class:`CsvReport` -- a ``step,run,<COLUMNS>`` header and one line per row
+  (floats as ``repr``, a missing value empty);
+* :class:`JsonReport` -- nothing until the end, then one valid JSON document
+  (NaN / infinities as the strings "NaN", "Infinity", "-Infinity").
+
+The progress bar (:class:`Progress`) draws on stderr only, so stdout stays
+parseable.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import sys
+import time
+from typing import Any, TextIO
+
+__all__ = ["COLUMNS", "REPORTS", "CsvReport", "JsonReport", "Progress", "TableReport",
+           "fmt_cell", "json_safe", "row"]
+
+#: the per-row metrics printed, in order (fields of the run's StepRecord)
+COLUMNS = ("loss", "val_loss", "accuracy", "lr", "grad_norm")
+
+
+def row(step: int, run: Any) -> dict[str, Any]:
+    """One printed row: ``step``, the run's label and its latest record's COLUMNS."""
+    last = run.last
+    out: dict[str, Any] = {"step": step, "run": run.label}
+    for c in COLUMNS:
+        out[c] = getattr(last, c)
+    return out
+
+
+def json_safe(value: Any) -> Any:
+    """Replace non-finite floats by strings so ``json.dumps(allow_nan=False)`` works."""
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        if math.isnan(value):
+            return "NaN"
+        return "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalar
+        try:
+            return json_safe(value.item())
+        except (TypeError, ValueError):
+            return str(value)
+    return value
+
+
+def fmt_cell(v: Any) -> str:
+    """A table cell: 6 significant digits, ``-`` for a missing value."""
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return f"{v:.6g}"
+    return str(v)
+
+
+def _csv_num(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(v) if math.isfinite(v) else fmt_cell(v)
+    return str(v)
+
+
+class Progress:
+    """A one-line progress bar on stderr (only when ``enabled``: stderr is a terminal)."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total = max(1, total)
+        self.enabled = enabled
+        self.shown = False
+        self.t0 = time.perf_counter()
+        self.last_draw = 0.0
+
+    def draw(self, done: int, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if not force and now - self.last_draw < 0.1:
+            return
+        self.last_draw = now
+        frac = min(1.0, done / self.total)
+        width = 30
+        fill = int(frac * width)
+        bar = "#" * fill + "-" * (width - fill)
+        sys.stderr.write(f"\r[{bar}] {done}/{self.total} steps {now - self.t0:5.1f}s")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.shown = False
+
+
+class TableReport:
+    """An aligned, streamed text table; the divergence summary follows it on stdout."""
+
+    summary_to_stderr = False
+
+    def __init__(self, sim: Any, out: TextIO) -> None:
+        self.sim = sim
+        self.out = out
+        self.w_step = max(4, len(str(sim.total_steps)))
+        self.w_run = max(3, *(len(rs.label) for rs in sim.runs))
+        self.w_num = 12
+
+    def header(self) -> None:
+        s = self.sim
+        self.out.write(f"{s.spec.id}: {s.spec.title} ({s.kind}, {s.total_steps} steps, "
+                       f"{len(s.runs)} runs)\n")
+        cols = [f"{'step':>{self.w_step}}", f"{'run':<{self.w_run}}"]
+        cols += [f"{c:>{self.w_num}}" for c in COLUMNS]
+        line = "  ".join(cols)
+        self.out.write(line + "\n" + "-" * len(line) + "\n")
+
+    def rows(self, batch: list[dict[str, Any]]) -> None:
+        for r in batch:
+            cols = [f"{r['step']:>{self.w_step}}", f"{r['run']:<{self.w_run}}"]
+            cols += [f"{fmt_cell(r[c]):>{self.w_num}}" for c in COLUMNS]
+            self.out.write("  ".join(cols) + "\n")
+
+    def finish(self, every: int) -> None:
+        buf = io.StringIO()
+        buf.write("\nfinal:\n")
+        for rs in self.sim.runs:
+            status = (f"diverged at step {rs.diverged_at}" if rs.diverged
+                      else f"{rs.step} steps")
+            best = fmt_cell(rs.min_loss) if rs.min_loss_step is not None else "-"
+            buf.write(f"  {rs.label:<{self.w_run}}  loss {fmt_cell(rs.last.loss):>12}"
+                      f"  best {best:>12}  {status}\n")
+        self.out.write(buf.getvalue())
+
+
+class CsvReport:
+    """``step,run,<COLUMNS>`` lines, streamed; the divergence summary goes to stderr."""
+
+    summary_to_stderr = True
+
+    def __init__(self, sim: Any, out: TextIO) -> None:
+        self.writer = csv.writer(out, lineterminator="\n")
+
+    def header(self) -> None:
+        self.writer.writerow(["step", "run", *COLUMNS])
+
+    def rows(self, batch: list[dict[str, Any]]) -> None:
+        for r in batch:
+            self.writer.writerow([r["step"], r["run"], *(_csv_num(r[c]) for c in COLUMNS)])
+
+    def finish(self, every: int) -> None:
+        pass
+
+
+class JsonReport:
+    """One JSON document at the end: the runs, their final records and printed rows."""
+
+    summary_to_stderr = True
+
+    def __init__(self, sim: Any, out: TextIO) -> None:
+        self.sim = sim
+        self.out = out
+        self.kept: list[dict[str, Any]] = []
+
+    def header(self) -> None:
+        pass
+
+    def rows(self, batch: list[dict[str, Any]]) -> None:
+        self.kept.extend(batch)
+
+    def finish(self, every: int) -> None:
+        sim = self.sim
+        doc = {"scenario": sim.spec.id, "title": sim.spec.title, "kind": sim.kind,
+               "steps": sim.step_count, "every": every, "runs": []}
+        for rs in sim.runs:
+            doc["runs"].append({
+                "label": rs.label,
+                "optimizer": rs.config.optimizer,
+                "diverged_at": rs.diverged_at,
+                "reason": rs.reason,
+                "final": {k: getattr(rs.last, k) for k in ("step", *COLUMNS, "val_accuracy")},
+                "min_loss": rs.min_loss if rs.min_loss_step is not None else None,
+                "history": [{k: v for k, v in r.items() if k != "run"}
+                            for r in self.kept if r["run"] == rs.label],
+            })
+        self.out.write(json.dumps(json_safe(doc), allow_nan=False))
+        self.out.write("\n")
+        self.out.flush()
+
+
+#: the report class of each ``--format``
+REPORTS = {"table": TableReport, "csv": CsvReport, "json": JsonReport}

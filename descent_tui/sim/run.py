@@ -1,0 +1,292 @@
+"""What every run has, whatever it trains: its state, its per-step record, divergence.
+
+A *run* is one optimizer configuration (a ``[[runs]]`` entry after overrides)
+training one copy of a scenario's problem. :class:`Run` holds what landscape
+and network runs share; :mod:`descent_tui.sim.landscape` and
+:mod:`descent_tui.sim.network` each add one subclass with the same interface.
+
+The contract of a step (``Run.advance``), for every kind::
+
+    optimizer.zero_grad()                 # skipped when config.forget_zero_grad
+    for micro-batch in batch (config.accumulate of them):
+        loss = loss_fn(model(x), y) / accumulate
+        loss.backward()
+    -- divergence check on the loss and gradient (below) --
+    clip_grad_norm_ / clip_grad_value_    # when set
+    optimizer.step()                      # Newton: optimizer.step(closure)
+    scheduler.step()
+
+The record of step ``s`` (1-based; :class:`StepRecord`) describes that step:
+the loss and gradient norm at the parameters *before* update ``s``, the
+learning rate update ``s`` used, and (networks) the validation loss / accuracy
+at those parameters. ``run.last`` is the latest record; the record of step 0
+is the starting point (no gradient yet). Each accepted step also goes into
+``run.history`` as one row of named series (:meth:`StepRecord.row`).
+
+A run is marked diverged at step ``s`` (``diverged_at = s``, ``reason`` one
+sentence) when the loss of step ``s`` is not finite or exceeds the scenario's
+``diverge_above``, or the gradient norm is not finite -- then update ``s`` is
+not applied and the record is kept as ``last`` but not in the history -- or
+when update ``s`` leaves a parameter non-finite, or the step raises. A
+diverged run takes no more steps; the other runs go on. Nothing here raises on
+NaN / inf, and the caller wraps the numerical work in ``np.errstate`` so no
+NumPy warning is printed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from descent_tui.engine.nn.utils import clip_grad_norm_, clip_grad_value_
+from descent_tui.scenario import schema as S
+from descent_tui.sim import build
+from descent_tui.sim.history import History
+
+__all__ = ["HISTORY_CAPACITY", "LayerRecord", "Problem", "Run", "StepRecord",
+           "divergence_reason", "fmt_value", "sqnorm"]
+
+#: rows a run's history keeps (it decimates beyond, see :class:`History`)
+HISTORY_CAPACITY = 2000
+
+
+def fmt_value(x: float) -> str:
+    """A number as a divergence message shows it: 3 significant digits, NaN spelled so."""
+    if isinstance(x, float) and math.isnan(x):
+        return "NaN"
+    return f"{x:.3g}"
+
+
+def sqnorm(a: np.ndarray) -> float:
+    """‖a‖², the squared Euclidean norm of an array."""
+    return float(np.vdot(a, a))
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """The scalars of one step (see the module docstring for what step ``s`` means).
+
+    ``grad_norm`` is None at step 0; the validation and accuracy fields are None
+    where they do not apply (landscapes, regression, no validation split).
+    """
+
+    step: int
+    loss: float | None
+    val_loss: float | None = None
+    accuracy: float | None = None
+    val_accuracy: float | None = None
+    lr: float | None = None
+    grad_norm: float | None = None
+
+    def row(self) -> dict[str, Any]:
+        """The history row of this step: ``loss``, ``lr``, ``grad_norm``, then the rest set."""
+        row: dict[str, Any] = {"loss": self.loss, "lr": self.lr, "grad_norm": self.grad_norm}
+        if self.val_loss is not None:
+            row["val_loss"] = self.val_loss
+        if self.accuracy is not None:
+            row["accuracy"] = self.accuracy
+        if self.val_accuracy is not None:
+            row["val_accuracy"] = self.val_accuracy
+        return row
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRecord:
+    """One Linear layer after a network step (its activation's statistics on the batch).
+
+    ``grad_norm`` is sqrt(‖dL/dW‖² + ‖dL/db‖²) before the update; ``update_ratio``
+    is ‖ΔW‖ / ‖W‖ of the update; ``act_mean`` / ``act_std`` describe the layer's
+    output on the last micro-batch. ``dead_frac`` (ReLU family: units that never
+    fired on the batch) and ``saturated_frac`` (sigmoid / tanh: outputs within
+    0.02 of a bound) are None where they do not apply.
+    """
+
+    name: str
+    grad_norm: float
+    weight_norm: float
+    update_ratio: float
+    act_mean: float
+    act_std: float
+    dead_frac: float | None = None
+    saturated_frac: float | None = None
+
+    #: the series a layer adds to the history, as ``"<name>.<field>"``
+    FIELDS: ClassVar[tuple[str, ...]] = ("grad_norm", "weight_norm", "update_ratio",
+                                         "act_mean", "act_std", "dead_frac", "saturated_frac")
+
+    def add_to(self, row: dict[str, Any]) -> None:
+        """Add this layer's non-None fields to a history row."""
+        prefix = self.name + "."
+        for key in self.FIELDS:
+            v = getattr(self, key)
+            if v is not None:
+                row[prefix + key] = v
+
+
+def divergence_reason(record: StepRecord, diverge_above: float) -> str | None:
+    """Why step ``record.step`` counts as diverged (None: it does not)."""
+    s, loss_v, gnorm = record.step, record.loss, record.grad_norm
+    if not math.isfinite(loss_v):
+        return f"loss is {fmt_value(loss_v)} at step {s} (gradient norm {fmt_value(gnorm)})"
+    if loss_v > diverge_above:
+        return (f"loss {fmt_value(loss_v)} exceeded {fmt_value(diverge_above)} at step {s}"
+                f" (gradient norm {fmt_value(gnorm)})")
+    if not math.isfinite(gnorm):
+        return f"gradient norm is {fmt_value(gnorm)} at step {s} (loss {fmt_value(loss_v)})"
+    return None
+
+
+class Problem:
+    """What every run of one scenario trains on, built once and shared (one subclass per kind).
+
+    ``make_run`` builds a run of the matching kind; the plotting helpers answer
+    for the kinds that have them (a landscape's loss surface, a network's data).
+    """
+
+    kind: ClassVar[str] = ""
+    #: network: the train / validation arrays ``X, y, X_val, y_val`` (None for landscapes)
+    data: dict[str, np.ndarray] | None = None
+
+    def make_run(self, index: int, config: S.Run, spec: S.Scenario,
+                 thresholds: Sequence[float]) -> Run:
+        raise NotImplementedError
+
+    def loss_grid(self, nx: int = 60, ny: int = 30) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        raise ValueError("loss_grid needs a landscape scenario")
+
+    def loss_at(self, point: Any) -> float:
+        raise ValueError("loss_at needs a landscape scenario")
+
+
+class Run:
+    """One run: its config after overrides, engine objects, latest record and history.
+
+    Subclasses build their engine objects in :meth:`reset` and implement
+    :meth:`_train_step`; :meth:`advance` is the one way to take a step.
+    """
+
+    #: the scenario kind this class trains ("landscape" | "network")
+    kind: ClassVar[str] = ""
+
+    def __init__(self, index: int, config: S.Run, spec: S.Scenario,
+                 thresholds: Sequence[float] = ()) -> None:
+        self.index = index
+        self.label = config.label
+        self.config = config
+        self.spec = spec
+        self.total_steps = spec.steps
+        self._thresholds = list(thresholds)
+        self.optimizer: Any = None
+        self.scheduler: Any = None
+        self.params: list[Any] = []
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to step 0: clear the record and history (subclasses rebuild the model)."""
+        self.step = 0
+        self.diverged = False
+        self.diverged_at: int | None = None
+        self.reason: str | None = None
+        self.history = History(HISTORY_CAPACITY)
+        self.last = StepRecord(0, None)
+        self.min_loss = math.inf
+        self.min_loss_step: int | None = None
+        #: threshold -> first step whose loss was below it (None: not yet)
+        self.first_below: dict[float, int | None] = dict.fromkeys(self._thresholds)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def finished(self) -> bool:
+        return self.diverged or self.step >= self.total_steps
+
+    @property
+    def lr(self) -> float:
+        """The learning rate the next step will use."""
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def set_lr(self, lr: float) -> None:
+        """Use ``lr`` from the next step on (the scheduler continues from it)."""
+        for g in self.optimizer.param_groups:
+            g["lr"] = lr
+            if "initial_lr" in g:
+                g["initial_lr"] = lr
+        build.set_scheduler_base_lr(self.scheduler, lr)
+
+    def first_step_below(self, threshold: float) -> int | None:
+        """First step whose training loss was below ``threshold``."""
+        th = float(threshold)
+        if th in self.first_below:
+            return self.first_below[th]
+        loss = self.history.series("loss")
+        hits = np.nonzero(loss < th)[0]
+        return int(self.history.steps[hits[0]]) if hits.size else None
+
+    def decision_grid(self, n: int = 40) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """A map of the model's output over a 2-feature input plane (None: this run has none)."""
+        return None
+
+    # ------------------------------------------------------------------- step
+    def advance(self) -> None:
+        """Take step ``self.step + 1`` (see the module docstring); an error diverges the run."""
+        s = self.step + 1
+        try:
+            self._train_step(s)
+        except Exception as e:
+            self._diverge(s, f"{type(e).__name__} at step {s}: {e}")
+
+    def _train_step(self, s: int) -> None:
+        raise NotImplementedError
+
+    def _update(self, closure: Any = None) -> None:
+        """Clip the gradients (when set), apply the optimizer, advance the schedule."""
+        cfg = self.config
+        if cfg.clip_norm is not None:
+            clip_grad_norm_(self.params, cfg.clip_norm)
+        if cfg.clip_value is not None:
+            clip_grad_value_(self.params, cfg.clip_value)
+        if closure is not None:
+            self.optimizer.step(closure)
+        else:
+            self.optimizer.step()
+        if self.scheduler is not None:
+            self.scheduler.step()
+
+    def _check(self, record: StepRecord, row: dict[str, Any]) -> bool:
+        """False (and the run marked diverged at ``record.step``) if the loss / gradient went bad."""
+        reason = divergence_reason(record, self.spec.diverge_above)
+        if reason is None:
+            return True
+        self.last = record
+        self.history.latest = row
+        self.history.latest_step = record.step
+        self._diverge(record.step, reason)
+        return False
+
+    def _diverge(self, s: int, reason: str) -> None:
+        self.diverged = True
+        self.diverged_at = s
+        self.reason = reason
+
+    def _record(self, record: StepRecord, row: dict[str, Any]) -> None:
+        """Keep an accepted step: history row, ``last``, best loss, first-below thresholds."""
+        s = record.step
+        self.step = s
+        self.history.append(s, row)
+        self.last = record
+        loss_v = record.loss
+        if loss_v < self.min_loss:
+            self.min_loss = loss_v
+            self.min_loss_step = s
+        fb = self.first_below
+        if fb:
+            for th, at in fb.items():
+                if at is None and loss_v < th:
+                    fb[th] = s
+
+    def __repr__(self) -> str:
+        status = f"diverged at {self.diverged_at}" if self.diverged else f"step {self.step}"
+        return f"{type(self).__name__}({self.label!r}, {status}, loss={self.last.loss})"
