@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from descent_tui.sim.trace import BackwardStep, ChainCheck, StepGraph, Trace, layer_groups, norm
+from descent_tui.sim.trace import BackwardStep, ChainCheck, Handoff, StepGraph, Trace, layer_groups, norm
 
 __all__ = ["GraphModel", "GraphView", "StepDetail", "fmt_shape", "fmt_value", "render_check"]
 
@@ -271,40 +271,59 @@ class StepDetail(Static):
         self.update(render_detail(model))
 
 
-def render_detail(model: GraphModel):
-    tr = model.trace
+def render_detail(model: GraphModel) -> Text:
+    """The step panel: what happens at the highlighted point of the timeline."""
     where = model.at()
-    nodes = tr.nodes
-    t = Text()
     if where.phase == "forward":
-        n = nodes[where.node]
-        t.append(f"FORWARD PASS · node {where.node + 1} of {model.n_forward}\n", style="bold")
-        if n.op:
-            args = ", ".join(nodes[p].label for p in n.parents)
-            t.append(f"{n.label} = {n.op}({args})\n")
-        else:
-            kind = "a parameter (a knob: it will get a gradient)" if n.is_param else \
-                "an input (data: no gradient needed)"
-            t.append(f"{n.label} is {kind}\n")
-        t.append(f"shape {fmt_shape(n.shape)}\nvalue {_summary(n.value)}\n")
-        if where.node == model.n_forward - 1:
-            t.append("\nThe loss is computed. Next: the backward pass, from the loss "
-                     "towards the knobs.\n", style="italic")
-        return t
+        return _forward_detail(model, where.node)
     if where.phase == "done":
-        t.append("DONE · every parameter holds its gradient\n", style="bold")
-        for p in tr.params():
-            g = tr.grad_of(p.index)
-            t.append(f"  {PARAM} dL/d({p.label}) = ")
-            t.append(fmt_num(np.asarray(g).reshape(-1)[0]) if g is not None and g.size == 1
-                     else (f"‖·‖ {norm(g):.4g}" if g is not None else "none"), style="bold")
-            t.append("\n")
-        t.append("\nThe optimizer now moves each knob against its gradient.\n", style="italic")
-        return t
+        return _done_detail(model)
+    return _backward_detail(model, where.step)
+
+
+def _forward_detail(model: GraphModel, index: int) -> Text:
+    """Forward pass, node ``index``: how it was computed, its shape and value."""
+    nodes = model.trace.nodes
+    n = nodes[index]
+    t = Text()
+    t.append(f"FORWARD PASS · node {index + 1} of {model.n_forward}\n", style="bold")
+    if n.op:
+        args = ", ".join(nodes[p].label for p in n.parents)
+        t.append(f"{n.label} = {n.op}({args})\n")
+    else:
+        kind = "a parameter (a knob: it will get a gradient)" if n.is_param else \
+            "an input (data: no gradient needed)"
+        t.append(f"{n.label} is {kind}\n")
+    t.append(f"shape {fmt_shape(n.shape)}\nvalue {_summary(n.value)}\n")
+    if index == model.n_forward - 1:
+        t.append("\nThe loss is computed. Next: the backward pass, from the loss "
+                 "towards the knobs.\n", style="italic")
+    return t
+
+
+def _done_detail(model: GraphModel) -> Text:
+    """After the walk: dL/dp for every parameter p (a number, or a norm for a tensor)."""
+    tr = model.trace
+    t = Text()
+    t.append("DONE · every parameter holds its gradient\n", style="bold")
+    for p in tr.params():
+        g = tr.grad_of(p.index)
+        t.append(f"  {PARAM} dL/d({p.label}) = ")
+        t.append(fmt_num(np.asarray(g).reshape(-1)[0]) if g is not None and g.size == 1
+                 else (f"‖·‖ {norm(g):.4g}" if g is not None else "none"), style="bold")
+        t.append("\n")
+    t.append("\nThe optimizer now moves each knob against its gradient.\n", style="italic")
+    return t
+
+
+def _backward_detail(model: GraphModel, step_index: int) -> Text:
+    """Backward step ``step_index``: the node's incoming dL/dnode, then each parent's share."""
+    nodes = model.trace.nodes
     step = model.current_step()
     n = nodes[step.node]
     scalar = step.incoming.size == 1
-    t.append(f"BACKWARD STEP {where.step + 1} of {model.n_backward}\n", style="bold")
+    t = Text()
+    t.append(f"BACKWARD STEP {step_index + 1} of {model.n_backward}\n", style="bold")
     t.append("processing  ")
     t.append(n.label, style="bold reverse")
     t.append(f"\n            {n.op}, {fmt_shape(n.shape)}\n")
@@ -316,29 +335,44 @@ def render_detail(model: GraphModel):
     for k, h in enumerate(step.handoffs):
         par = nodes[h.parent]
         t.append(f"\n  → {par.label}{'  ' + PARAM if par.is_param else ''}\n", style="bold")
-        idx = n.parents.index(h.parent) if h.parent in n.parents else k
         if h.local is not None and h.local.size == 1 and scalar:
-            lv, gv = h.local.reshape(-1)[0], h.grad.reshape(-1)[0]
-            t.append(f"    local  d({n.label})/d({par.label}) = {fmt_num(lv)}\n")
-            t.append(f"    chain  dL/d({par.label}) = {inc} × {fmt_num(lv)} = ")
-            t.append(fmt_num(gv), style="bold")
-            t.append("\n")
+            _scalar_share(t, n.label, par.label, inc, h)
         elif h.local is not None:
-            loc = np.asarray(h.local, dtype=float)
-            t.append(f"    local  elementwise, mean {loc.mean():.3g}, "
-                     f"max {np.abs(loc).max():.3g}\n")
-            t.append("    chain  incoming ⊙ local, ‖·‖ = ")
-            ratio = norm(h.grad) / norm(step.incoming) if norm(step.incoming) > 0 else 0.0
-            t.append(f"{norm(h.grad):.4g}", style="bold")
-            t.append(f"\n           blame × {ratio:.3g} on the way through\n")
+            _elementwise_share(t, step, h)
         else:
-            rule = _MATRIX_HELP.get(n.op, {}).get(idx, "a matrix op: no single local number")
-            t.append(f"    local  {rule}\n")
-            t.append("    chain  ‖dL/dparent‖ = ")
-            t.append(f"{norm(h.grad):.4g}" if h.grad.size > 1 else fmt_num(h.grad.item()),
-                     style="bold")
-            t.append("\n")
+            operand = n.parents.index(h.parent) if h.parent in n.parents else k
+            _matrix_share(t, n.op, operand, h)
     return t
+
+
+def _scalar_share(t: Text, node: str, parent: str, incoming: str, h: Handoff) -> None:
+    """A scalar hand-off: dL/dparent = incoming × d(node)/d(parent), every number shown."""
+    lv, gv = h.local.reshape(-1)[0], h.grad.reshape(-1)[0]
+    t.append(f"    local  d({node})/d({parent}) = {fmt_num(lv)}\n")
+    t.append(f"    chain  dL/d({parent}) = {incoming} × {fmt_num(lv)} = ")
+    t.append(fmt_num(gv), style="bold")
+    t.append("\n")
+
+
+def _elementwise_share(t: Text, step: BackwardStep, h: Handoff) -> None:
+    """An elementwise hand-off: incoming ⊙ local, summarised by norms and their ratio."""
+    loc = np.asarray(h.local, dtype=float)
+    t.append(f"    local  elementwise, mean {loc.mean():.3g}, "
+             f"max {np.abs(loc).max():.3g}\n")
+    t.append("    chain  incoming ⊙ local, ‖·‖ = ")
+    ratio = norm(h.grad) / norm(step.incoming) if norm(step.incoming) > 0 else 0.0
+    t.append(f"{norm(h.grad):.4g}", style="bold")
+    t.append(f"\n           blame × {ratio:.3g} on the way through\n")
+
+
+def _matrix_share(t: Text, op: str, operand: int, h: Handoff) -> None:
+    """A matrix op's hand-off: its rule for operand ``operand`` in words, and ‖dL/dparent‖."""
+    rule = _MATRIX_HELP.get(op, {}).get(operand, "a matrix op: no single local number")
+    t.append(f"    local  {rule}\n")
+    t.append("    chain  ‖dL/dparent‖ = ")
+    t.append(f"{norm(h.grad):.4g}" if h.grad.size > 1 else fmt_num(h.grad.item()),
+             style="bold")
+    t.append("\n")
 
 
 def render_blame(model: GraphModel) -> Text:
