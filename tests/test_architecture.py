@@ -57,8 +57,9 @@ def imports_outside_engine(source: str, module: str, is_package: bool = False) -
     """``line: name`` for every import in ``source`` (the text of ``module``) that is
     neither the standard library, NumPy, nor descent_tui.engine itself.
 
-    Relative imports are resolved against ``module`` first, so that
-    ``from ...scenario import expr`` is seen as ``descent_tui.scenario``.
+    ``from M import n`` is read as importing ``M.n`` (``n`` may be a submodule), and
+    relative imports are resolved against ``module`` first, so that
+    ``from ...scenario import expr`` is seen as ``descent_tui.scenario.expr``.
     """
     package = module.split(".") if is_package else module.split(".")[:-1]
     found = []
@@ -67,7 +68,8 @@ def imports_outside_engine(source: str, module: str, is_package: bool = False) -
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = package[:len(package) - node.level + 1] if node.level else []
-            names = [".".join([*base, *([node.module] if node.module else [])])]
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            names = [f"{module}.{alias.name}" for alias in node.names]
         else:
             continue
         for name in names:
@@ -96,9 +98,10 @@ def test_the_import_scan_refuses_what_it_must():
               "def f():\n    from ...scenario import expr\n"
               "import textual\n")
     assert imports_outside_engine(source, "descent_tui.engine.nn.probe") == [
-        "7: descent_tui.scenario", "8: textual"]
-    assert imports_outside_engine("from .. import sim\n", "descent_tui.engine", True) == [
+        "7: descent_tui.scenario.expr", "8: textual"]
+    assert imports_outside_engine("from .. import sim, engine\n", "descent_tui.engine", True) == [
         "1: descent_tui.sim"]
+    assert imports_outside_engine("from descent_tui import engine\n", "descent_tui.engine.x") == []
 
 
 # ------------------------------------------------------------ function lengths
