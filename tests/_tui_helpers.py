@@ -1,7 +1,17 @@
-"""Helpers for the app's Pilot tests."""
+"""Helpers for the app's Pilot and snapshot tests.
+
+The app's tests never read the shipped missions in ``scenarios/`` for what they
+draw: they install private copies from ``tests/missions/`` as the "shipped" set,
+so that a teacher editing a shipped mission cannot change a test's outcome.
+"""
 
 import asyncio
 import functools
+import shutil
+from pathlib import Path
+
+#: the private test missions (TOML files named ``<id>.toml``)
+MISSIONS = Path(__file__).resolve().parent / "missions"
 
 
 def asyncrun(fn):
@@ -14,12 +24,30 @@ def asyncrun(fn):
     return wrapper
 
 
-def install_missions(directory, monkeypatch, files):
-    """Make ``directory`` the shipped mission set, holding ``files`` (name -> TOML text)."""
+def install_missions(directory, monkeypatch, names):
+    """Make ``directory`` the shipped mission set, holding the test missions ``names``.
+
+    Each name is a file in ``tests/missions/`` (e.g. ``"tiny-bowl.toml"``).
+    """
     from descent_tui.scenario import catalog
 
     directory.mkdir()
-    for name, text in files.items():
-        (directory / name).write_text(text)
+    for name in names:
+        shutil.copyfile(MISSIONS / name, directory / name)
     monkeypatch.setattr(catalog, "shipped_dir", lambda: directory)
     return directory
+
+
+def rendered_text(widget) -> str:
+    """What a Static widget shows, as plain text (Rich renderables printed 200 wide)."""
+    import io
+
+    from rich.console import Console
+
+    content = widget.render()
+    renderable = getattr(content, "_renderable", None)
+    if renderable is None:
+        return str(content)
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(renderable)
+    return console.file.getvalue()

@@ -69,7 +69,7 @@ def test_json_encodes_non_finite_values(tmp_path, capsys):
     doc = json.loads(out, parse_constant=lambda c: pytest.fail(c))
     boom = doc["runs"][1]
     assert boom["diverged_at"] is not None
-    assert boom["final"]["loss"] in ("Infinity", "NaN") or isinstance(boom["final"]["loss"], float)
+    assert boom["final"]["loss"] == "Infinity"  # exp(x²) overflows: inf written as JSON can read it
 
 
 def test_json_safe():

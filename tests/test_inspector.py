@@ -6,9 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from _tui_helpers import asyncrun
-
-from descent_tui.sim.step_graph import step_graph
+from _tui_helpers import asyncrun, install_missions
 
 
 @pytest.fixture(autouse=True)
@@ -251,6 +249,14 @@ async def test_small_terminal_stacks_panels():
 
 
 # ---------------------------------------------------------------- snapshots
+# Private test missions (tests/missions/), never the shipped ones: editing a
+# shipped mission must not change a snapshot.
+@pytest.fixture
+def snap_missions(tmp_path, monkeypatch):
+    return install_missions(tmp_path / "missions", monkeypatch,
+                            ["inspector-parabola.toml", "inspector-deep-sigmoid.toml"])
+
+
 def _snap_app(mission, **kw):
     from descent_tui.tui.app import DescentApp
     from descent_tui.tui.screens.inspector import InspectorScreen
@@ -266,25 +272,21 @@ def _snap_app(mission, **kw):
     return app, run_before
 
 
-def test_snapshot_first_descent_example(snap_compare):
-    app, before = _snap_app("first-descent", example=True)
+def test_snapshot_briefing_example_walk(snap_compare, snap_missions):
+    app, before = _snap_app("inspector-parabola", example=True)
     assert snap_compare(app, terminal_size=(120, 40), run_before=before,
                         press=["n", "n", "n", "n"])
 
 
-def test_snapshot_first_descent_step(snap_compare):
-    app, before = _snap_app("first-descent")
+def test_snapshot_parabola_backward_step(snap_compare, snap_missions):
+    app, before = _snap_app("inspector-parabola")
     assert snap_compare(app, terminal_size=(80, 24), run_before=before, press=["n", "n"])
 
 
-def test_snapshot_vanishing_gradients(snap_compare):
-    app, before = _snap_app("vanishing-gradients")
+def test_snapshot_deep_sigmoid_blame_per_layer(snap_compare, snap_missions):
+    app, before = _snap_app("inspector-deep-sigmoid")
     assert snap_compare(app, terminal_size=(120, 40), run_before=before,
                         press=["b"] + ["n"] * 12)
-
-
-def test_step_graph_is_importable_for_the_mission_hook():
-    assert callable(step_graph)
 
 
 @asyncrun

@@ -7,88 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from _tui_helpers import asyncrun, install_missions
+from _tui_helpers import asyncrun, install_missions, rendered_text
 
 from descent_tui.progress import FILENAME
 
 REPO = Path(__file__).resolve().parents[1]
-
-BOWL = '''
-id = "tiny-bowl"
-title = "Tiny Bowl"
-chapter = 1
-order = 1
-steps = 40
-briefing = """
-*Chief Engineer Imani Osei:*
-
-> A small bowl for the test crew.
-"""
-watch_for = ["the slow crew lags"]
-debrief = "The fast crew wins."
-
-[landscape]
-params = ["x", "y"]
-loss = "x**2 + 2*y**2"
-start = [4.0, 4.0]
-bounds = [[-5.0, 5.0], [-5.0, 5.0]]
-minimum = [0.0, 0.0]
-
-[[runs]]
-label = "slow"
-lr = 0.01
-
-[[runs]]
-label = "fast"
-lr = 0.2
-optimizer = "sgd"
-
-[knobs]
-lr = { min = 0.001, max = 1.0, log = true }
-momentum = { min = 0.0, max = 0.95 }
-optimizer = { choices = ["sgd", "momentum", "adam"] }
-
-[[quiz.prediction]]
-question = "Which crew reaches loss below 0.01 first?"
-metric = "first_below"
-threshold = 0.01
-choices = ["slow", "fast", "none"]
-explanation = "Bigger steps, same bowl."
-
-[[quiz.concept]]
-question = "What sets the largest stable learning rate?"
-choices = ["the flattest direction", "the steepest direction"]
-answer = 1
-explanation = "Curvature."
-'''
-
-NET = '''
-id = "tiny-net"
-title = "Tiny Net"
-chapter = 2
-order = 1
-steps = 30
-seed = 1
-briefing = "Two moons, one small network."
-
-[network]
-loss = "bce"
-data = { kind = "moons", n = 64, noise = 0.1, seed = 3 }
-model = { layers = [2, 8, 8, 1], activation = "tanh", init = "xavier_uniform" }
-
-[[runs]]
-label = "sgd"
-optimizer = "sgd"
-lr = 0.5
-
-[knobs]
-lr = { min = 0.001, max = 2.0 }
-activation = { choices = ["tanh", "relu", "sigmoid"] }
-'''
-
-BROKEN = 'id = "Bad Id"\ntitle = 3\n'
-
-
 
 
 @pytest.fixture(autouse=True)
@@ -99,8 +22,8 @@ def _home(descent_home):
 @pytest.fixture
 def missions(tmp_path, monkeypatch):
     """A private 'shipped' directory with the test missions (+ one broken file)."""
-    return install_missions(tmp_path / "missions", monkeypatch, {
-        "tiny-bowl.toml": BOWL, "tiny-net.toml": NET, "zz-broken.toml": BROKEN})
+    return install_missions(tmp_path / "missions", monkeypatch,
+                            ["tiny-bowl.toml", "tiny-net.toml", "zz-broken.toml"])
 
 
 def make_app(**kw):
@@ -133,13 +56,13 @@ async def test_select_lists_missions_and_broken_files(missions):
         # highlight the broken one: its problems are previewed, opening it does not crash
         await pilot.press("down", "down")
         await settle(pilot)
-        preview = str(screen.query_one("#preview").render())
-        assert "zz-broken" in str(screen.query_one("#preview-box").border_title).lower() or \
-            "BROKEN" in str(screen.query_one("#preview-box").border_title)
+        assert screen.query_one("#preview-box").border_title == "BROKEN SCENARIO FILE"
+        preview = rendered_text(screen.query_one("#preview"))
+        assert "zz-broken.toml" in preview
+        assert "id: must be a lowercase slug" in preview and "title: expected a string" in preview
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen is screen
-        del preview
 
 
 @asyncrun
@@ -309,10 +232,7 @@ async def test_exploding_weights_runs_to_end_with_alarm():
     from descent_tui.scenario.loader import load_scenario
     from descent_tui.tui.screens.mission import SPEEDS
 
-    path = REPO / "scenarios" / "exploding-weights.toml"
-    if not path.exists():
-        pytest.skip("exploding-weights mission not written yet")
-    app = make_app(initial=load_scenario(path))
+    app = make_app(initial=load_scenario(REPO / "scenarios" / "exploding-weights.toml"))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         screen = app.screen

@@ -10,8 +10,6 @@ from __future__ import annotations
 import pytest
 from _tui_helpers import install_missions
 
-from tests.test_tui_app import BOWL, NET
-
 SIZES = [(80, 24), (120, 40)]
 
 
@@ -23,7 +21,7 @@ def _home(descent_home):
 @pytest.fixture
 def missions(tmp_path, monkeypatch):
     return install_missions(tmp_path / "missions", monkeypatch,
-                            {"tiny-bowl.toml": BOWL, "tiny-net.toml": NET})
+                            ["tiny-bowl.toml", "tiny-net.toml"])
 
 
 def _app(initial=None):

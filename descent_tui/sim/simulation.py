@@ -26,7 +26,6 @@ import numpy as np
 
 from descent_tui.scenario import schema as S
 from descent_tui.scenario.overrides import apply as apply_changes
-from descent_tui.sim import build
 from descent_tui.sim.landscape import LandscapeProblem
 from descent_tui.sim.network import NetworkProblem
 from descent_tui.sim.run import Problem, Run, fmt_value

@@ -17,6 +17,7 @@ __all__ = [
     "RUN_COLORS",
     "RUN_COLORS_LIGHT",
     "THEMES",
+    "console_theme",
     "run_color",
 ]
 
@@ -24,43 +25,36 @@ OUTPOST = "Vector Prime"
 #: the voice of every briefing and debrief
 ENGINEER = "Chief Engineer Imani Osei"
 
-DARK = Theme(
-    name="vector-prime",
-    primary="#35c6e8",
-    secondary="#7a8cff",
-    accent="#ffb347",
-    warning="#ffcc4d",
-    error="#ff4d5e",
-    success="#4ee08a",
-    foreground="#d7e3f4",
-    background="#070b16",
-    surface="#0d1424",
-    panel="#131d33",
-    dark=True,
-    variables={
-        "footer-key-foreground": "#ffb347",
-        "block-cursor-background": "#35c6e8",
-        "input-selection-background": "#35c6e8 35%",
-    },
+def console_theme(name: str, *, dark: bool, selection: str | None = None, **colours: str) -> Theme:
+    """A Vector Prime theme from its colours (Textual's roles: primary, accent, panel, ...).
+
+    Both themes keep the same relations between roles: the footer's key hints take
+    the accent colour and the block cursor the primary one. ``selection`` is the
+    background of selected text in inputs (None: Textual's default).
+    """
+    variables = {
+        "footer-key-foreground": colours["accent"],
+        "block-cursor-background": colours["primary"],
+    }
+    if selection is not None:
+        variables["input-selection-background"] = selection
+    return Theme(name=name, dark=dark, variables=variables, **colours)
+
+
+#: the night-shift console: deep navy, cyan primary, amber accent
+DARK = console_theme(
+    "vector-prime", dark=True, selection="#35c6e8 35%",
+    primary="#35c6e8", secondary="#7a8cff", accent="#ffb347",
+    warning="#ffcc4d", error="#ff4d5e", success="#4ee08a",
+    foreground="#d7e3f4", background="#070b16", surface="#0d1424", panel="#131d33",
 )
 
-LIGHT = Theme(
-    name="vector-prime-light",
-    primary="#0a6f8f",
-    secondary="#4a57c9",
-    accent="#b35c00",
-    warning="#9a6700",
-    error="#c8102e",
-    success="#127a3e",
-    foreground="#101826",
-    background="#eef2f7",
-    surface="#ffffff",
-    panel="#dde5ef",
-    dark=False,
-    variables={
-        "footer-key-foreground": "#b35c00",
-        "block-cursor-background": "#0a6f8f",
-    },
+#: the same palette on a day-shift background
+LIGHT = console_theme(
+    "vector-prime-light", dark=False,
+    primary="#0a6f8f", secondary="#4a57c9", accent="#b35c00",
+    warning="#9a6700", error="#c8102e", success="#127a3e",
+    foreground="#101826", background="#eef2f7", surface="#ffffff", panel="#dde5ef",
 )
 
 THEMES = (DARK, LIGHT)
@@ -72,5 +66,6 @@ RUN_COLORS_LIGHT = ("#0a6f8f", "#b35c00", "#a0127a", "#2a7a00", "#5b2bbf", "#c81
 
 
 def run_color(index: int, dark: bool = True) -> str:
+    """The colour of run number ``index`` (cycling) on the dark or the light theme."""
     colors = RUN_COLORS if dark else RUN_COLORS_LIGHT
     return colors[index % len(colors)]

@@ -19,7 +19,7 @@ from textual.widgets import Static
 
 from descent_tui.sim.chain_check import ChainCheck
 from descent_tui.sim.step_graph import StepGraph, layer_groups
-from descent_tui.sim.trace import BackwardStep, Handoff, Trace, TraceNode, norm
+from descent_tui.sim.trace import BackwardStep, Handoff, Trace, norm
 
 __all__ = ["GraphModel", "GraphView", "StepDetail", "fmt_shape", "fmt_value", "render_check"]
 
@@ -273,20 +273,22 @@ class StepDetail(Static):
         self.update(render_detail(model))
 
 
-def render_detail(model: GraphModel):
+def render_detail(model: GraphModel) -> Text:
+    """The step panel: what happens at the highlighted point of the timeline."""
     where = model.at()
     if where.phase == "forward":
-        return _detail_forward(model, where.node)
+        return _forward_detail(model, where.node)
     if where.phase == "done":
-        return _detail_done(model.trace)
-    return _detail_backward(model, where.step)
+        return _done_detail(model)
+    return _backward_detail(model, where.step)
 
 
-def _detail_forward(model: GraphModel, node: int) -> Text:
+def _forward_detail(model: GraphModel, index: int) -> Text:
+    """Forward pass, node ``index``: how it was computed, its shape and value."""
     nodes = model.trace.nodes
+    n = nodes[index]
     t = Text()
-    n = nodes[node]
-    t.append(f"FORWARD PASS · node {node + 1} of {model.n_forward}\n", style="bold")
+    t.append(f"FORWARD PASS · node {index + 1} of {model.n_forward}\n", style="bold")
     if n.op:
         args = ", ".join(nodes[p].label for p in n.parents)
         t.append(f"{n.label} = {n.op}({args})\n")
@@ -295,13 +297,15 @@ def _detail_forward(model: GraphModel, node: int) -> Text:
             "an input (data: no gradient needed)"
         t.append(f"{n.label} is {kind}\n")
     t.append(f"shape {fmt_shape(n.shape)}\nvalue {_summary(n.value)}\n")
-    if node == model.n_forward - 1:
+    if index == model.n_forward - 1:
         t.append("\nThe loss is computed. Next: the backward pass, from the loss "
                  "towards the knobs.\n", style="italic")
     return t
 
 
-def _detail_done(tr: Trace) -> Text:
+def _done_detail(model: GraphModel) -> Text:
+    """After the walk: dL/dp for every parameter p (a number, or a norm for a tensor)."""
+    tr = model.trace
     t = Text()
     t.append("DONE · every parameter holds its gradient\n", style="bold")
     for p in tr.params():
@@ -314,12 +318,13 @@ def _detail_done(tr: Trace) -> Text:
     return t
 
 
-def _detail_backward(model: GraphModel, step_index: int) -> Text:
+def _backward_detail(model: GraphModel, step_index: int) -> Text:
+    """Backward step ``step_index``: the node's incoming dL/dnode, then each parent's share."""
     nodes = model.trace.nodes
-    t = Text()
     step = model.current_step()
     n = nodes[step.node]
     scalar = step.incoming.size == 1
+    t = Text()
     t.append(f"BACKWARD STEP {step_index + 1} of {model.n_backward}\n", style="bold")
     t.append("processing  ")
     t.append(n.label, style="bold reverse")
@@ -332,35 +337,44 @@ def _detail_backward(model: GraphModel, step_index: int) -> Text:
     for k, h in enumerate(step.handoffs):
         par = nodes[h.parent]
         t.append(f"\n  → {par.label}{'  ' + PARAM if par.is_param else ''}\n", style="bold")
-        idx = n.parents.index(h.parent) if h.parent in n.parents else k
-        _detail_handoff(t, step, n, par, h, idx, inc, scalar)
+        if h.local is not None and h.local.size == 1 and scalar:
+            _scalar_share(t, n.label, par.label, inc, h)
+        elif h.local is not None:
+            _elementwise_share(t, step, h)
+        else:
+            operand = n.parents.index(h.parent) if h.parent in n.parents else k
+            _matrix_share(t, n.op, operand, h)
     return t
 
 
-def _detail_handoff(t: Text, step: BackwardStep, n: TraceNode, par: TraceNode, h: Handoff,
-                    idx: int, inc: str, scalar: bool) -> None:
-    """The local derivative and chain-rule product of one hand-off, appended to ``t``."""
-    if h.local is not None and h.local.size == 1 and scalar:
-        lv, gv = h.local.reshape(-1)[0], h.grad.reshape(-1)[0]
-        t.append(f"    local  d({n.label})/d({par.label}) = {fmt_num(lv)}\n")
-        t.append(f"    chain  dL/d({par.label}) = {inc} × {fmt_num(lv)} = ")
-        t.append(fmt_num(gv), style="bold")
-        t.append("\n")
-    elif h.local is not None:
-        loc = np.asarray(h.local, dtype=float)
-        t.append(f"    local  elementwise, mean {loc.mean():.3g}, "
-                 f"max {np.abs(loc).max():.3g}\n")
-        t.append("    chain  incoming ⊙ local, ‖·‖ = ")
-        ratio = norm(h.grad) / norm(step.incoming) if norm(step.incoming) > 0 else 0.0
-        t.append(f"{norm(h.grad):.4g}", style="bold")
-        t.append(f"\n           blame × {ratio:.3g} on the way through\n")
-    else:
-        rule = _MATRIX_HELP.get(n.op, {}).get(idx, "a matrix op: no single local number")
-        t.append(f"    local  {rule}\n")
-        t.append("    chain  ‖dL/dparent‖ = ")
-        t.append(f"{norm(h.grad):.4g}" if h.grad.size > 1 else fmt_num(h.grad.item()),
-                 style="bold")
-        t.append("\n")
+def _scalar_share(t: Text, node: str, parent: str, incoming: str, h: Handoff) -> None:
+    """A scalar hand-off: dL/dparent = incoming × d(node)/d(parent), every number shown."""
+    lv, gv = h.local.reshape(-1)[0], h.grad.reshape(-1)[0]
+    t.append(f"    local  d({node})/d({parent}) = {fmt_num(lv)}\n")
+    t.append(f"    chain  dL/d({parent}) = {incoming} × {fmt_num(lv)} = ")
+    t.append(fmt_num(gv), style="bold")
+    t.append("\n")
+
+
+def _elementwise_share(t: Text, step: BackwardStep, h: Handoff) -> None:
+    """An elementwise hand-off: incoming ⊙ local, summarised by norms and their ratio."""
+    loc = np.asarray(h.local, dtype=float)
+    t.append(f"    local  elementwise, mean {loc.mean():.3g}, "
+             f"max {np.abs(loc).max():.3g}\n")
+    t.append("    chain  incoming ⊙ local, ‖·‖ = ")
+    ratio = norm(h.grad) / norm(step.incoming) if norm(step.incoming) > 0 else 0.0
+    t.append(f"{norm(h.grad):.4g}", style="bold")
+    t.append(f"\n           blame × {ratio:.3g} on the way through\n")
+
+
+def _matrix_share(t: Text, op: str, operand: int, h: Handoff) -> None:
+    """A matrix op's hand-off: its rule for operand ``operand`` in words, and ‖dL/dparent‖."""
+    rule = _MATRIX_HELP.get(op, {}).get(operand, "a matrix op: no single local number")
+    t.append(f"    local  {rule}\n")
+    t.append("    chain  ‖dL/dparent‖ = ")
+    t.append(f"{norm(h.grad):.4g}" if h.grad.size > 1 else fmt_num(h.grad.item()),
+             style="bold")
+    t.append("\n")
 
 
 def render_blame(model: GraphModel) -> Text:
