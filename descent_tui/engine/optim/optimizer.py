@@ -137,7 +137,38 @@ class Optimizer:
                     p.grad = np.zeros_like(p.grad)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Apply one update to every parameter that has a gradient."""
+        """Apply one update to every parameter that has a gradient.
+
+        The loop every optimizer shares: for each group, for each parameter
+        with a ``.grad``, count the step (``t ← t + 1``) and let
+        :meth:`_update` apply the rule of the class docstring. ``closure``
+        (optional) re-evaluates the model and returns the loss, as in PyTorch.
+        """
+        loss = None if closure is None else closure()
+        for group in self.param_groups:
+            self._last_lr[id(group)] = group["lr"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self._state_of(p, group)
+                state["step"] += 1
+                self._update(p, p.grad, state, group)
+        return loss
+
+    def _state_of(self, param: Any, group: dict[str, Any]) -> dict[str, Any]:
+        """``param``'s state, set up by :meth:`_init_state` the first time it is asked for."""
+        state = self.state.get(param)
+        if state is None:
+            state = self.state[param] = {"step": 0, **self._init_state(param, group)}
+        return state
+
+    def _init_state(self, param: Any, group: dict[str, Any]) -> dict[str, Any]:
+        """The buffers a parameter starts with (besides its step counter)."""
+        return {}
+
+    def _update(self, param: Any, grad: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        """Update ``param.data`` in place from ``grad``; ``state["step"]`` is already t."""
         raise NotImplementedError
 
     # --------------------------------------------------------------- teaching
