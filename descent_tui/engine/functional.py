@@ -16,8 +16,8 @@ from .tensor import (  # noqa: F401  (re-exported, as torch.nn.functional has th
     as_tensor,
     concatenate,
     from_op,
+    logistic,
     maximum,
-    sigmoid as _sigmoid,
     stack,
     unbroadcast,
 )
@@ -108,7 +108,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "
 
     def grad_fn(g):  # dL/dz = σ(z) - y, dL/dy = -z (each over n for the mean)
         g = g if scale is None else g * scale
-        gz = (_sigmoid(z) - y) * g
+        gz = (logistic(z) - y) * g
         gy = -z * g if target.requires_grad else None
         if np.shape(z) == np.shape(y):
             return gz, gy

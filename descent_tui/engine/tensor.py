@@ -405,7 +405,7 @@ class Tensor:
         return from_op(val, (self,), "tanh", grad_fn)
 
     def sigmoid(self) -> Tensor:
-        val = sigmoid(self.data)
+        val = logistic(self.data)
 
         def grad_fn(g):  # dσ = σ(1-σ), at most 1/4
             return (g * val * (1.0 - val),)
@@ -563,7 +563,7 @@ def _norm_axes(axis: Any, ndim: int) -> tuple:
     return tuple(sorted(a % ndim for a in axes))
 
 
-def sigmoid(x: Any) -> Any:
+def logistic(x: Any) -> Any:
     """σ(x) = 1 / (1 + e^-x) on plain arrays.
 
     For x << 0, e^-x overflows to inf and 1/(1+inf) = 0: still the right
