@@ -33,23 +33,22 @@ def topological_order(root: Tensor, keep_constants: bool = False) -> list[Tensor
     Only tensors that require grad are listed, unless ``keep_constants`` (a
     learner wants to see the inputs and targets too). An iterative depth-first
     search, so a 20,000-op chain is fine: a node is appended once all its
-    parents have been, first parent's ancestry first.
+    parents have been, first parent's ancestry first. (Tensors hash by
+    identity, so a set of them is a set of nodes.)
     """
     order: list[Tensor] = []
-    seen: set[int] = set()
+    seen: set[Tensor] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
     while stack:
         node, parents_done = stack.pop()
         if parents_done:
             order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for p in reversed(node.parents):
-            if id(p) not in seen and (keep_constants or p.requires_grad):
-                stack.append((p, False))
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            for p in reversed(node.parents):
+                if p not in seen and (keep_constants or p.requires_grad):
+                    stack.append((p, False))
     return order
 
 
@@ -66,9 +65,9 @@ def backward_steps(root: Tensor, grad: Any) -> Iterator[tuple[Tensor, Any, list[
     Pure: nothing is written, not even ``.grad``. What to do with a leaf's
     shares (add them into ``leaf.grad``) is the consumer's business.
     """
-    pending: dict[int, Any] = {id(root): grad}  # dL/dnode, summed so far
+    pending: dict[Tensor, Any] = {root: grad}  # dL/dnode, summed so far
     for node in reversed(topological_order(root)):
-        g = pending.pop(id(node), None)
+        g = pending.pop(node, None)
         if g is None or node.is_leaf:
             continue
         if node.grad_fn is None:
@@ -80,7 +79,7 @@ def backward_steps(root: Tensor, grad: Any) -> Iterator[tuple[Tensor, Any, list[
                   for p, s in zip(node.parents, node.grad_fn(g))]
         for p, s in shares:
             if s is not None and not p.is_leaf:
-                pending[id(p)] = s if id(p) not in pending else pending[id(p)] + s
+                pending[p] = s if p not in pending else pending[p] + s
         yield node, g, shares
 
 

@@ -199,7 +199,8 @@ class Tensor:
                     f"backward() needs a gradient argument for a non-scalar output "
                     f"(shape {self.shape}); call .sum() or .mean() first, or pass grad="
                 )
-            return np.array(1.0, dtype=self.dtype).reshape(self.shape)  # dL/dL = 1
+            # dL/dL = 1: for a 0-d loss a NumPy scalar, as NumPy's 0-d arithmetic returns
+            return self.dtype.type(1.0) if self.ndim == 0 else np.ones(self.shape, self.dtype)
         grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
         if grad.shape != self.shape:
             raise RuntimeError(f"backward(): grad has shape {grad.shape}, expected {self.shape}")
@@ -537,7 +538,7 @@ def from_op(data: Any, parents: tuple[Tensor, ...], op: str, grad_fn: GradFn | N
     out = Tensor.__new__(Tensor)  # __init__ would copy data; an op's result is already its own
     out.data = data
     out.grad = out.name = None
-    if _grad_enabled and any(p.requires_grad for p in parents):
+    if _grad_enabled and any([p.requires_grad for p in parents]):
         out.requires_grad, out.parents, out.op, out.grad_fn = True, parents, op, grad_fn
     else:
         out.requires_grad, out.parents, out.op, out.grad_fn = False, (), "", None
