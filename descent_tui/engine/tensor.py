@@ -22,7 +22,7 @@ clears them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -53,7 +53,7 @@ class no_grad:
         self._prev = _grad_enabled
         _grad_enabled = False
 
-    def __exit__(self, *exc: object) -> bool:
+    def __exit__(self, *exc: object) -> Literal[False]:
         global _grad_enabled
         _grad_enabled = self._prev
         return False
@@ -125,24 +125,15 @@ class Tensor:
         self.name: str | None = None
 
     # ----------------------------------------------------------------- basics
-    @property
-    def shape(self) -> tuple:
-        return self.data.shape
-
-    @property
-    def dtype(self) -> Any:
-        return self.data.dtype
-
-    @property
-    def ndim(self) -> int:
-        return self.data.ndim
-
-    @property
-    def size(self) -> int:
-        return self.data.size
+    # the array's own attributes, read through
+    shape = property(lambda self: self.data.shape, doc="The length of each axis: () for a number.")
+    dtype = property(lambda self: self.data.dtype, doc="float64, or float32 if asked for.")
+    ndim = property(lambda self: self.data.ndim, doc="The number of axes.")
+    size = property(lambda self: self.data.size, doc="The number of entries.")
 
     @property
     def is_leaf(self) -> bool:
+        """True for an input or a knob: made by no op, so it has no parents."""
         return not self.parents
 
     def item(self) -> float:
@@ -212,12 +203,8 @@ class Tensor:
 
     def __add__(self, other: Any) -> Tensor:
         if isinstance(other, _NUMBER):
-            c = float(other)
-
-            def grad_fn(g):  # d(a+c)/da = 1
-                return (g,)
-
-            return from_op(self.data + c, (self,), f"add({c:g})", grad_fn)
+            c = float(other)  # d(a+c)/da = 1
+            return from_op(self.data + c, (self,), f"add({c:g})", lambda g: (g,))
         other = as_tensor(other, self.dtype)
         a_shape, b_shape = self.shape, other.shape
 
@@ -250,12 +237,8 @@ class Tensor:
 
     def __mul__(self, other: Any) -> Tensor:
         if isinstance(other, _NUMBER):
-            c = float(other)
-
-            def grad_fn(g):  # d(c·a)/da = c
-                return (g * c,)
-
-            return from_op(self.data * c, (self,), f"mul({c:g})", grad_fn)
+            c = float(other)  # d(c·a)/da = c
+            return from_op(self.data * c, (self,), f"mul({c:g})", lambda g: (g * c,))
         other = as_tensor(other, self.dtype)
         a, b = self.data, other.data
 
@@ -270,12 +253,8 @@ class Tensor:
 
     def __truediv__(self, other: Any) -> Tensor:
         if isinstance(other, _NUMBER):
-            c = float(other)
-
-            def grad_fn(g):  # d(a/c)/da = 1/c
-                return (g / c,)
-
-            return from_op(self.data / c, (self,), f"div({c:g})", grad_fn)
+            c = float(other)  # d(a/c)/da = 1/c
+            return from_op(self.data / c, (self,), f"div({c:g})", lambda g: (g / c,))
         other = as_tensor(other, self.dtype)
         a, b = self.data, other.data
 

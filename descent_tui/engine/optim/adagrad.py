@@ -70,18 +70,8 @@ class Adagrad(Optimizer):
             self._state_of(p, group)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
-        if not group["lr"] >= 0.0:
-            raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if not group["lr_decay"] >= 0.0:
-            raise ValueError(f"Invalid lr_decay value: {group['lr_decay']}")
-        if not group["weight_decay"] >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
-        if not group["initial_accumulator_value"] >= 0.0:
-            raise ValueError(
-                f"Invalid initial_accumulator_value value: {group['initial_accumulator_value']}"
-            )
-        if not group["eps"] >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {group['eps']}")
+        self._require_non_negative(group, "lr", "lr_decay", "weight_decay",
+                                   "initial_accumulator_value", "eps")
 
     def _update(self, param: Any, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:

@@ -65,19 +65,14 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
+        self._require_non_negative(group, "lr", "eps")
         betas = group["betas"]
-        if not group["lr"] >= 0.0:
-            raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if not group["eps"] >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {group['eps']}")
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not group["weight_decay"] >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+        for i, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        self._require_non_negative(group, "weight_decay")
 
     def _init_state(self, param: Any, group: dict[str, Any]) -> dict[str, Any]:
         d = param.data

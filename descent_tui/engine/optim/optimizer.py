@@ -35,6 +35,9 @@ class _RequiredParameter:
 
 required = _RequiredParameter()
 
+# how PyTorch's error messages name a hyper-parameter ("Invalid epsilon value: -1")
+_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
+
 
 def _is_tensor_like(obj: Any) -> bool:
     return hasattr(obj, "data") and hasattr(obj, "grad") and not isinstance(obj, dict)
@@ -111,6 +114,14 @@ class Optimizer:
             raise ValueError("some parameters appear in more than one parameter group")
         self._validate_group(group)
         self.param_groups.append(group)
+
+    @staticmethod
+    def _require_non_negative(group: dict[str, Any], *names: str) -> None:
+        """Raise ``ValueError`` (PyTorch's message) for the first of ``names`` below 0."""
+        for name in names:
+            if not group[name] >= 0.0:
+                label = _LABELS.get(name, f"{name} value")
+                raise ValueError(f"Invalid {label}: {group[name]}")
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         """Raise ``ValueError`` if a group's hyper-parameters are invalid."""
@@ -229,7 +240,7 @@ class Optimizer:
 
         Parameters are referred to by their index across all groups.
         """
-        index = {}
+        index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
             g = {k: v for k, v in group.items() if k != "params"}

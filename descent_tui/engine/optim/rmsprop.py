@@ -61,16 +61,7 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
-        if not group["lr"] >= 0.0:
-            raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if not group["eps"] >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {group['eps']}")
-        if not group["momentum"] >= 0.0:
-            raise ValueError(f"Invalid momentum value: {group['momentum']}")
-        if not group["weight_decay"] >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
-        if not group["alpha"] >= 0.0:
-            raise ValueError(f"Invalid alpha value: {group['alpha']}")
+        self._require_non_negative(group, "lr", "eps", "momentum", "weight_decay", "alpha")
 
     def _init_state(self, param: Any, group: dict[str, Any]) -> dict[str, Any]:
         d = param.data
