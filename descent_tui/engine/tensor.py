@@ -50,12 +50,12 @@ class no_grad:
 
     def __enter__(self) -> None:
         global _grad_enabled
-        self._prev = _grad_enabled
+        self._outer = _grad_enabled
         _grad_enabled = False
 
     def __exit__(self, *exc: object) -> Literal[False]:
         global _grad_enabled
-        _grad_enabled = self._prev
+        _grad_enabled = self._outer
         return False
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
