@@ -78,7 +78,7 @@ def backward_steps(root: Tensor, grad: Any) -> Iterator[tuple[Tensor, Any, list[
         shares = [(p, s if p.requires_grad else None)
                   for p, s in zip(node.parents, node.grad_fn(g))]
         for p, s in shares:
-            if s is not None and not p.is_leaf:
+            if s is not None and p.parents:  # not a leaf: add up its shares from every path
                 pending[p] = s if p not in pending else pending[p] + s
         yield node, g, shares
 
