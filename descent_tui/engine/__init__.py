@@ -9,7 +9,7 @@
 
 from . import functional, nn, optim
 from .gradcheck import GradcheckResult, gradcheck, numerical_gradient
-from .graph import GraphNode, list_graph
+from .graph import GraphNode, backward_steps, list_graph, topological_order
 from .hessian import hessian
 from .tensor import (
     Tensor,
@@ -19,7 +19,6 @@ from .tensor import (
     maximum,
     no_grad,
     stack,
-    topological_order,
 )
 
 __all__ = [
@@ -27,6 +26,7 @@ __all__ = [
     "GraphNode",
     "Tensor",
     "as_tensor",
+    "backward_steps",
     "concatenate",
     "functional",
     "gradcheck",

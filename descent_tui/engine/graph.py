@@ -1,12 +1,86 @@
-"""Look inside a computation graph: what the backprop inspector draws."""
+"""The computation graph: its topological order, the backward walk, and a view for display.
+
+A tensor made by an op remembers its ``parents``, its ``op`` name and its
+local derivative ``grad_fn``. This module owns the one walk over that graph:
+
+* :func:`topological_order` lists the tensors a result depends on, parents
+  before children;
+* :func:`backward_steps` is the backward pass itself, node by node, as a
+  generator. ``Tensor.backward`` consumes it to fill the leaves' ``.grad``;
+  the backprop inspector consumes the very same steps to show them, so the
+  two can never disagree;
+* :func:`list_graph` is the graph as numbered :class:`GraphNode` records.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .tensor import Tensor, topological_order
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+#: One parent and its share of dL/dnode (None: no gradient flows to that parent).
+Share = tuple["Tensor", Any]
+
+
+def topological_order(root: Tensor, keep_constants: bool = False) -> list[Tensor]:
+    """Every tensor ``root`` depends on, parents before children, ``root`` last.
+
+    Only tensors that require grad are listed, unless ``keep_constants`` (a
+    learner wants to see the inputs and targets too). An iterative depth-first
+    search, so a 20,000-op chain is fine: a node is appended once all its
+    parents have been, first parent's ancestry first. (Tensors hash by
+    identity, so a set of them is a set of nodes.)
+    """
+    order: list[Tensor] = []
+    seen: set[Tensor] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            for p in reversed(node.parents):
+                if p not in seen and (keep_constants or p.requires_grad):
+                    stack.append((p, False))
+    return order
+
+
+def backward_steps(root: Tensor, grad: Any) -> Iterator[tuple[Tensor, Any, list[Share]]]:
+    """The backward pass from ``root`` (with dL/droot = ``grad``), one node at a time.
+
+    Yields ``(node, dL/dnode, [(parent, share), ...])`` for every non-leaf
+    node that receives gradient, children before parents (the reverse of
+    :func:`topological_order`), so a node's dL/dnode is complete -- summed
+    over every path from the root -- before it is handed on. The shares are
+    ``node.grad_fn(dL/dnode)``, one per parent in order, ``None`` where no
+    gradient flows (the op gives none, or the parent does not require grad).
+
+    Pure: nothing is written, not even ``.grad``. What to do with a leaf's
+    shares (add them into ``leaf.grad``) is the consumer's business.
+    """
+    pending: dict[Tensor, Any] = {root: grad}  # dL/dnode, summed so far
+    for node in reversed(topological_order(root)):
+        g = pending.pop(node, None)
+        if g is None or node.is_leaf:
+            continue
+        if node.grad_fn is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time: its saved values "
+                "were freed. Use backward(retain_graph=True) the first time."
+            )
+        shares = [(p, s if p.requires_grad else None)
+                  for p, s in zip(node.parents, node.grad_fn(g))]
+        for p, s in shares:
+            if s is not None and p.parents:  # not a leaf: add up its shares from every path
+                pending[p] = s if p not in pending else pending[p] + s
+        yield node, g, shares
 
 
 @dataclass
@@ -26,34 +100,17 @@ class GraphNode:
 def list_graph(root: Tensor) -> list[GraphNode]:
     """The graph behind ``root`` in topological order (inputs first, root last).
 
-    Each node carries its op name, shape, value, gradient (after ``backward``)
-    and the indices of its parents, so a viewer can walk it either way.
+    Constants are included. Each node carries its op name, shape, value,
+    gradient (after ``backward``) and the indices of its parents, so a viewer
+    can walk it either way.
     """
-    order = _all_nodes(root)
+    order = topological_order(root, keep_constants=True)
     index = {id(t): i for i, t in enumerate(order)}
     return [
         GraphNode(i, t.op, t.name, t.shape, t.data, t.grad,
-                  [index[id(p)] for p in t._prev if id(p) in index], t)
+                  [index[id(p)] for p in t.parents if id(p) in index], t)
         for i, t in enumerate(order)
     ]
 
 
-def _all_nodes(root: Tensor) -> list:
-    # like topological_order, but keeps constants too: a learner wants to see them
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for p in reversed(node._prev):
-            if id(p) not in seen:
-                stack.append((p, False))
-    return order
-
-
-__all__ = ["GraphNode", "list_graph", "topological_order"]
+__all__ = ["GraphNode", "Share", "backward_steps", "list_graph", "topological_order"]

@@ -1,64 +1,42 @@
 """The Tensor: an ndarray that remembers how it was made, so blame can flow back.
 
 Every operation below is written the same way, micrograd-style but over whole
-arrays: compute the forward value, and right above the op define its local
-derivative ``_<op>_grad(g, saved)``, which receives the gradient of the loss
-with respect to the op's output (``g``) and hands each parent its share by the
-chain rule::
+arrays: compute the forward value, and right beside it define ``grad_fn``, the
+op's local derivative. ``grad_fn(g)`` receives the gradient of the loss with
+respect to the op's output (``g`` = dL/dout) and hands each parent its share by
+the chain rule::
 
-    dL/d(parent) = dL/d(out) * d(out)/d(parent)
+    dL/d(parent) = dL/d(out) · d(out)/d(parent)
 
-``saved`` holds whatever the derivative needs from the forward pass (for tanh,
-its output), as ``ctx.save_for_backward`` does in PyTorch.
+It returns one share per parent (``None`` where a parent needs none), each
+summed back to that parent's shape when NumPy broadcast it (see
+``unbroadcast``). A Python number on the other side of an op is a constant,
+not a node: it is part of the op's name (``2 * x`` is "mul(2)").
 
-``backward()`` walks the graph from the loss back to the leaves, newest tensor
-first (iteratively, so a 20,000-op chain is fine). Gradients of leaves
-*accumulate* across calls, exactly as in PyTorch, until ``zero_grad()`` clears
-them.
-
-Speed matters as much as clarity here, because every number in the app comes
-from this file. For big arrays NumPy does the work; for tiny ones (a landscape's
-two knobs) Python's own overhead dominates, so the hot paths avoid needless
-steps: a 0-d value is computed as a NumPy scalar (see ``_num``), and an op
-stores a ready-made derivative function with its saved values instead of
-building a new closure every time it runs.
+``backward()`` walks the graph from the loss back to the leaves (the walk
+itself lives in :mod:`.graph`, where the inspector reads it too). Gradients of
+leaves *accumulate* across calls, exactly as in PyTorch, until ``zero_grad()``
+clears them.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
-# Non-finite numbers are lessons in descent, not errors: an exploding run should
-# show inf and NaN on screen, not spray RuntimeWarnings over the terminal.
-np.seterr(all="ignore")
+from .graph import backward_steps
+
+#: An op's local derivative: dL/d(out) -> one share of it per parent (None: no share).
+GradFn = Callable[[Any], Sequence[Any]]
 
 _grad_enabled = True
-# Every tensor gets a creation number. A tensor is always made after its inputs,
-# so walking by decreasing number visits children before parents: a
-# topological order for free, with no recursion.
-_counter = itertools.count()
 _NUMBER = (int, float)
-_NUMBER_LIKE = (int, float, np.number)
-_heappop, _heappush = heapq.heappop, heapq.heappush
 
 
 def is_grad_enabled() -> bool:
     return _grad_enabled
-
-
-@contextmanager
-def _no_grad_ctx():
-    global _grad_enabled
-    prev = _grad_enabled
-    _grad_enabled = False
-    try:
-        yield
-    finally:
-        _grad_enabled = prev
 
 
 class no_grad:
@@ -70,18 +48,18 @@ class no_grad:
             w.data -= lr * w.grad
     """
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         global _grad_enabled
-        self._prev = _grad_enabled
+        self._outer = _grad_enabled
         _grad_enabled = False
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         global _grad_enabled
-        _grad_enabled = self._prev
+        _grad_enabled = self._outer
         return False
 
-    def __call__(self, fn):
-        def wrapper(*args, **kwargs):
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             with no_grad():
                 return fn(*args, **kwargs)
 
@@ -90,7 +68,7 @@ class no_grad:
         return wrapper
 
 
-def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+def unbroadcast(grad: Any, shape: tuple) -> Any:
     """Sum ``grad`` back down to ``shape``, undoing NumPy broadcasting.
 
     If ``b`` of shape (3,) was added to every row of a (4, 3) array, each of its
@@ -107,7 +85,8 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     return grad.reshape(shape)
 
 
-def _float_array(data, dtype=None) -> np.ndarray:
+def _float_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """``data`` as a float array of the tensor's own (float64 unless told)."""
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
@@ -126,73 +105,36 @@ class Tensor:
     knob you want to turn: after ``loss.backward()`` its ``.grad`` holds
     dL/dknob, an array of the knob's own shape.
 
-    Each tensor made by an operation remembers the operation's name (``op``)
-    and its inputs (``parents``) so the graph can be drawn and inspected.
+    A tensor made by an operation remembers the operation's name (``op``), its
+    inputs (``parents``) and its local derivative (``grad_fn``), so the graph
+    can be drawn, inspected and walked backwards. A leaf has ``op == ''``,
+    no parents and ``grad_fn is None``.
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_backward",
-        "_op",
-        "_pending",
-        "_prev",
-        "_saved",
-        "_seq",
-        "data",
-        "grad",
-        "name",
-        "requires_grad",
-    )
+    __slots__ = ("__weakref__", "data", "grad", "grad_fn", "name", "op", "parents",
+                 "requires_grad")
     __array_priority__ = 1000  # make `ndarray * Tensor` call Tensor.__rmul__
 
-    def __init__(self, data, requires_grad: bool = False, dtype=None):
-        self.data = _float_array(data, dtype)
-        self.grad = None
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        self.data: Any = _float_array(data, dtype)
+        self.grad: Any = None
         self.requires_grad = requires_grad
-        self._backward = None
-        self._saved = None
-        self._prev = ()
-        self._op = ""
-        self.name = None
-        self._seq = next(_counter)
-        self._pending = None
+        self.parents: tuple[Tensor, ...] = ()
+        self.op = ""
+        self.grad_fn: GradFn | None = None
+        self.name: str | None = None
 
     # ----------------------------------------------------------------- basics
-    @property
-    def shape(self) -> tuple:
-        return self.data.shape
-
-    @property
-    def dtype(self):
-        return self.data.dtype
-
-    @property
-    def ndim(self) -> int:
-        return self.data.ndim
-
-    @property
-    def size(self) -> int:
-        return self.data.size
-
-    @property
-    def op(self) -> str:
-        """Name of the operation that produced this tensor ('' for a leaf).
-
-        A Python number on the other side of an op is a constant, not a node,
-        so it is part of the name: ``2 * x`` is "mul(2)", ``x ** 2`` is "pow2".
-        """
-        op = self._op
-        # kept as (template, constant) until asked for: formatting costs more than the op
-        return op if type(op) is str else op[0].format(op[1])
-
-    @property
-    def parents(self) -> tuple:
-        """The tensors this one was computed from."""
-        return self._prev
+    # the array's own attributes, read through
+    shape = property(lambda self: self.data.shape, doc="The length of each axis: () for a number.")
+    dtype = property(lambda self: self.data.dtype, doc="float64, or float32 if asked for.")
+    ndim = property(lambda self: self.data.ndim, doc="The number of axes.")
+    size = property(lambda self: self.data.size, doc="The number of entries.")
 
     @property
     def is_leaf(self) -> bool:
-        return not self._op
+        """True for an input or a knob: made by no op, so it has no parents."""
+        return not self.parents
 
     def item(self) -> float:
         return self.data.item()
@@ -202,651 +144,448 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same numbers, cut off from the graph (no gradient flows through)."""
-        return _node(self.data, (), "")
+        return from_op(self.data, (), "", None)
 
     def __len__(self) -> int:
         return len(self.data)
 
     def __repr__(self) -> str:
-        extra = f", op={self.op!r}" if self._op else ""
+        extra = f", op={self.op!r}" if self.op else ""
         rg = ", requires_grad=True" if self.requires_grad else ""
-        return f"Tensor({np.array2string(self.data, precision=4)}{rg}{extra})"
+        return f"Tensor({np.array2string(np.asarray(self.data), precision=4)}{rg}{extra})"
 
     # ------------------------------------------------------------ backward
-    def backward(self, grad=None, retain_graph: bool = False) -> None:
-        """Backpropagate: fill ``.grad`` of every tensor this one depends on.
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Backpropagate: add dL/dleaf into ``.grad`` of every leaf this tensor depends on.
 
+        The walk visits each node once, after every node that used it, and
+        hands each parent its share (see :func:`.graph.backward_steps`).
         Leaves accumulate (``grad += new``) across calls until zeroed; that is
-        why training loops call ``optimizer.zero_grad()`` first. The graph is
-        freed afterwards; pass ``retain_graph=True`` to walk it again.
+        why training loops call ``optimizer.zero_grad()`` first. Each node's
+        ``grad_fn`` is freed on the way; pass ``retain_graph=True`` to walk
+        the graph again. Intermediate nodes keep their dL/dnode in ``.grad``.
         """
+        grad = self._seed(grad)
+        if self.is_leaf:  # backward() on a leaf: dL/dL = 1 lands in its own .grad
+            _accumulate(self, grad)
+            return
+        for node, g, shares in backward_steps(self, grad):
+            node.grad = g
+            if not retain_graph:
+                node.grad_fn = None  # free what the forward pass saved
+            for parent, share in shares:
+                if share is not None and parent.is_leaf:
+                    _accumulate(parent, share)
+
+    def _seed(self, grad: Any) -> np.ndarray:
+        """The gradient backward() starts from: dL/dL = 1, or the caller's ``grad``."""
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad: nothing in its "
                 "graph has requires_grad=True"
             )
-        if grad is None:  # dL/dL = 1
-            d = self.data
-            one = _ONE.get(type(d))  # a NumPy scalar, as NumPy hands back for 0-d (see _num)
-            if one is not None:
-                grad = one
-            elif not d.ndim:
-                grad = d.dtype.type(1)
-            elif d.size == 1:
-                grad = np.ones(d.shape, d.dtype)
-            else:
+        if grad is None:
+            if self.size != 1:
                 raise RuntimeError(
                     f"backward() needs a gradient argument for a non-scalar output "
                     f"(shape {self.shape}); call .sum() or .mean() first, or pass grad="
                 )
-        else:
-            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad,
-                              dtype=self.data.dtype)
-            if grad.shape != self.shape:
-                raise RuntimeError(
-                    f"backward(): grad has shape {grad.shape}, expected {self.shape}"
-                )
-        if not self._prev:  # backward() on a leaf: dL/dL = 1 lands in its own .grad
-            _accumulate(self, grad, grad)
-            return
-        # Walk from the loss towards the inputs, newest tensor first. A node
-        # waits in the heap once it has received some gradient; by the time it
-        # is the newest one waiting, every tensor that used it has already
-        # handed over its share. Leaves never wait: their share goes straight
-        # into .grad. In a chain the next node is nearly always the parent just
-        # reached, so that one skips the heap when it is the newest.
-        self._pending = grad
-        heap = []
-        pop, push = _heappop, _heappush
-        node, newest = self, None
-        try:
-            while True:
-                g = node._pending
-                node._pending = None
-                node.grad = g  # intermediate gradients are kept for the inspector
-                backward_fn = node._backward
-                if backward_fn is None:
-                    raise RuntimeError(
-                        "Trying to backward through the graph a second time: its saved "
-                        "values were freed. Use backward(retain_graph=True) the first time."
-                    )
-                grads = backward_fn(g, node._saved)
-                if not retain_graph:  # free what the forward pass saved
-                    node._backward = node._saved = None
-                newest = None  # the newest parent that started waiting just now
-                i = -1  # grads[i] is the i-th parent's share (a counter, as zip() costs ~0.3 µs)
-                for parent in node._prev:
-                    i += 1
-                    pg = grads[i]
-                    if pg is None or not parent.requires_grad:
-                        continue
-                    if not parent._prev:  # a leaf
-                        if parent.grad is None and type(pg) is not _ndarray:
-                            parent.grad = _array(pg)  # from a fresh NumPy scalar: nobody else's
-                        else:
-                            _accumulate(parent, pg, g)
-                        continue
-                    pending = parent._pending
-                    if pending is not None:
-                        parent._pending = pending + pg
-                        continue
-                    parent._pending = pg
-                    if newest is None:
-                        newest = parent
-                    elif parent._seq > newest._seq:
-                        push(heap, (-newest._seq, newest))
-                        newest = parent
-                    else:
-                        push(heap, (-parent._seq, parent))
-                if newest is not None:
-                    if not heap or newest._seq > -heap[0][0]:
-                        node = newest
-                        continue
-                    push(heap, (-newest._seq, newest))
-                if not heap:
-                    break
-                node = pop(heap)[1]
-        except BaseException:
-            for _, waiting in heap:
-                waiting._pending = None
-            if newest is not None:
-                newest._pending = None
-            raise
+            # dL/dL = 1: for a 0-d loss a NumPy scalar, as NumPy's 0-d arithmetic returns
+            return self.dtype.type(1.0) if self.ndim == 0 else np.ones(self.shape, self.dtype)
+        grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+        if grad.shape != self.shape:
+            raise RuntimeError(f"backward(): grad has shape {grad.shape}, expected {self.shape}")
+        return grad
 
     # ----------------------------------------------------------- arithmetic
-    # Each op computes its value and hands ``_node`` its local derivative: the
-    # small ``_..._grad(g, saved)`` function written right above the op, plus
-    # ``saved``, whatever that function needs from the forward pass.
-    # ``grad(g, saved)`` returns one gradient per parent (None where a parent
-    # needs none). This is PyTorch's autograd.Function pattern, and cheaper than
-    # building a closure for every op. When ``saved`` would cost work of its own
-    # (a mask, a sign), the op attaches it only if the graph is being recorded.
-    #
-    # A Python number on the other side is a constant, not a node: the op keeps
-    # it in its name (e.g. "mul(2)") so the inspector can still show it. It is
-    # made a Python float, a "weak" scalar: np.float64 would upcast float32.
+    # A Python number is made a Python float, a "weak" scalar: np.float64
+    # would turn a float32 tensor into float64.
 
-    @staticmethod
-    def _identity_grad(g, _):  # d(a+c)/da = 1
-        return (g,)
+    def __add__(self, other: Any) -> Tensor:
+        if isinstance(other, _NUMBER):
+            c = float(other)  # d(a+c)/da = 1
+            return from_op(self.data + c, (self,), f"add({c:g})", lambda g: (g,))
+        other = as_tensor(other, self.dtype)
+        a_shape, b_shape = self.shape, other.shape
 
-    @staticmethod
-    def _add_grad(g, shapes):  # d(a+b)/da = 1, d(a+b)/db = 1
-        if shapes is None:  # nothing was broadcast: both get g as it is
-            return g, g
-        return unbroadcast(g, shapes[0]), unbroadcast(g, shapes[1])
+        def grad_fn(g):  # d(a+b)/da = 1, d(a+b)/db = 1
+            return unbroadcast(g, a_shape), unbroadcast(g, b_shape)
 
-    def __add__(self, other):
-        if not isinstance(other, Tensor):
-            if isinstance(other, _NUMBER):
-                c = float(other)
-                a = self.data
-                if type(a) is _ndarray and not a.ndim:
-                    a = a[()]  # see _num
-                return _node(a + c, (self,), ("add({:g})", c), self._identity_grad)
-            other = Tensor(other, dtype=self.data.dtype)
-        a, b = self.data, other.data
-        sa, sb = a.shape, b.shape
-        if type(a) is _ndarray and not sa:
-            a = a[()]  # see _num
-        if type(b) is _ndarray and not sb:
-            b = b[()]
-        return _node(a + b, (self, other), "add", self._add_grad, None if sa == sb else (sa, sb))
+        return from_op(self.data + other.data, (self, other), "add", grad_fn)
 
     __radd__ = __add__
 
-    @staticmethod
-    def _sub_grad(g, shapes):  # d(a-b)/da = 1, d(a-b)/db = -1
-        if shapes is None:  # nothing was broadcast
-            return g, -g
-        return unbroadcast(g, shapes[0]), unbroadcast(-g, shapes[1])
-
-    def __sub__(self, other):
+    def __sub__(self, other: Any) -> Tensor:
         if isinstance(other, _NUMBER):
-            return self.__add__(-float(other))
-        other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
+            return self + (-float(other))
+        other = as_tensor(other, self.dtype)
+        a_shape, b_shape = self.shape, other.shape
+
+        def grad_fn(g):  # d(a-b)/da = 1, d(a-b)/db = -1
+            return unbroadcast(g, a_shape), unbroadcast(-g, b_shape)
+
+        return from_op(self.data - other.data, (self, other), "sub", grad_fn)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        if isinstance(other, _NUMBER):
+            c = float(other)
+            return from_op(c - self.data, (self,), f"rsub({c:g})", _negate)
+        return as_tensor(other, self.dtype) - self
+
+    def __neg__(self) -> Tensor:
+        return from_op(-self.data, (self,), "neg", _negate)
+
+    def __mul__(self, other: Any) -> Tensor:
+        if isinstance(other, _NUMBER):
+            c = float(other)  # d(c·a)/da = c
+            return from_op(self.data * c, (self,), f"mul({c:g})", lambda g: (g * c,))
+        other = as_tensor(other, self.dtype)
         a, b = self.data, other.data
-        sa, sb = a.shape, b.shape
-        return _node(_num(a) - _num(b), (self, other), "sub",
-                     self._sub_grad, None if sa == sb else (sa, sb))
 
-    @staticmethod
-    def _neg_grad(g, _):  # d(-a)/da = -1, and so is d(c-a)/da
-        return (-g,)
+        def grad_fn(g):  # d(ab)/da = b, d(ab)/db = a
+            ga = unbroadcast(g * b, a.shape) if self.requires_grad else None
+            gb = unbroadcast(g * a, b.shape) if other.requires_grad else None
+            return ga, gb
 
-    def __rsub__(self, other):
-        if isinstance(other, _NUMBER):
-            c = float(other)
-            return _node(c - _num(self.data), (self,), ("rsub({:g})", c), self._neg_grad)
-        return Tensor(other, dtype=self.data.dtype) - self
-
-    def __neg__(self):
-        return _node(-_num(self.data), (self,), "neg", self._neg_grad)
-
-    @staticmethod
-    def _scale_grad(g, c):  # d(ca)/da = c
-        return (g * c,)
-
-    @staticmethod
-    def _mul_grad(g, saved):  # d(ab)/da = b, d(ab)/db = a
-        a, b, ta, tb = saved
-        ga = unbroadcast(g * b, ta.data.shape) if ta.requires_grad else None
-        gb = unbroadcast(g * a, tb.data.shape) if tb.requires_grad else None
-        return ga, gb
-
-    def __mul__(self, other):
-        if isinstance(other, _NUMBER):
-            c = float(other)
-            a = self.data
-            if type(a) is _ndarray and not a.ndim:
-                a = a[()]  # see _num
-            return _node(a * c, (self,), ("mul({:g})", c), self._scale_grad, c)
-        other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
-        a, b = _num(self.data), _num(other.data)
-        return _node(a * b, (self, other), "mul", self._mul_grad, (a, b, self, other))
+        return from_op(a * b, (self, other), "mul", grad_fn)
 
     __rmul__ = __mul__
 
-    @staticmethod
-    def _div_const_grad(g, c):  # d(a/c)/da = 1/c
-        return (g / c,)
+    def __truediv__(self, other: Any) -> Tensor:
+        if isinstance(other, _NUMBER):
+            c = float(other)  # d(a/c)/da = 1/c
+            return from_op(self.data / c, (self,), f"div({c:g})", lambda g: (g / c,))
+        other = as_tensor(other, self.dtype)
+        a, b = self.data, other.data
 
-    @staticmethod
-    def _div_grad(g, saved):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
-        a, b, ta, tb = saved
-        ga = unbroadcast(g / b, ta.data.shape) if ta.requires_grad else None
-        gb = unbroadcast(-g * a / (b * b), tb.data.shape) if tb.requires_grad else None
-        return ga, gb
+        def grad_fn(g):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
+            ga = unbroadcast(g / b, a.shape) if self.requires_grad else None
+            gb = unbroadcast(-g * a / (b * b), b.shape) if other.requires_grad else None
+            return ga, gb
 
-    def __truediv__(self, other):
+        return from_op(a / b, (self, other), "div", grad_fn)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
         if isinstance(other, _NUMBER):
             c = float(other)
-            return _node(_num(self.data) / c, (self,), ("div({:g})", c), self._div_const_grad, c)
-        other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
-        a, b = _num(self.data), _num(other.data)
-        return _node(a / b, (self, other), "div", self._div_grad, (a, b, self, other))
+            a = self.data
 
-    @staticmethod
-    def _rdiv_grad(g, saved):  # d(c/a)/da = -c/a²
-        a, c = saved
-        return (-g * c / (a * a),)
+            def grad_fn(g):  # d(c/a)/da = -c/a²
+                return (-g * c / (a * a),)
 
-    def __rtruediv__(self, other):
-        if isinstance(other, _NUMBER):
-            c = float(other)
-            a = _num(self.data)
-            return _node(c / a, (self,), ("rdiv({:g})", c), self._rdiv_grad, (a, c))
-        return Tensor(other, dtype=self.data.dtype) / self
+            return from_op(c / a, (self,), f"rdiv({c:g})", grad_fn)
+        return as_tensor(other, self.dtype) / self
 
-    @staticmethod
-    def _square_grad(g, a):  # d(a²)/da = 2a
-        return (g * 2.0 * a,)
-
-    @staticmethod
-    def _pow_grad(g, saved):  # d(a^p)/da = p·a^(p-1)
-        a, p = saved
-        return (g * p * _power(a, p - 1),)
-
-    def __pow__(self, other):
-        if isinstance(other, _NUMBER_LIKE):
-            p = float(other)
-        elif isinstance(other, Tensor):
-            return self._pow_tensor(other)
-        else:
-            p = other
+    def __pow__(self, other: Any) -> Tensor:
+        if not isinstance(other, (int, float, np.number)):
+            return self._pow_tensor(as_tensor(other, self.dtype))
+        p = float(other)
         a = self.data
-        if type(a) is _ndarray and not a.ndim:
-            a = a[()]  # see _num
-        if p == 2:
-            return _node(a * a, (self,), "pow2", self._square_grad, a)
-        return _node(_power(a, p), (self,), ("pow{:g}", p), self._pow_grad, (a, p))
 
-    @staticmethod
-    def _pow_tensor_grad(g, saved):  # d(a^b)/da = b·a^(b-1), d(a^b)/db = a^b·ln a
-        a, b, val = saved
-        ga = unbroadcast(g * b.data * a.data ** (b.data - 1), a.shape) \
-            if a.requires_grad else None
-        gb = unbroadcast(g * val * np.log(a.data), b.shape) if b.requires_grad else None
-        return ga, gb
+        def grad_fn(g):  # d(a^p)/da = p·a^(p-1)
+            return (g * p * a ** (p - 1),)
 
-    def _pow_tensor(self, other: Tensor):
-        val = self.data ** other.data
-        return _node(val, (self, other), "pow", self._pow_tensor_grad, (self, other, val))
+        return from_op(a ** p, (self,), f"pow{p:g}", grad_fn)
 
-    def __rpow__(self, other):
-        return Tensor(other, dtype=self.data.dtype)._pow_tensor(self)
+    def _pow_tensor(self, other: Tensor) -> Tensor:
+        a, b = self.data, other.data
+        val = a ** b
 
-    @staticmethod
-    def _matmul_grad(g, saved):  # d(AB)/dA = g Bᵀ, d(AB)/dB = Aᵀ g
-        a, b = saved
-        A, B = a.data, b.data
-        if A.ndim == 1 and B.ndim == 1:  # dot product: d(a·b)/da = b, d/db = a
-            return g * B, g * A
-        # as NumPy does: a 1-D left operand is a row, a 1-D right one a column
-        A2 = A[None, :] if A.ndim == 1 else A
-        B2 = B[:, None] if B.ndim == 1 else B
-        G = np.expand_dims(g, -2) if A.ndim == 1 else g
-        G = np.expand_dims(G, -1) if B.ndim == 1 else G
-        ga = gb = None
-        if a.requires_grad:
-            ga = unbroadcast(G @ np.swapaxes(B2, -1, -2), A2.shape).reshape(A.shape)
-        if b.requires_grad:
-            gb = unbroadcast(np.swapaxes(A2, -1, -2) @ G, B2.shape).reshape(B.shape)
-        return ga, gb
+        def grad_fn(g):  # d(a^b)/da = b·a^(b-1), d(a^b)/db = a^b·ln a
+            ga = unbroadcast(g * b * a ** (b - 1), a.shape) if self.requires_grad else None
+            gb = unbroadcast(g * val * np.log(a), b.shape) if other.requires_grad else None
+            return ga, gb
 
-    def __matmul__(self, other):
-        other = other if isinstance(other, Tensor) else Tensor(other, dtype=self.data.dtype)
-        return _node(self.data @ other.data, (self, other), "matmul", self._matmul_grad, (self, other))
+        return from_op(val, (self, other), "pow", grad_fn)
 
-    def __rmatmul__(self, other):
-        return Tensor(other, dtype=self.data.dtype) @ self
+    def __rpow__(self, other: Any) -> Tensor:
+        return as_tensor(other, self.dtype)._pow_tensor(self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        other = as_tensor(other, self.dtype)
+        A, B = self.data, other.data
+
+        def grad_fn(g):  # d(AB)/dA = g Bᵀ, d(AB)/dB = Aᵀ g
+            if A.ndim == 1 and B.ndim == 1:  # dot product: d(a·b)/da = b, d/db = a
+                return g * B, g * A
+            # as NumPy does: a 1-D left operand is a row, a 1-D right one a column
+            A2 = A[None, :] if A.ndim == 1 else A
+            B2 = B[:, None] if B.ndim == 1 else B
+            G = np.expand_dims(g, -2) if A.ndim == 1 else g
+            G = np.expand_dims(G, -1) if B.ndim == 1 else G
+            ga = gb = None
+            if self.requires_grad:
+                ga = unbroadcast(G @ np.swapaxes(B2, -1, -2), A2.shape).reshape(A.shape)
+            if other.requires_grad:
+                gb = unbroadcast(np.swapaxes(A2, -1, -2) @ G, B2.shape).reshape(B.shape)
+            return ga, gb
+
+        return from_op(A @ B, (self, other), "matmul", grad_fn)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return as_tensor(other, self.dtype) @ self
 
     # --------------------------------------------------- elementwise funcs
-    @staticmethod
-    def _exp_grad(g, val):  # d(e^a)/da = e^a
-        return (g * val,)
+    def exp(self) -> Tensor:
+        val = np.exp(self.data)
 
-    def exp(self):
-        val = np.exp(_num(self.data))
-        return _node(val, (self,), "exp", self._exp_grad, val)
+        def grad_fn(g):  # d(e^a)/da = e^a
+            return (g * val,)
 
-    @staticmethod
-    def _log_grad(g, a):  # d(ln a)/da = 1/a
-        return (g / a,)
+        return from_op(val, (self,), "exp", grad_fn)
 
-    def log(self):
-        a = _num(self.data)
-        return _node(np.log(a), (self,), "log", self._log_grad, a)
+    def log(self) -> Tensor:
+        a = self.data
 
-    @staticmethod
-    def _sqrt_grad(g, val):  # d√a/da = 1/(2√a)
-        return (g * 0.5 / val,)
+        def grad_fn(g):  # d(ln a)/da = 1/a
+            return (g / a,)
 
-    def sqrt(self):
-        val = np.sqrt(_num(self.data))
-        return _node(val, (self,), "sqrt", self._sqrt_grad, val)
+        return from_op(np.log(a), (self,), "log", grad_fn)
 
-    @staticmethod
-    def _abs_grad(g, sign):  # d|a|/da = sign(a) (0 at 0, as PyTorch)
-        return (g * sign,)
+    def sqrt(self) -> Tensor:
+        val = np.sqrt(self.data)
 
-    def abs(self):
-        a = _num(self.data)
-        out = _node(np.abs(a), (self,), "abs")
-        if out.requires_grad:
-            out._backward, out._saved = self._abs_grad, np.sign(a)
-        return out
+        def grad_fn(g):  # d√a/da = 1/(2√a)
+            return (g * 0.5 / val,)
+
+        return from_op(val, (self,), "sqrt", grad_fn)
+
+    def abs(self) -> Tensor:
+        a = self.data
+
+        def grad_fn(g):  # d|a|/da = sign(a) (0 at 0, as PyTorch)
+            return (g * np.sign(a),)
+
+        return from_op(np.abs(a), (self,), "abs", grad_fn)
 
     __abs__ = abs
 
-    @staticmethod
-    def _sin_grad(g, a):  # d sin a = cos a
-        return (g * np.cos(a),)
-
-    def sin(self):
-        a = _num(self.data)
-        return _node(np.sin(a), (self,), "sin", self._sin_grad, a)
-
-    @staticmethod
-    def _cos_grad(g, a):  # d cos a = -sin a
-        return (-g * np.sin(a),)
-
-    def cos(self):
-        a = _num(self.data)
-        return _node(np.cos(a), (self,), "cos", self._cos_grad, a)
-
-    @staticmethod
-    def _tanh_grad(g, val):  # d tanh = 1 - tanh²
-        return (g * (1.0 - val * val),)
-
-    def tanh(self):
-        val = np.tanh(_num(self.data))
-        return _node(val, (self,), "tanh", self._tanh_grad, val)
-
-    @staticmethod
-    def _sigmoid_grad(g, val):  # dσ = σ(1-σ), at most 1/4
-        return (g * val * (1.0 - val),)
-
-    def sigmoid(self):
-        val = _sigmoid(_num(self.data))
-        return _node(val, (self,), "sigmoid", self._sigmoid_grad, val)
-
-    @staticmethod
-    def _relu_grad(g, alive):  # 1 where a > 0, else 0 (a dead unit passes nothing back)
-        return (np.where(alive, g, 0),)
-
-    def relu(self):
+    def sin(self) -> Tensor:
         a = self.data
-        # where, not `data * mask`: -inf * 0 would be nan (relu(-inf) is 0, relu(nan) nan)
-        out = _node(np.where(a < 0, 0, a), (self,), "relu")
-        if out.requires_grad:
-            out._backward, out._saved = self._relu_grad, a > 0
-        return out
 
-    @staticmethod
-    def _leaky_relu_grad(g, slope):  # the slope: 1 where a > 0, negative_slope elsewhere
-        return (g * slope,)
+        def grad_fn(g):  # d sin a = cos a
+            return (g * np.cos(a),)
 
-    def leaky_relu(self, negative_slope: float = 0.01):
+        return from_op(np.sin(a), (self,), "sin", grad_fn)
+
+    def cos(self) -> Tensor:
+        a = self.data
+
+        def grad_fn(g):  # d cos a = -sin a
+            return (-g * np.sin(a),)
+
+        return from_op(np.cos(a), (self,), "cos", grad_fn)
+
+    def tanh(self) -> Tensor:
+        val = np.tanh(self.data)
+
+        def grad_fn(g):  # d tanh = 1 - tanh²
+            return (g * (1.0 - val * val),)
+
+        return from_op(val, (self,), "tanh", grad_fn)
+
+    def sigmoid(self) -> Tensor:
+        val = logistic(self.data)
+
+        def grad_fn(g):  # dσ = σ(1-σ), at most 1/4
+            return (g * val * (1.0 - val),)
+
+        return from_op(val, (self,), "sigmoid", grad_fn)
+
+    def relu(self) -> Tensor:
+        a = self.data
+
+        def grad_fn(g):  # 1 where a > 0, else 0 (a dead unit passes nothing back)
+            return (np.where(a > 0, g, 0),)
+
+        # where, not `a * mask`: -inf * 0 would be nan (relu(-inf) is 0, relu(nan) nan)
+        return from_op(np.where(a < 0, 0, a), (self,), "relu", grad_fn)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         a = self.data
         slope = np.where(a > 0, 1.0, negative_slope).astype(a.dtype, copy=False)
-        return _node(a * slope, (self,), "leaky_relu", self._leaky_relu_grad, slope)
 
-    @staticmethod
-    def _clip_grad(g, inside):  # 1 inside the range, 0 where clipped
-        return (g * inside,)
+        def grad_fn(g):  # the slope: 1 where a > 0, negative_slope elsewhere
+            return (g * slope,)
 
-    def clip(self, min=None, max=None):
+        return from_op(a * slope, (self,), "leaky_relu", grad_fn)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
         """Clamp into [min, max]; gradient is 1 inside the range, 0 where clipped."""
         a = self.data
-        out = _node(np.clip(a, min, max), (self,), "clip")
-        if out.requires_grad:
+
+        def grad_fn(g):  # 1 inside the range, 0 where clipped
             inside = np.ones_like(a, dtype=bool)
             if min is not None:
                 inside &= a >= min
             if max is not None:
                 inside &= a <= max
-            out._backward, out._saved = self._clip_grad, inside
-        return out
+            return (g * inside,)
 
-    def maximum(self, other):
+        return from_op(np.clip(a, min, max), (self,), "clip", grad_fn)
+
+    def maximum(self, other: Any) -> Tensor:
         return maximum(self, other)
 
     # ------------------------------------------------------------ reductions
-    @staticmethod
-    def _sum_grad(g, saved):  # every input element contributed once
-        axis, keepdims, shape = saved
-        if axis is not None and not keepdims:
-            g = np.expand_dims(g, _norm_axes(axis, len(shape)))
-        return (np.broadcast_to(g, shape),)
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        shape = self.shape
 
-    def sum(self, axis=None, keepdims: bool = False):
-        return _node(np.asarray(self.data.sum(axis=axis, keepdims=keepdims)), (self,), "sum",
-                     self._sum_grad, (axis, keepdims, self.shape))
+        def grad_fn(g):  # every input element contributed once
+            if axis is not None and not keepdims:
+                g = np.expand_dims(g, _norm_axes(axis, len(shape)))
+            return (np.broadcast_to(g, shape),)
 
-    @staticmethod
-    def _mean_grad(g, saved):  # each input moves the mean by 1/n
-        axis, keepdims, shape, n = saved
-        if axis is not None and not keepdims:
-            g = np.expand_dims(g, _norm_axes(axis, len(shape)))
-        return (np.broadcast_to(g / n, shape),)
+        return from_op(np.asarray(self.data.sum(axis=axis, keepdims=keepdims)), (self,), "sum",
+                       grad_fn)
 
-    def mean(self, axis=None, keepdims: bool = False):
-        n = self.data.size if axis is None else int(
-            np.prod([self.shape[i] for i in _norm_axes(axis, self.ndim)]))
-        return _node(np.asarray(self.data.mean(axis=axis, keepdims=keepdims)), (self,), "mean",
-                     self._mean_grad, (axis, keepdims, self.shape, n))
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        shape = self.shape
+        n = self.size if axis is None else int(
+            np.prod([shape[i] for i in _norm_axes(axis, self.ndim)]))
 
-    @staticmethod
-    def _max_grad(g, saved):  # to the max entries, split evenly on ties
-        keepdims, m_shape, mask, count, dtype = saved
-        if not keepdims:
-            g = g.reshape(m_shape)
-        return ((g * mask / count).astype(dtype, copy=False),)
+        def grad_fn(g):  # each input moves the mean by 1/n
+            if axis is not None and not keepdims:
+                g = np.expand_dims(g, _norm_axes(axis, len(shape)))
+            return (np.broadcast_to(g / n, shape),)
 
-    def max(self, axis=None, keepdims: bool = False):
+        return from_op(np.asarray(self.data.mean(axis=axis, keepdims=keepdims)), (self,), "mean",
+                       grad_fn)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         """Maximum; the gradient goes to the max entries (split evenly on ties)."""
         a = self.data
         m = a.max(axis=axis, keepdims=True)
         val = m if keepdims else (m.reshape(()) if axis is None else np.squeeze(m, axis))
-        out = _node(np.asarray(val), (self,), "max")
-        if out.requires_grad:
-            mask = (a == m)
+
+        def grad_fn(g):  # to the max entries, split evenly on ties
+            mask = a == m
             count = mask.sum(axis=axis, keepdims=True)
-            out._backward, out._saved = self._max_grad, (keepdims, m.shape, mask, count, a.dtype)
-        return out
+            if not keepdims:
+                g = g.reshape(m.shape)
+            return ((g * mask / count).astype(a.dtype, copy=False),)
+
+        return from_op(np.asarray(val), (self,), "max", grad_fn)
 
     # ---------------------------------------------------------------- shape
-    @staticmethod
-    def _reshape_grad(g, old):  # the same numbers, back in the old shape
-        return (g.reshape(old),)
-
-    def reshape(self, *shape):
+    def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return _node(self.data.reshape(shape), (self,), "reshape", self._reshape_grad, self.shape)
+        old = self.shape
 
-    @staticmethod
-    def _transpose_grad(g, inv):  # undo the permutation
-        return (np.transpose(g, inv),)
+        def grad_fn(g):  # the same numbers, back in the old shape
+            return (g.reshape(old),)
 
-    def transpose(self, *axes):
+        return from_op(self.data.reshape(shape), (self,), "reshape", grad_fn)
+
+    def transpose(self, *axes: Any) -> Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        axes = axes or None
-        out = _node(np.transpose(self.data, axes), (self,), "transpose")
-        if out.requires_grad:
-            inv = None if axes is None else tuple(np.argsort([ax % self.ndim for ax in axes]))
-            out._backward, out._saved = self._transpose_grad, inv
-        return out
+        perm = axes or None
+        ndim = self.ndim
+
+        def grad_fn(g):  # undo the permutation
+            inv = None if perm is None else tuple(np.argsort([ax % ndim for ax in perm]))
+            return (np.transpose(g, inv),)
+
+        return from_op(np.transpose(self.data, perm), (self,), "transpose", grad_fn)
 
     @property
-    def T(self):
+    def T(self) -> Tensor:
         return self.transpose()
 
-    @staticmethod
-    def _index_grad(g, saved):  # scatter back; np.add.at sums repeated indices
-        idx, shape, dtype = saved
-        full = np.zeros(shape, dtype=dtype)
-        np.add.at(full, idx, g)
-        return (full,)
-
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: Any) -> Tensor:
         if isinstance(idx, Tensor):  # Tensors hold floats; as an index they mean integers
             idx = idx.data.astype(np.intp)
-        return _node(np.asarray(self.data[idx]), (self,), "index",
-                     self._index_grad, (idx, self.shape, self.data.dtype))
+        shape, dtype = self.shape, self.dtype
+
+        def grad_fn(g):  # scatter back; np.add.at sums repeated indices
+            full = np.zeros(shape, dtype=dtype)
+            np.add.at(full, idx, g)
+            return (full,)
+
+        return from_op(np.asarray(self.data[idx]), (self,), "index", grad_fn)
 
 
-def _node(data, parents: tuple, op, backward=None, saved=None) -> Tensor:
-    """Wrap an op's output (no copy), recording the graph only if it is needed.
+def from_op(data: Any, parents: tuple[Tensor, ...], op: str, grad_fn: GradFn | None) -> Tensor:
+    """The tensor an op returns: its value ``data`` (used as it is, no copy).
 
-    The result remembers ``parents``, ``op`` and the op's local derivative
-    (``backward``, with the values it needs, ``saved``) when some parent
-    requires grad and grad mode is on; otherwise it is a plain leaf, as in
-    PyTorch under ``no_grad``.
+    It joins the graph, remembering ``parents``, ``op`` and the op's local
+    derivative ``grad_fn``, when grad mode is on and some parent requires
+    grad; otherwise it is a plain leaf, as in PyTorch under ``no_grad``.
     """
-    out = _new_object(Tensor)
+    out = Tensor.__new__(Tensor)  # __init__ would copy data; an op's result is already its own
     out.data = data
-    out.grad = out.name = out._pending = None
-    out._seq = next(_counter)
-    # most often the first parent settles it; the loop covers the rest
-    if _grad_enabled and ((parents and parents[0].requires_grad) or _any_requires_grad(parents)):
-        out.requires_grad = True
-        out._prev = parents
-        out._op = op
-        out._backward = backward
-        out._saved = saved
-        return out
-    out._backward = out._saved = None
-    out.requires_grad = False
-    out._prev = ()
-    out._op = ""
+    out.grad = out.name = None
+    if _grad_enabled and any([p.requires_grad for p in parents]):
+        out.requires_grad, out.parents, out.op, out.grad_fn = True, parents, op, grad_fn
+    else:
+        out.requires_grad, out.parents, out.op, out.grad_fn = False, (), "", None
     return out
 
 
-def _any_requires_grad(tensors) -> bool:
-    for t in tensors:  # noqa: SIM110 - a plain loop: any() with a generator costs more here
-        if t.requires_grad:
-            return True
-    return False
+def _negate(g: Any) -> tuple:  # d(-a)/da = -1, and so is d(c-a)/da
+    return (-g,)
 
 
-def _accumulate(leaf: Tensor, g, passed) -> None:
-    """Add ``g`` into ``leaf.grad``, which must end up an array the leaf owns.
+def _accumulate(leaf: Tensor, g: Any) -> None:
+    """``leaf.grad += g``, as PyTorch does until zero_grad().
 
-    ``g`` can't be kept as it is when it is also someone else's: the gradient
-    ``passed`` on unchanged by an op like ``a + b``, a view, or a read-only
-    array. Editing one ``.grad`` in place must never change another.
+    The first gradient is copied: ``g`` may also be someone else's (passed on
+    unchanged by ``a + b``, a view, a read-only array), and editing one
+    ``.grad`` in place must never change another. ``.grad`` is always an array.
     """
-    old = leaf.grad
-    if old is not None:
-        g = old + g  # accumulate, as PyTorch does, until zero_grad()
-    elif type(g) is _ndarray and (g is passed or g.base is not None or not g.flags.writeable):
-        g = g.copy()
-    # NumPy hands back scalars for 0-d results; .grad is always an array
-    leaf.grad = g if type(g) is _ndarray else np.array(g)
-
-_new_object = object.__new__
-_ndarray = np.ndarray
-_array = np.array
-_ONE = {np.float64: np.float64(1.0), np.float32: np.float32(1.0)}  # dL/dL for a scalar loss
+    leaf.grad = np.array(g) if leaf.grad is None else np.asarray(leaf.grad + g)
 
 
-def _num(d):
-    """``d`` in the form NumPy computes with fastest.
-
-    Every operation on a 0-d array goes through NumPy's full ufunc set-up
-    (about a microsecond); the same number as a NumPy scalar takes the scalar
-    fast path, several times quicker. A single knob, like a landscape's x and y,
-    is 0-d, so the ops read it as a scalar. Larger arrays pass through.
-    """
-    return d[()] if type(d) is _ndarray and d.ndim == 0 else d
-
-
-def _power(a, p):
-    """``a ** p`` exactly as NumPy computes it for arrays.
-
-    For an array NumPy turns ``** 2``, ``** 0.5`` and ``** -1`` into a square, a
-    square root and a reciprocal; a NumPy scalar calls the C library's pow, which
-    can differ in the last bit. Doing the same here keeps a 0-d value (see
-    ``_num``) in step with the array it could have been.
-    """
-    if p == 2:
-        return a * a
-    if p == 0.5:
-        return np.sqrt(a)
-    if p == -1:
-        return 1.0 / a
-    return a ** p
-
-
-def _norm_axes(axis, ndim: int) -> tuple:
+def _norm_axes(axis: Any, ndim: int) -> tuple:
     axes = axis if isinstance(axis, tuple) else (axis,)
     return tuple(sorted(a % ndim for a in axes))
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # for x << 0, exp(-x) overflows to inf and 1/(1+inf) = 0: still the right answer
-    return 1.0 / (1.0 + np.exp(-x))
+def logistic(x: Any) -> Any:
+    """σ(x) = 1 / (1 + e^-x) on plain arrays.
+
+    For x << 0, e^-x overflows to inf and 1/(1+inf) = 0: still the right
+    answer, so the overflow is expected and kept quiet.
+    """
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-x))
 
 
-def as_tensor(x, dtype=None) -> Tensor:
+def as_tensor(x: Any, dtype: Any = None) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x, dtype=dtype)
 
 
-def _maximum_grad(g, saved):  # to the larger of the two; a tie splits it evenly
-    ad, bd = saved
-    wa = ((ad > bd) + 0.5 * (ad == bd)).astype(g.dtype, copy=False)
-    return unbroadcast(g * wa, ad.shape), unbroadcast(g * (1.0 - wa), bd.shape)
-
-
-def maximum(a, b) -> Tensor:
+def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise max; on ties the gradient is split evenly, as in PyTorch."""
-    a, b = as_tensor(a), as_tensor(b, dtype=as_tensor(a).dtype)
-    return _node(np.maximum(a.data, b.data), (a, b), "maximum", _maximum_grad, (a.data, b.data))
+    a = as_tensor(a)
+    b = as_tensor(b, a.dtype)
+    ad, bd = a.data, b.data
+
+    def grad_fn(g):  # to the larger of the two; a tie splits it evenly
+        wa = ((ad > bd) + 0.5 * (ad == bd)).astype(g.dtype, copy=False)
+        return unbroadcast(g * wa, ad.shape), unbroadcast(g * (1.0 - wa), bd.shape)
+
+    return from_op(np.maximum(ad, bd), (a, b), "maximum", grad_fn)
 
 
-def _concatenate_grad(g, saved):  # each input gets back its own slice
-    cuts, axis = saved
-    return tuple(np.split(g, cuts, axis=axis))
-
-
-def concatenate(tensors, axis: int = 0) -> Tensor:
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis; each gets back its own slice of grad."""
-    tensors = [as_tensor(t) for t in tensors]
-    sizes = [t.shape[axis] for t in tensors]
-    return _node(np.concatenate([t.data for t in tensors], axis=axis), tuple(tensors), "concat",
-                 _concatenate_grad, (np.cumsum(sizes)[:-1], axis))
+    parts = tuple(as_tensor(t) for t in tensors)
+    cuts = np.cumsum([t.shape[axis] for t in parts])[:-1]
+
+    def grad_fn(g):  # each input gets back its own slice
+        return tuple(np.split(g, cuts, axis=axis))
+
+    return from_op(np.concatenate([t.data for t in parts], axis=axis), parts, "concat", grad_fn)
 
 
-def _stack_grad(g, saved):  # each input gets back its own layer
-    n, axis = saved
-    return tuple(np.take(g, i, axis=axis) for i in range(n))
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Stack tensors along a new axis; each gets back its own layer of grad."""
+    parts = tuple(as_tensor(t) for t in tensors)
 
+    def grad_fn(g):  # each input gets back its own layer
+        return tuple(np.take(g, i, axis=axis) for i in range(len(parts)))
 
-def stack(tensors, axis: int = 0) -> Tensor:
-    """Stack tensors along a new axis."""
-    tensors = [as_tensor(t) for t in tensors]
-    return _node(np.stack([t.data for t in tensors], axis=axis), tuple(tensors), "stack",
-                 _stack_grad, (len(tensors), axis))
-
-
-def topological_order(root: Tensor) -> list:
-    """Every tensor ``root`` depends on, parents before children (iterative DFS)."""
-    order, seen = [], set()
-    stack_ = [(root, False)]
-    while stack_:
-        node, done = stack_.pop()
-        if done:
-            order.append(node)
-            continue
-        nid = id(node)
-        if nid in seen:
-            continue
-        seen.add(nid)
-        stack_.append((node, True))
-        for p in node._prev:
-            if id(p) not in seen and p.requires_grad:
-                stack_.append((p, False))
-    return order
+    return from_op(np.stack([t.data for t in parts], axis=axis), parts, "stack", grad_fn)

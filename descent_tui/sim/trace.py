@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from descent_tui.engine import Tensor, list_graph, topological_order
+from descent_tui.engine import Tensor, backward_steps, list_graph
 
 
 @dataclass
@@ -77,10 +77,12 @@ def _label(t: Tensor) -> str:
 
 
 def trace_backward(root: Tensor, grad: np.ndarray | None = None) -> Trace:
-    """Replay ``root.backward()`` step by step without writing any ``.grad``.
+    """Record ``root.backward()`` step by step without writing any ``.grad``.
 
-    The graph must still be intact (trace before calling ``backward``, or
-    after ``backward(retain_graph=True)``).
+    The steps are the engine's own walk (``backward_steps``, the one
+    ``backward()`` consumes), so the inspector shows exactly what backward
+    does. The graph must still be intact (trace before calling ``backward``,
+    or after ``backward(retain_graph=True)``).
     """
     listed = list_graph(root)
     index = {id(n.tensor): n.index for n in listed}
@@ -89,36 +91,22 @@ def trace_backward(root: Tensor, grad: np.ndarray | None = None) -> Trace:
                   bool(n.tensor.requires_grad and not n.op), n.tensor)
         for n in listed
     ]
-    if grad is None:
-        grad = np.ones_like(root.data)
     if not root.requires_grad:
         return Trace(nodes, [], {})
-    # the same order Tensor.backward uses: newest tensor first
-    order = sorted(topological_order(root), key=lambda t: -t._seq)
-    pending: dict[int, np.ndarray] = {id(root): np.asarray(grad)}
+    seed = np.ones_like(root.data) if grad is None else np.asarray(grad)
+    grads: dict[int, np.ndarray] = {index[id(root)]: seed}
     steps: list[BackwardStep] = []
-    grads: dict[int, np.ndarray] = {}
-    for t in order:
-        g = pending.pop(id(t), None)
-        if g is None:
-            continue
-        i = index[id(t)]
-        grads[i] = g
-        if not t.op:
-            continue
-        if t._backward is None:
-            raise RuntimeError("the graph was already freed by backward(); "
-                               "trace before backward or use retain_graph=True")
-        step = BackwardStep(i, g)
-        outs = t._backward(g, t._saved)
-        locals_ = _local_derivatives(t)
-        for k, (parent, pg) in enumerate(zip(t.parents, outs)):
-            if pg is None or not parent.requires_grad:
+    for node, g, shares in backward_steps(root, seed):
+        step = BackwardStep(index[id(node)], np.asarray(g))
+        grads[step.node] = step.incoming
+        for (parent, share), local in zip(shares, _local_derivatives(node), strict=True):
+            if share is None:
                 continue
-            pg = np.asarray(pg)
-            step.handoffs.append(Handoff(index[id(parent)], locals_[k], pg))
-            key = id(parent)
-            pending[key] = pg if key not in pending else pending[key] + pg
+            share = np.asarray(share)
+            i = index[id(parent)]
+            step.handoffs.append(Handoff(i, local, share))
+            if parent.is_leaf:  # a leaf's total: every share it received, in walk order
+                grads[i] = share if i not in grads else grads[i] + share
         steps.append(step)
     return Trace(nodes, steps, grads)
 
@@ -129,17 +117,18 @@ _NOT_ELEMENTWISE = {"softmax", "log_softmax", "transpose", "reshape", "index", "
 
 
 def _local_derivatives(t: Tensor) -> list:
-    """d(t)/d(parent) for elementwise ops (same shapes): backward of a unit gradient.
+    """d(t)/d(parent), one per parent, for elementwise ops (same shapes): ``grad_fn(1)``.
 
     For a scalar graph like y = 2x, z = y² this is exactly the number a learner
     computes by hand (dz/dy = 2y). Matrix ops and reductions have no single
     local derivative to show, so they get None.
     """
-    out = [None] * len(t.parents)
-    if t.op in _NOT_ELEMENTWISE or any(p.shape != t.shape for p in t.parents):
+    out: list = [None] * len(t.parents)
+    if t.grad_fn is None or t.op in _NOT_ELEMENTWISE or any(
+            p.shape != t.shape for p in t.parents):
         return out
     try:
-        ones = t._backward(np.ones_like(t.data), t._saved)
+        ones = t.grad_fn(np.ones_like(t.data))
     except Exception:  # pragma: no cover - a display nicety, never fatal
         return out
     return [None if o is None else np.asarray(o) for o in ones]

@@ -54,72 +54,36 @@ class Adagrad(Optimizer):
         }
         super().__init__(params, defaults)
 
-    def _init_state(self, p: Any, group: dict[str, Any]) -> dict[str, Any]:
-        d = p.data
-        st = self.state[p] = {
-            "step": 0,
-            "sum": np.full_like(d, group["initial_accumulator_value"]),
-            "std": np.zeros_like(d),
+    def _init_state(self, param: Any, group: dict[str, Any]) -> dict[str, Any]:
+        d = param.data
+        return {
+            "sum": np.full_like(d, group["initial_accumulator_value"]),  # state_sum₀ = τ
+            "std": np.zeros_like(d),   # √state_sum + ε, kept for inspect_state
             "update": np.zeros_like(d),
             "clr": group["lr"],
         }
-        return st
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         super().add_param_group(param_group)
         group = self.param_groups[-1]
-        for p in group["params"]:
-            if p not in self.state:
-                self._init_state(p, group)
+        for p in group["params"]:  # as PyTorch: Adagrad's state exists before the first step
+            self._state_of(p, group)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
-        if not group["lr"] >= 0.0:
-            raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if not group["lr_decay"] >= 0.0:
-            raise ValueError(f"Invalid lr_decay value: {group['lr_decay']}")
-        if not group["weight_decay"] >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
-        if not group["initial_accumulator_value"] >= 0.0:
-            raise ValueError(
-                f"Invalid initial_accumulator_value value: {group['initial_accumulator_value']}"
-            )
-        if not group["eps"] >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {group['eps']}")
+        self._require_non_negative(group, "lr", "lr_decay", "weight_decay",
+                                   "initial_accumulator_value", "eps")
 
-    def step(self, closure: Any = None) -> Any:
-        """Perform one Adagrad update; ``closure`` (optional) re-evaluates and returns the loss."""
-        loss = None if closure is None else closure()
-        state = self.state
-        multiply, add, sqrt, divide = np.multiply, np.add, np.sqrt, np.divide
-        for group in self.param_groups:
-            lr = group["lr"]
-            lr_decay = group["lr_decay"]
-            wd = group["weight_decay"]
-            eps = group["eps"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                d = p.data
-                st = state.get(p)
-                if st is None:
-                    st = self._init_state(p, group)
-                step = st["step"] = st["step"] + 1
-                if wd != 0.0:
-                    g = g + wd * d
-                clr = lr / (1 + (step - 1) * lr_decay)
-                s = st["sum"]
-                std = st["std"]
-                upd = st["update"]
-                multiply(g, g, upd)
-                add(s, upd, s)
-                sqrt(s, std)
-                add(std, eps, std)
-                divide(g, std, upd)
-                multiply(upd, -clr, upd)
-                add(d, upd, d)
-                st["clr"] = clr
-        return loss
+    def _update(self, param: Any, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        theta, t = param.data, state["step"]
+        if group["weight_decay"] != 0.0:
+            g = g + group["weight_decay"] * theta       # g ← g + λ·θ
+        clr = state["clr"] = group["lr"] / (1 + (t - 1) * group["lr_decay"])  # γ̃
+        s = state["sum"]
+        s += g * g                                      # state_sum ← state_sum + g²
+        std = state["std"] = np.sqrt(s) + group["eps"]
+        update = state["update"] = g / std * -clr       # −γ̃·g / (√state_sum + ε)
+        theta += update
 
     def _inspect(self, param: Any, group: dict[str, Any], st: dict[str, Any] | None) -> dict:
         if st is None or st["step"] == 0:

@@ -65,84 +65,47 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
+        self._require_non_negative(group, "lr", "eps")
         betas = group["betas"]
-        if not group["lr"] >= 0.0:
-            raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if not group["eps"] >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {group['eps']}")
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not group["weight_decay"] >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+        for i, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        self._require_non_negative(group, "weight_decay")
 
-    def step(self, closure: Any = None) -> Any:
-        """Perform one Adam(W) update; ``closure`` (optional) re-evaluates and returns the loss."""
-        loss = None if closure is None else closure()
-        state = self.state
-        multiply, add, sqrt, divide = np.multiply, np.add, np.sqrt, np.divide
-        decoupled = self._decoupled
-        last_lr = self._last_lr
-        for group in self.param_groups:
-            lr = last_lr[id(group)] = group["lr"]
-            beta1, beta2 = group["betas"]
-            one_m_b1 = 1.0 - beta1
-            one_m_b2 = 1.0 - beta2
-            eps = group["eps"]
-            wd = group["weight_decay"]
-            amsgrad = group["amsgrad"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                d = p.data
-                st = state.get(p)
-                if st is None:
-                    st = state[p] = {
-                        "step": 0,
-                        "exp_avg": np.zeros_like(d),
-                        "exp_avg_sq": np.zeros_like(d),
-                        "max_exp_avg_sq": np.zeros_like(d) if amsgrad else None,
-                        "denom": np.zeros_like(d),
-                        "update": np.zeros_like(d),
-                    }
-                step = st["step"] = st["step"] + 1
-                if wd != 0.0 and not decoupled:
-                    g = g + wd * d
-                m = st["exp_avg"]
-                v = st["exp_avg_sq"]
-                upd = st["update"]
-                denom = st["denom"]
-                # m ← β₁·m + (1−β₁)·g ;  v ← β₂·v + (1−β₂)·g²
-                multiply(m, beta1, m)
-                multiply(g, one_m_b1, upd)
-                add(m, upd, m)
-                multiply(v, beta2, v)
-                multiply(g, g, upd)
-                multiply(upd, one_m_b2, upd)
-                add(v, upd, v)
-                bias_correction1 = 1.0 - beta1**step
-                bc2_sqrt = math.sqrt(1.0 - beta2**step)
-                if amsgrad:
-                    vmax = st["max_exp_avg_sq"]
-                    if vmax is None:
-                        vmax = st["max_exp_avg_sq"] = np.zeros_like(d)
-                    np.maximum(vmax, v, out=vmax)
-                    sqrt(vmax, denom)
-                else:
-                    sqrt(v, denom)
-                # denom = √v̂ + ε = √v / √(1−β₂^t) + ε
-                divide(denom, bc2_sqrt, denom)
-                add(denom, eps, denom)
-                divide(m, denom, upd)
-                multiply(upd, -lr / bias_correction1, upd)
-                if wd != 0.0 and decoupled:
-                    upd += d * (-lr * wd)
-                add(d, upd, d)
-        return loss
+    def _init_state(self, param: Any, group: dict[str, Any]) -> dict[str, Any]:
+        d = param.data
+        return {
+            "exp_avg": np.zeros_like(d),      # m
+            "exp_avg_sq": np.zeros_like(d),   # v
+            "max_exp_avg_sq": np.zeros_like(d) if group["amsgrad"] else None,
+            "denom": np.zeros_like(d),        # √v̂ + ε, kept for inspect_state
+            "update": np.zeros_like(d),
+        }
+
+    def _update(self, param: Any, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        theta, t = param.data, state["step"]
+        lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+        if wd != 0.0 and not self._decoupled:
+            g = g + wd * theta                      # coupled: g ← g + λ·θ
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= beta1
+        m += (1.0 - beta1) * g                      # m ← β₁·m + (1 − β₁)·g
+        v *= beta2
+        v += (1.0 - beta2) * (g * g)                # v ← β₂·v + (1 − β₂)·g²
+        if group["amsgrad"]:
+            if state["max_exp_avg_sq"] is None:     # amsgrad switched on mid-run
+                state["max_exp_avg_sq"] = np.zeros_like(theta)
+            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        # √v̂ + ε with v̂ = v / (1 − β₂^t);  m̂ = m / (1 − β₁^t)
+        denom = state["denom"] = np.sqrt(v) / math.sqrt(1.0 - beta2 ** t) + eps
+        update = m / denom * (-lr / (1.0 - beta1 ** t))   # −γ·m̂ / (√v̂ + ε)
+        if wd != 0.0 and self._decoupled:
+            update += theta * (-lr * wd)            # decoupled: −γ·λ·θ
+        state["update"] = update
+        theta += update
 
     def _inspect(self, param: Any, group: dict[str, Any], st: dict[str, Any] | None) -> dict:
         if st is None or st["step"] == 0:

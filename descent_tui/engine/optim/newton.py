@@ -51,10 +51,7 @@ class Newton(Optimizer):
         self.last_grad: np.ndarray | None = None
 
     def _validate_group(self, group: dict[str, Any]) -> None:
-        if not group["lr"] >= 0.0:
-            raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if not group["damping"] >= 0.0:
-            raise ValueError(f"Invalid damping value: {group['damping']}")
+        self._require_non_negative(group, "lr", "damping")
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
         """One Newton step; returns the loss at the point *before* the step."""

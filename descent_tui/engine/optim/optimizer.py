@@ -35,6 +35,9 @@ class _RequiredParameter:
 
 required = _RequiredParameter()
 
+# how PyTorch's error messages name a hyper-parameter ("Invalid epsilon value: -1")
+_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
+
 
 def _is_tensor_like(obj: Any) -> bool:
     return hasattr(obj, "data") and hasattr(obj, "grad") and not isinstance(obj, dict)
@@ -112,6 +115,14 @@ class Optimizer:
         self._validate_group(group)
         self.param_groups.append(group)
 
+    @staticmethod
+    def _require_non_negative(group: dict[str, Any], *names: str) -> None:
+        """Raise ``ValueError`` (PyTorch's message) for the first of ``names`` below 0."""
+        for name in names:
+            if not group[name] >= 0.0:
+                label = _LABELS.get(name, f"{name} value")
+                raise ValueError(f"Invalid {label}: {group[name]}")
+
     def _validate_group(self, group: dict[str, Any]) -> None:
         """Raise ``ValueError`` if a group's hyper-parameters are invalid."""
         lr = group.get("lr")
@@ -137,7 +148,38 @@ class Optimizer:
                     p.grad = np.zeros_like(p.grad)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Apply one update to every parameter that has a gradient."""
+        """Apply one update to every parameter that has a gradient.
+
+        The loop every optimizer shares: for each group, for each parameter
+        with a ``.grad``, count the step (``t ← t + 1``) and let
+        :meth:`_update` apply the rule of the class docstring. ``closure``
+        (optional) re-evaluates the model and returns the loss, as in PyTorch.
+        """
+        loss = None if closure is None else closure()
+        for group in self.param_groups:
+            self._last_lr[id(group)] = group["lr"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self._state_of(p, group)
+                state["step"] += 1
+                self._update(p, p.grad, state, group)
+        return loss
+
+    def _state_of(self, param: Any, group: dict[str, Any]) -> dict[str, Any]:
+        """``param``'s state, set up by :meth:`_init_state` the first time it is asked for."""
+        state = self.state.get(param)
+        if state is None:
+            state = self.state[param] = {"step": 0, **self._init_state(param, group)}
+        return state
+
+    def _init_state(self, param: Any, group: dict[str, Any]) -> dict[str, Any]:
+        """The buffers a parameter starts with (besides its step counter)."""
+        return {}
+
+    def _update(self, param: Any, grad: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        """Update ``param.data`` in place from ``grad``; ``state["step"]`` is already t."""
         raise NotImplementedError
 
     # --------------------------------------------------------------- teaching
@@ -198,7 +240,7 @@ class Optimizer:
 
         Parameters are referred to by their index across all groups.
         """
-        index = {}
+        index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
             g = {k: v for k, v in group.items() if k != "params"}

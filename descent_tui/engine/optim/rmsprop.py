@@ -61,83 +61,44 @@ class RMSprop(Optimizer):
         super().__init__(params, defaults)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
-        if not group["lr"] >= 0.0:
-            raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if not group["eps"] >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {group['eps']}")
-        if not group["momentum"] >= 0.0:
-            raise ValueError(f"Invalid momentum value: {group['momentum']}")
-        if not group["weight_decay"] >= 0.0:
-            raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
-        if not group["alpha"] >= 0.0:
-            raise ValueError(f"Invalid alpha value: {group['alpha']}")
+        self._require_non_negative(group, "lr", "eps", "momentum", "weight_decay", "alpha")
 
-    def step(self, closure: Any = None) -> Any:
-        """Perform one RMSprop update; ``closure`` (optional) re-evaluates and returns the loss."""
-        loss = None if closure is None else closure()
-        state = self.state
-        multiply, add, sqrt, divide = np.multiply, np.add, np.sqrt, np.divide
-        last_lr = self._last_lr
-        for group in self.param_groups:
-            lr = last_lr[id(group)] = group["lr"]
-            neg_lr = -lr
-            alpha = group["alpha"]
-            one_m_alpha = 1.0 - alpha
-            eps = group["eps"]
-            wd = group["weight_decay"]
-            mu = group["momentum"]
-            centered = group["centered"]
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                d = p.data
-                st = state.get(p)
-                if st is None:
-                    st = state[p] = {
-                        "step": 0,
-                        "square_avg": np.zeros_like(d),
-                        "momentum_buffer": np.zeros_like(d) if mu > 0 else None,
-                        "grad_avg": np.zeros_like(d) if centered else None,
-                        "avg": np.zeros_like(d),
-                        "update": np.zeros_like(d),
-                    }
-                upd = st["update"]
-                avg = st["avg"]
-                if wd != 0.0:
-                    g = g + wd * d
-                sq = st["square_avg"]
-                multiply(sq, alpha, sq)
-                multiply(g, g, upd)
-                multiply(upd, one_m_alpha, upd)
-                add(sq, upd, sq)
-                if centered:
-                    ga = st["grad_avg"]
-                    if ga is None:
-                        ga = st["grad_avg"] = np.zeros_like(d)
-                    multiply(ga, alpha, ga)
-                    multiply(g, one_m_alpha, upd)
-                    add(ga, upd, ga)
-                    multiply(ga, ga, avg)
-                    np.subtract(sq, avg, avg)
-                    sqrt(avg, avg)
-                else:
-                    sqrt(sq, avg)
-                add(avg, eps, avg)
-                if mu > 0:
-                    buf = st["momentum_buffer"]
-                    if buf is None:
-                        buf = st["momentum_buffer"] = np.zeros_like(d)
-                    multiply(buf, mu, buf)
-                    divide(g, avg, upd)
-                    add(buf, upd, buf)
-                    multiply(buf, neg_lr, upd)
-                else:
-                    divide(g, avg, upd)
-                    multiply(upd, neg_lr, upd)
-                add(d, upd, d)
-                st["step"] += 1
-        return loss
+    def _init_state(self, param: Any, group: dict[str, Any]) -> dict[str, Any]:
+        d = param.data
+        return {
+            "square_avg": np.zeros_like(d),   # v
+            "momentum_buffer": np.zeros_like(d) if group["momentum"] > 0 else None,  # b
+            "grad_avg": np.zeros_like(d) if group["centered"] else None,
+            "avg": np.zeros_like(d),          # √ṽ + ε, kept for inspect_state
+            "update": np.zeros_like(d),
+        }
+
+    def _update(self, param: Any, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        theta = param.data
+        lr, alpha, eps, mu = group["lr"], group["alpha"], group["eps"], group["momentum"]
+        if group["weight_decay"] != 0.0:
+            g = g + group["weight_decay"] * theta   # g ← g + λ·θ
+        v = state["square_avg"]
+        v *= alpha
+        v += (1.0 - alpha) * (g * g)                # v ← α·v + (1 − α)·g²
+        if group["centered"]:
+            g_ave = _buffer(state, "grad_avg", theta)
+            g_ave *= alpha
+            g_ave += (1.0 - alpha) * g              # g_ave ← α·g_ave + (1 − α)·g
+            avg = np.sqrt(v - g_ave * g_ave) + eps  # √ṽ + ε with ṽ = v − g_ave²
+        else:
+            avg = np.sqrt(v) + eps                  # √ṽ + ε with ṽ = v
+        state["avg"] = avg
+        if mu > 0:
+            b = _buffer(state, "momentum_buffer", theta)
+            b *= mu
+            b += g / avg                            # b ← μ·b + g / (√ṽ + ε)
+            update = b * -lr                        # θ ← θ − γ·b
+        else:
+            update = g / avg * -lr                  # θ ← θ − γ·g / (√ṽ + ε)
+        state["update"] = update
+        theta += update
 
     def _inspect(self, param: Any, group: dict[str, Any], st: dict[str, Any] | None) -> dict:
         if st is None:
@@ -151,3 +112,10 @@ class RMSprop(Optimizer):
         if st["grad_avg"] is not None:
             info["grad_avg"] = st["grad_avg"]
         return info
+
+
+def _buffer(state: dict[str, Any], key: str, like: np.ndarray) -> np.ndarray:
+    """``state[key]``, started at zeros if the group switched its option on mid-run."""
+    if state[key] is None:
+        state[key] = np.zeros_like(like)
+    return state[key]
