@@ -1,36 +1,110 @@
 """Player progress: mission status and quiz scores, kept in a small JSON file.
 
 The file lives in ``platformdirs.user_data_dir("descent")`` (the environment
-variable ``DESCENT_HOME`` overrides the directory; tests use it).  Writes are
-atomic (temp file in the same directory, then :func:`os.replace`).  A file that
-cannot be parsed is moved aside to ``progress.json.corrupt-<timestamp>`` and a
-notice is kept in :attr:`Progress.notice` so the interface can tell the player:
-never a crash, never silently lost.
+variable ``DESCENT_HOME`` overrides the directory; tests use it).
+
+Contract:
+
+* **Nothing is lost when two windows save.**  :meth:`Progress.save` takes an
+  exclusive lock (``fcntl.flock`` on ``progress.json.lock`` beside the file),
+  reads what is on disk, *merges* it with what this window holds, writes the
+  result and keeps it.  The merge is per mission: the union of missions, the
+  furthest status (new < in_progress < done), the most steps, the best quiz
+  score, and the latest quiz attempt (``quiz`` + ``answers``, by ``quiz_at``).
+  Saving is therefore order-independent: whoever writes last keeps everyone's work.
+* **Writes are atomic**: a temp file ``.progress-*.tmp`` in the same directory,
+  fsync, then :func:`os.replace`.  Temp files orphaned by a killed save are
+  removed at the next load (under the lock, so no save is in flight).
+* **Reading never blocks or crashes**: only a regular file is read, opened
+  non-blocking (a FIFO in its place does not hang), at most :data:`MAX_BYTES`.
+  Every record is validated with typed msgspec structs (``true`` is not a
+  number).  A file that cannot be read as progress (not JSON, too deep, too big,
+  not a regular file, wrong types) is moved aside to
+  ``progress.json.corrupt-<timestamp>`` and :attr:`Progress.notice` says so;
+  the records that *were* valid are kept.
 
 Format::
 
     {"version": 1,
      "missions": {"<id>": {"status": "new" | "in_progress" | "done",
                            "steps": 120,
-                           "quiz": {"correct": 3, "total": 4},
+                           "quiz": {"correct": 3, "total": 4},      # the latest attempt
+                           "best": {"correct": 4, "total": 4},      # the best attempt
+                           "quiz_at": 1718000000.5,                  # when the latest was taken
                            "answers": {"concept.0": 1, "prediction.0": 2}}}}
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import math
 import os
+import stat
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-__all__ = ["FILENAME", "Progress", "data_dir", "load_progress"]
+import msgspec
+
+try:  # POSIX; elsewhere saves are atomic but not merged under a lock
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["FILENAME", "LOCKNAME", "MAX_BYTES", "Progress", "data_dir", "load_progress",
+           "merge_missions"]
 
 FILENAME = "progress.json"
+LOCKNAME = FILENAME + ".lock"
 VERSION = 1
 STATUSES = ("new", "in_progress", "done")
+#: a progress file larger than this is not progress (200 missions take ~40 KB)
+MAX_BYTES = 4 * 1024 * 1024
+#: how long a save waits for another window's save to finish
+LOCK_TIMEOUT = 10.0
+#: a temp file older than this is an orphan even when the lock cannot be taken
+ORPHAN_AGE = 3600.0
+
+NonNegative = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class QuizScore(msgspec.Struct, forbid_unknown_fields=True):
+    """One quiz attempt: ``correct`` of ``total`` (whole numbers, 0 <= correct <= total)."""
+
+    correct: NonNegative
+    total: NonNegative
+
+    def __post_init__(self) -> None:
+        if self.correct > self.total:
+            raise ValueError(f"correct ({self.correct}) > total ({self.total})")
+
+
+class MissionRecord(msgspec.Struct, omit_defaults=True):
+    """One mission's record, as the file holds it (unknown fields are ignored)."""
+
+    status: Literal["new", "in_progress", "done"] = "new"
+    steps: NonNegative = 0
+    quiz: QuizScore | None = None
+    best: QuizScore | None = None
+    quiz_at: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+    answers: dict[str, int] = {}
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.quiz_at):
+            raise ValueError("quiz_at must be finite")
+
+
+class _FileHead(msgspec.Struct):
+    """The top level: each mission is kept raw and validated on its own."""
+
+    missions: dict[str, msgspec.Raw] = {}
+
+
+class NotProgress(Exception):
+    """The file on disk cannot be read as progress (the message says why)."""
 
 
 def data_dir() -> Path:
@@ -43,27 +117,140 @@ def data_dir() -> Path:
     return Path(user_data_dir("descent", appauthor=False))
 
 
-def _clean_mission(raw: Any) -> dict[str, Any]:
-    """Keep only well-formed fields of one mission record."""
-    out: dict[str, Any] = {"status": "new"}
-    if not isinstance(raw, dict):
-        return out
-    status = raw.get("status")
-    if status in STATUSES:
-        out["status"] = status
-    steps = raw.get("steps")
-    if isinstance(steps, int) and not isinstance(steps, bool) and steps >= 0:
+# ------------------------------------------------------------------ reading
+
+
+def _read_regular(path: Path, limit: int = MAX_BYTES) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes.
+
+    None if there is no file.  Opened with ``O_NONBLOCK`` so that a FIFO or a
+    device in its place never blocks; :class:`NotProgress` for anything but a
+    regular file or a file over the limit; OSError for the disk's refusals.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotProgress("not a regular file")
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise NotProgress(f"larger than {limit} bytes")
+    return data
+
+
+def parse_missions(raw: bytes) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Valid mission records of a progress file and a list of what was wrong.
+
+    :class:`NotProgress` when the file as a whole is not a progress object;
+    otherwise each mission is validated separately, so one bad record does not
+    take the others with it (it is listed in the second value).
+    """
+    try:
+        head = msgspec.json.decode(raw, type=_FileHead)
+    except (msgspec.DecodeError, RecursionError) as e:
+        reason = "nested too deeply" if isinstance(e, RecursionError) else str(e)
+        raise NotProgress(reason) from None
+    missions: dict[str, dict[str, Any]] = {}
+    bad: list[str] = []
+    for mid, rec_raw in head.missions.items():
+        try:
+            rec = msgspec.json.decode(rec_raw, type=MissionRecord)
+        except (msgspec.DecodeError, RecursionError) as e:
+            bad.append(f"{mid}: {e if not isinstance(e, RecursionError) else 'too deep'}")
+            continue
+        missions[mid] = msgspec.to_builtins(rec)
+    return missions, bad
+
+
+# ------------------------------------------------------------------ merging
+
+
+def _rate(score: dict[str, int] | None) -> tuple[float, int]:
+    """Order of quiz scores: the larger fraction right, then more right answers."""
+    if not score:
+        return (-1.0, -1)
+    total = score["total"]
+    return (score["correct"] / total if total else 0.0, score["correct"])
+
+
+def _merge_record(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """One mission seen by two windows: the furthest status, most steps, best and latest quiz."""
+    out: dict[str, Any] = {"status": max(a.get("status", "new"), b.get("status", "new"),
+                                         key=STATUSES.index)}
+    steps = max(a.get("steps", 0), b.get("steps", 0))
+    if steps:
         out["steps"] = steps
-    quiz = raw.get("quiz")
-    if isinstance(quiz, dict):
-        c, t = quiz.get("correct"), quiz.get("total")
-        if isinstance(c, int) and isinstance(t, int) and 0 <= c <= t:
-            out["quiz"] = {"correct": c, "total": t}
-    answers = raw.get("answers")
-    if isinstance(answers, dict):
-        out["answers"] = {str(k): v for k, v in answers.items()
-                          if isinstance(v, int) and not isinstance(v, bool)}
+    best = max(a.get("best"), a.get("quiz"), b.get("best"), b.get("quiz"), key=_rate)
+    if best:
+        out["best"] = dict(best)
+    latest = max(a, b, key=lambda r: (r.get("quiz_at", 0.0), "quiz" in r))
+    for key in ("quiz", "quiz_at", "answers"):
+        if key in latest:
+            out[key] = latest[key]
     return out
+
+
+def merge_missions(ours: dict[str, dict[str, Any]], theirs: dict[str, dict[str, Any]]
+                   ) -> dict[str, dict[str, Any]]:
+    """The union of two windows' missions, each merged by :func:`_merge_record`."""
+    merged = {mid: dict(rec) for mid, rec in theirs.items()}
+    for mid, rec in ours.items():
+        merged[mid] = _merge_record(rec, merged[mid]) if mid in merged else dict(rec)
+    return merged
+
+
+# ------------------------------------------------------------------ the lock
+
+
+@contextlib.contextmanager
+def _locked(directory: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[bool | None]:
+    """Hold the exclusive progress lock for the ``with`` block.
+
+    Yields True when held, False when another process kept it for ``timeout``
+    seconds, None when there can be no lock (no ``fcntl``, or a read-only
+    directory where the lock file cannot be created: nothing can be written there).
+    """
+    try:
+        fd = -1 if fcntl is None else os.open(
+            directory / LOCKNAME, os.O_RDWR | os.O_CREAT | getattr(os, "O_NONBLOCK", 0), 0o644)
+    except OSError:
+        fd = -1
+    if fd < 0:
+        yield None
+        return
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    yield False
+                    return
+                time.sleep(0.01)
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _remove_orphans(directory: Path, held: bool) -> None:
+    """Delete temp files left by killed saves: all of them under the lock, else only old ones."""
+    now = time.time()
+    for tmp in directory.glob(".progress-*.tmp"):
+        with contextlib.suppress(OSError):
+            if held or now - tmp.lstat().st_mtime > ORPHAN_AGE:
+                tmp.unlink()
+
+
+# ------------------------------------------------------------------ the store
 
 
 @dataclass
@@ -80,27 +267,36 @@ class Progress:
     def load(cls, directory: Path | None = None) -> Progress:
         """Read progress; a missing file is empty progress, a corrupt one is moved aside."""
         directory = data_dir() if directory is None else Path(directory)
-        path = directory / FILENAME
-        prog = cls(path=path)
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
+        prog = cls(path=directory / FILENAME)
+        if not directory.is_dir():
             return prog
+        try:
+            with _locked(directory, timeout=1.0) as held:
+                _remove_orphans(directory, held is True)
+                prog.missions = prog._read_disk()
         except OSError as e:
-            prog.notice = f"Could not read progress file {path}: {e.strerror or e}"
-            return prog
-        try:
-            data = json.loads(raw.decode("utf-8"))
-            if not isinstance(data, dict) or not isinstance(data.get("missions", {}), dict):
-                raise ValueError("not a progress object")
-        except (ValueError, UnicodeDecodeError) as e:
-            prog.notice = prog._move_aside(f"{type(e).__name__}: {e}")
-            return prog
-        for mid, rec in data.get("missions", {}).items():
-            prog.missions[str(mid)] = _clean_mission(rec)
+            prog.notice = f"Could not read progress file {prog.path}: {e.strerror or e}"
         return prog
 
-    def _move_aside(self, why: str) -> str:
+    def _read_disk(self) -> dict[str, dict[str, Any]]:
+        """The valid records on disk; a bad file (or bad records) is moved aside with a notice."""
+        try:
+            raw = _read_regular(self.path)
+            if raw is None:
+                return {}
+            missions, bad = parse_missions(raw)
+        except NotProgress as e:
+            self.notice = self._move_aside(str(e))
+            return {}
+        if bad:
+            shown = "; ".join(bad[:3]) + (f"; … and {len(bad) - 3} more" if len(bad) > 3 else "")
+            self.notice = self._move_aside(f"{len(bad)} bad record(s): {shown}", kept=missions)
+            with contextlib.suppress(OSError):
+                self._write(missions)  # the valid rest stays in place
+        return missions
+
+    def _move_aside(self, why: str, kept: dict[str, Any] | None = None) -> str:
+        why = why if len(why) <= 300 else why[:300] + "…"
         stamp = time.strftime("%Y%m%d-%H%M%S")
         target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
         n = 1
@@ -112,35 +308,49 @@ class Progress:
         except OSError as e:
             return (f"Progress file {self.path} is corrupt ({why}) and could not be moved"
                     f" aside ({e.strerror or e}); starting fresh, it will be overwritten.")
-        return (f"Progress file was corrupt ({why}). It was moved to {target.name};"
-                " starting with fresh progress.")
+        rest = (f"; the {len(kept)} valid mission record(s) were kept" if kept
+                else "; starting with fresh progress")
+        return f"Progress file was corrupt ({why}). It was moved to {target.name}{rest}."
 
     # ------------------------------------------------------------------ saving
     def to_json(self) -> dict[str, Any]:
         return {"version": VERSION, "missions": self.missions}
 
     def save(self) -> bool:
-        """Write atomically; returns False (and sets notice) if the disk refuses."""
+        """Merge with the file on disk and write atomically, under the lock.
+
+        Returns False (and sets :attr:`notice`) if the disk refuses or another
+        window holds the lock for longer than :data:`LOCK_TIMEOUT`.
+        """
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".progress-", suffix=".tmp",
-                                       dir=str(self.path.parent))
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(self.to_json(), fh, indent=2, sort_keys=True)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            with _locked(self.path.parent) as held:
+                if held is False:
+                    self.notice = f"Could not save progress: {self.path} is locked by another save"
+                    return False
+                merged = merge_missions(self.missions, self._read_disk())
+                self._write(merged)
+                self.missions = merged
         except OSError as e:
             self.notice = f"Could not save progress to {self.path}: {e.strerror or e}"
             return False
         return True
+
+    def _write(self, missions: dict[str, dict[str, Any]]) -> None:
+        """Temp file in the same directory, fsync, then os.replace (atomic)."""
+        fd, tmp = tempfile.mkstemp(prefix=".progress-", suffix=".tmp", dir=str(self.path.parent))
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(msgspec.json.format(
+                    msgspec.json.encode({"version": VERSION, "missions": missions},
+                                        order="sorted"), indent=2))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
 
     # ------------------------------------------------------------------ queries
     def mission(self, mission_id: str) -> dict[str, Any]:
@@ -150,10 +360,17 @@ class Progress:
         return self.missions.get(mission_id, {}).get("status", "new")
 
     def quiz_score(self, mission_id: str) -> tuple[int, int] | None:
+        """The latest quiz attempt ``(correct, total)``, or None."""
         quiz = self.missions.get(mission_id, {}).get("quiz")
         if not quiz:
             return None
         return quiz["correct"], quiz["total"]
+
+    def best_score(self, mission_id: str) -> tuple[int, int] | None:
+        """The best quiz attempt ``(correct, total)`` over every window, or None."""
+        rec = self.missions.get(mission_id, {})
+        best = max(rec.get("best"), rec.get("quiz"), key=_rate)
+        return None if not best else (best["correct"], best["total"])
 
     def status_text(self, mission_id: str) -> str:
         """"new", "in progress", "done" or "quiz 3/4"."""
@@ -179,9 +396,13 @@ class Progress:
         rec = self.mission(mission_id)
         if rec.get("status", "new") == "new":
             rec["status"] = "in_progress"
-        rec["quiz"] = {"correct": int(correct), "total": int(total)}
+        score = {"correct": int(correct), "total": int(total)}
+        best = max(rec.get("best"), rec.get("quiz"), score, key=_rate)
+        rec["quiz"] = score
+        rec["best"] = dict(best)
+        rec["quiz_at"] = max(time.time(), rec.get("quiz_at", 0.0))
         if answers is not None:
-            rec["answers"] = dict(answers)
+            rec["answers"] = {str(k): int(v) for k, v in answers.items()}
 
 
 def load_progress(directory: Path | None = None) -> Progress:

@@ -55,14 +55,18 @@ def test_corrupt_file_moved_aside(tmp_path, content):
     assert Progress.load().status("a") == "in_progress"
 
 
-def test_bad_records_are_cleaned(tmp_path):
+def test_bad_records_are_moved_aside_and_the_rest_kept(tmp_path):
     (tmp_path / FILENAME).write_text(json.dumps({"missions": {
         "a": {"status": "weird", "steps": -3, "quiz": {"correct": 5, "total": 2}},
-        "b": "nonsense"}}))
+        "b": "nonsense",
+        "c": {"status": "done", "steps": 7}}}))
     p = Progress.load()
-    assert p.notice is None
+    assert p.notice and "corrupt" in p.notice and "2 bad record" in p.notice
     assert p.status("a") == "new" and p.quiz_score("a") is None
     assert p.status("b") == "new"
+    assert p.status("c") == "done"
+    assert len(list(tmp_path.glob(f"{FILENAME}.corrupt-*"))) == 1
+    assert Progress.load().status("c") == "done"  # the valid rest is still on disk
 
 
 def test_unwritable_dir_sets_notice(tmp_path):
