@@ -15,6 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from descent_tui.tui.safe_text import clean
 from descent_tui.tui.theme import DARK, LIGHT, THEMES
 
 __all__ = ["MIN_HEIGHT", "MIN_WIDTH", "DescentApp", "run_app"]
@@ -58,8 +59,8 @@ class DescentApp(App[int]):
 
         self.push_screen(SelectScreen())
         if self.progress.notice:
-            self.notify(self.progress.notice, title="Progress file", severity="warning",
-                        timeout=30)
+            self.notify(clean(self.progress.notice), title="Progress file", severity="warning",
+                        timeout=30, markup=False)
         if self._initial is not None:
             self.open_mission(self._initial)
         self._check_size()
@@ -88,22 +89,22 @@ class DescentApp(App[int]):
             try:
                 loaded = find(target, self.extra_paths)
             except ScenarioError as e:
-                self.notify("\n".join(e.problems[:5]), title="Cannot open mission",
-                            severity="error", timeout=15)
+                self.notify(clean("\n".join(e.problems[:5])), title="Cannot open mission",
+                            severity="error", timeout=15, markup=False)
                 return
         from descent_tui.tui.screens.mission import MissionScreen
 
         try:
             screen = MissionScreen(loaded)
         except Exception as e:
-            self.notify(f"{type(e).__name__}: {e}", title="Cannot open mission",
-                        severity="error", timeout=15)
+            self.notify(clean(f"{type(e).__name__}: {e}"), title="Cannot open mission",
+                        severity="error", timeout=15, markup=False)
             return
         self.push_screen(screen)
 
     def save_progress(self) -> None:
         if not self.progress.save() and self.progress.notice:
-            self.notify(self.progress.notice, severity="warning")
+            self.notify(clean(self.progress.notice), severity="warning", markup=False)
 
     # ----------------------------------------------------------------- actions
     def action_help(self) -> None:

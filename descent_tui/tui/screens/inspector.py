@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 
 from descent_tui.sim.chain_check import check_chain_rule
 from descent_tui.sim.step_graph import example_graph, step_graph
+from descent_tui.tui.safe_text import escape
 from descent_tui.tui.widgets.graph_view import (
     GraphModel,
     GraphView,
@@ -172,11 +173,11 @@ class InspectorScreen(Screen[None]):
     def info_text(self) -> str:
         g = self.model.graph
         if g.kind == "example":
-            head = f"[b]Briefing example[/b] · {g.title} · e: back to the training step"
+            head = f"[b]Briefing example[/b] · {escape(g.title)} · e: back to the training step"
         else:
-            head = (f"[b]run {g.run_label}[/b] · step {g.step} (the next update, at the "
-                    f"current weights) · {g.title}")
-        notes = "  ".join(g.notes)
+            head = (f"[b]run {escape(g.run_label, one_line=True)}[/b] · step {g.step} (the next"
+                    f" update, at the current weights) · {escape(g.title)}")
+        notes = escape("  ".join(g.notes))
         return head + (f"\n[i]{notes}[/i]" if notes else "")
 
     def refresh_view(self) -> None:

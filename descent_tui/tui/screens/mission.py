@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, RadioSet, Select, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
+from descent_tui.tui.safe_text import clean, content, escape
 from descent_tui.tui.widgets.briefing import Briefing, Debrief
 from descent_tui.tui.widgets.knobs import KnobsPanel
 from descent_tui.tui.widgets.layer_grads import LayerGrads
@@ -105,7 +107,7 @@ class MissionScreen(Screen[None]):
                     from descent_tui.tui.widgets.landscape import Landscape
 
                     land = Landscape(id="landscape")
-                    land.border_title = self._landscape_title()
+                    land.border_title = content(self._landscape_title(), one_line=True)
                     yield land
                 else:
                     with Horizontal(id="net-row"):
@@ -147,7 +149,7 @@ class MissionScreen(Screen[None]):
         return data is not None and data.n_features == 2
 
     def on_mount(self) -> None:
-        self.title = f"CH {self.spec.chapter} · {self.spec.title}"
+        self.title = clean(f"CH {self.spec.chapter} · {self.spec.title}", one_line=True)
         self.sub_title = "Vector Prime"
         self.set_interval(REFRESH, self._tick)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -257,7 +259,7 @@ class MissionScreen(Screen[None]):
             try:
                 self.sim.reset(overrides or None)
             except (OverrideError, ValueError) as e:
-                self.notify(str(e), title="Knobs rejected", severity="error")
+                self.notify(str(e), title="Knobs rejected", severity="error", markup=False)
                 return
         self._done_seen = False
         self._chunk = 1
@@ -266,7 +268,8 @@ class MissionScreen(Screen[None]):
         self.query_one(Debrief).show_locked()
         changed = ", ".join(f"{k}={fmt_num(v) if not isinstance(v, str) else v}"
                             for k, v in overrides.items())
-        self.notify(f"Reset to step 0{' with ' + changed if changed else ''}.", timeout=3)
+        self.notify(clean(f"Reset to step 0{' with ' + changed if changed else ''}."),
+                    timeout=3, markup=False)
         self._dirty = True
         self._tick()
 
@@ -313,7 +316,8 @@ class MissionScreen(Screen[None]):
         with self._lock:
             self.sim.set_lr(event.lr, event.run)
         who = "every run" if event.run is None else self.sim.runs[event.run].label
-        self.notify(f"Learning rate set to {fmt_num(event.lr)} for {who} (live).", timeout=3)
+        self.notify(f"Learning rate set to {fmt_num(event.lr)} for {escape(who)} (live).",
+                    timeout=3)
         self._dirty = True
         self._tick()
 
@@ -404,24 +408,26 @@ class MissionScreen(Screen[None]):
                 ls = self.sim.spec.landscape
                 land.set_grid(snap["grid"], ls.plot_bounds(), ls.minimum)
             land.show(runs, self.selected)
-            land.border_subtitle = f"◉ {sel['label']}  • −grad (red)  • velocity"
+            land.border_subtitle = content(f"◉ {sel['label']}  • −grad (red)  • velocity",
+                                           one_line=True)
         else:
             grads = self.query_one(LayerGrads)
             grads.show(sel.get("layers") or [], sel["label"])
-            grads.border_subtitle = f"run: {sel['label']}"
+            grads.border_subtitle = content(f"run: {sel['label']}", one_line=True)
             if snap.get("decision") is not None:
                 dm = self.query_one("#decision")
                 if dm.points is None and self.sim.data is not None:  # type: ignore[attr-defined]
                     dm.set_points(self.sim.data["X"], self.sim.data["y"])  # type: ignore[attr-defined]
                 dm.show(snap["decision"])  # type: ignore[attr-defined]
-                dm.border_subtitle = sel["label"]
+                dm.border_subtitle = content(sel["label"], one_line=True)
         status_runs = [{"index": r["index"], "label": r["label"], "loss": r["loss_now"],
                         "diverged": r["diverged"], "lr": r.get("lr")} for r in runs]
         self.query_one(StatusLine).show(
             {"step": snap["step"], "total": snap["total"], "done": snap["done"],
              "runs": status_runs}, running=self.running, speed=speed_text(self.speed_index),
             log_scale=self.log_scale, selected=self.selected)
-        reasons = [f"{r['label']}: {r['reason'] or 'diverged'}" for r in runs if r["diverged"]]
+        reasons = [clean(f"{r['label']}: {r['reason'] or 'diverged'}", one_line=True)
+                   for r in runs if r["diverged"]]
         self.query_one(Alarm).show(reasons)
         if snap["done"] and not self._done_seen:
             self._done_seen = True
@@ -455,9 +461,10 @@ class MissionScreen(Screen[None]):
         rows = []
         for r in runs:
             if r["diverged"]:
-                rows.append((r["label"], f"[b red]diverged[/] — {r['reason']}"))
+                rows.append((r["label"], Text.assemble(("diverged", "bold red"),
+                                                       f" — {clean(r['reason'])}")))
             else:
-                rows.append((r["label"], f"final loss {fmt_num(r['loss_now'])}"))
+                rows.append((r["label"], Text(f"final loss {fmt_num(r['loss_now'])}")))
         self.query_one(Debrief).show(rows)
         grader = self._grader()
         self.query_one(QuizPanel).grade(grader)

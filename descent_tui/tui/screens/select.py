@@ -13,6 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from descent_tui.tui.safe_text import clean, content, text
 from descent_tui.tui.widgets.banner import Banner
 from descent_tui.tui.widgets.briefing import briefing_renderable
 
@@ -82,8 +83,8 @@ class SelectScreen(Screen[None]):
         except Exception as e:
             good, broken = [], []
             self.app.call_from_thread(
-                self.notify, f"{type(e).__name__}: {e}", title="Mission archive unreadable",
-                severity="error")
+                self.notify, clean(f"{type(e).__name__}: {e}"),
+                title="Mission archive unreadable", severity="error", markup=False)
         self.app.call_from_thread(self._scanned, [*good, *broken])
 
     def _scanned(self, entries: list[Any]) -> None:
@@ -105,13 +106,13 @@ class SelectScreen(Screen[None]):
             if hasattr(entry, "spec"):
                 spec = entry.spec
                 # the part before a colon names the mission; the preview has the rest
-                title = Text(spec.title.split(":")[0].strip() or spec.title)
+                title = text(spec.title.split(":")[0].strip() or spec.title, one_line=True)
                 if entry.source != "shipped":
                     title.append(f"  [{entry.source}]", style="dim")
                 table.add_row(str(spec.chapter), title, spec.kind, self._status(entry),
                               key=str(i))
             else:
-                table.add_row("!", Text(entry.path.name, style="red"), "-", self._status(entry),
+                table.add_row("!", text(entry.path.name, "red", one_line=True), "-", self._status(entry),
                               key=str(i))
         if not self.entries:
             self.query_one("#preview", Static).update(
@@ -129,16 +130,16 @@ class SelectScreen(Screen[None]):
         box = self.query_one("#preview-box")
         if hasattr(entry, "spec"):
             spec = entry.spec
-            box.border_title = f"CH {spec.chapter} · {spec.title.upper()}"
+            box.border_title = content(f"CH {spec.chapter} · {spec.title.upper()}", one_line=True)
             runs = ", ".join(r.label for r in spec.runs)
-            meta = Text(f"\n{spec.kind} · {spec.steps} steps · runs: {runs}", style="dim")
+            meta = text(f"\n{spec.kind} · {spec.steps} steps · runs: {runs}", "dim")
             status = Text.assemble("status: ", self._status(entry))
             preview.update(Group(briefing_renderable(spec, preview=True), meta, status,
                                  Text("\nenter ▸ open mission", style="bold")))
         else:
             box.border_title = "BROKEN SCENARIO FILE"
-            lines = [Text(str(entry.path), style="bold red"), Text("")]
-            lines += [Text(f"• {p}") for p in entry.problems[:20]]
+            lines = [text(entry.path, "bold red"), Text("")]
+            lines += [text(f"• {p}") for p in entry.problems[:20]]
             lines.append(Text("\nFix the file and press F5 to rescan.", style="dim"))
             preview.update(Group(*lines))
 
@@ -160,6 +161,7 @@ class SelectScreen(Screen[None]):
             return
         entry = self.entries[index]
         if not hasattr(entry, "spec"):
-            self.notify(entry.message, title="This scenario file is broken", severity="error")
+            self.notify(clean(entry.message), title="This scenario file is broken",
+                        severity="error", markup=False)
             return
         self.app.open_mission(entry)  # type: ignore[attr-defined]

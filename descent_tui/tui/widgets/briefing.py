@@ -9,6 +9,7 @@ from rich.markdown import Markdown
 from rich.text import Text
 from textual.widgets import Static
 
+from descent_tui.tui.safe_text import clean, text
 from descent_tui.tui.theme import ENGINEER, OUTPOST
 
 
@@ -17,7 +18,7 @@ def briefing_renderable(spec: Any, *, preview: bool = False) -> Group:
     parts: list[Any] = []
     parts.append(Text.assemble(("◆ ", "bold"), (f"{ENGINEER.upper()}", "bold"),
                                (f" · {OUTPOST} · chapter {spec.chapter}", "dim")))
-    body = (spec.briefing or "No briefing on file. Trust the gradients.").strip()
+    body = clean(spec.briefing or "No briefing on file. Trust the gradients.").strip()
     if preview and len(body) > 700:
         body = body[:700].rsplit("\n", 1)[0] + "\n\n…"
     parts.append(Markdown(body))
@@ -25,7 +26,7 @@ def briefing_renderable(spec: Any, *, preview: bool = False) -> Group:
     if spec.watch_for:
         parts.append(Text("WATCH FOR", style="bold"))
         for note in spec.watch_for:
-            parts.append(Text(f" ▸ {note}"))
+            parts.append(text(f" ▸ {note}"))
     if not preview:
         parts.append(Text(""))
         parts.append(Text.assemble(
@@ -57,13 +58,15 @@ class Debrief(Static):
     def show_locked(self) -> None:
         self.update(self._locked())
 
-    def show(self, summary_rows: list[tuple[str, str]]) -> None:
+    def show(self, summary_rows: list[tuple[str, Text]]) -> None:
+        """The debrief and one line per run: ``(run label, outcome)``; the label is
+        scenario text (shown literally), the outcome the app's own styled text."""
         parts: list[Any] = [
             Text.assemble(("◆ ", "bold"), (f"{ENGINEER.upper()} — DEBRIEF", "bold")),
-            Markdown((self.spec.debrief or "Run complete. Log your observations.").strip()),
+            Markdown(clean(self.spec.debrief or "Run complete. Log your observations.").strip()),
             Text(""),
             Text("RUN LOG", style="bold"),
         ]
         for label, line in summary_rows:
-            parts.append(Text.assemble((f" {label}: ", "bold"), line))
+            parts.append(Text.assemble(text(f" {label}: ", "bold", one_line=True), line))
         self.update(Group(*parts))

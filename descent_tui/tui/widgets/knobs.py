@@ -15,6 +15,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
+from descent_tui.tui.safe_text import content
 from descent_tui.tui.widgets.status import fmt_num
 
 DEFAULT_CHOICES = {
@@ -78,7 +79,8 @@ class KnobsPanel(VerticalScroll):
         if len(self.spec.runs) > 1:
             # one run at a time by default, so the mission's comparison survives
             yield Label("apply to", classes="knob-label")
-            options = [(r.label, str(i)) for i, r in enumerate(self.spec.runs)]
+            options = [(content(r.label, one_line=True), str(i))
+                       for i, r in enumerate(self.spec.runs)]
             yield Select(options + [("all runs", ALL_RUNS)], value="0", allow_blank=False,
                          id="knob-target")
         for name, knob in self.knobs.items():

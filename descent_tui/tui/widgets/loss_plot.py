@@ -7,6 +7,7 @@ from typing import Any
 
 from textual_plotext import PlotextPlot
 
+from descent_tui.tui.safe_text import clean
 from descent_tui.tui.theme import run_color
 
 
@@ -90,7 +91,7 @@ class LossPlot(PlotextPlot):
                 any_data = True
                 ymin, ymax = min(ymin, min(yv)), max(ymax, max(yv))
                 plt.plot(xs, yv, marker=marker, color=color,
-                         label=(s["label"] + suffix) if self.size.width >= 50 else None)
+                         label=clean(s["label"] + suffix, one_line=True) if self.size.width >= 50 else None)
         plt.xlim(0, self.total_steps)
         if not any_data:
             plt.ylim(0, 1)

@@ -8,8 +8,11 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import RadioButton, RadioSet, Static
+
+from descent_tui.tui.safe_text import content
 
 
 class QuizPanel(VerticalScroll):
@@ -46,8 +49,8 @@ class QuizPanel(VerticalScroll):
                          classes="quiz-heading")
             for i, q in enumerate(self.predictions):
                 with Vertical(classes="question", id=f"q-prediction-{i}"):
-                    yield Static(f"P{i + 1}. {q.question}", classes="question-text")
-                    yield RadioSet(*[RadioButton(c) for c in q.choices],
+                    yield Static(content(f"P{i + 1}. {q.question}"), classes="question-text")
+                    yield RadioSet(*[RadioButton(content(c, one_line=True)) for c in q.choices],
                                    id=f"prediction-{i}", classes="quiz-choices")
                     yield Static("", classes="explanation")
         if self.concepts:
@@ -55,8 +58,8 @@ class QuizPanel(VerticalScroll):
                          id="concept-heading")
             for i, q in enumerate(self.concepts):
                 with Vertical(classes="question concept", id=f"q-concept-{i}"):
-                    yield Static(f"C{i + 1}. {q.question}", classes="question-text")
-                    yield RadioSet(*[RadioButton(c) for c in q.choices],
+                    yield Static(content(f"C{i + 1}. {q.question}"), classes="question-text")
+                    yield RadioSet(*[RadioButton(content(c, one_line=True)) for c in q.choices],
                                    id=f"concept-{i}", classes="quiz-choices")
                     yield Static("", classes="explanation")
 
@@ -120,14 +123,18 @@ class QuizPanel(VerticalScroll):
             return
         right = q.choices[truth] if 0 <= truth < len(q.choices) else "?"
         if given == truth:
-            head = f"[b green]✓ correct[/] — {right}"
+            verdict, style, lead = "✓ correct", "bold green", " — "
         elif given is None:
-            head = f"[b yellow]– unanswered[/] — answer: {right}"
+            verdict, style, lead = "– unanswered", "bold yellow", " — answer: "
         else:
-            head = f"[b red]✗ not quite[/] — answer: {right}"
+            verdict, style, lead = "✗ not quite", "bold red", " — answer: "
         box.set_class(given == truth, "-right")
         box.set_class(given != truth, "-wrong")
-        expl.update(head + (f"\n{q.explanation}" if q.explanation else ""))
+        # scenario text (choice, explanation) as literal content, never as markup
+        parts: list[Any] = [(verdict, style), lead, content(right, one_line=True)]
+        if q.explanation:
+            parts += ["\n", content(q.explanation)]
+        expl.update(Content.assemble(*parts))
 
     def score(self) -> tuple[int, int]:
         correct = 0

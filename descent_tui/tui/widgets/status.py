@@ -8,6 +8,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from descent_tui.tui.safe_text import clean
 from descent_tui.tui.theme import run_color
 
 
@@ -49,7 +50,8 @@ class StatusLine(Static):
             mark = "◉" if run["index"] == selected else "●"
             text.append(f"{mark} ", style=color)
             loss = "✖ " + fmt_num(run["loss"]) if run["diverged"] else fmt_num(run["loss"])
-            text.append(f"{run['label']} ", style=f"bold {color}" if run["index"] == selected
+            label = clean(run["label"], one_line=True)
+            text.append(f"{label} ", style=f"bold {color}" if run["index"] == selected
                         else color)
             text.append(f"{loss}  ")
             if run["index"] == selected:
