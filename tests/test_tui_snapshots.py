@@ -43,6 +43,7 @@ def test_select_screen(snap_compare, missions, size):
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_landscape_mission(snap_compare, missions, size):
     async def steps(pilot):
+        await pilot.app.workers.wait_for_complete()  # the simulation is built in a worker
         await pilot.pause()
         pilot.app.screen.action_step(8)
         await pilot.pause()
@@ -54,6 +55,7 @@ def test_landscape_mission(snap_compare, missions, size):
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_network_mission(snap_compare, missions, size):
     async def steps(pilot):
+        await pilot.app.workers.wait_for_complete()  # the simulation is built in a worker
         await pilot.pause()
         pilot.app.screen.action_step(10)
         await pilot.pause()

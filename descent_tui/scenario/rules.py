@@ -30,6 +30,7 @@ import msgspec
 
 from descent_tui.data.csv_table import MissingColumn, read_csv_table, resolve_data_path
 from descent_tui.scenario import schema as S
+from descent_tui.scenario.budget import check_budget
 from descent_tui.scenario.errors import Problems, did_you_mean, msgspec_message, short
 from descent_tui.scenario.expr import FUNCTIONS, Expr, ExprError, parse
 from descent_tui.scenario.keylines import join_path
@@ -265,6 +266,7 @@ def _check_network(spec: S.Scenario, base_dir: Path | None, probs: Problems) -> 
         n_classes = _csv_classes(net, csv_labels, probs)
     _check_loss(net, n_classes, probs)
     _check_sizes(spec, n_rows, probs)
+    check_budget(spec, n_rows, probs)
 
 
 # ------------------------------------------------------------------------- runs

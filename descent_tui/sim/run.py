@@ -28,7 +28,9 @@ sentence) when the loss of step ``s`` is not finite or exceeds the scenario's
 ``diverge_above``, or the gradient norm is not finite -- then update ``s`` is
 not applied and the record is kept as ``last`` but not in the history -- or
 when update ``s`` leaves a parameter non-finite, or the step raises. A
-diverged run takes no more steps; the other runs go on. Nothing here raises on
+diverged run takes no more steps; the other runs go on. Running out of memory
+is not a divergence (the numbers did nothing wrong, the machine is too small):
+it raises :class:`OutOfMemory`, a one-line error naming the run and the step. Nothing here raises on
 NaN / inf, and the caller wraps the numerical work in ``np.errstate`` so no
 NumPy warning is printed.
 """
@@ -44,11 +46,21 @@ import numpy as np
 
 from descent_tui.engine.nn.utils import clip_grad_norm_, clip_grad_value_
 from descent_tui.scenario import schema as S
+from descent_tui.scenario.errors import ScenarioError
 from descent_tui.sim import build
 from descent_tui.sim.history import History
 
-__all__ = ["HISTORY_CAPACITY", "LayerRecord", "Problem", "Run", "StepRecord",
+__all__ = ["HISTORY_CAPACITY", "LayerRecord", "OutOfMemory", "Problem", "Run", "StepRecord",
            "divergence_reason", "fmt_value", "sqnorm"]
+
+
+class OutOfMemory(ScenarioError, MemoryError):
+    """A step could not allocate its arrays: an error for the learner, never a divergence.
+
+    A :class:`~descent_tui.scenario.errors.ScenarioError` (one line; the CLI prints
+    it and exits 2) and a :class:`MemoryError` (what it is).
+    """
+
 
 #: rows a run's history keeps (it decimates beyond, see :class:`History`)
 HISTORY_CAPACITY = 2000
@@ -231,10 +243,18 @@ class Run:
 
     # ------------------------------------------------------------------- step
     def advance(self) -> None:
-        """Take step ``self.step + 1`` (see the module docstring); an error diverges the run."""
+        """Take step ``self.step + 1`` (see the module docstring); an error diverges the run.
+
+        Raises :class:`OutOfMemory` (the run is left as it was) when NumPy cannot
+        allocate the step's arrays.
+        """
         s = self.step + 1
         try:
             self._train_step(s)
+        except MemoryError:
+            raise OutOfMemory(f"run '{self.label}': out of memory at step {s}; this scenario"
+                              " is too large for this machine (fewer samples, a smaller"
+                              " batch_size or narrower layers)") from None
         except Exception as e:
             self._diverge(s, f"{type(e).__name__} at step {s}: {e}")
 

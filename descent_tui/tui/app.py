@@ -92,15 +92,10 @@ class DescentApp(App[int]):
                 self.notify(clean("\n".join(e.problems[:5])), title="Cannot open mission",
                             severity="error", timeout=15, markup=False)
                 return
-        from descent_tui.tui.screens.mission import MissionScreen
+        from descent_tui.tui.screens.loading import LoadingScreen
 
-        try:
-            screen = MissionScreen(loaded)
-        except Exception as e:
-            self.notify(clean(f"{type(e).__name__}: {e}"), title="Cannot open mission",
-                        severity="error", timeout=15, markup=False)
-            return
-        self.push_screen(screen)
+        # the simulation is built off the UI thread; the loading screen then opens it
+        self.push_screen(LoadingScreen(loaded))
 
     def save_progress(self) -> None:
         if not self.progress.save() and self.progress.notice:

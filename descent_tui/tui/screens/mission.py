@@ -80,13 +80,15 @@ class MissionScreen(Screen[None]):
     log_scale: reactive[bool] = reactive(False)
     selected: reactive[int] = reactive(0)
 
-    def __init__(self, loaded: Any) -> None:
+    def __init__(self, loaded: Any, sim: Any = None) -> None:
+        """``sim``: the simulation of ``loaded``, built beforehand (off the UI thread, see
+        :mod:`descent_tui.tui.screens.loading`); built here if not given."""
         super().__init__()
         from descent_tui.sim import Simulation
 
         self.loaded = loaded
         self.spec = loaded.spec
-        self.sim = Simulation(loaded)
+        self.sim = sim if sim is not None else Simulation(loaded)
         self._lock = threading.Lock()
         self._dirty = True
         self._run_flag = False  # what the worker obeys (plain bool: thread-safe enough)
@@ -188,7 +190,12 @@ class MissionScreen(Screen[None]):
                 # paused (or inspected) while this thread waited for the lock: no extra step
                 if sim.done or not self._run_flag:
                     break
-                sim.step(speed if speed is not None else self._chunk)
+                try:
+                    sim.step(speed if speed is not None else self._chunk)
+                except MemoryError as e:  # sim.run.OutOfMemory: an error, not a divergence
+                    self._run_flag = False
+                    self.app.call_from_thread(self._out_of_memory, e)
+                    break
             self._dirty = True
             dt = time.perf_counter() - t0
             # fair hand-over: if the UI thread is waiting for the records, let it in first
@@ -216,6 +223,12 @@ class MissionScreen(Screen[None]):
         self._run_flag = False
         self.running = False
 
+    def _out_of_memory(self, error: MemoryError) -> None:
+        """A step could not allocate its arrays: say so (the run is not diverged)."""
+        self._stop()
+        self.notify(content(str(error) or "out of memory"), title="Out of memory",
+                    severity="error", timeout=20)
+
     # ------------------------------------------------------------------ actions
     def _begin(self) -> None:
         if not self._started:
@@ -230,7 +243,10 @@ class MissionScreen(Screen[None]):
                 self.notify("The run is over. Reset (x) to fly it again.", timeout=3)
                 return
             self._begin()
-            self.sim.step(int(n))
+            try:
+                self.sim.step(int(n))
+            except MemoryError as e:
+                self._out_of_memory(e)
         self._dirty = True
         self._tick()
 
