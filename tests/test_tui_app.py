@@ -346,3 +346,63 @@ async def test_command_palette_lists_mission_keys(missions):
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert any("Run/pause" in t for t in titles)
         assert any("light/dark" in t for t in titles)
+
+
+# ---------------------------------------------------------------------- heavy missions
+@asyncrun
+async def test_mission_is_built_in_a_worker_and_keys_stay_live(missions, monkeypatch):
+    import threading
+
+    from descent_tui.sim import simulation as simulation_module
+    from descent_tui.tui.screens.loading import LoadingScreen
+    from descent_tui.tui.screens.mission import MissionScreen
+
+    release = threading.Event()
+    built_on: list[str] = []
+    real_init = simulation_module.Simulation.__init__
+
+    def slow_init(self, *args, **kwargs):
+        built_on.append(threading.current_thread().name)
+        release.wait(timeout=20)  # a heavy mission: the build takes as long as the test says
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(simulation_module.Simulation, "__init__", slow_init)
+    app = make_app(initial="tiny-net")
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(3):
+            await pilot.pause()
+        assert isinstance(app.screen, LoadingScreen)
+        assert app.screen.query("LoadingIndicator")
+        await pilot.press("escape")  # the UI thread is free while the simulation builds
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "SelectScreen"
+        release.set()
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "SelectScreen"  # the given-up build is dropped
+        app.open_mission("tiny-net")
+        await settle(pilot)
+        assert isinstance(app.screen, MissionScreen) and app.screen.spec.id == "tiny-net"
+        assert built_on and built_on[0] != threading.main_thread().name
+
+
+@asyncrun
+async def test_out_of_memory_in_the_app_is_an_error_not_a_divergence(missions, monkeypatch):
+    from descent_tui.sim.network import NetworkRun
+
+    app = make_app(initial="tiny-net")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+
+        def no_memory(self, s):
+            raise MemoryError("Unable to allocate 16.0 GiB")
+
+        monkeypatch.setattr(NetworkRun, "_train_step", no_memory)
+        await pilot.press("space")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert not any(r.diverged for r in screen.sim.runs)
+        assert not screen.running
+        assert any("out of memory" in str(n.message) for n in app._notifications)
+        assert app.screen is screen and app.is_running
