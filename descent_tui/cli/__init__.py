@@ -20,7 +20,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from descent_tui.cli.parser import EXIT_OK, EXIT_USAGE, build_parser, normalise
+from descent_tui.cli.blas import pin_blas_threads
+
+pin_blas_threads()  # before anything imports NumPy: see descent_tui.cli.blas
+
+from descent_tui.cli.parser import EXIT_OK, EXIT_USAGE, build_parser, normalise  # noqa: E402
 
 __all__ = ["build_parser", "main"]
 
