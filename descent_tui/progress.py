@@ -399,7 +399,7 @@ class Progress:
         score = {"correct": int(correct), "total": int(total)}
         best = max(rec.get("best"), rec.get("quiz"), score, key=_rate)
         rec["quiz"] = score
-        rec["best"] = dict(best)
+        rec["best"] = dict(best or score)
         rec["quiz_at"] = max(time.time(), rec.get("quiz_at", 0.0))
         if answers is not None:
             rec["answers"] = {str(k): int(v) for k, v in answers.items()}

@@ -19,7 +19,7 @@ from textual.containers import Center, Middle
 from textual.screen import ModalScreen
 from textual.widgets import LoadingIndicator, Static
 
-from descent_tui.tui.safe_text import content
+from descent_tui.tui.safe_text import clean, content
 
 
 class LoadingScreen(ModalScreen[None]):
@@ -72,8 +72,8 @@ class LoadingScreen(ModalScreen[None]):
         if self.cancelled or not self.is_attached:
             return
         self.app.pop_screen()
-        self.app.notify(content(f"{type(error).__name__}: {error}"), title="Cannot open mission",
-                        severity="error", timeout=15)
+        self.app.notify(clean(f"{type(error).__name__}: {error}"), title="Cannot open mission",
+                        severity="error", timeout=15, markup=False)
 
     def action_cancel(self) -> None:
         self.cancelled = True

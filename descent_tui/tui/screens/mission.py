@@ -226,8 +226,8 @@ class MissionScreen(Screen[None]):
     def _out_of_memory(self, error: MemoryError) -> None:
         """A step could not allocate its arrays: say so (the run is not diverged)."""
         self._stop()
-        self.notify(content(str(error) or "out of memory"), title="Out of memory",
-                    severity="error", timeout=20)
+        self.notify(clean(str(error) or "out of memory"), title="Out of memory",
+                    severity="error", timeout=20, markup=False)
 
     # ------------------------------------------------------------------ actions
     def _begin(self) -> None:
