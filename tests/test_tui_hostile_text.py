@@ -137,3 +137,28 @@ def test_escape_round_trips_through_the_markup_parser():
         assert Content.from_markup(escape(s)).plain == clean(s)
 
     round_trip()
+
+
+@asyncrun
+async def test_hostile_mission_on_the_board_is_listed_and_previewed_literally(tmp_path,
+                                                                             monkeypatch):
+    import shutil
+
+    from descent_tui.scenario import catalog
+    from descent_tui.tui.app import DescentApp
+
+    shipped = tmp_path / "missions"
+    shipped.mkdir()
+    shutil.copyfile(HOSTILE, shipped / HOSTILE.name)
+    monkeypatch.setattr(catalog, "shipped_dir", lambda: shipped)
+    app = DescentApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        screen = app.screen
+        assert [getattr(e, "id", None) for e in screen.entries] == ["hostile-bowl"]
+        box_title = _plain(screen.query_one("#preview-box")._border_title)
+        assert "[@CLICK=APP.QUIT]BOWL[/]" in box_title
+        preview = rendered_text(screen.query_one("#preview"))
+        assert "runs: slow [/b]\\x1b[31m, [@click=app.quit]boom[/]\\x07" in preview
+        _no_controls(box_title + preview)
+        assert app.is_running
