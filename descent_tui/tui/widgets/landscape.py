@@ -84,7 +84,9 @@ class Landscape(Widget):
     def set_grid(self, grid: tuple[Any, Any, Any], bounds: list[tuple[float, float]],
                  minimum: list[float] | None) -> None:
         _xs, _ys, Z = grid
-        self.levels = shade_levels(Z)
+        # Z's row 0 is the lowest y (np.meshgrid of ascending ys); the screen's row 0
+        # is the top, the highest y: flip once here, so every drawing below is y-up.
+        self.levels = shade_levels(Z)[::-1]
         self.grid_size = (self.levels.shape[1], self.levels.shape[0])
         self.bounds = list(bounds) + [(-1.0, 1.0)] * max(0, 2 - len(bounds))
         self.minimum = minimum
@@ -101,6 +103,10 @@ class Landscape(Widget):
         self._lines = None
 
     # ------------------------------------------------------------------ geometry
+    def plot_box(self) -> tuple[int, int, int, int]:
+        """(left, top, width, height) in cells of the area the map is drawn in."""
+        return 0, 0, self.size.width, self.size.height
+
     def _to_pixel(self, p: Any) -> tuple[int, int] | None:
         """Parameter vector -> (col, pixel row) in the half-block grid, or None if off-plot."""
         w, h2 = self.size.width, self.size.height * 2
@@ -120,7 +126,7 @@ class Landscape(Widget):
 
     # ------------------------------------------------------------------ drawing
     @staticmethod
-    def _palette(dark: bool) -> list[str]:
+    def band_colors(dark: bool) -> list[str]:
         """One colour per loss band, alternate bands slightly darker."""
         ramp = DARK_RAMP if dark else LIGHT_RAMP
         palette = []
@@ -152,7 +158,7 @@ class Landscape(Widget):
     def _build(self) -> list[Strip]:
         w, h = self.size.width, self.size.height
         dark = self.app.current_theme.dark
-        cells = self._base_cells(w, h, self._palette(dark))
+        cells = self._base_cells(w, h, self.band_colors(dark))
 
         def put(px: tuple[int, int] | None, char: str, color: str, bold: bool = False) -> None:
             if px is None:
