@@ -90,7 +90,7 @@ async def test_decision_map_draws_the_upper_class_region_at_the_top():
 
     xs = np.linspace(-2, 2, 40)
     ys = np.linspace(-2, 2, 40)  # ascending, as decision_grid returns them
-    gx, gy = np.meshgrid(xs, ys)
+    _gx, gy = np.meshgrid(xs, ys)
     P = (gy > 1.0).astype(float)
     app = One()
     async with app.run_test(size=(60, 20)) as pilot:

@@ -17,6 +17,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from descent_tui.tui.theme import run_color
+from descent_tui.tui.widgets.safe import safe_render_line
 
 DARK_RAMP = ("#0a1330", "#0f2a52", "#114a6e", "#146b7e", "#23887c", "#4ea06a", "#93b252",
              "#d0b545", "#eb9a3c", "#f2703f", "#f04c5c")
@@ -231,6 +232,7 @@ class Landscape(Widget):
                 head = ARROWS[int(round(ang / (math.pi / 4))) % 8]
                 put((c, r), head if k == length else "•", color, k == length)
 
+    @safe_render_line
     def render_line(self, y: int) -> Strip:
         if self._lines is None or len(self._lines) != self.size.height:
             self._lines = self._build()
@@ -348,6 +350,7 @@ class DecisionMap(Widget):
                 rows[row][col] = Segment(self.GLYPHS[label % len(self.GLYPHS)],
                                          Style(color=ink, bgcolor=bg, bold=True))
 
+    @safe_render_line
     def render_line(self, y: int) -> Strip:
         if self._lines is None or len(self._lines) != self.size.height:
             self._lines = self._build()

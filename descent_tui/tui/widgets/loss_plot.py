@@ -8,6 +8,7 @@ from typing import Any
 from textual_plotext import PlotextPlot
 
 from descent_tui.tui.theme import run_color
+from descent_tui.tui.widgets.safe import safe_render
 
 
 def _rgb(hex_color: str) -> tuple[int, int, int]:
@@ -46,6 +47,7 @@ class LossPlot(PlotextPlot):
         self.total_steps = max(1, int(total_steps))
         self.refresh()
 
+    @safe_render
     def render(self):  # type: ignore[override]
         plt = self.plt
         plt.clear_data()
