@@ -2,8 +2,9 @@
 
 Every cell holds the half block ``▀``: its foreground colour is the upper pixel,
 its background the lower one, so a widget of ``h`` rows has ``2h`` pixel rows.
-A cell may instead hold a glyph (a marker, a letter of a label); drawing a pixel
-on such a cell changes only its background (the lower half).
+An empty cell is a space on the fill colour (it becomes a half block when a pixel
+is drawn on it). A cell may instead hold a glyph (a marker, a letter of a label);
+drawing a pixel on such a cell changes only its background (the lower half).
 
 Coordinates: ``col`` counts cells from the left; ``prow`` counts pixel rows from
 the top (cell row ``prow // 2``).
@@ -28,7 +29,7 @@ class Canvas:
     def __init__(self, width: int, height: int, fill: str | None = None) -> None:
         self.width, self.height = width, height
         self.fill = fill
-        self.cells = [[[HALF, fill, fill, False] for _ in range(width)] for _ in range(height)]
+        self.cells = [[[" ", fill, fill, False] for _ in range(width)] for _ in range(height)]
 
     def inside(self, col: int, prow: int) -> bool:
         return 0 <= col < self.width and 0 <= prow < 2 * self.height
@@ -38,6 +39,8 @@ class Canvas:
         if not self.inside(col, prow):
             return
         cell = self.cells[prow // 2][col]
+        if cell[0] == " ":  # an empty cell becomes a half block of its background
+            cell[0], cell[1] = HALF, cell[2]
         if prow % 2 == 0 and cell[0] == HALF:
             cell[1] = colour
         elif prow % 2 == 1:
