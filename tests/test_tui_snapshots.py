@@ -84,3 +84,24 @@ def test_landscape_views(snap_compare, landscapes, mission, steps, size):
         await pilot.pause()
 
     assert snap_compare(_app(mission), terminal_size=size, run_before=run)
+
+
+@pytest.fixture
+def underflow(tmp_path, monkeypatch):
+    return install_missions(tmp_path / "missions", monkeypatch, ["underflow.toml"])
+
+
+@pytest.mark.parametrize("size", LANDSCAPE_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_loss_plot_log_scale_with_an_underflowing_run(snap_compare, underflow, size):
+    """One run's loss reaches 1e-187: drawn at the stated floor, the other run readable.
+
+    48 of 50 steps: the end of the mission would post a notification.
+    """
+    async def run(pilot):
+        await pilot.pause()
+        pilot.app.screen.action_step(48)
+        await pilot.press("l")
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(_app("underflow"), terminal_size=size, run_before=run)

@@ -292,7 +292,7 @@ class Landscape(Widget):
         for t, row in self._y_ticks(y0, y1, top, ph):
             canvas.text(0, row, f"{short(t):>{left - 1}}┤", dim)
         labels = []
-        for t in nice_ticks(x0, x1, max(2, pw // 7)):
+        for t in nice_ticks(x0, x1, max(2, pw // 9)):
             labels.append((int(left + (t - x0) / (x1 - x0) * (pw - 1) + 0.5), short(t)))
         canvas.text(0, top + ph, label_row(canvas.width, labels), dim)
         self._draw_legend(canvas, top + ph + 1, dark)
