@@ -65,7 +65,7 @@ async def test_a_view_whose_drawing_raises_shows_the_error_and_the_app_stays_up(
         raise RuntimeError("boom in the picture")
 
     monkeypatch.setattr(landscape.Landscape, "_build", boom)
-    monkeypatch.setattr(loss_plot.PlotextPlot, "render", boom)
+    monkeypatch.setattr(loss_plot.LossPlot, "_plot_series", boom)
     app = DescentApp(initial="asym-bowl")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
