@@ -69,7 +69,8 @@ async def test_curves_are_continuous_the_legend_is_above_and_the_floor_is_stated
         assert "slow" in text[0] and "tiny" in text[0]
         assert not any("slow" in t or "tiny" in t for t in text[1:]), "legend inside the plot"
         assert plot.clamped and any(f"floor 1e{1 - LOG_SPAN}" in t for t in text)
-        assert not any("1e-19" in t for t in text)  # the axis does not reach the underflow
+        assert "1e-195" in text[0]  # the legend gives the true latest value ...
+        assert not any("1e-19" in t for t in text[1:])  # ... the axis does not reach it
         for index in (0, 1):
             colour = run_color(index, app.current_theme.dark)
             cols = sorted({c for row in rows[1:] for c, (_ch, fg) in enumerate(row)

@@ -85,6 +85,19 @@ class Canvas:
                 if bg is not None:
                     cell[2] = bg
 
+    def toned(self, col: int, row: int, factor: float) -> str | None:
+        """The cell's background scaled by ``factor`` (< 1 darker; > 1 towards white)."""
+        bg = self.cells[row][col][2] if 0 <= row < self.height and 0 <= col < self.width \
+            else None
+        if bg is None or not bg.startswith("#") or len(bg) != 7:
+            return bg
+        rgb = [int(bg[i:i + 2], 16) for i in (1, 3, 5)]
+        if factor <= 1:
+            rgb = [int(v * factor) for v in rgb]
+        else:
+            rgb = [int(255 - (255 - v) / factor) for v in rgb]
+        return "#{:02x}{:02x}{:02x}".format(*rgb)
+
     def strips(self) -> list[Strip]:
         out = []
         for line in self.cells:

@@ -400,7 +400,11 @@ class Landscape(Widget):
         canvas.text(start, row, coords, colour, bg=canvas.fill, bold=True)
 
     def _arrows(self, run: dict[str, Any], canvas: Canvas, dark: bool) -> None:
-        """−gradient (red) and velocity (ink) from the selected run's point, in screen units."""
+        """−gradient (red) and velocity (ink) from the selected run's point, in screen units.
+
+        Arrow cells get a darker (light theme: paler) backing of the band under them, so
+        they read on every band of the map.
+        """
         import numpy as np
 
         pt = run.get("point")
@@ -431,8 +435,10 @@ class Landscape(Widget):
                 px = self._to_pixel_raw(start[0] + dx * k, start[1] + dy * k)
                 if px is None:
                     break
-                canvas.glyph(px[0], px[1] // 2, head if k == length else "•", color,
-                             k == length)
+                row = px[1] // 2
+                backing = canvas.toned(px[0], row, 0.35 if dark else 1.8)
+                canvas.text(px[0], row, head if k == length else "•", color, bg=backing,
+                            bold=k == length)
 
     def _to_pixel_raw(self, c: float, r: float) -> tuple[int, int] | None:
         box = self._pixel_box()

@@ -1,6 +1,7 @@
 """Live loss curves of every run, via plotext: train as a solid line, validation lighter.
 
-The legend is its own row above the plot, so it never covers a curve. The y range
+The legend is its own row above the plot, so it never covers a curve; it gives each
+curve's latest value (train and validation loss as numbers). The y range
 stops at 1.5× the largest starting loss, so one exploding run leaves through the
 top instead of flattening the others. On log scale a loss at or below the floor
 (``LOG_SPAN`` decades under the top, e.g. an underflow to 1e-198 or an exact 0) is
@@ -91,23 +92,37 @@ def plotted(xs: list[float], ys: list[float], *, log_scale: bool, cap: float | N
     return out_x, out_y, clamped
 
 
-def legend_lines(entries: list[tuple[str, str, str]], width: int, rows: int) -> list[Text]:
-    """Pack ``(glyph, label, colour)`` entries into at most ``rows`` lines of ``width``.
+def short_value(v: float) -> str:
+    """A loss for the legend, 3 significant digits (e.g. 0.0123, 4.56e-07, nan)."""
+    if not math.isfinite(v):
+        return str(v)
+    return f"{v:.3g}"
 
-    Labels are shortened (to 12, then 6 characters) until every entry fits.
+
+Entry = tuple[str, str, str, str]  # (glyph, label, colour, latest value)
+
+
+def legend_lines(entries: list[Entry], width: int, rows: int) -> list[Text]:
+    """Pack legend entries into at most ``rows`` lines of ``width``: ``━ label value``.
+
+    Every run stays in the legend: labels are shortened (to 12, then 6, then 3
+    characters), then the values dropped, until all entries fit.
     """
-    for limit in (40, 12, 6):
-        lines: list[Text] = [Text()]
-        for glyph, label, colour in entries:
+    lines: list[Text] = []
+    for limit, with_value in ((40, True), (12, True), (6, True), (6, False), (3, False)):
+        lines = [Text()]
+        for glyph, label, colour, value in entries:
             short = label if len(label) <= limit else label[: limit - 1] + "…"
-            piece = f"{glyph}{glyph} {short}"
+            piece = f"{glyph} {short}" + (f" {value}" if with_value else "")
             if lines[-1].cell_len and lines[-1].cell_len + 2 + len(piece) > width:
                 lines.append(Text())
             if lines[-1].cell_len:
                 lines[-1].append("  ")
-            lines[-1].append(f"{glyph}{glyph} ", style=f"bold {colour}")
+            lines[-1].append(f"{glyph} ", style=f"bold {colour}")
             lines[-1].append(short, style=colour)
-        if len(lines) <= rows:
+            if with_value:
+                lines[-1].append(f" {value}", style="bold")
+        if len(lines) <= rows and all(line.cell_len <= width for line in lines):
             return lines
     return lines[:rows]
 
@@ -128,11 +143,11 @@ class LossPlot(PlotextPlot):
         self.total_steps = max(1, int(total_steps))
         self.refresh()
 
-    def _plot_series(self, dark: bool) -> tuple[list[tuple[str, str, str]], float, float]:
+    def _plot_series(self, dark: bool) -> tuple[list[Entry], float, float]:
         """Hand every curve to plotext; return the legend entries and the y range drawn."""
         plt = self.plt
         cap = _cap(self.series)
-        entries: list[tuple[str, str, str]] = []
+        entries: list[Entry] = []
         ymin, ymax = math.inf, -math.inf
         self.clamped = False
         for s in self.series:
@@ -144,7 +159,7 @@ class LossPlot(PlotextPlot):
                 xs, yv = _thin(s["steps"], ys, max(10, self.size.width) * 2)
                 xs, yv, clamped = plotted(xs, yv, log_scale=self.log_scale, cap=cap)
                 self.clamped |= clamped
-                entries.append((glyph, s["label"] + suffix, colour))
+                entries.append((glyph, s["label"] + suffix, colour, short_value(float(ys[-1]))))
                 if not xs:
                     continue
                 ymin, ymax = min(ymin, min(yv)), max(ymax, max(yv))
