@@ -1,4 +1,5 @@
-"""Snapshot tests (pytest-textual-snapshot) of the main screens at 80×24 and 120×40.
+"""Snapshot tests (pytest-textual-snapshot) of the main screens at 80×24 and 120×40,
+and of the landscape views at 80×24 and 160×50.
 
 Deterministic: private mission files (not the shipped ones, which evolve), fixed
 theme, no clock, seeded simulations, no notifications on screen.
@@ -62,3 +63,47 @@ def test_network_mission(snap_compare, missions, size):
         await pilot.pause()
 
     assert snap_compare(_app("tiny-net"), terminal_size=size, run_before=steps)
+
+
+LANDSCAPE_SIZES = [(80, 24), (160, 50)]
+
+
+@pytest.fixture
+def landscapes(tmp_path, monkeypatch):
+    return install_missions(tmp_path / "missions", monkeypatch,
+                            ["asym-bowl.toml", "asym-basin.toml", "one-param.toml"])
+
+
+@pytest.mark.parametrize("mission, steps", [("asym-basin", 12), ("asym-bowl", 9),
+                                            ("one-param", 5)])
+@pytest.mark.parametrize("size", LANDSCAPE_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_landscape_views(snap_compare, landscapes, mission, steps, size):
+    """Asymmetric minima, a run leaving the bounds, and a one-parameter curve."""
+    async def run(pilot):
+        await pilot.pause()
+        pilot.app.screen.action_step(steps)
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(_app(mission), terminal_size=size, run_before=run)
+
+
+@pytest.fixture
+def underflow(tmp_path, monkeypatch):
+    return install_missions(tmp_path / "missions", monkeypatch, ["underflow.toml"])
+
+
+@pytest.mark.parametrize("size", LANDSCAPE_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_loss_plot_log_scale_with_an_underflowing_run(snap_compare, underflow, size):
+    """One run's loss reaches 1e-187: drawn at the stated floor, the other run readable.
+
+    48 of 50 steps: the end of the mission would post a notification.
+    """
+    async def run(pilot):
+        await pilot.pause()
+        pilot.app.screen.action_step(48)
+        await pilot.press("l")
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(_app("underflow"), terminal_size=size, run_before=run)

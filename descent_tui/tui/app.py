@@ -137,9 +137,15 @@ class DescentApp(App[int]):
 
 
 def run_app(initial: Any = None, extra_paths: Sequence[str | Path] = ()) -> int:
-    """Run the app (``descent`` / ``descent ID|FILE``); returns an exit status."""
+    """Run the app (``descent`` / ``descent ID|FILE``); returns an exit status.
+
+    An uncaught error ends the app with Textual's return code 1 (and its traceback
+    printed): that is the exit status then, never 0.
+    """
     app = DescentApp(initial=initial, extra_paths=extra_paths)
     result = app.run()
     if app.progress is not None:
         app.progress.save()
+    if app.return_code:
+        return int(app.return_code)
     return int(result or 0)

@@ -30,6 +30,7 @@ from descent_tui.tui.widgets.graph_view import (
     render_blame,
     render_check,
 )
+from descent_tui.tui.widgets.safe import guarded
 
 __all__ = ["InspectorScreen", "JumpScreen"]
 
@@ -195,8 +196,8 @@ class InspectorScreen(Screen[None]):
         blame = self.query_one("#layer-blame", Static)
         blame.display = bool(m.groups)
         if m.groups:
-            blame.update(render_blame(m))
-        self.query_one("#chain-check", Static).update(render_check(self.check, m))
+            blame.update(guarded(render_blame, m))
+        self.query_one("#chain-check", Static).update(guarded(render_check, self.check, m))
 
     # ------------------------------------------------------------------ actions
     def action_move(self, delta: int) -> None:

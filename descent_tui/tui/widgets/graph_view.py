@@ -20,6 +20,7 @@ from textual.widgets import Static
 from descent_tui.sim.chain_check import ChainCheck
 from descent_tui.sim.step_graph import StepGraph, layer_groups
 from descent_tui.sim.trace import BackwardStep, Handoff, Trace, norm
+from descent_tui.tui.widgets.safe import failure_text, guarded
 
 __all__ = ["GraphModel", "GraphView", "StepDetail", "fmt_shape", "fmt_value", "render_check"]
 
@@ -172,7 +173,10 @@ class GraphView(VerticalScroll):
 
     def show(self, model: GraphModel) -> None:
         self.model = model
-        text, line = render_graph(model)
+        try:
+            text, line = render_graph(model)
+        except Exception as error:
+            text, line = failure_text(error), None
         self.text = text.plain
         self.lines.update(text)
         if line is not None:
@@ -270,7 +274,7 @@ class StepDetail(Static):
     """What happens at the highlighted node."""
 
     def show(self, model: GraphModel) -> None:
-        self.update(render_detail(model))
+        self.update(guarded(render_detail, model))
 
 
 def render_detail(model: GraphModel) -> Text:
@@ -378,13 +382,17 @@ def _matrix_share(t: Text, op: str, operand: int, h: Handoff) -> None:
 
 
 def render_blame(model: GraphModel) -> Text:
-    """Per layer: ‖dL/d(W,b)‖ (the sim's layer grad_norm) and the blame reaching its output."""
+    """Per layer: ‖dL/d(W,b)‖ (the sim's layer grad_norm) and the blame reaching its output.
+
+    The bar is log-scaled against the largest finite norm; a NaN or infinite norm is
+    printed as such with an alarm, and gets no bar.
+    """
     t = Text("BLAME PER LAYER (so far)\n", style="bold")
     t.append("     ‖dL/dW,b‖  ‖dL/dout‖  log scale\n", style="dim")
     got = model.received()
     norms = [g.grad_norm(got) for g in model.groups]
     outs = [g.output_grad_norm(got) for g in model.groups]
-    known = [v for v in norms if v]
+    known = [v for v in norms if v is not None and math.isfinite(v) and v > 0]
     hi = math.log10(max(known)) if known else 0.0
     for g, v, o in zip(model.groups, norms, outs, strict=True):
         t.append(f"L{g.layer:<3}", style="bold")
@@ -392,8 +400,12 @@ def render_blame(model: GraphModel) -> Text:
             t.append("        …  " + ("" if o is None else f"{o:9.2e}") + "\n", style="dim")
             continue
         t.append(f"{v:9.2e}  " + ("        …" if o is None else f"{o:9.2e}") + "  ")
-        bar = 0 if v <= 0 else max(1, round(12 + 2 * (math.log10(v) - hi)))
-        t.append("█" * max(0, min(12, bar)), style="bold")
+        if not math.isfinite(v):
+            t.append(f"⚠ {'NaN' if math.isnan(v) else 'inf'}: the numbers overflowed",
+                     style="bold red")
+        else:
+            bar = 0 if v <= 0 else max(1, round(12 + 2 * (math.log10(v) - hi)))
+            t.append("█" * max(0, min(12, bar)), style="bold")
         t.append("\n")
     return t
 

@@ -9,6 +9,7 @@ redraw costs a few milliseconds.  The grid itself comes from
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from rich.segment import Segment
@@ -17,6 +18,9 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from descent_tui.tui.theme import run_color
+from descent_tui.tui.widgets.axes import label_row, nice_ticks, short
+from descent_tui.tui.widgets.canvas import HALF, Canvas, clip_segment
+from descent_tui.tui.widgets.safe import safe_render_line
 
 DARK_RAMP = ("#0a1330", "#0f2a52", "#114a6e", "#146b7e", "#23887c", "#4ea06a", "#93b252",
              "#d0b545", "#eb9a3c", "#f2703f", "#f04c5c")
@@ -42,25 +46,58 @@ def _rgbhex(rgb: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
-def shade_levels(Z: Any) -> Any:
-    """Map loss values to band indices 0..BANDS-1 (log-compressed, robust to outliers)."""
+@dataclass(frozen=True)
+class Shading:
+    """Loss bands of a grid: ``levels[i, j]`` in 0..BANDS-1 and the loss at each band's edge.
+
+    Bands are equal steps of ``log(1 + loss − min)`` between robust percentiles, so
+    they are nearly linear in the loss over a narrow range and log-spaced over a
+    wide one (``log`` says which). ``edges[b]`` is the loss where band ``b`` starts;
+    ``edges[BANDS]`` is where the top band starts to saturate.
+    """
+
+    levels: Any
+    edges: tuple[float, ...]
+    log: bool
+
+
+def shade(Z: Any) -> Shading:
+    """Map loss values to bands (log-compressed, robust to outliers); NaN goes to the top."""
     import numpy as np
 
     Z = np.asarray(Z, dtype=float)
     finite = np.isfinite(Z)
     if not finite.any():
-        return np.zeros(Z.shape, dtype=int)
+        return Shading(np.zeros(Z.shape, dtype=int), (0.0,) * (BANDS + 1), False)
     zmin = float(Z[finite].min())
     L = np.log1p(np.where(finite, Z - zmin, np.nan).clip(min=0))
-    lo, hi = np.nanpercentile(L, 0.5), np.nanpercentile(L, 99.0)
+    lo, hi = float(np.nanpercentile(L, 0.5)), float(np.nanpercentile(L, 99.0))
     if not hi > lo:
         hi = lo + 1.0
     T = np.nan_to_num((L - lo) / (hi - lo), nan=1.0).clip(0, 1)
-    return np.minimum((T * BANDS).astype(int), BANDS - 1)
+    levels = np.minimum((T * BANDS).astype(int), BANDS - 1)
+    edges = tuple([zmin] + [zmin + math.expm1(lo + b / BANDS * (hi - lo))
+                            for b in range(1, BANDS + 1)])
+    return Shading(levels, edges, hi > 2.0)
+
+
+def shade_levels(Z: Any) -> Any:
+    """Band indices 0..BANDS-1 of a loss grid (see :func:`shade`)."""
+    return shade(Z).levels
+
+
+#: y tick labels (5 characters) and the axis line take this many columns
+MARGIN = 6
+#: below the plot: the x tick labels, then the colour legend
+BELOW = 2
 
 
 class Landscape(Widget):
-    """Heat map + trajectories. State arrives via :meth:`show`; render only reads it."""
+    """Heat map (or the curve f(x) for one parameter) with axes, a loss legend and the runs.
+
+    State arrives via :meth:`set_grid` and :meth:`show`; rendering only reads it.
+    Every position on screen comes from one mapping (:meth:`plot_xy`), y up.
+    """
 
     DEFAULT_CSS = """
     Landscape { width: 1fr; height: 1fr; }
@@ -68,9 +105,12 @@ class Landscape(Widget):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.levels: Any = None  # (rows*2, cols) band indices for the current size
+        self.levels: Any = None  # band indices, row 0 = the TOP of the plot (highest y)
+        self.shading: Shading | None = None
+        self.curve: Any = None  # one parameter: (xs, f(xs))
         self.grid_size: tuple[int, int] = (0, 0)
         self.bounds: list[tuple[float, float]] = [(-1.0, 1.0), (-1.0, 1.0)]
+        self.n_params = 2
         self.minimum: list[float] | None = None
         self.runs: list[dict[str, Any]] = []
         self.selected = 0
@@ -78,13 +118,22 @@ class Landscape(Widget):
 
     # ------------------------------------------------------------------ input
     def wanted_grid(self) -> tuple[int, int]:
-        """(nx, ny) the mission screen should pass to sim.loss_grid."""
-        return max(2, self.size.width), max(2, self.size.height * 2)
+        """(nx, ny) the mission screen should pass to sim.loss_grid: one per plot pixel."""
+        _left, _top, pw, ph = self.plot_box()
+        return max(2, pw), max(2, ph * 2)
 
     def set_grid(self, grid: tuple[Any, Any, Any], bounds: list[tuple[float, float]],
                  minimum: list[float] | None) -> None:
-        _xs, _ys, Z = grid
-        self.levels = shade_levels(Z)
+        """The loss grid of ``sim.loss_grid`` (Z row 0 = lowest y), its bounds, the minimum."""
+        import numpy as np
+
+        xs, _ys, Z = grid
+        self.n_params = max(1, len(bounds))
+        self.shading = shade(Z)
+        # Z's row 0 is the lowest y (np.meshgrid of ascending ys); the screen's row 0
+        # is the top, the highest y: flip once here, so every drawing below is y-up.
+        self.levels = self.shading.levels[::-1]
+        self.curve = (np.asarray(xs, dtype=float), np.asarray(Z, dtype=float)[0])
         self.grid_size = (self.levels.shape[1], self.levels.shape[0])
         self.bounds = list(bounds) + [(-1.0, 1.0)] * max(0, 2 - len(bounds))
         self.minimum = minimum
@@ -101,26 +150,67 @@ class Landscape(Widget):
         self._lines = None
 
     # ------------------------------------------------------------------ geometry
-    def _to_pixel(self, p: Any) -> tuple[int, int] | None:
-        """Parameter vector -> (col, pixel row) in the half-block grid, or None if off-plot."""
-        w, h2 = self.size.width, self.size.height * 2
-        (x0, x1), (y0, y1) = self.bounds[0], self.bounds[1]
+    def plot_box(self) -> tuple[int, int, int, int]:
+        """(left, top, width, height) in cells of the area the map is drawn in."""
+        w, h = self.size.width, self.size.height
+        if w >= 24 and h >= 7:
+            return MARGIN, 0, w - MARGIN - 1, h - BELOW
+        return 0, 0, w, h
+
+    def y_range(self) -> tuple[float, float]:
+        """The vertical axis: the second parameter's bounds, or the loss for one parameter."""
+        if self.n_params >= 2 or self.curve is None:
+            return self.bounds[1]
+        import numpy as np
+
+        f = self.curve[1][np.isfinite(self.curve[1])]
+        if not len(f):
+            return 0.0, 1.0
+        lo, hi = float(f.min()), float(f.max())
+        pad = 0.06 * (hi - lo) if hi > lo else 1.0
+        return lo - pad, hi + pad
+
+    def _vertical(self, p: Any, loss: float | None = None) -> float:
+        """The plotted height of point ``p``: its y, or f(x) with one parameter."""
+        if self.n_params >= 2:
+            return float(p[1]) if len(p) > 1 else sum(self.bounds[1]) / 2
+        if loss is not None and math.isfinite(loss):
+            return float(loss)
+        import numpy as np
+
+        if self.curve is None:
+            return 0.0
+        return float(np.interp(float(p[0]), *self.curve))
+
+    def plot_xy(self, p: Any, loss: float | None = None) -> tuple[float, float] | None:
+        """Parameter vector -> (col, pixel row) as floats, not clipped (None if not finite)."""
+        left, top, pw, ph = self.plot_box()
+        (x0, x1), (y0, y1) = self.bounds[0], self.y_range()
         try:
-            x = float(p[0])
-            y = float(p[1]) if len(p) > 1 else (y0 + y1) / 2
+            x, y = float(p[0]), self._vertical(p, loss)
         except (TypeError, IndexError, ValueError):
             return None
         if not (math.isfinite(x) and math.isfinite(y)) or x1 == x0 or y1 == y0:
             return None
-        c = int((x - x0) / (x1 - x0) * (w - 1) + 0.5)
-        r = int((y1 - y) / (y1 - y0) * (h2 - 1) + 0.5)
-        if 0 <= c < w and 0 <= r < h2:
-            return c, r
-        return None
+        return (left + (x - x0) / (x1 - x0) * (pw - 1),
+                2 * top + (y1 - y) / (y1 - y0) * (2 * ph - 1))
+
+    def _to_pixel(self, p: Any) -> tuple[int, int] | None:
+        """Parameter vector -> (col, pixel row) inside the plot, or None if off-plot."""
+        xy = self.plot_xy(p)
+        if xy is None:
+            return None
+        c, r = int(xy[0] + 0.5), int(xy[1] + 0.5)
+        left, top, pw, ph = self.plot_box()
+        return (c, r) if left <= c < left + pw and 2 * top <= r < 2 * (top + ph) else None
+
+    def _pixel_box(self) -> tuple[float, float, float, float]:
+        left, top, pw, ph = self.plot_box()
+        return left, 2 * top, left + pw - 1, 2 * (top + ph) - 1
 
     # ------------------------------------------------------------------ drawing
     @staticmethod
-    def _palette(dark: bool) -> list[str]:
+    def band_colors(dark: bool) -> list[str]:
         """One colour per loss band, alternate bands slightly darker."""
         ramp = DARK_RAMP if dark else LIGHT_RAMP
         palette = []
@@ -131,76 +221,200 @@ class Landscape(Widget):
             palette.append(_rgbhex(rgb))  # type: ignore[arg-type]
         return palette
 
-    def _base_cells(self, w: int, h: int, palette: list[str]) -> list[list[list[Any]]]:
-        """The loss bands as cells ``[char, fg, bg, bold]``, two grid rows per cell."""
-        bg_default = palette[0]
-        levels = self.levels
-        have = levels is not None and self.grid_size == (w, h * 2)
-        cells: list[list[list[Any]]] = []
-        for row in range(h):
-            line = []
-            for col in range(w):
-                if have:
-                    top = palette[levels[2 * row, col]]
-                    bot = palette[levels[2 * row + 1, col]]
-                else:
-                    top = bot = bg_default
-                line.append(["▀", top, bot, False])
-            cells.append(line)
-        return cells
+    def _ink(self, dark: bool) -> tuple[str, str]:
+        """(strong, dim) text colours on this background."""
+        return ("#e8f0ff", "#7f8fa8") if dark else ("#101826", "#5a6b85")
 
     def _build(self) -> list[Strip]:
         w, h = self.size.width, self.size.height
         dark = self.app.current_theme.dark
-        cells = self._base_cells(w, h, self._palette(dark))
+        canvas = Canvas(w, h, self.background_colors[1].hex)
+        if self.n_params >= 2:
+            self._draw_map(canvas, dark)
+        else:
+            self._draw_curve(canvas, dark)
+        if self.plot_box()[0] > 0:
+            self._draw_axes(canvas, dark)
+        self._draw_runs(canvas, dark)
+        return canvas.strips()
 
-        def put(px: tuple[int, int] | None, char: str, color: str, bold: bool = False) -> None:
-            if px is None:
-                return
-            c, r = px
-            cell = cells[r // 2][c]
-            cell[0], cell[1], cell[3] = char, color, bold
-            # keep the background of the half that is not covered
-            cell[2] = cell[2]
+    def _draw_map(self, canvas: Canvas, dark: bool) -> None:
+        """The loss bands, one grid point per pixel (nearest grid point if the size changed)."""
+        import numpy as np
 
-        ink = "#ffffff" if dark else "#000000"
-        if self.minimum is not None:
-            put(self._to_pixel(self.minimum), "✚", ink, True)
+        left, top, pw, ph = self.plot_box()
+        palette = self.band_colors(dark)
+        if self.levels is not None:
+            ny, nx = self.levels.shape
+            rows = np.arange(2 * ph) * ny // (2 * ph)
+            cols = np.arange(pw) * nx // pw
+            bands = self.levels[np.ix_(rows, cols)]
+        else:
+            bands = np.zeros((2 * ph, pw), dtype=int)
+        for r in range(ph):
+            line = canvas.cells[top + r]
+            for c in range(pw):
+                line[left + c] = [HALF, palette[bands[2 * r, c]], palette[bands[2 * r + 1, c]],
+                                  False]
+
+    def _draw_curve(self, canvas: Canvas, dark: bool) -> None:
+        """One parameter: the curve f(x) over its bounds, the area below it faintly shaded."""
+        import numpy as np
+
+        if self.curve is None:
+            return
+        left, top, pw, ph = self.plot_box()
+        (x0, x1) = self.bounds[0]
+        xs = np.linspace(x0, x1, pw)
+        fx = np.interp(xs, *self.curve)
+        fill = "#10213d" if dark else "#dbe7f3"
+        ink = "#9fb6d6" if dark else "#38506e"
+        bottom = 2 * (top + ph) - 1
+        prev = None
+        for c, (x, f) in enumerate(zip(xs, fx, strict=True)):
+            xy = self.plot_xy([x], float(f))
+            if xy is None:
+                prev = None
+                continue
+            for r in range(max(2 * top, int(xy[1] + 0.5) + 1), bottom + 1):
+                canvas.pixel(left + c, r, fill)
+            if prev is not None:
+                canvas.line(prev, xy, ink)
+            prev = xy
+
+    def _draw_axes(self, canvas: Canvas, dark: bool) -> None:
+        """y ticks in the left margin, x ticks below the plot, then the legend row."""
+        left, top, pw, ph = self.plot_box()
+        _strong, dim = self._ink(dark)
+        (x0, x1), (y0, y1) = self.bounds[0], self.y_range()
+        for r in range(ph):
+            canvas.text(left - 1, top + r, "│", dim)
+        for t, row in self._y_ticks(y0, y1, top, ph):
+            canvas.text(0, row, f"{short(t):>{left - 1}}┤", dim)
+        labels = []
+        for t in nice_ticks(x0, x1, max(2, pw // 9)):
+            labels.append((int(left + (t - x0) / (x1 - x0) * (pw - 1) + 0.5), short(t)))
+        canvas.text(0, top + ph, label_row(canvas.width, labels), dim)
+        self._draw_legend(canvas, top + ph + 1, dark)
+
+    @staticmethod
+    def _y_ticks(y0: float, y1: float, top: int, ph: int) -> list[tuple[float, int]]:
+        """(value, cell row) of the y ticks: as many round values as fit two rows apart."""
+        for n in range(max(2, ph // 2), 1, -1):
+            ticks = nice_ticks(y0, y1, n)
+            rows = [int(2 * top + (y1 - t) / (y1 - y0) * (2 * ph - 1) + 0.5) // 2
+                    for t in ticks]
+            if len(ticks) >= 2 and all(abs(a - b) >= 2 for a, b in zip(rows, rows[1:])):
+                return list(zip(ticks, rows, strict=True))
+        return [(y1, top), (y0, top + ph - 1)]  # too few rows for round values: the ends
+
+    def _draw_legend(self, canvas: Canvas, row: int, dark: bool) -> None:
+        """The colour scale in loss units (2 params), or what the curve shows (1 param)."""
+        strong, dim = self._ink(dark)
+        if self.n_params == 1:
+            canvas.text(1, row, "curve: loss f(x) · ball: each run's x · ✚ minimum", dim)
+            return
+        if self.shading is None:
+            return
+        edges = self.shading.edges
+        palette = self.band_colors(dark)
+        col = 1
+        canvas.text(col, row, "loss ", dim)
+        col += 5
+        mid = BANDS // 2
+        for b in range(BANDS):
+            if b in (0, mid):
+                label = short(edges[b]) + " "
+                canvas.text(col, row, label, strong)
+                col += len(label)
+            canvas.text(col, row, "█", palette[b])
+            col += 1
+        tail = f" {short(edges[BANDS])}+" + (" log" if self.shading.log else "")
+        canvas.text(col, row, tail, strong)
+
+    #: at most this many points of a path are joined by lines
+    MAX_PATH = 400
+
+    def _path_points(self, path: Any) -> list[tuple[float, float]]:
+        """The path as pixel points (subsampled, the last point kept)."""
+        n = len(path)
+        step = max(1, n // self.MAX_PATH)
+        idx = list(range(0, n, step))
+        if idx[-1] != n - 1:
+            idx.append(n - 1)
+        pts = []
+        for i in idx:
+            xy = self.plot_xy(path[i])
+            if xy is not None:
+                pts.append(xy)
+        return pts
+
+    def _draw_runs(self, canvas: Canvas, dark: bool) -> None:
+        """Each run's path as a connected line in its colour, then arrows, then current points."""
+        box = self._pixel_box()
         for run in self.runs:
-            color = run_color(run["index"], dark)
             path = run.get("path")
-            if path is not None and len(path):
-                step = max(1, len(path) // 400)
-                for p in path[::step]:
-                    put(self._to_pixel(p), "·", color)
+            if path is None or not len(path):
+                continue
+            colour = run_color(run["index"], dark)
+            pts = self._path_points(path)
+            for a, b in zip(pts, pts[1:]):
+                seg = clip_segment(a, b, box)
+                if seg is not None:
+                    canvas.line(seg[0], seg[1], colour)
+        if self.minimum is not None:
+            px = self._to_pixel(self.minimum)
+            if px is not None:
+                canvas.glyph(px[0], px[1] // 2, "✚", self._ink(dark)[0])
         sel = next((r for r in self.runs if r["index"] == self.selected), None)
         if sel is not None:
-            self._arrows(sel, put, dark)
+            self._arrows(sel, canvas, dark)
         for run in self.runs:
-            color = run_color(run["index"], dark)
-            pt = run.get("point")
-            if pt is not None:
-                mark = "✖" if run.get("diverged") else ("◉" if run["index"] == self.selected
-                                                        else "●")
-                put(self._to_pixel(pt), mark, color, True)
-        strips = []
-        for line in cells:
-            segs = [Segment(ch, Style(color=fg, bgcolor=bg, bold=bold)) for ch, fg, bg, bold
-                    in line]
-            strips.append(Strip(segs, w))
-        return strips
+            self._draw_point(run, canvas, dark, box)
 
-    def _arrows(self, run: dict[str, Any], put: Any, dark: bool) -> None:
+    def _draw_point(self, run: dict[str, Any], canvas: Canvas, dark: bool,
+                    box: tuple[float, float, float, float]) -> None:
+        """The run's current point; off the plot: an arrow at the edge and its coordinates."""
+        pt = run.get("point")
+        if pt is None:
+            return
+        xy = self.plot_xy(pt)
+        if xy is None:
+            return
+        colour = run_color(run["index"], dark)
+        c, r = xy
+        cc, rr = min(max(c, box[0]), box[2]), min(max(r, box[1]), box[3])
+        col, row = int(cc + 0.5), int(rr + 0.5) // 2
+        if (cc, rr) == (c, r):
+            mark = "✖" if run.get("diverged") else ("◉" if run["index"] == self.selected
+                                                    else "●")
+            canvas.glyph(col, row, mark, colour)
+            return
+        head = ARROWS[int(round(math.atan2(-(r - rr), c - cc) / (math.pi / 4))) % 8]
+        canvas.glyph(col, row, head, colour)
+        coords = "(" + ", ".join(short(float(v)) for v in list(pt)[:2]) + ")"
+        if self.n_params == 1:
+            coords = f"x={short(float(pt[0]))}"
+        start = col - len(coords) - 1 if col > (box[0] + box[2]) / 2 else col + 2
+        start = int(min(max(start, box[0]), box[2] + 1 - len(coords)))
+        canvas.text(start, row, coords, colour, bg=canvas.fill, bold=True)
+
+    def _arrows(self, run: dict[str, Any], canvas: Canvas, dark: bool) -> None:
+        """−gradient (red) and velocity (ink) from the selected run's point, in screen units.
+
+        Arrow cells get a darker (light theme: paler) backing of the band under them, so
+        they read on every band of the map.
+        """
         import numpy as np
 
         pt = run.get("point")
         start = self._to_pixel(pt) if pt is not None else None
         if start is None:
             return
+        _left, _top, pw, ph = self.plot_box()
         err = self.app.theme_variables.get("error", "#ff4d5e")
         acc = "#ffffff" if dark else "#000000"
-        for vec, color, length, sign in ((run.get("grad"), err, 7, -1.0),
-                                         (run.get("velocity"), acc, 5, -1.0)):
+        for vec, color, length in ((run.get("grad"), err, 7), (run.get("velocity"), acc, 5)):
             if vec is None or len(vec) == 0:
                 continue
             v = np.asarray(vec, dtype=float)[:2]
@@ -208,23 +422,30 @@ class Landscape(Widget):
                 v = np.array([v[0], 0.0])
             if not np.all(np.isfinite(v)) or not np.any(v):
                 continue
-            # screen direction (cols grow right, rows grow down; 1 col ≈ 1 pixel row)
+            # screen direction of −vec (cols grow right, pixel rows grow down)
             (x0, x1), (y0, y1) = self.bounds[0], self.bounds[1]
-            dx = sign * v[0] / (x1 - x0) * self.size.width
-            dy = -sign * v[1] / (y1 - y0) * self.size.height * 2
+            dx = -v[0] / (x1 - x0) * pw
+            dy = v[1] / (y1 - y0) * ph * 2 if self.n_params >= 2 else 0.0
             norm = math.hypot(dx, dy)
             if norm == 0:
                 continue
             dx, dy = dx / norm, dy / norm
-            c0, r0 = start
+            head = ARROWS[int(round(math.atan2(-dy, dx) / (math.pi / 4))) % 8]
             for k in range(1, length + 1):
-                c, r = int(round(c0 + dx * k)), int(round(r0 + dy * k))
-                if not (0 <= c < self.size.width and 0 <= r < self.size.height * 2):
+                px = self._to_pixel_raw(start[0] + dx * k, start[1] + dy * k)
+                if px is None:
                     break
-                ang = math.atan2(-dy, dx)
-                head = ARROWS[int(round(ang / (math.pi / 4))) % 8]
-                put((c, r), head if k == length else "•", color, k == length)
+                row = px[1] // 2
+                backing = canvas.toned(px[0], row, 0.35 if dark else 1.8)
+                canvas.text(px[0], row, head if k == length else "•", color, bg=backing,
+                            bold=k == length)
 
+    def _to_pixel_raw(self, c: float, r: float) -> tuple[int, int] | None:
+        box = self._pixel_box()
+        ci, ri = int(round(c)), int(round(r))
+        return (ci, ri) if box[0] <= ci <= box[2] and box[1] <= ri <= box[3] else None
+
+    @safe_render_line
     def render_line(self, y: int) -> Strip:
         if self._lines is None or len(self._lines) != self.size.height:
             self._lines = self._build()
@@ -342,6 +563,7 @@ class DecisionMap(Widget):
                 rows[row][col] = Segment(self.GLYPHS[label % len(self.GLYPHS)],
                                          Style(color=ink, bgcolor=bg, bold=True))
 
+    @safe_render_line
     def render_line(self, y: int) -> Strip:
         if self._lines is None or len(self._lines) != self.size.height:
             self._lines = self._build()

@@ -1,14 +1,31 @@
-"""Live loss curves of every run (train solid, validation dotted), via plotext."""
+"""Live loss curves of every run, via plotext: train as a solid line, validation lighter.
+
+The legend is its own row above the plot, so it never covers a curve; it gives each
+curve's latest value (train and validation loss as numbers). The y range
+stops at 1.5× the largest starting loss, so one exploding run leaves through the
+top instead of flattening the others. On log scale a loss at or below the floor
+(``LOG_SPAN`` decades under the top, e.g. an underflow to 1e-198 or an exact 0) is
+drawn at the floor, and the axis label says so.
+"""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
+from rich.console import Group
+from rich.text import Text
 from textual_plotext import PlotextPlot
 
 from descent_tui.tui.safe_text import clean
 from descent_tui.tui.theme import run_color
+from descent_tui.tui.widgets.axes import nice_ticks, short
+from descent_tui.tui.widgets.safe import safe_render
+
+#: on log scale the plot spans at most this many decades below its top
+LOG_SPAN = 12
+#: (history key, plotext marker, legend glyph, label suffix) of the two curves of a run
+CURVES = (("loss", "hd", "━", ""), ("val_loss", "braille", "┄", " val"))
 
 
 def _rgb(hex_color: str) -> tuple[int, int, int]:
@@ -17,7 +34,7 @@ def _rgb(hex_color: str) -> tuple[int, int, int]:
 
 
 def _thin(xs: Any, ys: Any, limit: int) -> tuple[list[float], list[float]]:
-    """Keep finite points (positive ones for log scale), at most ``limit`` of them."""
+    """Keep finite points, at most ``limit`` of them (evenly spaced, the last one kept)."""
     import numpy as np
 
     xs = np.asarray(xs, dtype=float)
@@ -32,6 +49,85 @@ def _thin(xs: Any, ys: Any, limit: int) -> tuple[list[float], list[float]]:
     return xs.tolist(), ys.tolist()
 
 
+def _cap(series: list[dict[str, Any]]) -> float | None:
+    """1.5× the largest finite starting loss (None: no run has one)."""
+    import numpy as np
+
+    starts = []
+    for s in series:
+        ys = s.get("loss")
+        if ys is not None and len(ys):
+            fin = np.asarray(ys, dtype=float)
+            fin = fin[np.isfinite(fin)]
+            if len(fin):
+                starts.append(float(fin[0]))
+    return max(starts) * 1.5 if starts and max(starts) > 0 else None
+
+
+def log_floor(cap: float | None) -> int:
+    """The log scale's floor, as a power of ten: LOG_SPAN decades under the top."""
+    top = math.log10(cap) if cap else 1.0
+    return math.floor(top) - LOG_SPAN
+
+
+def plotted(xs: list[float], ys: list[float], *, log_scale: bool, cap: float | None
+            ) -> tuple[list[float], list[float], bool]:
+    """The points as drawn: capped above; on log scale log₁₀ and clamped at the floor.
+
+    Returns ``(xs, ys, clamped)``; ``clamped`` says a point was raised to the floor.
+    """
+    if not log_scale:
+        top = cap or 1e12
+        keep = [(x, y) for x, y in zip(xs, ys, strict=True) if y <= top]
+        return [p[0] for p in keep], [p[1] for p in keep], False
+    floor = log_floor(cap)
+    top = math.log10(cap) + 0.5 if cap else 12.0
+    out_x, out_y, clamped = [], [], False
+    for x, y in zip(xs, ys, strict=True):
+        v = math.log10(y) if y > 0 else -math.inf
+        if v < floor:
+            v, clamped = float(floor), True
+        if v <= top:
+            out_x.append(x)
+            out_y.append(v)
+    return out_x, out_y, clamped
+
+
+def short_value(v: float) -> str:
+    """A loss for the legend, 3 significant digits (e.g. 0.0123, 4.56e-07, nan)."""
+    if not math.isfinite(v):
+        return str(v)
+    return f"{v:.3g}"
+
+
+Entry = tuple[str, str, str, str]  # (glyph, label, colour, latest value)
+
+
+def legend_lines(entries: list[Entry], width: int, rows: int) -> list[Text]:
+    """Pack legend entries into at most ``rows`` lines of ``width``: ``━ label value``.
+
+    Every run stays in the legend: labels are shortened (to 12, then 6, then 3
+    characters), then the values dropped, until all entries fit.
+    """
+    lines: list[Text] = []
+    for limit, with_value in ((40, True), (12, True), (6, True), (6, False), (3, False)):
+        lines = [Text()]
+        for glyph, label, colour, value in entries:
+            short = label if len(label) <= limit else label[: limit - 1] + "…"
+            piece = f"{glyph} {short}" + (f" {value}" if with_value else "")
+            if lines[-1].cell_len and lines[-1].cell_len + 2 + len(piece) > width:
+                lines.append(Text())
+            if lines[-1].cell_len:
+                lines[-1].append("  ")
+            lines[-1].append(f"{glyph} ", style=f"bold {colour}")
+            lines[-1].append(short, style=colour)
+            if with_value:
+                lines[-1].append(f" {value}", style="bold")
+        if len(lines) <= rows and all(line.cell_len <= width for line in lines):
+            return lines
+    return lines[:rows]
+
+
 class LossPlot(PlotextPlot):
     """Reads snapshots handed down by the mission screen; never touches the simulation."""
 
@@ -40,6 +136,7 @@ class LossPlot(PlotextPlot):
         self.series: list[dict[str, Any]] = []
         self.log_scale = False
         self.total_steps = 1
+        self.clamped = False  # a point was drawn at the log floor in the last render
 
     def show(self, series: list[dict[str, Any]], *, log_scale: bool, total_steps: int) -> None:
         self.series = series
@@ -47,62 +144,71 @@ class LossPlot(PlotextPlot):
         self.total_steps = max(1, int(total_steps))
         self.refresh()
 
+    def _plot_series(self, dark: bool) -> tuple[list[Entry], float, float]:
+        """Hand every curve to plotext; return the legend entries and the y range drawn."""
+        plt = self.plt
+        cap = _cap(self.series)
+        entries: list[Entry] = []
+        ymin, ymax = math.inf, -math.inf
+        self.clamped = False
+        for s in self.series:
+            colour = run_color(s["index"], dark)
+            for key, marker, glyph, suffix in CURVES:
+                ys = s.get(key)
+                if ys is None or len(ys) == 0:
+                    continue
+                xs, yv = _thin(s["steps"], ys, max(10, self.size.width) * 2)
+                xs, yv, clamped = plotted(xs, yv, log_scale=self.log_scale, cap=cap)
+                self.clamped |= clamped
+                label = clean(s["label"] + suffix, one_line=True)
+                entries.append((glyph, label, colour, short_value(float(ys[-1]))))
+                if not xs:
+                    continue
+                ymin, ymax = min(ymin, min(yv)), max(ymax, max(yv))
+                plt.plot(xs, yv, marker=marker, color=_rgb(colour))
+        return entries, ymin, ymax
+
+    def _ticks(self, ymin: float, ymax: float) -> None:
+        """Round tick values on both axes (powers of ten on log scale)."""
+        plt = self.plt
+        yt = nice_ticks(ymin, ymax, max(2, self.size.height // 4))
+        if self.log_scale:
+            yt = [t for t in yt if t == int(t)] or yt
+            labels = [f"1e{int(t)}" if t == int(t) else f"1e{t:g}" for t in yt]
+        else:
+            labels = [short(t) for t in yt]
+        if yt:
+            plt.yticks(yt, labels)
+        xt = nice_ticks(0, self.total_steps, max(2, self.size.width // 12))
+        if xt:
+            plt.xticks(xt, [short(t) for t in xt])
+
+    @safe_render
     def render(self):  # type: ignore[override]
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
         dark = self.app.current_theme.dark
-        width = max(10, self.size.width)
-        any_data = False
-        ymin, ymax = math.inf, -math.inf
-        # y range: up to 1.5x the largest starting loss, so one exploding run cannot
-        # flatten the others (it leaves through the top of the plot instead)
-        starts = []
-        for s in self.series:
-            ys0 = s.get("loss")
-            if ys0 is not None and len(ys0):
-                import numpy as np
-
-                fin = np.asarray(ys0, dtype=float)
-                fin = fin[np.isfinite(fin)]
-                if len(fin):
-                    starts.append(float(fin[0]))
-        cap = max(starts) * 1.5 if starts and max(starts) > 0 else None
-        for s in self.series:
-            color = _rgb(run_color(s["index"], dark))
-            for key, marker, suffix in (("loss", "braille", ""), ("val_loss", "dot", " val")):
-                ys = s.get(key)
-                if ys is None or len(ys) == 0:
-                    continue
-                xs, yv = _thin(s["steps"], ys, width * 2)
-                if self.log_scale:
-                    pairs = [(x, y) for x, y in zip(xs, yv) if y > 0]
-                    xs = [p[0] for p in pairs]
-                    yv = [math.log10(p[1]) for p in pairs]
-                    top = math.log10(cap) + 0.5 if cap else 12.0
-                    keep = [(x, y) for x, y in zip(xs, yv) if y <= top]
-                else:
-                    top = cap or 1e12
-                    keep = [(x, y) for x, y in zip(xs, yv) if y <= top]
-                xs = [p[0] for p in keep]
-                yv = [p[1] for p in keep]
-                if not xs:
-                    continue
-                any_data = True
-                ymin, ymax = min(ymin, min(yv)), max(ymax, max(yv))
-                plt.plot(xs, yv, marker=marker, color=color,
-                         label=clean(s["label"] + suffix, one_line=True) if self.size.width >= 50 else None)
+        entries, ymin, ymax = self._plot_series(dark)
         plt.xlim(0, self.total_steps)
-        if not any_data:
-            plt.ylim(0, 1)
+        if ymin > ymax:
+            ymin, ymax = 0.0, 1.0
         elif ymin == ymax:
-            plt.ylim(ymin - 1, ymax + 1)
+            ymin, ymax = ymin - 1, ymax + 1
         elif not self.log_scale:
-            plt.ylim(min(0.0, ymin), ymax)
+            ymin = min(0.0, ymin)
+        plt.ylim(ymin, ymax)
+        self._ticks(ymin, ymax)
         plt.title("")
         plt.xlabel("step")
         if self.log_scale:
-            plt.ylabel("log₁₀ loss")
+            floor = log_floor(_cap(self.series))
+            plt.ylabel(f"log₁₀ loss, floor 1e{floor}" if self.clamped else "log₁₀ loss")
         else:
             plt.ylabel("loss")
-        return super().render()
+        width, height = self.size.width, self.size.height
+        legend = legend_lines(entries, width, 2 if height >= 12 else 1) if height >= 6 else []
+        self._plot.plotsize(width, height - len(legend))
+        self._plot._set_size(width, height - len(legend))
+        self._plot.theme(self._get_plotext_theme_name(self.app.theme))
+        return Group(*legend, Text.from_ansi(self._plot.build()))
