@@ -98,9 +98,10 @@ class Problems:
     def format(self, name: str, text: str | None) -> list[str]:
         """One line per problem: ``name[:line]: path: message`` (line looked up in
         ``text``); past :data:`MAX_PROBLEMS`, one line saying how many more."""
-        lines = key_lines(text) if text else {}
+        shown = self.items[:MAX_PROBLEMS]
+        lines = key_lines(text, {path for path, _ in shown if path}) if text else {}
         out = []
-        for path, message in self.items[:MAX_PROBLEMS]:
+        for path, message in shown:
             line = lookup_line(lines, path)
             where = f"{name}:{line}" if line else name
             out.append(f"{where}: {path}: {message}" if path else f"{where}: {message}")

@@ -85,9 +85,13 @@ def _opens_multiline(rest: str) -> str | None:
     return None
 
 
-def key_lines(text: str) -> dict[str, int]:
-    """Best-effort map from key path (``runs[1].optimizer``) to 1-based line number."""
+def key_lines(text: str, wanted: set[str] | None = None) -> dict[str, int]:
+    """Best-effort map from key path (``runs[1].optimizer``) to 1-based line number.
+
+    With ``wanted``, the scan stops as soon as every path in it has been seen.
+    """
     found: dict[str, int] = {}
+    left = set(wanted) if wanted is not None else None
     arrays: dict[str, int] = {}
     prefix = ""
     in_multiline: str | None = None
@@ -96,18 +100,22 @@ def key_lines(text: str) -> dict[str, int]:
             if line.count(in_multiline) % 2 == 1:
                 in_multiline = None
             continue
-        header = _header(line)
+        header = _header(line) if line.lstrip().startswith("[") else None
         if header is not None:
-            prefix = _header_path(split_key(header[0]), arrays, header[1])
-            found.setdefault(prefix, lineno)
-            continue
-        m = _KEYLINE.match(line[:_KEY_SPAN])
-        if m:
+            path = prefix = _header_path(split_key(header[0]), arrays, header[1])
+        else:
+            m = _KEYLINE.match(line[:_KEY_SPAN])
+            if not m:
+                continue
             path = prefix
             for part in split_key(m.group(1)):
                 path = join_path(path, part)
-            found.setdefault(path, lineno)
             in_multiline = _opens_multiline(line[m.end():])
+        found.setdefault(path, lineno)
+        if left is not None:
+            left.discard(path)
+            if not left:
+                break
     return found
 
 

@@ -104,6 +104,15 @@ def _non_finite(value: Any, path: str) -> tuple[str, float] | None:
     return None
 
 
+def _takes_number(tp: Any) -> bool:
+    """The field holds a number (so ``inf`` is a bad number, not a wrong type)."""
+    try:
+        msgspec.convert(1.0, tp)
+        return True
+    except (msgspec.ValidationError, TypeError):
+        return False
+
+
 def _check_leaf(value: Any, tp: Any, path: str, owner: str, name: str, probs: Problems) -> None:
     try:
         msgspec.convert(value, tp)
@@ -115,6 +124,9 @@ def _check_leaf(value: Any, tp: Any, path: str, owner: str, name: str, probs: Pr
         err = str(e)
     except Exception as e:
         probs.add(path, f"invalid value ({type(e).__name__}: {e})")
+        return
+    if isinstance(value, float) and not math.isfinite(value) and _takes_number(tp):
+        probs.add(path, f"expected a finite number, got {value}")
         return
     noun = _NOUNS.get((owner, name), name.replace("_", " "))
     if _unknown_choice(value, tp, path, noun, probs):
