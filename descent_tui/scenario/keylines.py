@@ -103,6 +103,11 @@ def key_lines(text: str, wanted: set[str] | None = None) -> dict[str, int]:
         header = _header(line) if line.lstrip().startswith("[") else None
         if header is not None:
             path = prefix = _header_path(split_key(header[0]), arrays, header[1])
+            if header[1]:  # the array itself stands where its first element does
+                array = path[:path.rindex("[")]
+                found.setdefault(array, lineno)
+                if left is not None:
+                    left.discard(array)
         else:
             m = _KEYLINE.match(line[:_KEY_SPAN])
             if not m:

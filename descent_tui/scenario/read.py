@@ -96,15 +96,17 @@ def parse_text(text: str | bytes, name: str) -> tuple[str, dict[str, Any]]:
 def depth(value: Any, limit: int = MAX_DEPTH) -> int:
     """Nesting depth of a TOML tree, iteratively (stops counting past ``limit``)."""
     best = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
+    stack: list[tuple[Any, int]] = [(value, 0)] if isinstance(value, (dict, list)) else []
     while stack:
         v, d = stack.pop()
         if d > best:
             best = d
             if best > limit:
                 return best
-        if isinstance(v, dict):
-            stack.extend((c, d + 1) for c in v.values())
-        elif isinstance(v, list):
-            stack.extend((c, d + 1) for c in v)
+        children = list(v.values() if isinstance(v, dict) else v)
+        if children and d + 1 > best:  # a child, container or not, stands one deeper
+            best = d + 1
+            if best > limit:
+                return best
+        stack.extend((c, d + 1) for c in children if isinstance(c, (dict, list)))
     return best
