@@ -30,7 +30,9 @@ __all__ = ["build_parser", "main"]
 
 
 def _err(message: str) -> None:
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    from descent_tui.cli.printing import one_line
+
+    sys.stderr.write(one_line(message) + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(normalise(args_list))
         args.scenarios = [*args.scenarios, *getattr(args, "sub_scenarios", [])]
-        return commands.HANDLERS[args.command](args)
+        return commands.HANDLERS[args.command or "play"](args)
     except SystemExit as e:
         code = e.code
         return code if isinstance(code, int) else (EXIT_OK if code is None else EXIT_USAGE)

@@ -24,7 +24,7 @@ import sys
 from typing import Any, TextIO
 
 from descent_tui.cli.parser import EXIT_OK, EXIT_USAGE
-from descent_tui.cli.printing import REPORTS, Progress, row
+from descent_tui.cli.printing import REPORTS, Progress, one_line, row, safe_text
 
 __all__ = ["HANDLERS", "PROGRESS_MIN_WORK", "run_command"]
 
@@ -33,7 +33,7 @@ PROGRESS_MIN_WORK = 20_000
 
 
 def _err(message: str) -> None:
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    sys.stderr.write(one_line(message) + "\n")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -49,7 +49,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             for problem in e.problems:
                 _err(problem)
             continue
-        print(f"ok: {f} ({loaded.id})")
+        print(f"ok: {safe_text(f)} ({loaded.id})")
     return EXIT_USAGE if bad else EXIT_OK
 
 
@@ -58,7 +58,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     good, broken = discover(args.scenarios)
     rows = [("ID", "TITLE", "KIND", "SOURCE")]
-    rows += [(g.id, g.title, g.kind, g.source) for g in good]
+    rows += [(g.id, safe_text(g.title), g.kind, g.source) for g in good]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
@@ -68,7 +68,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print()
         print(f"broken ({len(broken)}):")
         for b in broken:
-            print(f"  [{b.source}] {b.message}")  # the message starts with the file
+            print(f"  [{b.source}] {one_line(b.message)}")  # the message starts with the file
     return EXIT_OK
 
 
@@ -81,14 +81,15 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     loaded = find(args.target, args.scenarios)
     spec = loaded.spec
-    out = [f"{spec.title}  [{spec.id}]",
+    t = safe_text  # every text the scenario supplies is printed through it
+    out = [f"{t(spec.title)}  [{spec.id}]",
            (f"chapter {spec.chapter}.{spec.order} - {spec.kind} - {spec.steps} steps"
-           f" - {loaded.path or '(no file)'}")]
+           f" - {t(loaded.path or '(no file)')}")]
     if spec.briefing.strip():
-        out += ["", "BRIEFING", _indent(spec.briefing)]
+        out += ["", "BRIEFING", _indent(t(spec.briefing, multiline=True))]
     if spec.landscape is not None:
         land = spec.landscape
-        out += ["", "LANDSCAPE", f"  loss({', '.join(land.params)}) = {land.loss}",
+        out += ["", "LANDSCAPE", f"  loss({', '.join(land.params)}) = {t(land.loss)}",
                 f"  start = {list(land.start)}"]
     if spec.network is not None:
         net = spec.network
@@ -98,7 +99,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                 (f"  layers: {net.model.layers}, activation: {net.model.activation},"
                 f" init: {net.model.init}")]
     if spec.watch_for:
-        out += ["", "WATCH FOR"] + [f"  - {w}" for w in spec.watch_for]
+        out += ["", "WATCH FOR"] + [f"  - {t(w)}" for w in spec.watch_for]
     out += ["", "RUNS"]
     for run in spec.runs:
         extra = []
@@ -111,20 +112,20 @@ def cmd_show(args: argparse.Namespace) -> int:
         if run.forget_zero_grad:
             extra.append("forgets zero_grad")
         tail = f" ({', '.join(extra)})" if extra else ""
-        out.append(f"  - {run.label}: {run.optimizer}, lr {run.lr:g}{tail}")
+        out.append(f"  - {t(run.label)}: {run.optimizer}, lr {run.lr:g}{tail}")
     knobs = spec.knobs.present()
     if knobs:
         out += ["", "KNOBS"]
         for name, k in knobs.items():
-            rng = ", ".join(k.choices) if k.choices else f"{k.min:g} .. {k.max:g}"
+            rng = t(", ".join(k.choices)) if k.choices else f"{k.min:g} .. {k.max:g}"
             out.append(f"  {name}: {rng}")
     questions = [(q.question, q.choices) for q in spec.quiz.prediction]
     questions += [(q.question, q.choices) for q in spec.quiz.concept]
     if questions:
         out += ["", "QUIZ"]
         for i, (question, choices) in enumerate(questions, 1):
-            out.append(f"  {i}. {question.strip()}")
-            out += [f"     {chr(ord('a') + j)}) {c}" for j, c in enumerate(choices)]
+            out.append(f"  {i}. {t(question.strip())}")
+            out += [f"     {chr(ord('a') + j)}) {t(c)}" for j, c in enumerate(choices)]
     print("\n".join(out))
     return EXIT_OK
 
@@ -182,6 +183,7 @@ def run_command(loaded: Any, args: Any) -> int:
 
 def _simulation(loaded: Any, args: Any) -> Any:
     """The Simulation ``args`` asks for, or the exit status 2 after a one-line error."""
+    from descent_tui.scenario.errors import MAX_PROBLEMS, more_line
     from descent_tui.scenario.overrides import OverrideError, apply, parse_assignment
     from descent_tui.sim import Simulation
 
@@ -193,9 +195,12 @@ def _simulation(loaded: Any, args: Any) -> Any:
             changes.append(("steps", int(steps)))
         loaded = apply(loaded, changes)
     except OverrideError as e:
-        for key, message in e.items:
-            flag = "--steps" if key == "steps" and steps is not None else f"--set {key}"
+        for key, message in e.items[:MAX_PROBLEMS]:
+            shown = key if len(key) <= 80 else key[:77] + "..."
+            flag = "--steps" if key == "steps" and steps is not None else f"--set {shown}"
             _err(f"{flag}: {message}")
+        if len(e.items) > MAX_PROBLEMS:
+            _err(more_line("--set", len(e.items) - MAX_PROBLEMS, "problems"))
         return EXIT_USAGE
     try:
         return Simulation(loaded)
@@ -247,4 +252,4 @@ def _print_divergence(sim: Any, out: TextIO) -> None:
     if diverged:
         print(f"{len(diverged)} of {len(sim.runs)} runs diverged:", file=out)
         for rs in diverged:
-            print(f"  {rs.label}: {rs.reason}", file=out)
+            print(f"  {safe_text(rs.label)}: {safe_text(rs.reason)}", file=out)

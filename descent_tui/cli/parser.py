@@ -77,6 +77,8 @@ def normalise(argv: list[str]) -> list[str]:
     while i < len(argv):
         a = argv[i]
         if a in ("-p", "--scenarios"):
+            if i + 1 >= len(argv):
+                return argv  # no path after it: argparse says so
             i += 2
             continue
         if a.startswith("--scenarios=") or (a.startswith("-p") and len(a) > 2):

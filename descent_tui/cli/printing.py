@@ -7,10 +7,15 @@ step) as they come and writes them to ``out``:
 * :class:`CsvReport` -- a ``step,run,<COLUMNS>`` header and one line per row
   (floats as ``repr``, a missing value empty);
 * :class:`JsonReport` -- nothing until the end, then one valid JSON document
-  (NaN / infinities as the strings "NaN", "Infinity", "-Infinity").
+  (NaN / infinities as the strings "NaN", "Infinity", "-Infinity"); the rows
+  wait in a temporary file, not in memory, so a million steps cost no more
+  memory than ten.
 
 The progress bar (:class:`Progress`) draws on stderr only, so stdout stays
-parseable.
+parseable.  Every text a scenario supplies (title, run labels) is printed
+through :func:`~descent_tui.scenario.text.safe_text`, every message through
+:func:`one_line`: nothing a file says can reach the terminal as a control
+sequence.
 """
 
 from __future__ import annotations
@@ -19,15 +24,24 @@ import csv
 import io
 import json
 import math
+import shutil
 import sys
+import tempfile
 import time
 from typing import Any, TextIO
 
+from descent_tui.scenario.text import clip, safe_text
+
 __all__ = ["COLUMNS", "REPORTS", "CsvReport", "JsonReport", "Progress", "TableReport",
-           "fmt_cell", "json_safe", "row"]
+           "fmt_cell", "json_safe", "one_line", "row", "safe_text"]
 
 #: the per-row metrics printed, in order (fields of the run's StepRecord)
 COLUMNS = ("loss", "val_loss", "accuracy", "lr", "grad_norm")
+
+
+def one_line(message: str) -> str:
+    """A message as one short printable line (control characters escaped, clipped)."""
+    return clip(safe_text(message.rstrip("\n")))
 
 
 def row(step: int, run: Any) -> dict[str, Any]:
@@ -121,12 +135,12 @@ class TableReport:
         self.sim = sim
         self.out = out
         self.w_step = max(4, len(str(sim.total_steps)))
-        self.w_run = max(3, *(len(rs.label) for rs in sim.runs))
+        self.w_run = max(3, *(len(safe_text(rs.label)) for rs in sim.runs))
         self.w_num = 12
 
     def header(self) -> None:
         s = self.sim
-        self.out.write(f"{s.spec.id}: {s.spec.title} ({s.kind}, {s.total_steps} steps, "
+        self.out.write(f"{s.spec.id}: {safe_text(s.spec.title)} ({s.kind}, {s.total_steps} steps, "
                        f"{len(s.runs)} runs)\n")
         cols = [f"{'step':>{self.w_step}}", f"{'run':<{self.w_run}}"]
         cols += [f"{c:>{self.w_num}}" for c in COLUMNS]
@@ -135,7 +149,7 @@ class TableReport:
 
     def rows(self, batch: list[dict[str, Any]]) -> None:
         for r in batch:
-            cols = [f"{r['step']:>{self.w_step}}", f"{r['run']:<{self.w_run}}"]
+            cols = [f"{r['step']:>{self.w_step}}", f"{safe_text(r['run']):<{self.w_run}}"]
             cols += [f"{fmt_cell(r[c]):>{self.w_num}}" for c in COLUMNS]
             self.out.write("  ".join(cols) + "\n")
 
@@ -146,7 +160,7 @@ class TableReport:
             status = (f"diverged at step {rs.diverged_at}" if rs.diverged
                       else f"{rs.step} steps")
             best = fmt_cell(rs.min_loss) if rs.min_loss_step is not None else "-"
-            buf.write(f"  {rs.label:<{self.w_run}}  loss {fmt_cell(rs.last.loss):>12}"
+            buf.write(f"  {safe_text(rs.label):<{self.w_run}}  loss {fmt_cell(rs.last.loss):>12}"
                       f"  best {best:>12}  {status}\n")
         self.out.write(buf.getvalue())
 
@@ -164,46 +178,72 @@ class CsvReport:
 
     def rows(self, batch: list[dict[str, Any]]) -> None:
         for r in batch:
-            self.writer.writerow([r["step"], r["run"], *(_csv_num(r[c]) for c in COLUMNS)])
+            self.writer.writerow([r["step"], safe_text(r["run"]),
+                                  *(_csv_num(r[c]) for c in COLUMNS)])
 
     def finish(self, every: int) -> None:
         pass
 
 
 class JsonReport:
-    """One JSON document at the end: the runs, their final records and printed rows."""
+    """One JSON document at the end: the runs, their final records and printed rows.
+
+    The document is what ``json.dumps`` would write for the whole of it, but
+    each run's ``history`` is written, row by row as it comes, to a temporary
+    file (in memory while small) and copied into the document at the end.
+    """
 
     summary_to_stderr = True
 
     def __init__(self, sim: Any, out: TextIO) -> None:
         self.sim = sim
         self.out = out
-        self.kept: list[dict[str, Any]] = []
+        self.spools: dict[str, Any] = {}
 
     def header(self) -> None:
         pass
 
     def rows(self, batch: list[dict[str, Any]]) -> None:
-        self.kept.extend(batch)
+        for r in batch:
+            spool = self.spools.get(r["run"])
+            if spool is None:
+                spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed in finish)
+                    max_size=1 << 18, mode="w+",
+                    encoding="utf-8")
+                self.spools[r["run"]] = spool
+            else:
+                spool.write(", ")
+            entry = {k: v for k, v in r.items() if k != "run"}
+            spool.write(json.dumps(json_safe(entry), allow_nan=False))
 
     def finish(self, every: int) -> None:
         sim = self.sim
         doc = {"scenario": sim.spec.id, "title": sim.spec.title, "kind": sim.kind,
-               "steps": sim.step_count, "every": every, "runs": []}
-        for rs in sim.runs:
-            doc["runs"].append({
+               "steps": sim.step_count, "every": every}
+        self.out.write(_open_tail(doc) + ', "runs": [')
+        for i, rs in enumerate(sim.runs):
+            run = {
                 "label": rs.label,
                 "optimizer": rs.config.optimizer,
                 "diverged_at": rs.diverged_at,
                 "reason": rs.reason,
                 "final": {k: getattr(rs.last, k) for k in ("step", *COLUMNS, "val_accuracy")},
                 "min_loss": rs.min_loss if rs.min_loss_step is not None else None,
-                "history": [{k: v for k, v in r.items() if k != "run"}
-                            for r in self.kept if r["run"] == rs.label],
-            })
-        self.out.write(json.dumps(json_safe(doc), allow_nan=False))
-        self.out.write("\n")
+            }
+            self.out.write((", " if i else "") + _open_tail(run) + ', "history": [')
+            spool = self.spools.pop(rs.label, None)
+            if spool is not None:
+                spool.seek(0)
+                shutil.copyfileobj(spool, self.out)
+                spool.close()
+            self.out.write("]}")
+        self.out.write("]}\n")
         self.out.flush()
+
+
+def _open_tail(table: dict[str, Any]) -> str:
+    """``json.dumps(table)`` without its closing brace, for more keys to follow."""
+    return json.dumps(json_safe(table), allow_nan=False)[:-1]
 
 
 #: the report class of each ``--format``

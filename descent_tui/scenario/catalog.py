@@ -129,7 +129,9 @@ def discover(extra_paths: Iterable[str | Path] = ()
 
 
 def _looks_like_path(text: str) -> bool:
-    return text.endswith(".toml") or "/" in text or os.sep in text or Path(text).is_file()
+    """A path says so (``./x``, ``dir/x``, ``/x``, ``x.toml``); anything else is an id,
+    even when a file of that name stands in the working directory."""
+    return text.endswith(".toml") or "/" in text or os.sep in text
 
 
 def find(id_or_path: str | Path, extra_paths: Iterable[str | Path] = ()) -> LoadedScenario:

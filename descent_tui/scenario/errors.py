@@ -20,9 +20,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from descent_tui.scenario.keylines import key_lines, lookup_line
+from descent_tui.scenario.text import clip, safe_text
 
-__all__ = ["Problems", "ScenarioError", "describe", "did_you_mean", "follow", "msgspec_message",
-           "short"]
+__all__ = ["MAX_COLLECTED", "MAX_PROBLEMS", "Problems", "ScenarioError", "describe", "did_you_mean",
+           "follow", "more_line", "msgspec_message", "short"]
+
+
+#: the most problem lines one error reports
+MAX_PROBLEMS = 20
+#: the most problems a check collects before it only counts them
+MAX_COLLECTED = 200
 
 
 class ScenarioError(Exception):
@@ -30,53 +37,87 @@ class ScenarioError(Exception):
 
     ``problems`` is a list of one-line messages, each of the form
     ``file[:line]: key.path: what is wrong (got X, expected Y)``.
-    ``str(error)`` joins them with newlines.
+    ``str(error)`` joins them with newlines.  However many problems are given,
+    at most :data:`MAX_PROBLEMS` lines are kept (the last says how many more
+    there were), each at most :data:`~descent_tui.scenario.text.MAX_LINE`
+    characters long with its control characters escaped: an error message
+    stays short and printable whatever the file holds.
     """
 
     def __init__(self, problems: list[str] | str, path: str | None = None) -> None:
         if isinstance(problems, str):
             problems = [problems]
-        self.problems: list[str] = [_one_line(str(p)) for p in problems] or ["unknown problem"]
+        lines = [_one_line(str(p)) for p in problems[:MAX_PROBLEMS]] or ["unknown problem"]
+        if len(problems) > MAX_PROBLEMS:
+            lines.append(more_line(path or lines[0].partition(":")[0],
+                                   len(problems) - MAX_PROBLEMS, "problems"))
+        self.problems: list[str] = lines
         self.path = path
         super().__init__("\n".join(self.problems))
 
 
-# everything str.splitlines() would split on, plus other control characters
-_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+def more_line(name: str, n: int, what: str) -> str:
+    """``name: … and 329,992 more problems``: the line that ends a cut list."""
+    return f"{safe_text(name)}: … and {n:,} more {what}"
 
 
 def _one_line(text: str) -> str:
-    """Escape line breaks and control characters so a problem stays on one line."""
-    return _BREAKS.sub(lambda m: repr(m.group())[1:-1], text)
+    """A problem on one short, printable line: control characters and line breaks
+    escaped (:func:`~descent_tui.scenario.text.safe_text`), cut to ``MAX_LINE``."""
+    return clip(safe_text(text))
 
 
 class Problems:
-    """The problems found so far, as ``(key path, message)`` pairs in the order found."""
+    """The problems found so far, as ``(key path, message)`` pairs in the order found.
+
+    Only the first :data:`MAX_COLLECTED` are kept; the rest are counted
+    (``dropped``), so a file of a million mistakes costs no more than a few.
+    """
 
     def __init__(self) -> None:
         self.items: list[tuple[str, str]] = []
+        self.dropped = 0
 
     def add(self, path: str, message: str) -> None:
-        self.items.append((path, message))
+        if self.full:
+            self.dropped += 1
+        else:
+            self.items.append((path, message))
+
+    @property
+    def full(self) -> bool:
+        """No more problems are kept, only counted (a check may skip its wording)."""
+        return len(self.items) >= MAX_COLLECTED
 
     def __bool__(self) -> bool:
         return bool(self.items)
 
+    def __len__(self) -> int:
+        return len(self.items) + self.dropped
+
     def format(self, name: str, text: str | None) -> list[str]:
-        """One line per problem: ``name[:line]: path: message`` (line looked up in ``text``)."""
-        lines = key_lines(text) if text else {}
+        """One line per problem: ``name[:line]: path: message`` (line looked up in
+        ``text``); past :data:`MAX_PROBLEMS`, one line saying how many more."""
+        shown = self.items[:MAX_PROBLEMS]
+        lines = key_lines(text, {path for path, _ in shown if path}) if text else {}
         out = []
-        for path, message in self.items:
+        for path, message in shown:
             line = lookup_line(lines, path)
             where = f"{name}:{line}" if line else name
             out.append(f"{where}: {path}: {message}" if path else f"{where}: {message}")
+        if len(self) > MAX_PROBLEMS:
+            out.append(more_line(name, len(self) - MAX_PROBLEMS, "problems"))
         return out
+
+
+#: did_you_mean compares at most this many names, and words up to this long
+_MAX_OPTIONS, _MAX_WORD = 1000, 100
 
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` or ``""``."""
-    options = [o for o in options if isinstance(o, str)]
-    if not isinstance(word, str) or not word:
+    options = [o for o in options if isinstance(o, str)][:_MAX_OPTIONS]
+    if not isinstance(word, str) or not word or len(word) > _MAX_WORD:
         return ""
     # "lrate" -> "lr", "moment" -> "momentum": a shared prefix beats edit distance
     prefixed = [o for o in options if len(o) >= 2 and len(word) >= 2

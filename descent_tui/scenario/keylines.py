@@ -16,11 +16,12 @@ import re
 
 __all__ = ["join_path", "key_lines", "lookup_line", "split_key"]
 
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*(\]\]?)\s*(#.*)?$")
 _KEY = r"""(?:[A-Za-z0-9_\-]+|"[^"]*"|'[^']*')"""
 _KEYLINE = re.compile(rf"^\s*({_KEY}(?:\s*\.\s*{_KEY})*)\s*=")
 _PART = re.compile(r"""[A-Za-z0-9_\-]+|"[^"]*"|'[^']*'""")
 _TRAIL = re.compile(r"(\[\d+\]|\.[^.\[\]]+)$")
+#: a key longer than this is not looked for (its line is still found via its table)
+_KEY_SPAN = 400
 
 
 def join_path(path: str, key: str | int) -> str:
@@ -59,6 +60,23 @@ def _header_path(parts: list[str], arrays: dict[str, int], is_array: bool) -> st
     return path
 
 
+def _header(line: str) -> tuple[str, bool] | None:
+    """``(key, is_array)`` of a ``[table]`` / ``[[array]]`` header line, else None."""
+    s = line.strip()
+    is_array = s.startswith("[[")
+    if not s.startswith("["):
+        return None
+    body = s[2:] if is_array else s[1:]
+    end = body.find("]")
+    close = "]]" if is_array else "]"
+    if end < 0 or not body.startswith(close, end) or body.startswith("]]", end) != is_array:
+        return None
+    key, rest = body[:end].strip(), body[end + len(close):].lstrip()
+    if not key or "[" in key or (rest and not rest.startswith("#")):
+        return None
+    return key, is_array
+
+
 def _opens_multiline(rest: str) -> str | None:
     """The quote that starts a multi-line string left open on this line, if any."""
     for quote in ('"""', "'''"):
@@ -67,9 +85,13 @@ def _opens_multiline(rest: str) -> str | None:
     return None
 
 
-def key_lines(text: str) -> dict[str, int]:
-    """Best-effort map from key path (``runs[1].optimizer``) to 1-based line number."""
+def key_lines(text: str, wanted: set[str] | None = None) -> dict[str, int]:
+    """Best-effort map from key path (``runs[1].optimizer``) to 1-based line number.
+
+    With ``wanted``, the scan stops as soon as every path in it has been seen.
+    """
     found: dict[str, int] = {}
+    left = set(wanted) if wanted is not None else None
     arrays: dict[str, int] = {}
     prefix = ""
     in_multiline: str | None = None
@@ -78,18 +100,27 @@ def key_lines(text: str) -> dict[str, int]:
             if line.count(in_multiline) % 2 == 1:
                 in_multiline = None
             continue
-        m = _HEADER.match(line)
-        if m and m.group(1) == m.group(3)[::-1].replace("]", "["):
-            prefix = _header_path(split_key(m.group(2)), arrays, m.group(1) == "[[")
-            found.setdefault(prefix, lineno)
-            continue
-        m = _KEYLINE.match(line)
-        if m:
+        header = _header(line) if line.lstrip().startswith("[") else None
+        if header is not None:
+            path = prefix = _header_path(split_key(header[0]), arrays, header[1])
+            if header[1]:  # the array itself stands where its first element does
+                array = path[:path.rindex("[")]
+                found.setdefault(array, lineno)
+                if left is not None:
+                    left.discard(array)
+        else:
+            m = _KEYLINE.match(line[:_KEY_SPAN])
+            if not m:
+                continue
             path = prefix
             for part in split_key(m.group(1)):
                 path = join_path(path, part)
-            found.setdefault(path, lineno)
             in_multiline = _opens_multiline(line[m.end():])
+        found.setdefault(path, lineno)
+        if left is not None:
+            left.discard(path)
+            if not left:
+                break
     return found
 
 

@@ -37,6 +37,7 @@ from descent_tui.scenario import rules
 from descent_tui.scenario import schema as S
 from descent_tui.scenario.errors import Problems, ScenarioError, did_you_mean
 from descent_tui.scenario.loader import LoadedScenario
+from descent_tui.scenario.read import MAX_DEPTH, depth
 
 __all__ = ["OverrideError", "apply", "parse_assignment", "parse_value"]
 
@@ -66,7 +67,9 @@ class OverrideError(ScenarioError, ValueError):
 
 def parse_value(text: str) -> Any:
     """A learner's value: ``none`` / ``null`` (unset), ``true`` / ``false``, a TOML
-    value (number, ``[list]``, ``"string"``), a Python number (``.5``), else the bare text."""
+    value (number, ``[list]``, ``"string"``), a Python number (``.5``), else the bare text.
+
+    ValueError for a value nested deeper than a file may nest (``[[[[...]]]]``)."""
     t = text.strip()
     low = t.lower()
     if low in ("none", "null"):
@@ -75,10 +78,14 @@ def parse_value(text: str) -> Any:
         return low == "true"
     try:
         doc = tomllib.loads(f"v = {t}")
-        if list(doc) == ["v"]:
-            return doc["v"]
-    except (tomllib.TOMLDecodeError, RecursionError):
-        pass
+    except RecursionError:
+        raise ValueError(f"value nested too deeply (max depth {MAX_DEPTH})") from None
+    except tomllib.TOMLDecodeError:
+        doc = {}
+    if list(doc) == ["v"]:
+        if depth(doc["v"], MAX_DEPTH) > MAX_DEPTH:
+            raise ValueError(f"value nested too deeply (max depth {MAX_DEPTH})")
+        return doc["v"]
     for number in (int, float):
         try:
             return number(t)
@@ -93,7 +100,10 @@ def parse_assignment(item: str) -> tuple[str, Any]:
     key = key.strip()
     if not eq or not key:
         raise OverrideError(item, "expected KEY=VALUE")
-    return key, parse_value(raw)
+    try:
+        return key, parse_value(raw)
+    except ValueError as e:
+        raise OverrideError(key, str(e)) from None
 
 
 def apply(loaded: LoadedScenario, changes: Mapping[str, Any] | Iterable[tuple[str, Any]]
@@ -190,6 +200,8 @@ def _assign_path(node: Any, path: str, value: Any, prefix: str, shown: str) -> s
     """Write ``value`` at the dotted ``path`` below ``node``; missing tables are made
     (except a missing top-level table: a landscape scenario has no ``[network]``)."""
     parts = _PATH_PART.findall(path)
+    if len(parts) > MAX_DEPTH:
+        raise OverrideError(shown, f"key nested too deeply (max depth {MAX_DEPTH})")
     if "".join(p if p.startswith("[") else "." + p for p in parts).lstrip(".") != path:
         raise OverrideError(shown, f"bad key '{shown}'")
     where = prefix

@@ -4,8 +4,8 @@
 decodes bytes or text and parses it as TOML.  Both refuse, with a
 :class:`~descent_tui.scenario.errors.ScenarioError` of one line
 ``name[:line]: what is wrong``, whatever is not a reasonable scenario
-document: missing, a directory, larger than :data:`MAX_BYTES`, binary, not
-UTF-8, empty, bad TOML.  :func:`depth` measures how deeply a tree nests, so the
+document: missing, a directory, a FIFO or device, larger than
+:data:`MAX_BYTES`, binary, not UTF-8, empty, bad TOML.  :func:`depth` measures how deeply a tree nests, so the
 rules can refuse one deeper than :data:`MAX_DEPTH` before walking it.
 """
 
@@ -16,6 +16,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from descent_tui.data.files import Unreadable, read_regular
 from descent_tui.scenario.errors import ScenarioError
 
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "depth", "parse_text", "read_file"]
@@ -31,19 +32,16 @@ def _fail(name: str, message: str) -> ScenarioError:
 
 
 def read_file(path: Path, name: str) -> bytes:
-    """The bytes of the scenario file ``path`` (``name`` is how problems call it)."""
-    if not path.exists():
-        raise _fail(name, "file not found")
-    if path.is_dir():
-        raise _fail(name, "is a directory, not a scenario file")
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise _fail(name, f"file too large ({size} bytes, max {MAX_BYTES})")
-    with path.open("rb") as fh:
-        raw = fh.read(MAX_BYTES + 1)
-    if len(raw) > MAX_BYTES:
-        raise _fail(name, f"file too large (max {MAX_BYTES} bytes)")
-    return raw
+    """The bytes of the scenario file ``path`` (``name`` is how problems call it).
+
+    Only a regular file is opened, without blocking (a FIFO named ``x.toml``
+    is refused, not waited on), and never more than :data:`MAX_BYTES` is read.
+    """
+    try:
+        return read_regular(path, MAX_BYTES)
+    except Unreadable as e:
+        reason = "is a directory, not a scenario file" if e.kind == "directory" else e.reason
+        raise _fail(name, reason) from None
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -98,15 +96,17 @@ def parse_text(text: str | bytes, name: str) -> tuple[str, dict[str, Any]]:
 def depth(value: Any, limit: int = MAX_DEPTH) -> int:
     """Nesting depth of a TOML tree, iteratively (stops counting past ``limit``)."""
     best = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
+    stack: list[tuple[Any, int]] = [(value, 0)] if isinstance(value, (dict, list)) else []
     while stack:
         v, d = stack.pop()
         if d > best:
             best = d
             if best > limit:
                 return best
-        if isinstance(v, dict):
-            stack.extend((c, d + 1) for c in v.values())
-        elif isinstance(v, list):
-            stack.extend((c, d + 1) for c in v)
+        children = list(v.values() if isinstance(v, dict) else v)
+        if children and d + 1 > best:  # a child, container or not, stands one deeper
+            best = d + 1
+            if best > limit:
+                return best
+        stack.extend((c, d + 1) for c in children if isinstance(c, (dict, list)))
     return best

@@ -125,6 +125,8 @@ def _check_points(spec: S.Scenario, probs: Problems) -> list[tuple[str, list[flo
                 probs.add(f"landscape.bounds[{i}]", f"expected finite numbers, got [{lo}, {hi}]")
             elif lo >= hi:
                 probs.add(f"landscape.bounds[{i}]", f"lo must be < hi, got [{lo}, {hi}]")
+            elif not math.isfinite(hi - lo):  # the plot divides by the span
+                probs.add(f"landscape.bounds[{i}]", f"the span hi - lo overflows, got [{lo}, {hi}]")
     if land.minimum is not None:
         if len(land.minimum) != n:
             probs.add("landscape.minimum", f"needs one value per param ({n}), got {len(land.minimum)}")
@@ -165,8 +167,8 @@ def _check_landscape(spec: S.Scenario, probs: Problems) -> None:
 def _check_csv(data: S.DataSpec, base_dir: Path | None, probs: Problems
                ) -> tuple[int, list[float]] | None:
     """Read the CSV file: ``(number of rows, labels)``, or None after a problem."""
-    path = resolve_data_path(data.path, base_dir)
     try:
+        path = resolve_data_path(data.path, base_dir)
         rows, labels = read_csv_table(path, list(data.features or ()), data.label or "")
     except MissingColumn as e:
         probs.add("network.data.path", e.message(did_you_mean(e.column, e.header)))
@@ -175,6 +177,22 @@ def _check_csv(data: S.DataSpec, base_dir: Path | None, probs: Problems
         probs.add("network.data.path", str(e))
         return None
     return len(rows), labels
+
+
+def _check_columns(data: S.DataSpec, probs: Problems) -> bool:
+    """No feature named twice, the label not among the features (False after a problem)."""
+    ok = True
+    seen: set[str] = set()
+    for i, name in enumerate(data.features or ()):
+        if name in seen:
+            probs.add(f"network.data.features[{i}]", f"duplicate feature column {short(name)}")
+            ok = False
+        elif name == data.label:
+            probs.add(f"network.data.features[{i}]", f"column {short(name)} is the label; a"
+                                                     " column is a feature or the label, not both")
+            ok = False
+        seen.add(name)
+    return ok
 
 
 def _check_data(data: S.DataSpec, base_dir: Path | None, probs: Problems
@@ -189,6 +207,8 @@ def _check_data(data: S.DataSpec, base_dir: Path | None, probs: Problems
     for key in csv_only:
         if getattr(data, key) is None:
             probs.add("network.data", f"missing required key '{key}' (needed for kind = 'csv')")
+    if not _check_columns(data, probs):
+        return data.n, None
     if data.path is not None and data.features is not None and data.label is not None:
         result = _check_csv(data, base_dir, probs)
         if result is not None:

@@ -101,6 +101,10 @@ NonNegative = Annotated[float, Meta(ge=0)]
 Unit = Annotated[float, Meta(ge=0, le=1)]
 UnitOpen = Annotated[float, Meta(ge=0, lt=1)]
 Steps = Annotated[int, Meta(ge=1, le=1_000_000)]
+#: an initial weight or its spread: large enough to explode, small enough that
+#: drawing it (``uniform(-a, a)``) cannot overflow
+InitValue = Annotated[float, Meta(ge=-1e6, le=1e6)]
+InitScale = Annotated[float, Meta(ge=0, le=1e6)]
 Seed = Annotated[int, Meta(ge=0, le=2**32 - 1)]
 
 # ----------------------------------------------------------------------- structs
@@ -175,9 +179,9 @@ class ModelSpec(_Base, kw_only=True):
     #: weight initialisation; "pytorch" is torch.nn.Linear's default
     init: Init = "pytorch"
     #: value for ``init = "constant"`` (and ``bias_init = "constant"``)
-    init_value: float = 0.5
+    init_value: InitValue = 0.5
     #: std for ``init = "normal"``, half-width for ``init = "uniform"``
-    init_std: NonNegative = 1.0
+    init_std: InitScale = 1.0
     #: bias initialisation; default: "pytorch" when init is "pytorch", else "zeros"
     bias_init: BiasInit | None = None
 
@@ -265,8 +269,8 @@ class Run(_Base, kw_only=True):
     start: Annotated[list[float], Meta(min_length=1, max_length=8)] | None = None
     # network only: overrides of [network] / [network.model]
     init: Init | None = None
-    init_value: float | None = None
-    init_std: NonNegative | None = None
+    init_value: InitValue | None = None
+    init_std: InitScale | None = None
     bias_init: BiasInit | None = None
     activation: Activation | list[Activation] | None = None
     batch_size: Annotated[int, Meta(ge=0, le=100_000)] | None = None
