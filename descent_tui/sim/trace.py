@@ -135,7 +135,8 @@ def _local_derivatives(t: Tensor) -> list:
 
 
 def norm(a) -> float:
-    """Euclidean norm of an array (0 for None)."""
+    """Euclidean norm of an array (0 for None; inf once the squares overflow, quietly)."""
     if a is None:
         return 0.0
-    return float(np.sqrt(np.sum(np.square(np.asarray(a, dtype=np.float64)))))
+    with np.errstate(all="ignore"):
+        return float(np.sqrt(np.sum(np.square(np.asarray(a, dtype=np.float64)))))
