@@ -33,22 +33,24 @@ def topological_order(root: Tensor, keep_constants: bool = False) -> list[Tensor
     Only tensors that require grad are listed, unless ``keep_constants`` (a
     learner wants to see the inputs and targets too). An iterative depth-first
     search, so a 20,000-op chain is fine: a node is appended once all its
-    parents have been, first parent's ancestry first. (Tensors hash by
+    parents have been, first parent's ancestry first, as the recursive
+    ``visit(node): visit each parent; append node`` would. (Tensors hash by
     identity, so a set of them is a set of nodes.)
     """
     order: list[Tensor] = []
-    seen: set[Tensor] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
+    seen = {root}
+    # the path from the root down to the current node, each with the parents it has still to visit
+    path = [(root, iter(root.parents))]
+    while path:
+        node, parents = path[-1]
+        for p in parents:
+            if p not in seen and (keep_constants or p.requires_grad):
+                seen.add(p)
+                path.append((p, iter(p.parents)))  # go down into p first
+                break
+        else:  # every parent is listed: now the node itself
+            path.pop()
             order.append(node)
-        elif node not in seen:
-            seen.add(node)
-            stack.append((node, True))
-            for p in reversed(node.parents):
-                if p not in seen and (keep_constants or p.requires_grad):
-                    stack.append((p, False))
     return order
 
 
@@ -68,18 +70,20 @@ def backward_steps(root: Tensor, grad: Any) -> Iterator[tuple[Tensor, Any, list[
     pending: dict[Tensor, Any] = {root: grad}  # dL/dnode, summed so far
     for node in reversed(topological_order(root)):
         g = pending.pop(node, None)
-        if g is None or node.is_leaf:
+        if g is None or not node.parents:  # nothing reached it, or a leaf
             continue
         if node.grad_fn is None:
             raise RuntimeError(
                 "Trying to backward through the graph a second time: its saved values "
                 "were freed. Use backward(retain_graph=True) the first time."
             )
-        shares = [(p, s if p.requires_grad else None)
-                  for p, s in zip(node.parents, node.grad_fn(g))]
-        for p, s in shares:
-            if s is not None and p.parents:  # not a leaf: add up its shares from every path
+        shares = []
+        for p, s in zip(node.parents, node.grad_fn(g)):
+            if not p.requires_grad:
+                s = None
+            elif s is not None and p.parents:  # not a leaf: add up its shares from every path
                 pending[p] = s if p not in pending else pending[p] + s
+            shares.append((p, s))
         yield node, g, shares
 
 

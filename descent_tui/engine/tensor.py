@@ -174,7 +174,7 @@ class Tensor:
             if not retain_graph:
                 node.grad_fn = None  # free what the forward pass saved
             for parent, share in shares:
-                if share is not None and parent.is_leaf:
+                if share is not None and not parent.parents:  # a leaf
                     _accumulate(parent, share)
 
     def _seed(self, grad: Any) -> np.ndarray:
@@ -185,13 +185,14 @@ class Tensor:
                 "graph has requires_grad=True"
             )
         if grad is None:
-            if self.size != 1:
+            if self.data.size != 1:
                 raise RuntimeError(
                     f"backward() needs a gradient argument for a non-scalar output "
                     f"(shape {self.shape}); call .sum() or .mean() first, or pass grad="
                 )
             # dL/dL = 1: for a 0-d loss a NumPy scalar, as NumPy's 0-d arithmetic returns
-            return self.dtype.type(1.0) if self.ndim == 0 else np.ones(self.shape, self.dtype)
+            d = self.data
+            return d.dtype.type(1.0) if d.ndim == 0 else np.ones(d.shape, d.dtype)
         grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
         if grad.shape != self.shape:
             raise RuntimeError(f"backward(): grad has shape {grad.shape}, expected {self.shape}")
@@ -281,6 +282,8 @@ class Tensor:
             return self._pow_tensor(as_tensor(other, self.dtype))
         p = float(other)
         a = self.data
+        if p == 2.0:  # the square, a·a, by far the commonest power: d(a²)/da = 2a
+            return from_op(a * a, (self,), "pow2", lambda g: (g * 2.0 * a,))
 
         def grad_fn(g):  # d(a^p)/da = p·a^(p-1)
             return (g * p * a ** (p - 1),)
@@ -517,10 +520,12 @@ def from_op(data: Any, parents: tuple[Tensor, ...], op: str, grad_fn: GradFn | N
     out = Tensor.__new__(Tensor)  # __init__ would copy data; an op's result is already its own
     out.data = data
     out.grad = out.name = None
-    if _grad_enabled and any([p.requires_grad for p in parents]):
-        out.requires_grad, out.parents, out.op, out.grad_fn = True, parents, op, grad_fn
-    else:
-        out.requires_grad, out.parents, out.op, out.grad_fn = False, (), "", None
+    if _grad_enabled:
+        for p in parents:
+            if p.requires_grad:  # someone will ask for dL/dp: remember how out was made
+                out.requires_grad, out.parents, out.op, out.grad_fn = True, parents, op, grad_fn
+                return out
+    out.requires_grad, out.parents, out.op, out.grad_fn = False, (), "", None
     return out
 
 

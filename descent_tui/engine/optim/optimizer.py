@@ -161,7 +161,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self._state_of(p, group)
+                state = self.state.get(p) or self._state_of(p, group)
                 state["step"] += 1
                 self._update(p, p.grad, state, group)
         return loss
