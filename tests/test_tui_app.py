@@ -406,3 +406,38 @@ async def test_out_of_memory_in_the_app_is_an_error_not_a_divergence(missions, m
         assert not screen.running
         assert any("out of memory" in str(n.message) for n in app._notifications)
         assert app.screen is screen and app.is_running
+
+
+@asyncrun
+async def test_a_slow_manual_step_is_taken_off_the_ui_thread(missions, monkeypatch):
+    import threading
+
+    from descent_tui.sim.network import NetworkRun
+    from descent_tui.tui.screens import mission as mission_module
+
+    app = make_app(initial="tiny-net")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        release = threading.Event()
+        stepped_on: list[str] = []
+        real_step = NetworkRun._train_step
+
+        def slow_step(self, s):
+            stepped_on.append(threading.current_thread().name)
+            release.wait(timeout=20)  # a heavy network: the step takes as long as the test says
+            return real_step(self, s)
+
+        monkeypatch.setattr(NetworkRun, "_train_step", slow_step)
+        monkeypatch.setattr(mission_module, "STEP_IN_WORKER_S", 0.0)  # every step counts as slow
+        await pilot.press("space")
+        await pilot.pause()
+        assert screen.sim.step_count == 0  # still stepping, and the UI answers meanwhile
+        await pilot.press("l")
+        await pilot.pause()
+        assert screen.log_scale
+        release.set()
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert screen.sim.step_count == 1
+        assert stepped_on and threading.main_thread().name not in stepped_on

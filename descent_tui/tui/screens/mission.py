@@ -45,6 +45,20 @@ def speed_text(index: int) -> str:
     return "speed MAX" if s is None else f"speed {s}/tick"
 
 
+#: a manual step expected to take longer than this (seconds) is taken in a worker
+STEP_IN_WORKER_S = 0.05
+
+
+def _estimated_step_seconds(sim: Any) -> float:
+    """A first guess at one step's time: the loader's work estimate at ~1e9 flops a second."""
+    if sim.kind != "network" or sim.data is None:
+        return 0.0
+    from descent_tui.scenario.budget import step_cost
+
+    rows = len(sim.data["X"]) + len(sim.data["X_val"])
+    return step_cost(sim.spec, rows).flops / 1e9
+
+
 class MissionScreen(Screen[None]):
     """One mission."""
 
@@ -99,6 +113,8 @@ class MissionScreen(Screen[None]):
         self._ui_waiting = False
         self._last_plot = 0.0
         self.frame_times: list[float] = []  # for benchmarks: seconds per refresh
+        #: how long one step takes: measured after each manual step, estimated before the first
+        self._seconds_per_step = _estimated_step_seconds(self.sim)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -236,19 +252,42 @@ class MissionScreen(Screen[None]):
             self.query_one(QuizPanel).lock_predictions()
 
     def action_step(self, n: int = 1) -> None:
+        """Take ``n`` steps; a step expected to be slow is taken in a worker (keys stay live)."""
         if self.running:
             self._stop()
-        with self._lock:
-            if self.sim.done:
-                self.notify("The run is over. Reset (x) to fly it again.", timeout=3)
-                return
-            self._begin()
-            try:
-                self.sim.step(int(n))
-            except MemoryError as e:
-                self._out_of_memory(e)
+        if self.sim.done:
+            self.notify("The run is over. Reset (x) to fly it again.", timeout=3)
+            return
+        self._begin()
+        if n * self._seconds_per_step > STEP_IN_WORKER_S:
+            self.notify(f"Taking {n} step{'s' if n > 1 else ''}…", timeout=2)
+            self._step_in_worker(int(n))
+            return
+        error = self._step_now(int(n))
+        if error is not None:
+            self._out_of_memory(error)
         self._dirty = True
         self._tick()
+
+    def _step_now(self, n: int) -> MemoryError | None:
+        """``sim.step(n)`` under the lock, timed; an out-of-memory is returned, not raised."""
+        with self._lock:
+            t0 = time.perf_counter()
+            try:
+                self.sim.step(n)
+            except MemoryError as e:
+                return e
+            self._seconds_per_step = (time.perf_counter() - t0) / max(1, n)
+        return None
+
+    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
+    def _step_in_worker(self, n: int) -> None:
+        error = self._step_now(n)
+        self._dirty = True
+        if error is not None:
+            self.app.call_from_thread(self._out_of_memory, error)
+        else:
+            self.app.call_from_thread(self._tick)
 
     def action_run_pause(self) -> None:
         if self.running:
