@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _tui_helpers import asyncrun, install_missions, rendered_text
+from _tui_helpers import asyncrun, rendered_text
 
 from descent_tui.progress import FILENAME
 
@@ -19,11 +19,8 @@ def _home(descent_home):
     return descent_home
 
 
-@pytest.fixture
-def missions(tmp_path, monkeypatch):
-    """A private 'shipped' directory with the test missions (+ one broken file)."""
-    return install_missions(tmp_path / "missions", monkeypatch,
-                            ["tiny-bowl.toml", "tiny-net.toml", "zz-broken.toml"])
+#: the private missions (tests/missions/) the `missions` fixture installs
+MISSION_FILES = ["tiny-bowl.toml", "tiny-net.toml", "zz-broken.toml"]
 
 
 def make_app(**kw):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 
 import pytest
-from _tui_helpers import asyncrun, install_missions, rendered_text
+from _tui_helpers import asyncrun, rendered_text
 
 
 @pytest.fixture(autouse=True)
@@ -18,10 +18,8 @@ def _home(descent_home):
     return descent_home
 
 
-@pytest.fixture
-def missions(tmp_path, monkeypatch):
-    return install_missions(tmp_path / "missions", monkeypatch,
-                            ["asym-bowl.toml", "exploding-nan.toml"])
+#: the private missions (tests/missions/) the `missions` fixture installs
+MISSION_FILES = ["asym-bowl.toml", "exploding-nan.toml"]
 
 
 async def settle(pilot, n=3):

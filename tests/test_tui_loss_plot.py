@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from _tui_helpers import asyncrun, install_missions
+from _tui_helpers import asyncrun
 from rich.console import Console
 
 from descent_tui.tui.widgets.loss_plot import LOG_SPAN, log_floor, plotted
@@ -14,9 +14,8 @@ def _home(descent_home):
     return descent_home
 
 
-@pytest.fixture
-def missions(tmp_path, monkeypatch):
-    return install_missions(tmp_path / "missions", monkeypatch, ["underflow.toml"])
+#: the private missions (tests/missions/) the `missions` fixture installs
+MISSION_FILES = ["underflow.toml"]
 
 
 def test_an_underflowing_loss_is_drawn_at_the_floor_on_log_scale():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _tui_helpers import asyncrun, install_missions
+from _tui_helpers import asyncrun
 
 
 @pytest.fixture(autouse=True)
@@ -19,10 +19,8 @@ def _home(descent_home):
     return descent_home
 
 
-@pytest.fixture
-def missions(tmp_path, monkeypatch):
-    return install_missions(tmp_path / "missions", monkeypatch,
-                            ["asym-bowl.toml", "asym-basin.toml", "tiny-net.toml"])
+#: the private missions (tests/missions/) the `missions` fixture installs
+MISSION_FILES = ["asym-bowl.toml", "asym-basin.toml", "tiny-net.toml"]
 
 
 def painted_pixels(widget):

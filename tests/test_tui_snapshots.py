@@ -19,10 +19,8 @@ def _home(descent_home):
     return descent_home
 
 
-@pytest.fixture
-def missions(tmp_path, monkeypatch):
-    return install_missions(tmp_path / "missions", monkeypatch,
-                            ["tiny-bowl.toml", "tiny-net.toml"])
+#: the private missions (tests/missions/) the `missions` fixture installs
+MISSION_FILES = ["tiny-bowl.toml", "tiny-net.toml"]
 
 
 def _app(initial=None):
