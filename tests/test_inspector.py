@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from _tui_helpers import asyncrun, install_missions
+from _tui_helpers import asyncrun, install_missions, rendered_text
 
 
 @pytest.fixture(autouse=True)
@@ -35,18 +35,8 @@ def detail_text(screen) -> str:
 
 
 def plain(screen, wid) -> str:
-    """A widget's content as plain text (Rich renderables printed wide, without wrapping)."""
-    import io
-
-    from rich.console import Console
-
-    content = screen.query_one(wid).render()
-    renderable = getattr(content, "_renderable", None)
-    if renderable is None:
-        return str(content)
-    console = Console(file=io.StringIO(), width=200, color_system=None)
-    console.print(renderable)
-    return console.file.getvalue()
+    """Widget ``wid``'s content as plain text (Rich renderables printed wide, without wrapping)."""
+    return rendered_text(screen.query_one(wid))
 
 
 def graph_rows(screen) -> dict[str, list[str]]:
