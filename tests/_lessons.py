@@ -1,0 +1,24 @@
+"""How lesson tests read a run: counted in *updates*, whatever a record's row holds.
+
+A lesson says "reaches 0.01 after 6 steps" meaning six optimizer updates. These
+helpers turn a run's history into that count, so the tests state claims the way
+the missions do and do not depend on which parameters a history row describes.
+
+Today row ``s`` holds the loss at the parameters *before* update ``s`` (the loss
+after ``s - 1`` updates). If that convention changes, only this module changes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def losses_after_updates(rs) -> np.ndarray:
+    """``a[k]`` = the training loss after ``k`` updates, for every ``k`` the history holds."""
+    return np.asarray(rs.history.series("loss"), dtype=float)
+
+
+def updates_to_reach(rs, target: float) -> int | None:
+    """How many updates the run takes until its training loss is below ``target``."""
+    at = rs.first_step_below(target)
+    return None if at is None else at - 1
