@@ -30,7 +30,7 @@ import msgspec
 
 from descent_tui.data.csv_table import MissingColumn, read_csv_table, resolve_data_path
 from descent_tui.scenario import schema as S
-from descent_tui.scenario.budget import check_budget
+from descent_tui.scenario.budget import MAX_STEP_FLOPS, check_budget, n_parameters
 from descent_tui.scenario.errors import Problems, did_you_mean, msgspec_message, short
 from descent_tui.scenario.expr import FUNCTIONS, Expr, ExprError, parse
 from descent_tui.scenario.keylines import join_path
@@ -72,6 +72,7 @@ def check(data: Any, base_dir: Path | None) -> tuple[S.Scenario | None, Problems
     _check_runs(spec, probs)
     _check_knobs(spec, probs)
     _check_quiz(spec, probs)
+    _check_cost(spec, probs)
     return (None if probs else spec), probs
 
 
@@ -337,6 +338,57 @@ def _check_runs(spec: S.Scenario, probs: Problems) -> None:
                           " parameters (max 400)")
         if run.schedule is not None:
             _check_schedule(run.schedule, f"{p}.schedule", probs)
+        _check_run_switches(spec, run, p, probs)
+
+
+def _check_run_switches(spec: S.Scenario, run: S.Run, p: str, probs: Problems) -> None:
+    """``bias_correction``, ``apply_twice`` and ``pretrain`` fit the run's optimizer and kind."""
+    if not run.bias_correction and run.optimizer not in ("adam", "adamw"):
+        probs.add(f"{p}.bias_correction", f"only used by optimizers 'adam' and 'adamw'"
+                                          f" (optimizer is '{run.optimizer}')")
+    if run.apply_twice and run.optimizer == "newton":
+        probs.add(f"{p}.apply_twice", "'newton' re-evaluates the gradient in its closure;"
+                                      " apply_twice needs a first-order optimizer")
+    if run.pretrain is not None:
+        if spec.network is None:
+            probs.add(f"{p}.pretrain", "only used by network scenarios")
+        else:
+            _check_pretrain(spec.network, run.pretrain, f"{p}.pretrain", probs)
+
+
+def _check_pretrain(net: S.Network, pre: S.Pretrain, p: str, probs: Problems) -> None:
+    """The pretraining data fits the model (features, task, classes) and its cost a laptop."""
+    data, want = pre.data, net.data
+    if data.kind == "csv":
+        probs.add(f"{p}.data.kind", "pretraining takes a generated data set, not 'csv'")
+        return
+    for key in ("path", "features", "label"):
+        if getattr(data, key) is not None:
+            probs.add(f"{p}.data.{key}", "only used with kind = 'csv'")
+    if data.n_features != net.model.layers[0]:
+        probs.add(f"{p}.data.kind", f"'{data.kind}' has {data.n_features} feature(s); the"
+                                    f" model takes {net.model.layers[0]}")
+    regression = (data.kind in S.REGRESSION_DATASETS, want.kind in S.REGRESSION_DATASETS)
+    if regression[0] != regression[1] and want.kind != "csv":
+        probs.add(f"{p}.data.kind", f"'{data.kind}' is a different task from the scenario's"
+                                    f" '{want.kind}' (regression vs classification)")
+    elif want.n_classes is not None and data.n_classes != want.n_classes:
+        probs.add(f"{p}.data", f"'{data.kind}' has {data.n_classes} classes; the scenario's"
+                               f" data has {want.n_classes}")
+    work = 6.0 * pre.steps * data.n * n_parameters(net.model.layers)
+    if work > MAX_STEP_FLOPS:
+        probs.add(f"{p}.steps", f"pretraining needs about {work:.1e} floating-point operations"
+                                f" (limit {MAX_STEP_FLOPS:.0e}); fewer steps or samples")
+
+
+def _check_cost(spec: S.Scenario, probs: Problems) -> None:
+    if spec.cost is None:
+        return
+    if spec.network is None:
+        probs.add("cost", "only used by network scenarios (multiply-adds are counted from"
+                          " the layers)")
+    if not math.isfinite(spec.cost.target):
+        probs.add("cost.target", f"expected a finite number, got {spec.cost.target}")
 
 
 # ------------------------------------------------------------------------ knobs

@@ -36,6 +36,7 @@ __all__ = [
     "OPTIMIZERS",
     "SCHEDULE_KINDS",
     "ConceptQuestion",
+    "Cost",
     "DataSpec",
     "Knob",
     "Knobs",
@@ -43,6 +44,7 @@ __all__ = [
     "ModelSpec",
     "Network",
     "PredictionQuestion",
+    "Pretrain",
     "Quiz",
     "Run",
     "Scenario",
@@ -234,6 +236,22 @@ class Schedule(_Base, kw_only=True):
     after: Literal["constant", "cosine"] = "constant"
 
 
+class Pretrain(_Base, kw_only=True):
+    """``[runs.pretrain]``: train this run's network on a related data set first (transfer).
+
+    Before step 1 the run's freshly initialised model takes ``steps`` full-batch
+    updates on ``data`` (the run's own optimizer settings, ``lr`` if given); the
+    run then starts from those weights with a fresh optimizer. Network only.
+    """
+
+    #: the related data set (same number of features and classes as ``[network.data]``)
+    data: DataSpec
+    #: full-batch updates on it
+    steps: Annotated[int, Meta(ge=1, le=100_000)]
+    #: learning rate of the pretraining (default: the run's lr)
+    lr: Annotated[float, Meta(gt=0, le=1e6)] | None = None
+
+
 class Run(_Base, kw_only=True):
     """One optimizer configuration; all runs of a scenario train side by side."""
 
@@ -264,7 +282,13 @@ class Run(_Base, kw_only=True):
     accumulate: Annotated[int, Meta(ge=1, le=1024)] = 1
     #: the classic bug: never call zero_grad, gradients pile up
     forget_zero_grad: bool = False
+    #: the double-applied update bug: optimizer.step() twice on each batch's gradient
+    apply_twice: bool = False
+    #: adam / adamw: divide the moments by 1 - beta^t (descent's switch; PyTorch always does)
+    bias_correction: bool = True
     schedule: Schedule | None = None
+    #: network only: start from weights pretrained on a related data set
+    pretrain: Pretrain | None = None
     #: landscape only: start point override (one per param)
     start: Annotated[list[float], Meta(min_length=1, max_length=8)] | None = None
     # network only: overrides of [network] / [network.model]
@@ -286,6 +310,19 @@ class Run(_Base, kw_only=True):
     @property
     def uses_nesterov(self) -> bool:
         return self.nesterov or self.optimizer == "nesterov"
+
+
+class Cost(_Base, kw_only=True):
+    """``[cost]``: what reaching ``target`` costs each run (network scenarios).
+
+    See :mod:`descent_tui.sim.cost`: multiply-adds counted from the layer shapes
+    (training ≈ 3 × the forward pass) and energy at ``joules_per_mac``.
+    """
+
+    #: the training loss a run must get below
+    target: float
+    #: energy of one multiply-add on the assumed accelerator (default 1e-11 J = 10 pJ)
+    joules_per_mac: Annotated[float, Meta(gt=0, le=1e-6)] = 1e-11
 
 
 class Knob(_Base, kw_only=True):
@@ -387,6 +424,8 @@ class Scenario(_Base, kw_only=True):
     runs: Annotated[list[Run], Meta(min_length=1, max_length=8)]
     knobs: Knobs = msgspec.field(default_factory=Knobs)
     quiz: Quiz = msgspec.field(default_factory=Quiz)
+    #: optional: each run's cost to reach a target loss (network scenarios)
+    cost: Cost | None = None
 
     @property
     def kind(self) -> Literal["landscape", "network"]:

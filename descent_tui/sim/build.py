@@ -150,10 +150,12 @@ def build_optimizer(run: S.Run, params: list[Any]) -> optim.Optimizer:
                              weight_decay=run.weight_decay, eps=run.eps)
     if name == "adam":
         return optim.Adam(params, lr=run.lr, betas=tuple(run.betas), eps=run.eps,
-                          weight_decay=run.weight_decay, amsgrad=run.amsgrad)
+                          weight_decay=run.weight_decay, amsgrad=run.amsgrad,
+                          bias_correction=run.bias_correction)
     if name == "adamw":
         return optim.AdamW(params, lr=run.lr, betas=tuple(run.betas), eps=run.eps,
-                           weight_decay=run.weight_decay, amsgrad=run.amsgrad)
+                           weight_decay=run.weight_decay, amsgrad=run.amsgrad,
+                           bias_correction=run.bias_correction)
     if name == "newton":
         return optim.Newton(params, lr=run.lr, damping=run.damping)
     raise ValueError(f"unknown optimizer {name!r}")  # pragma: no cover

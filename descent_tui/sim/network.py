@@ -26,6 +26,7 @@ from descent_tui.engine import Tensor, no_grad
 from descent_tui.engine import functional as F
 from descent_tui.scenario import schema as S
 from descent_tui.sim import build
+from descent_tui.sim.pretrain import load_pretrained
 from descent_tui.sim.run import LayerRecord, Problem, Run, StepRecord, fmt_value, sqnorm
 
 __all__ = ["NetworkProblem", "NetworkRun"]
@@ -118,6 +119,8 @@ class NetworkRun(Run):
         self.act_modules = [model[2 * i + 1] if 2 * i + 1 < len(model) else None
                             for i in range(len(linears))]
         self.params = model.parameters()
+        if self.config.pretrain is not None:
+            load_pretrained(self)
         self.optimizer = build.build_optimizer(self.config, self.params)
         self.scheduler = build.build_scheduler(self.config, self.optimizer, self.total_steps)
         self._shuffle_rng = np.random.default_rng(shuffle_ss)

@@ -14,6 +14,7 @@ The contract of a step (``Run.advance``), for every kind::
     -- divergence check on the loss and gradient (below) --
     clip_grad_norm_ / clip_grad_value_    # when set
     optimizer.step()                      # Newton: optimizer.step(closure)
+    optimizer.step()                      # again, on the same gradient, when config.apply_twice
     scheduler.step()
 
 The record of step ``s`` (1-based; :class:`StepRecord`) describes that step:
@@ -272,6 +273,8 @@ class Run:
             self.optimizer.step(closure)
         else:
             self.optimizer.step()
+            if cfg.apply_twice:  # the bug: a second update from the same gradients
+                self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
 

@@ -12,6 +12,14 @@ from .optimizer import Optimizer
 __all__ = ["Adam", "AdamW"]
 
 
+def _bias_corrections(group: dict[str, Any], t: int) -> tuple[float, float]:
+    """``(1 − β₁^t, √(1 − β₂^t))``, or ``(1, 1)`` when the group has bias_correction off."""
+    if not group.get("bias_correction", True):
+        return 1.0, 1.0
+    beta1, beta2 = group["betas"]
+    return 1.0 - beta1 ** t, math.sqrt(1.0 - beta2 ** t)
+
+
 class Adam(Optimizer):
     r"""Adam, PyTorch's rule exactly (``weight_decay`` is a *coupled* L2 penalty).
 
@@ -45,6 +53,15 @@ class Adam(Optimizer):
     ``update ≈ −step_size · velocity`` (exactly, without weight decay),
     ``update`` = last change. Extra keys: ``"exp_avg"`` (raw ``m``) and
     ``"max_exp_avg_sq"`` with amsgrad.
+
+    ``bias_correction`` (default True) is **descent's own switch, not a PyTorch
+    option**: ``bias_correction=False`` skips the two divisions by ``1 − β^t``
+    (``m̂_t = m_t``, ``v̂_t = v_t``), the rule as it would be without Kingma &
+    Ba's correction (Adam, 2015, section 3). Then, with a steady gradient, the
+    step is ``γ·(1 − β₁^t)/√(1 − β₂^t)`` instead of ``γ``: on step 1
+    ``(1 − β₁)/√(1 − β₂)`` = 0.1/√0.001 ≈ 3.16·γ for the default betas, growing
+    to about 6.6·γ at step 12; still 3.2·γ at step 100 and 1.26·γ at step 1000.
+    It exists so the app can show why the correction is there.
     """
 
     _decoupled = False
@@ -57,10 +74,11 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         amsgrad: bool = False,
+        bias_correction: bool = True,
     ) -> None:
         defaults = {
             "lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
-            "amsgrad": amsgrad,
+            "amsgrad": amsgrad, "bias_correction": bias_correction,
         }
         super().__init__(params, defaults)
 
@@ -99,9 +117,10 @@ class Adam(Optimizer):
             if state["max_exp_avg_sq"] is None:     # amsgrad switched on mid-run
                 state["max_exp_avg_sq"] = np.zeros_like(theta)
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        # √v̂ + ε with v̂ = v / (1 − β₂^t);  m̂ = m / (1 − β₁^t)
-        denom = state["denom"] = np.sqrt(v) / math.sqrt(1.0 - beta2 ** t) + eps
-        update = m / denom * (-lr / (1.0 - beta1 ** t))   # −γ·m̂ / (√v̂ + ε)
+        # √v̂ + ε with v̂ = v / (1 − β₂^t);  m̂ = m / (1 − β₁^t)  (both 1 without bias_correction)
+        bc1, bc2 = _bias_corrections(group, t)
+        denom = state["denom"] = np.sqrt(v) / bc2 + eps
+        update = m / denom * (-lr / bc1)   # −γ·m̂ / (√v̂ + ε)
         if wd != 0.0 and self._decoupled:
             update += theta * (-lr * wd)            # decoupled: −γ·λ·θ
         state["update"] = update
@@ -110,9 +129,8 @@ class Adam(Optimizer):
     def _inspect(self, param: Any, group: dict[str, Any], st: dict[str, Any] | None) -> dict:
         if st is None or st["step"] == 0:
             return {"velocity": None, "sq_avg": None, "step_size": None, "update": None}
-        beta1 = group["betas"][0]
         info = {
-            "velocity": st["exp_avg"] / (1.0 - beta1 ** st["step"]),
+            "velocity": st["exp_avg"] / _bias_corrections(group, st["step"])[0],
             "sq_avg": st["exp_avg_sq"],
             "step_size": self._step_lr(group) / st["denom"],
             "update": st["update"],
@@ -148,7 +166,8 @@ class AdamW(Adam):
     shrinks every weight by the same fraction ``γ·λ`` per step, independent
     of the gradient statistics. Default ``weight_decay`` is ``1e-2``.
 
-    ``inspect_state(p)``: as :class:`Adam` (``update`` includes the decay).
+    ``inspect_state(p)``: as :class:`Adam` (``update`` includes the decay);
+    ``bias_correction`` as in :class:`Adam` (descent's switch, not PyTorch's).
     """
 
     _decoupled = True
@@ -161,7 +180,9 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
+        bias_correction: bool = True,
     ) -> None:
         super().__init__(
-            params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
+            params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+            bias_correction=bias_correction,
         )
