@@ -31,6 +31,7 @@ import time
 from typing import Any, TextIO
 
 from descent_tui.scenario.text import clip, safe_text
+from descent_tui.sim.cost import costs
 
 __all__ = ["COLUMNS", "REPORTS", "CsvReport", "JsonReport", "Progress", "TableReport",
            "fmt_cell", "json_safe", "one_line", "row", "safe_text"]
@@ -221,6 +222,7 @@ class JsonReport:
         doc = {"scenario": sim.spec.id, "title": sim.spec.title, "kind": sim.kind,
                "steps": sim.step_count, "every": every}
         self.out.write(_open_tail(doc) + ', "runs": [')
+        bills = {c.label: c.as_dict() for c in costs(sim)}
         for i, rs in enumerate(sim.runs):
             run = {
                 "label": rs.label,
@@ -230,6 +232,8 @@ class JsonReport:
                 "final": {k: getattr(rs.last, k) for k in ("step", *COLUMNS, "val_accuracy")},
                 "min_loss": rs.min_loss if rs.min_loss_step is not None else None,
             }
+            if rs.label in bills:  # only scenarios with a [cost] table
+                run["cost"] = bills[rs.label]
             self.out.write((", " if i else "") + _open_tail(run) + ', "history": [')
             spool = self.spools.pop(rs.label, None)
             if spool is not None:

@@ -54,6 +54,9 @@ class RunCost:
     label: str
     target: float
     macs_per_step: int
+    #: updates the run has taken so far, and their multiply-adds
+    updates_taken: int
+    macs_spent: int
     updates: int | None
     macs_to_target: int | None
     joules_to_target: float | None
@@ -63,6 +66,8 @@ class RunCost:
 
     def as_dict(self) -> dict[str, Any]:
         return {"target": self.target, "macs_per_step": self.macs_per_step,
+                "updates_taken": self.updates_taken, "macs_spent": self.macs_spent,
+                "joules_spent": self.macs_spent * self.joules_per_mac,
                 "updates_to_target": self.updates, "macs_to_target": self.macs_to_target,
                 "joules_to_target": self.joules_to_target, "pretrain_macs": self.pretrain_macs,
                 "pretrain_joules": self.pretrain_joules, "joules_per_mac": self.joules_per_mac}
@@ -100,7 +105,7 @@ def run_cost(run: Any, target: float, joules_per_mac: float) -> RunCost:
     updates = updates_to_reach(run, target)
     macs = None if updates is None else per_step * updates
     pre = _pretrain_macs(run)
-    return RunCost(run.label, float(target), per_step, updates, macs,
+    return RunCost(run.label, float(target), per_step, run.step, per_step * run.step, updates, macs,
                    None if macs is None else macs * joules_per_mac, pre, pre * joules_per_mac,
                    joules_per_mac)
 
@@ -115,6 +120,8 @@ def costs(sim: Any) -> list[RunCost]:
 
 def _si(value: float, unit: str) -> str:
     """``value`` with an SI prefix: 3.2e-5 J → '32 µJ'."""
+    if value == 0:
+        return f"0 {unit}"
     for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""),
                            (1e-3, "m"), (1e-6, "µ"), (1e-9, "n")):
         if abs(value) >= factor:
@@ -125,8 +132,9 @@ def _si(value: float, unit: str) -> str:
 def summary_line(cost: RunCost) -> str:
     """One line for the debrief: updates, multiply-adds and energy to the target."""
     if cost.updates is None:
-        head = (f"never below {cost.target:g}: {_si(cost.macs_per_step, 'MAC')} a step"
-                " spent without reaching it")
+        spent = cost.macs_spent
+        head = (f"not below {cost.target:g} after {cost.updates_taken} updates:"
+                f" {_si(spent, 'MAC')}, {_si(spent * cost.joules_per_mac, 'J')} spent so far")
     else:
         head = (f"{cost.updates} updates to loss < {cost.target:g}: "
                 f"{_si(cost.macs_to_target, 'MAC')}, {_si(cost.joules_to_target, 'J')}")

@@ -520,6 +520,7 @@ class MissionScreen(Screen[None]):
                                                        f" — {clean(r['reason'])}")))
             else:
                 rows.append((r["label"], Text(f"final loss {fmt_num(r['loss_now'])}")))
+        rows = self._with_costs(rows)
         self.query_one(Debrief).show(rows)
         grader = self._grader()
         self.query_one(QuizPanel).grade(grader)
@@ -529,6 +530,15 @@ class MissionScreen(Screen[None]):
         self.query_one(TabbedContent).active = "tab-debrief"
         self.notify("Run complete — debrief unsealed, quiz graded.", title="Mission log",
                     timeout=4)
+
+    def _with_costs(self, rows: list[tuple[str, Text]]) -> list[tuple[str, Text]]:
+        """Each run's energy bill after its outcome, when the scenario has ``[cost]``."""
+        from descent_tui.sim.cost import costs, summary_line
+
+        with self._lock:
+            bills = {c.label: summary_line(c) for c in costs(self.sim)}
+        return [(label, Text.assemble(line, f" · {bills[label]}") if label in bills else line)
+                for label, line in rows]
 
     def _grader(self) -> Any:
         try:
