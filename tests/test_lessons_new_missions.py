@@ -152,8 +152,8 @@ def test_adam_bias_correction_mission_numbers():
              for r in sim.runs}
     np.testing.assert_allclose(first["Adam"], 1.0, rtol=1e-6)
     np.testing.assert_allclose(first["no correction"], 3.162, rtol=1e-3)
-    assert 0.9 ** 20 == pytest.approx(0.12, abs=0.005)
-    assert 1 - 0.999 ** 100 == pytest.approx(0.095, abs=0.001)  # "only a tenth"
+    assert pytest.approx(0.12, abs=0.005) == 0.9 ** 20
+    assert pytest.approx(0.095, abs=0.001) == 1 - 0.999 ** 100  # "only a tenth"
 
 
 def test_adam_beta2_099_makes_the_first_uncorrected_step_about_lr():

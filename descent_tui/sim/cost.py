@@ -113,9 +113,10 @@ def run_cost(run: Any, target: float, joules_per_mac: float) -> RunCost:
 def costs(sim: Any) -> list[RunCost]:
     """Every run's bill when the scenario has a ``[cost]`` table (else an empty list)."""
     spec = sim.spec
-    if spec.cost is None or spec.network is None:
+    cost = getattr(spec, "cost", None)
+    if cost is None or getattr(spec, "network", None) is None:
         return []
-    return [run_cost(rs, spec.cost.target, spec.cost.joules_per_mac) for rs in sim.runs]
+    return [run_cost(rs, cost.target, cost.joules_per_mac) for rs in sim.runs]
 
 
 def _si(value: float, unit: str) -> str:
