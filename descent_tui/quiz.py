@@ -24,7 +24,8 @@ Prediction metrics (see :class:`descent_tui.scenario.schema.PredictionQuestion`)
     run ever does (decided once the sim is done).
 ``lowest_final_loss`` / ``largest_final_loss``
     the final training loss of each run once the sim is done; a diverged run
-    counts as an infinite loss (largest; never lowest).
+    counts as an infinite loss (largest; lowest only if every run diverged,
+    then the one that diverged last).
 ``diverges``
     the run(s) whose alarm tripped first; if no alarm tripped, every run that
     grew; "none" if no run did either.
@@ -162,8 +163,9 @@ def _final(metric: str, sim: Any) -> list[str] | None:
     finals = [(final_loss(rs), rs.index) for rs in sim.runs]
     if metric == "lowest_final_loss":
         finite = [f for f in finals if math.isfinite(f[0])]
-        if not finite:
-            return ["none"]
+        if not finite:  # every run diverged: the one that held out longest
+            last = max(rs.diverged_at for rs in sim.runs)
+            return [rs.label for rs in sim.runs if rs.diverged_at == last]
         return [sim.runs[i].label for i in _tied(finite, min(finite)[0])]
     # largest: diverged runs (inf) first, the earliest to diverge among them
     div = [(rs.diverged_at, rs.index) for rs in sim.runs if rs.diverged]
@@ -221,7 +223,8 @@ def grading_rule(question: PredictionQuestion) -> str:
                 "tied runs all count.")
     if m in ("lowest_final_loss", "largest_final_loss"):
         which = "lowest" if m == "lowest_final_loss" else "largest"
-        extra = "" if which == "lowest" else " (a diverged run counts as infinite)"
+        extra = (" (if every run diverged, the last to diverge)" if which == "lowest"
+                 else " (a diverged run counts as infinite)")
         return (f"Graded on the {which} final loss{extra}, a run's final loss being the "
                 f"mean of its last {n} readings, so a bounce scores the same on odd and "
                 "even step counts; ties all count.")
