@@ -605,7 +605,7 @@ def test_schedules_noise_jitter_scales_like_sqrt_lr():
     spread = {}
     for lr in (0.01, 0.04):
         x, xs = 0.0, []
-        for k in range(200_000):
+        for _ in range(200_000):
             x -= lr * (x + rng.standard_normal())
             xs.append(x)
         spread[lr] = np.std(xs[1000:])
@@ -621,7 +621,6 @@ def test_vanishing_nine_factors_and_the_gradient_ratio():
     relu = [lay.grad_norm for lay in run(sim, "ReLU + He").first_layers]
     assert sig[-1] / sig[0] > 1e5
     assert 4.0 < max(relu) / min(relu) < 6.0
-    assert 0.25 ** 9 == pytest.approx(3.8e-6, rel=0.01)
 
 
 def test_vanishing_forward_signal_collapses():
@@ -738,8 +737,8 @@ def test_accumulation_forgotten_quarter_sgd_vs_adam():
         return p.data.copy()
 
     for mom in (0.0, 0.9):
-        four_g = path(lambda ps: optim.SGD(ps, lr=0.1, momentum=mom), 4.0)
-        four_lr = path(lambda ps: optim.SGD(ps, lr=0.4, momentum=mom), 1.0)
+        four_g = path(lambda ps, m=mom: optim.SGD(ps, lr=0.1, momentum=m), 4.0)
+        four_lr = path(lambda ps, m=mom: optim.SGD(ps, lr=0.4, momentum=m), 1.0)
         np.testing.assert_allclose(four_g, four_lr, rtol=1e-12)
     adam1 = path(lambda ps: optim.Adam(ps, lr=0.1), 1.0)
     adam4 = path(lambda ps: optim.Adam(ps, lr=0.1), 4.0)
@@ -752,8 +751,8 @@ def test_accumulation_needs_equal_micro_batches():
     v = np.random.default_rng(0).normal(size=30)
     parts = np.split(v, [8, 16, 24])
     assert abs(np.mean([p.mean() for p in parts]) - v.mean()) > 1e-3
-    equal = np.split(v[:32] if v.size >= 32 else np.resize(v, 32), 4)
-    assert np.mean([p.mean() for p in equal]) == pytest.approx(np.resize(v, 32).mean())
+    w = np.random.default_rng(1).normal(size=32)
+    assert np.mean([p.mean() for p in np.split(w, 4)]) == pytest.approx(w.mean(), abs=1e-15)
 
 
 def test_batch_sizes_per_example_seen_mini_batch_wins():
