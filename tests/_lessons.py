@@ -13,9 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 
+def after_updates(rs, name: str) -> np.ndarray:
+    """``a[k]`` = the recorded series ``name`` after ``k`` updates (e.g. "val_loss")."""
+    return np.asarray(rs.history.series(name), dtype=float)
+
+
 def losses_after_updates(rs) -> np.ndarray:
     """``a[k]`` = the training loss after ``k`` updates, for every ``k`` the history holds."""
-    return np.asarray(rs.history.series("loss"), dtype=float)
+    return after_updates(rs, "loss")
 
 
 def updates_to_reach(rs, target: float) -> int | None:

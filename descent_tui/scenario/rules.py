@@ -73,6 +73,7 @@ def check(data: Any, base_dir: Path | None) -> tuple[S.Scenario | None, Problems
     _check_knobs(spec, probs)
     _check_quiz(spec, probs)
     _check_cost(spec, probs)
+    _check_sources(spec, probs)
     return (None if probs else spec), probs
 
 
@@ -501,6 +502,15 @@ def _check_prediction(spec: S.Scenario, i: int, q: S.PredictionQuestion, probs: 
     _check_answers(q.choices, spec.layer_names, "layer name", p, probs)
     if q.run is not None and q.run not in labels:
         probs.add(f"{p}.run", f"'{q.run}' is not a run label{did_you_mean(q.run, labels)}")
+
+
+def _check_sources(spec: S.Scenario, probs: Problems) -> None:
+    """Each source is one reference on one line: not blank, no line breaks."""
+    for i, src in enumerate(spec.sources):
+        if not src.strip():
+            probs.add(f"sources[{i}]", "a source cannot be blank")
+        elif "\n" in src or "\r" in src:
+            probs.add(f"sources[{i}]", "one reference per entry, on one line")
 
 
 def _check_quiz(spec: S.Scenario, probs: Problems) -> None:

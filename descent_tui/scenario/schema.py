@@ -415,6 +415,9 @@ class Scenario(_Base, kw_only=True):
     briefing: Text = ""
     debrief: Text = ""
     watch_for: Annotated[list[NonEmptyStr], Meta(max_length=20)] = []
+    #: where the lesson comes from: one reference per entry (shown under the debrief)
+    sources: Annotated[list[Annotated[str, Meta(min_length=1, max_length=300)]],
+                       Meta(max_length=12)] = []
     steps: Steps = 200
     seed: Seed = 0
     #: a run diverges when its loss is not finite or exceeds this

@@ -65,8 +65,12 @@ class Debrief(Static):
             Text.assemble(("◆ ", "bold"), (f"{ENGINEER.upper()} — DEBRIEF", "bold")),
             Markdown(clean(self.spec.debrief or "Run complete. Log your observations.").strip()),
             Text(""),
-            Text("RUN LOG", style="bold"),
         ]
+        if self.spec.sources:
+            parts.append(Text("SOURCES", style="bold"))
+            parts += [text(f" - {src}", "dim", one_line=True) for src in self.spec.sources]
+            parts.append(Text(""))
+        parts.append(Text("RUN LOG", style="bold"))
         for label, line in summary_rows:
             parts.append(Text.assemble(text(f" {label}: ", "bold", one_line=True), line))
         self.update(Group(*parts))

@@ -12,6 +12,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import RadioButton, RadioSet, Static
 
+from descent_tui.quiz import grading_rule
 from descent_tui.tui.safe_text import content
 
 
@@ -134,6 +135,8 @@ class QuizPanel(VerticalScroll):
         parts: list[Any] = [(verdict, style), lead, content(right, one_line=True)]
         if q.explanation:
             parts += ["\n", content(q.explanation)]
+        if kind == "prediction":
+            parts += ["\n", (grading_rule(q), "dim")]
         expl.update(Content.assemble(*parts))
 
     def score(self) -> tuple[int, int]:
