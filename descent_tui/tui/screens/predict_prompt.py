@@ -56,6 +56,7 @@ class PredictPrompt(ModalScreen[str]):
                 yield Button("Skip & run (s)", id="skip")
 
     def on_mount(self) -> None:
+        self.styles.background = "black 50%"  # the mission stays visible behind (inline wins)
         self.query_one("#answer", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

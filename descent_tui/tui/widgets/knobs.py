@@ -43,6 +43,7 @@ class KnobsPanel(VerticalScroll):
     DEFAULT_CSS = """
     KnobsPanel .knob-note { color: $text-muted; height: auto; }
     KnobsPanel .knob-note.-error { color: $text-error; }
+    KnobsPanel Input.knob.-invalid { background: $error 30%; }
     """
 
     class LiveLr(Message):
@@ -76,7 +77,7 @@ class KnobsPanel(VerticalScroll):
             # one run at a time by default, so the mission's comparison survives
             yield Label("apply to", classes="knob-label")
             yield Select(self._target_options(), value="0", allow_blank=False,
-                         id="knob-target")
+                         id="knob-target", compact=True)
         shown = self.state.shown(self.target)
         for name, knob in self.knobs.items():
             yield from self._field(name, knob, shown.get(name))
@@ -89,7 +90,8 @@ class KnobsPanel(VerticalScroll):
             choices = self._choices(name, value)
             yield Label(name, classes="knob-label")
             yield Select([(c, c) for c in choices], value=value if value in choices
-                         else choices[0], allow_blank=False, id=f"knob-{name}", classes="knob")
+                         else choices[0], allow_blank=False, id=f"knob-{name}", classes="knob",
+                         compact=True)
             return
         lo = knob.min if knob.min is not None else 0.0
         hi = knob.max if knob.max is not None else math.inf
@@ -97,7 +99,7 @@ class KnobsPanel(VerticalScroll):
         yield Input(value="" if value is None else fmt_num(value),
                     placeholder="off" if value is None else "",
                     type="integer" if name in INT_KNOBS else "number",
-                    id=f"knob-{name}", classes="knob")
+                    id=f"knob-{name}", classes="knob", compact=True)
 
     def _choices(self, name: str, value: Any) -> list[str]:
         knob = self.knobs[name]
@@ -239,9 +241,12 @@ class KnobsPanel(VerticalScroll):
         if self.knobs:
             if len(self.spec.runs) > 1:
                 target = self.query_one("#knob-target", Select)
+                current = ALL_RUNS if self.target is None else str(self.target)
                 with self.prevent(Select.Changed):
                     target.set_options(self._target_options())
-                    target.value = ALL_RUNS if self.target is None else str(self.target)
+                    # through another value, so that the shown (relabelled) prompt is redrawn
+                    target.value = "0" if current == ALL_RUNS else ALL_RUNS
+                    target.value = current
             self._fill()
 
     def rejected(self, error: Exception) -> None:
