@@ -18,11 +18,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, RadioSet, Select, TabbedContent, TabPane
+from textual.widgets import Header, Input, RadioSet, Select, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from descent_tui.tui.safe_text import clean, content, escape
 from descent_tui.tui.widgets.briefing import Briefing, Debrief
+from descent_tui.tui.widgets.key_footer import KeyFooter
 from descent_tui.tui.widgets.knobs import KnobsPanel
 from descent_tui.tui.widgets.layer_grads import LayerGrads
 from descent_tui.tui.widgets.loss_plot import LossPlot
@@ -152,7 +153,7 @@ class MissionScreen(Screen[None]):
                     yield Debrief(self.spec, id="debrief")
         yield Alarm(id="alarm")
         yield StatusLine(id="status")
-        yield Footer()
+        yield KeyFooter()
 
     def _landscape_title(self) -> str:
         ls = self.spec.landscape
