@@ -34,7 +34,7 @@ _SENTENCE_END = re.compile(r"[.!?:][*_`)\"'”’]*(?=\s)|\n\s*\n")
 def mission_goal(spec: Any) -> str:
     """One line saying what the mission is about: the title's part after the colon
     (``The Bowl: Choosing a Step Size``), else its first watch-for note."""
-    head, colon, rest = spec.title.partition(":")
+    _head, colon, rest = spec.title.partition(":")
     if colon and rest.strip():
         return rest.strip()
     return spec.watch_for[0] if spec.watch_for else ""
