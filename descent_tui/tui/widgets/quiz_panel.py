@@ -129,10 +129,16 @@ class QuizPanel(VerticalScroll):
         chosen = self.answers.get(f"{kind}.{i}")
         buttons = [WrappedChoice(content(c, one_line=True), value=j == chosen)
                    for j, c in enumerate(q.choices)]
+        choices = RadioSet(*buttons, id=f"{kind}-{i}", classes="quiz-choices")
+        # a RadioSet is a VerticalScroll, which the side panel's stylesheet stretches
+        # (``#side VerticalScroll``); a question is as tall as its choices (inline wins)
+        choices.styles.height = "auto"
+        explanation = Static("", classes="explanation")
+        explanation.display = False  # until there is something to explain
         return Vertical(
             Static(content(f"{tag}. {q.question}"), classes="question-text"),
-            RadioSet(*buttons, id=f"{kind}-{i}", classes="quiz-choices"),
-            Static("", classes="explanation"),
+            choices,
+            explanation,
             classes="question" + (" concept" if kind == "concept" else ""), id=f"q-{kind}-{i}")
 
     def on_mount(self) -> None:
@@ -177,7 +183,9 @@ class QuizPanel(VerticalScroll):
             self.query_one(f"#prediction-{i}", RadioSet).disabled = False
             box = self.query_one(f"#q-prediction-{i}")
             box.remove_class("-right", "-wrong")
-            box.query_one(".explanation", Static).update("")
+            expl = box.query_one(".explanation", Static)
+            expl.update("")
+            expl.display = False
         for i in range(len(self.concepts)):
             if f"concept.{i}" not in self.answers:
                 self.query_one(f"#concept-{i}", RadioSet).disabled = True
@@ -233,6 +241,7 @@ class QuizPanel(VerticalScroll):
         expl = box.query_one(".explanation", Static)
         given = self.answers.get(f"{kind}.{i}")
         note = self.notes.get(f"{kind}.{i}")
+        expl.display = True
         if truth is None:
             parts: list[Any] = [("The runs did not settle this one — no grade.", "dim")]
             expl.update(Content.assemble(*parts, *(["\n", content(note)] if note else [])))
