@@ -58,4 +58,4 @@ def skip_predictions(screen):
     without the "predict first?" prompt (tests about other things than the quiz)."""
     from descent_tui.tui.widgets.quiz_panel import QuizPanel
 
-    screen.query_one(QuizPanel).lock_predictions()
+    screen.query_one(QuizPanel).lock_predictions(announce=False)

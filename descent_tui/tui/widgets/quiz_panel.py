@@ -159,17 +159,19 @@ class QuizPanel(VerticalScroll):
         self.scroll_to_widget(self.query_one(f"#q-prediction-{index}"), top=True)
         rs.focus()
 
-    def lock_predictions(self) -> None:
-        """Training started: prediction answers are final (and the learner is told)."""
+    def lock_predictions(self, announce: bool = True) -> None:
+        """Training started: prediction answers are final (and the learner is told,
+        unless ``announce`` is false)."""
         if self.locked:
             return
         self.locked = True
         for i in range(len(self.predictions)):
             self.query_one(f"#prediction-{i}", RadioSet).disabled = True
-        if self.predictions:
+        if self.predictions and announce:
             n = len(self.predictions) - len(self.unanswered_predictions())
             self.notify(f"Predictions locked: {n}/{len(self.predictions)} answered;"
                         " graded when the run ends.", timeout=4)
+        if self.predictions:
             self.query_one("#prediction-heading", Static).update(
                 "PREDICT — locked for this run (reset to predict again)")
         self._update_score()
