@@ -12,6 +12,11 @@ Contract:
   furthest status (new < in_progress < done), the most steps, the best quiz
   score, and the latest quiz attempt (``quiz`` + ``answers``, by ``quiz_at``).
   Saving is therefore order-independent: whoever writes last keeps everyone's work.
+* **A replay never lowers a score**: :meth:`Progress.record_quiz` keeps the best
+  attempt beside the latest, and the board shows the best.  The answers of the
+  latest attempt (also saved as they are given, before the run ends) are
+  restored when the mission is reopened, if the quiz they answered is still the
+  same (``quiz_sig``, an opaque signature the quiz panel computes).
 * **Writes are atomic**: a temp file ``.progress-*.tmp`` in the same directory,
   fsync, then :func:`os.replace`.  Temp files orphaned by a killed save are
   removed at the next load (under the lock, so no save is in flight).
@@ -23,15 +28,17 @@ Contract:
   ``progress.json.corrupt-<timestamp>`` and :attr:`Progress.notice` says so;
   the records that *were* valid are kept.
 
-Format::
+Format (version 2; a version 1 file loads as it is, its only quiz score
+becoming the best as well -- see :func:`migrate_record`)::
 
-    {"version": 1,
+    {"version": 2,
      "missions": {"<id>": {"status": "new" | "in_progress" | "done",
                            "steps": 120,
                            "quiz": {"correct": 3, "total": 4},      # the latest attempt
                            "best": {"correct": 4, "total": 4},      # the best attempt
                            "quiz_at": 1718000000.5,                  # when the latest was taken
-                           "answers": {"concept.0": 1, "prediction.0": 2}}}}
+                           "answers": {"concept.0": 1, "prediction.0": 2},
+                           "quiz_sig": "3f2a9c01d4e5"}}}            # the quiz those answer
 """
 
 from __future__ import annotations
@@ -59,7 +66,7 @@ __all__ = ["FILENAME", "LOCKNAME", "MAX_BYTES", "Progress", "data_dir", "load_pr
 
 FILENAME = "progress.json"
 LOCKNAME = FILENAME + ".lock"
-VERSION = 1
+VERSION = 2
 STATUSES = ("new", "in_progress", "done")
 #: a progress file larger than this is not progress (200 missions take ~40 KB)
 MAX_BYTES = 4 * 1024 * 1024
@@ -91,6 +98,7 @@ class MissionRecord(msgspec.Struct, omit_defaults=True):
     best: QuizScore | None = None
     quiz_at: Annotated[float, msgspec.Meta(ge=0)] = 0.0
     answers: dict[str, int] = {}
+    quiz_sig: str = ""
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.quiz_at):
@@ -162,8 +170,20 @@ def parse_missions(raw: bytes) -> tuple[dict[str, dict[str, Any]], list[str]]:
         except (msgspec.DecodeError, RecursionError) as e:
             bad.append(f"{mid}: {e if not isinstance(e, RecursionError) else 'too deep'}")
             continue
-        missions[mid] = msgspec.to_builtins(rec)
+        missions[mid] = migrate_record(msgspec.to_builtins(rec))
     return missions, bad
+
+
+def migrate_record(rec: dict[str, Any]) -> dict[str, Any]:
+    """A record of any earlier version in today's shape.
+
+    Version 1 files written before ``best`` existed hold one ``quiz`` score: it is
+    the best so far as well.  (Records without ``quiz_sig`` keep their answers;
+    the quiz panel checks each restored index against the question's choices.)
+    """
+    if rec.get("quiz") and not rec.get("best"):
+        rec["best"] = dict(rec["quiz"])
+    return rec
 
 
 # ------------------------------------------------------------------ merging
@@ -188,7 +208,7 @@ def _merge_record(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     if best:
         out["best"] = dict(best)
     latest = max(a, b, key=lambda r: (r.get("quiz_at", 0.0), "quiz" in r))
-    for key in ("quiz", "quiz_at", "answers"):
+    for key in ("quiz", "quiz_at", "answers", "quiz_sig"):
         if key in latest:
             out[key] = latest[key]
     return out
@@ -372,9 +392,21 @@ class Progress:
         best = max(rec.get("best"), rec.get("quiz"), key=_rate)
         return None if not best else (best["correct"], best["total"])
 
+    def answers(self, mission_id: str, signature: str = "") -> dict[str, int]:
+        """The latest answers given in ``mission_id``'s quiz (``{"prediction.0": 2, ...}``).
+
+        Empty when they answered another quiz than ``signature`` (the mission's quiz
+        was edited since); answers saved without a signature (version 1) are returned.
+        """
+        rec = self.missions.get(mission_id, {})
+        saved = rec.get("quiz_sig", "")
+        if signature and saved and saved != signature:
+            return {}
+        return dict(rec.get("answers", {}))
+
     def status_text(self, mission_id: str) -> str:
-        """"new", "in progress", "done" or "quiz 3/4"."""
-        score = self.quiz_score(mission_id)
+        """"new", "in progress", "done" or "quiz 3/4" (the best attempt)."""
+        score = self.best_score(mission_id)
         if score is not None:
             return f"quiz {score[0]}/{score[1]}"
         return self.status(mission_id).replace("_", " ")
@@ -391,8 +423,19 @@ class Progress:
         rec["status"] = "done"
         rec["steps"] = max(int(steps), int(rec.get("steps", 0)))
 
+    def record_answers(self, mission_id: str, answers: dict[str, int],
+                       signature: str = "") -> None:
+        """Answers given so far (no score yet): kept so that reopening restores them."""
+        rec = self.mission(mission_id)
+        if rec.get("status", "new") == "new":
+            rec["status"] = "in_progress"
+        rec["answers"] = {str(k): int(v) for k, v in answers.items()}
+        rec["quiz_sig"] = str(signature)
+        rec["quiz_at"] = max(time.time(), rec.get("quiz_at", 0.0))
+
     def record_quiz(self, mission_id: str, correct: int, total: int,
-                    answers: dict[str, int] | None = None) -> None:
+                    answers: dict[str, int] | None = None, signature: str = "") -> None:
+        """A graded attempt: the latest score, the best one kept (a replay never lowers it)."""
         rec = self.mission(mission_id)
         if rec.get("status", "new") == "new":
             rec["status"] = "in_progress"
@@ -403,6 +446,7 @@ class Progress:
         rec["quiz_at"] = max(time.time(), rec.get("quiz_at", 0.0))
         if answers is not None:
             rec["answers"] = {str(k): int(v) for k, v in answers.items()}
+            rec["quiz_sig"] = str(signature)
 
 
 def load_progress(directory: Path | None = None) -> Progress:

@@ -51,3 +51,11 @@ def rendered_text(widget) -> str:
     console = Console(file=io.StringIO(), width=200, color_system=None)
     console.print(renderable)
     return console.file.getvalue()
+
+
+def skip_predictions(screen):
+    """Lock a mission screen's predictions as they are, so that a step or run starts
+    without the "predict first?" prompt (tests about other things than the quiz)."""
+    from descent_tui.tui.widgets.quiz_panel import QuizPanel
+
+    screen.query_one(QuizPanel).lock_predictions(announce=False)

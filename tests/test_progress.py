@@ -37,7 +37,7 @@ def test_roundtrip(tmp_path):
     assert q.status_text("beta") == "quiz 2/3"
     assert q.status_text("gamma") == "done"
     assert not list(tmp_path.glob(".progress-*"))  # temp file cleaned up
-    assert json.loads((tmp_path / FILENAME).read_text())["version"] == 1
+    assert json.loads((tmp_path / FILENAME).read_text())["version"] == 2
 
 
 @pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe\x00", b"[1, 2]",
@@ -76,3 +76,36 @@ def test_unwritable_dir_sets_notice(tmp_path):
     p.mark_started("a")
     assert p.save() is False
     assert p.notice
+
+
+def test_a_version_1_file_loads_and_its_score_becomes_the_best(tmp_path):
+    """Migration: a file from before ``best`` existed keeps its score as the best."""
+    (tmp_path / FILENAME).write_text(json.dumps({"version": 1, "missions": {
+        "m": {"status": "done", "steps": 40, "quiz": {"correct": 5, "total": 7},
+              "quiz_at": 10.0, "answers": {"concept.0": 1}}}}))
+    p = Progress.load()
+    assert p.notice is None
+    assert p.best_score("m") == (5, 7) and p.missions["m"]["best"] == {"correct": 5, "total": 7}
+    assert p.answers("m", "any-signature") == {"concept.0": 1}  # no signature saved: kept
+
+
+def test_a_replay_keeps_the_best_score_and_shows_it(tmp_path):
+    p = Progress.load()
+    p.record_quiz("m", 5, 7, {"concept.0": 1}, signature="s1")
+    p.record_quiz("m", 0, 7, {}, signature="s1")  # replayed, answered nothing
+    assert p.save()
+    q = Progress.load()
+    assert q.quiz_score("m") == (0, 7)  # the last attempt
+    assert q.best_score("m") == (5, 7)
+    assert q.status_text("m") == "quiz 5/7"
+
+
+def test_answers_are_kept_as_given_and_restored_only_for_the_same_quiz(tmp_path):
+    p = Progress.load()
+    p.record_answers("m", {"prediction.0": 2}, signature="s1")
+    assert p.save()
+    q = Progress.load()
+    assert q.status("m") == "in_progress"
+    assert q.answers("m", "s1") == {"prediction.0": 2}
+    assert q.answers("m", "s2") == {}  # the mission's quiz was edited since
+    assert q.quiz_score("m") is None  # answers are not a score

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _tui_helpers import asyncrun, rendered_text
+from _tui_helpers import asyncrun, rendered_text, skip_predictions
 
 from descent_tui.progress import FILENAME
 
@@ -74,7 +74,12 @@ async def test_open_step_run_pause_reset_back_quit(missions):
         screen = app.screen
         assert isinstance(screen, MissionScreen)
         assert screen.spec.id == "tiny-bowl"
-        await pilot.press("space")
+        await pilot.press("space")  # the prediction is unanswered: asked first
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "PredictPrompt"
+        await pilot.press("s")  # skip: the step is taken
+        await settle(pilot)
+        assert app.screen is screen
         assert screen.sim.step_count == 1
         await pilot.press("n", "N")
         assert screen.sim.step_count == 12
@@ -233,6 +238,7 @@ async def test_exploding_weights_runs_to_end_with_alarm():
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         screen = app.screen
+        skip_predictions(screen)
         screen.speed_index = len(SPEEDS) - 1
         await pilot.press("r")
         await app.workers.wait_for_complete()

@@ -9,7 +9,7 @@ Regenerate with ``pytest tests/test_tui_snapshots.py --snapshot-update``.
 from __future__ import annotations
 
 import pytest
-from _tui_helpers import install_missions
+from _tui_helpers import install_missions, skip_predictions
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -44,6 +44,7 @@ def test_landscape_mission(snap_compare, missions, size):
     async def steps(pilot):
         await pilot.app.workers.wait_for_complete()  # the simulation is built in a worker
         await pilot.pause()
+        skip_predictions(pilot.app.screen)  # no 'predict first?' prompt
         pilot.app.screen.action_step(8)
         await pilot.pause()
         await pilot.pause()
@@ -56,6 +57,7 @@ def test_network_mission(snap_compare, missions, size):
     async def steps(pilot):
         await pilot.app.workers.wait_for_complete()  # the simulation is built in a worker
         await pilot.pause()
+        skip_predictions(pilot.app.screen)  # no 'predict first?' prompt
         pilot.app.screen.action_step(10)
         await pilot.pause()
         await pilot.pause()
@@ -79,6 +81,7 @@ def test_landscape_views(snap_compare, landscapes, mission, steps, size):
     """Asymmetric minima, a run leaving the bounds, and a one-parameter curve."""
     async def run(pilot):
         await pilot.pause()
+        skip_predictions(pilot.app.screen)  # no 'predict first?' prompt
         pilot.app.screen.action_step(steps)
         await pilot.pause()
         await pilot.pause()
@@ -99,6 +102,7 @@ def test_loss_plot_log_scale_with_an_underflowing_run(snap_compare, underflow, s
     """
     async def run(pilot):
         await pilot.pause()
+        skip_predictions(pilot.app.screen)  # no 'predict first?' prompt
         pilot.app.screen.action_step(48)
         await pilot.press("l")
         await pilot.pause()

@@ -15,6 +15,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from descent_tui.tui.commands import MissionCommands
 from descent_tui.tui.safe_text import clean
 from descent_tui.tui.theme import DARK, LIGHT, THEMES
 
@@ -31,6 +32,8 @@ class DescentApp(App[int]):
     TITLE = "DESCENT"
     SUB_TITLE = "Vector Prime · training deck"
     ENABLE_COMMAND_PALETTE = True
+    #: ctrl+p also opens any mission by name ("Open mission: The Bowl")
+    COMMANDS = App.COMMANDS | {MissionCommands}
 
     BINDINGS = [
         Binding("question_mark", "help", "Help", tooltip="Show every key of this screen"),
@@ -96,6 +99,16 @@ class DescentApp(App[int]):
 
         # the simulation is built off the UI thread; the loading screen then opens it
         self.push_screen(LoadingScreen(loaded))
+
+    def open_mission_from_palette(self, target: Any) -> None:
+        """Open a mission from anywhere: back to the board first (a mission being
+        flown is left as escape leaves it), then open ``target``."""
+        from descent_tui.tui.screens.select import SelectScreen
+
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, SelectScreen):
+            self.screen.workers.cancel_group(self.screen, "train")
+            self.pop_screen()
+        self.open_mission(target)
 
     def save_progress(self) -> None:
         if not self.progress.save() and self.progress.notice:

@@ -1,4 +1,10 @@
-"""``?``: every key of the screen below, with what it does."""
+"""``?``: every key of the screen below, with what it does.
+
+Three places show keys: the footer (the main ones, help first), this screen
+(all of them: the screen's bindings, the keys inside its panels from
+:data:`PANEL_KEYS`, and the app's) and the command palette (ctrl+p: every
+binding of the screen as a command, and "Open mission: …" for every mission).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,23 @@ def _key_text(binding: Binding) -> str:
     return " / ".join(names.get(k.strip(), k.strip()) for k in binding.key.split(","))
 
 
+#: keys that belong to a screen's panels and fields rather than to a binding
+PANEL_KEYS: dict[str, list[tuple[str, str]]] = {
+    "SelectScreen": [
+        ("↑ / ↓", "Highlight a mission; its briefing shows on the right"),
+        ("ctrl+p", "Type a mission's name to open it (\"Open mission: …\")"),
+    ],
+    "MissionScreen": [
+        ("tab / shift+tab", "Move between the tabs and the fields of a panel"),
+        ("← / →", "On the tab bar: the next or previous tab"),
+        ("↑ / ↓, enter", "In a quiz question: choose an answer"),
+        ("enter", "In the lr field: set the learning rate now, without a reset"),
+        ("esc", "In a field: leave it (a second esc leaves the mission)"),
+        ("a / s", "When asked to predict first: answer now / skip & run"),
+    ],
+}
+
+
 def bindings_table(screen: Screen, app_bindings: list) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
@@ -38,7 +61,13 @@ def bindings_table(screen: Screen, app_bindings: list) -> Table:
                 desc = f"{b.description} — {b.tooltip}"
             table.add_row(Text(_key_text(b)), desc)
         table.add_row("", "")
-    table.add_row(Text("ctrl+p"), "Command palette — search every command by name")
+    panel = PANEL_KEYS.get(screen.__class__.__name__, [])
+    if panel:
+        table.add_row(Text("In the panels", style="underline"), "")
+        for keys, what in panel:
+            table.add_row(Text(keys), what)
+        table.add_row("", "")
+    table.add_row(Text("ctrl+p"), "Command palette — search every command, open any mission")
     return table
 
 

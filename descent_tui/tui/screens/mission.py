@@ -18,11 +18,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, RadioSet, Select, TabbedContent, TabPane
+from textual.widgets import Header, Input, RadioSet, Select, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from descent_tui.tui.safe_text import clean, content, escape
 from descent_tui.tui.widgets.briefing import Briefing, Debrief
+from descent_tui.tui.widgets.key_footer import KeyFooter
 from descent_tui.tui.widgets.knobs import KnobsPanel
 from descent_tui.tui.widgets.layer_grads import LayerGrads
 from descent_tui.tui.widgets.loss_plot import LossPlot
@@ -147,12 +148,12 @@ class MissionScreen(Screen[None]):
                 with TabPane("Knobs", id="tab-knobs"):
                     yield KnobsPanel(self.spec, id="knobs")
                 with TabPane("Quiz", id="tab-quiz"):
-                    yield QuizPanel(self.spec, id="quiz")
+                    yield QuizPanel(self.spec, saved=self._saved_answers(), id="quiz")
                 with TabPane("Debrief", id="tab-debrief"), VerticalScroll():
                     yield Debrief(self.spec, id="debrief")
         yield Alarm(id="alarm")
         yield StatusLine(id="status")
-        yield Footer()
+        yield KeyFooter()
 
     def _landscape_title(self) -> str:
         ls = self.spec.landscape
@@ -258,6 +259,8 @@ class MissionScreen(Screen[None]):
         if self.sim.done:
             self.notify("The run is over. Reset (x) to fly it again.", timeout=3)
             return
+        if self._predictions_first(lambda: self.action_step(n)):
+            return
         self._begin()
         if n * self._seconds_per_step > STEP_IN_WORKER_S:
             self.notify(f"Taking {n} step{'s' if n > 1 else ''}…", timeout=2)
@@ -298,6 +301,8 @@ class MissionScreen(Screen[None]):
         if self.sim.done:
             self.notify("The run is over. Reset (x) to fly it again.", timeout=3)
             return
+        if self._predictions_first(self.action_run_pause):
+            return
         self._begin()
         self._run_flag = True
         self.running = True
@@ -315,7 +320,11 @@ class MissionScreen(Screen[None]):
                 self.sim.reset(overrides or None)
             except (OverrideError, ValueError) as e:
                 self.notify(str(e), title="Knobs rejected", severity="error", markup=False)
+                self.query_one(KnobsPanel).rejected(e)
                 return
+        self.query_one(KnobsPanel).accepted(self.sim.spec, self.sim.overrides)
+        self._started = False  # a new run: predictions may be made again
+        self.query_one(QuizPanel).reopen_predictions()
         self._done_seen = False
         self._chunk = 1
         for dm in self.query("#decision"):
@@ -383,8 +392,50 @@ class MissionScreen(Screen[None]):
     @on(QuizPanel.Scored)
     def _scored(self, event: QuizPanel.Scored) -> None:
         prog = self.app.progress  # type: ignore[attr-defined]
-        prog.record_quiz(self.spec.id, event.correct, event.total, event.answers)
+        prog.record_quiz(self.spec.id, event.correct, event.total, event.answers,
+                         self.query_one(QuizPanel).signature)
         self.app.save_progress()  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------ quiz and knobs
+    def _saved_answers(self) -> dict[str, int]:
+        """The answers given in an earlier visit (if the mission's quiz is the same)."""
+        from descent_tui.tui.widgets.quiz_panel import quiz_signature
+
+        prog = self.app.progress  # type: ignore[attr-defined]
+        return prog.answers(self.spec.id, quiz_signature(self.spec))  # type: ignore[no-any-return]
+
+    def _predictions_first(self, then: Any) -> bool:
+        """Before a run starts with unanswered predictions, offer them (answer now /
+        skip); True when the prompt was shown (``then()`` runs if the learner skips)."""
+        quiz = self.query_one(QuizPanel)
+        open_ = quiz.unanswered_predictions()
+        if self._started or quiz.locked or not open_:
+            return False
+        from descent_tui.tui.screens.predict_prompt import PredictPrompt
+
+        def chosen(choice: str | None) -> None:
+            if choice == "skip":
+                self._begin()
+                then()
+            elif choice == "answer":
+                self.action_tab("tab-quiz")
+                quiz.focus_prediction(open_[0])
+
+        self.app.push_screen(PredictPrompt(len(open_), len(quiz.predictions)), chosen)
+        return True
+
+    @on(QuizPanel.Answered)
+    def _quiz_answered(self, event: QuizPanel.Answered) -> None:
+        prog = self.app.progress  # type: ignore[attr-defined]
+        prog.record_answers(self.spec.id, event.answers, self.query_one(QuizPanel).signature)
+        self.app.save_progress()  # type: ignore[attr-defined]
+
+    def _relabel(self, runs: list[dict[str, Any]]) -> None:
+        """Runs whose optimizer the knobs changed are shown as ``momentum → adam``."""
+        labels = self.query_one(KnobsPanel).labels()
+        for r in runs:
+            if r["index"] < len(labels):
+                r["label"] = labels[r["index"]]
 
     # ------------------------------------------------------------------ snapshot
     def snapshot(self) -> dict[str, Any]:
@@ -452,6 +503,7 @@ class MissionScreen(Screen[None]):
         self._dirty = False
         snap = self.snapshot()
         runs = snap["runs"]
+        self._relabel(runs)
         series = [{"index": r["index"], "label": r["label"], "steps": r["steps"],
                    "loss": r["loss"], "val_loss": r["val_loss"]} for r in runs]
         self.query_one(LossPlot).show(series, log_scale=self.log_scale, total_steps=snap["total"])
@@ -505,6 +557,7 @@ class MissionScreen(Screen[None]):
                     lr = rs.last.lr
                 runs.append({"index": rs.index, "label": rs.label, "loss": rs.last.loss,
                              "diverged": rs.diverged, "lr": lr})
+            self._relabel(runs)
             snap = {"step": sim.step_count, "total": sim.total_steps, "done": False,
                     "runs": runs}
         self.query_one(StatusLine).show(snap, running=self.running,
@@ -521,7 +574,7 @@ class MissionScreen(Screen[None]):
             else:
                 rows.append((r["label"], Text(f"final loss {fmt_num(r['loss_now'])}")))
         rows = self._with_costs(rows)
-        self.query_one(Debrief).show(rows)
+        self.query_one(Debrief).show(rows, note=self.query_one(KnobsPanel).debrief_note())
         grader = self._grader()
         self.query_one(QuizPanel).grade(grader)
         prog = self.app.progress  # type: ignore[attr-defined]

@@ -58,11 +58,13 @@ class Debrief(Static):
     def show_locked(self) -> None:
         self.update(self._locked())
 
-    def show(self, summary_rows: list[tuple[str, Text]]) -> None:
+    def show(self, summary_rows: list[tuple[str, Text]], note: str | None = None) -> None:
         """The debrief and one line per run: ``(run label, outcome)``; the label is
-        scenario text (shown literally), the outcome the app's own styled text."""
+        scenario text (shown literally), the outcome the app's own styled text.
+        ``note`` (e.g. "your knobs changed the runs") is said first, in yellow."""
         parts: list[Any] = [
             Text.assemble(("◆ ", "bold"), (f"{ENGINEER.upper()} — DEBRIEF", "bold")),
+            *([text(note, "yellow")] if note else []),
             Markdown(clean(self.spec.debrief or "Run complete. Log your observations.").strip()),
             Text(""),
         ]

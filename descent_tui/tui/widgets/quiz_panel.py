@@ -1,23 +1,76 @@
 """Quiz: prediction questions before the run (locked once training starts, graded
-from what the runs did), concept questions after the run, explanations, score."""
+from what the runs did), concept questions after the run, explanations, score.
+
+Each question is compact: its text, every choice wrapped in full (never cut with
+"…"), and, once answered or graded, the explanation right under it.  A reset
+opens the predictions again for the new run.  Answers given in an earlier visit
+come in through ``saved`` (see :meth:`descent_tui.progress.Progress.answers`).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import RadioButton, RadioSet, Static
 
 from descent_tui.quiz import grading_rule
 from descent_tui.tui.safe_text import content
+from descent_tui.tui.widgets.score import score_style
+
+__all__ = ["QuizPanel", "WrappedChoice", "quiz_signature"]
+
+OPEN_HEADING = "PREDICT — before you run"
+CONCEPT_LOCKED = "CONCEPTS — open when the run ends"
+CONCEPT_OPEN = "CONCEPTS — the run is over; answer these"
+
+
+def quiz_signature(spec: Any) -> str:
+    """A short fingerprint of a mission's questions and choices: saved answers are
+    restored only onto the quiz they answered."""
+    quiz = spec.quiz
+    body = [[q.question, list(q.choices)] for q in [*quiz.prediction, *quiz.concept]]
+    return hashlib.sha1(json.dumps(body).encode()).hexdigest()[:12]
+
+
+class WrappedChoice(RadioButton):
+    """A radio button whose label wraps onto further lines, indented under itself."""
+
+    DEFAULT_CSS = """
+    WrappedChoice { width: 1fr; height: auto; }
+    """
+
+    def _lines(self, width: int) -> list[Content]:
+        # the button takes 3 cells and the label is padded by one cell on each side
+        return self._label.wrap(max(4, width - 5)) or [Content("")]
+
+    def render(self) -> Content:
+        style = self.get_visual_style("toggle--label")
+        lines = self._lines(self.content_size.width)
+        out = [Content.assemble(self._button, lines[0].pad(1, 1).stylize_before(style))]
+        out += [Content.assemble("   ", line.pad(1, 1).stylize_before(style))
+                for line in lines[1:]]
+        return Content("\n").join(out)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._lines(width))
 
 
 class QuizPanel(VerticalScroll):
-    """State comes down from the mission screen (lock / grade); the score goes up."""
+    """State comes down from the mission screen (lock / grade / reopen); answers and
+    the score go up (:class:`Answered`, :class:`Scored`)."""
+
+    DEFAULT_CSS = """
+    QuizPanel .question { margin-top: 0; margin-bottom: 1; }
+    QuizPanel .quiz-heading { margin-top: 0; }
+    """
 
     class Scored(Message):
         def __init__(self, correct: int, total: int, answers: dict[str, int]) -> None:
@@ -26,15 +79,34 @@ class QuizPanel(VerticalScroll):
             self.total = total
             self.answers = answers
 
-    def __init__(self, spec: Any, **kwargs: Any) -> None:
+    class Answered(Message):
+        """The learner answered a question (the answers so far; not graded yet)."""
+
+        def __init__(self, answers: dict[str, int]) -> None:
+            super().__init__()
+            self.answers = answers
+
+    def __init__(self, spec: Any, saved: dict[str, int] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec = spec
         self.predictions = list(spec.quiz.prediction)
         self.concepts = list(spec.quiz.concept)
-        self.answers: dict[str, int] = {}
+        self.signature = quiz_signature(spec)
+        self.answers: dict[str, int] = self._valid(saved or {})
         self.truth: dict[str, int | None] = {}  # prediction key -> correct index once graded
+        self.notes: dict[str, str] = {}  # prediction key -> how it was graded (from the grader)
         self.locked = False
         self.run_over = False
+
+    def _valid(self, saved: dict[str, int]) -> dict[str, int]:
+        """The saved answers that still name a question and one of its choices."""
+        out = {}
+        for kind, questions in (("prediction", self.predictions), ("concept", self.concepts)):
+            for i, q in enumerate(questions):
+                a = saved.get(f"{kind}.{i}")
+                if isinstance(a, int) and 0 <= a < len(q.choices):
+                    out[f"{kind}.{i}"] = a
+        return out
 
     @property
     def total(self) -> int:
@@ -46,58 +118,109 @@ class QuizPanel(VerticalScroll):
             return
         yield Static(id="quiz-score")
         if self.predictions:
-            yield Static("PREDICT — answer before you run; answers lock at the first step.",
-                         classes="quiz-heading")
+            yield Static(OPEN_HEADING, classes="quiz-heading", id="prediction-heading")
             for i, q in enumerate(self.predictions):
-                with Vertical(classes="question", id=f"q-prediction-{i}"):
-                    yield Static(content(f"P{i + 1}. {q.question}"), classes="question-text")
-                    yield RadioSet(*[RadioButton(content(c, one_line=True)) for c in q.choices],
-                                   id=f"prediction-{i}", classes="quiz-choices")
-                    yield Static("", classes="explanation")
+                yield self._question("prediction", f"P{i + 1}", i, q)
         if self.concepts:
-            yield Static("CONCEPTS — unlock when the run ends.", classes="quiz-heading",
-                         id="concept-heading")
+            yield Static(CONCEPT_LOCKED, classes="quiz-heading", id="concept-heading")
             for i, q in enumerate(self.concepts):
-                with Vertical(classes="question concept", id=f"q-concept-{i}"):
-                    yield Static(content(f"C{i + 1}. {q.question}"), classes="question-text")
-                    yield RadioSet(*[RadioButton(content(c, one_line=True)) for c in q.choices],
-                                   id=f"concept-{i}", classes="quiz-choices")
-                    yield Static("", classes="explanation")
+                yield self._question("concept", f"C{i + 1}", i, q)
+
+    def _question(self, kind: str, tag: str, i: int, q: Any) -> Vertical:
+        chosen = self.answers.get(f"{kind}.{i}")
+        buttons = [WrappedChoice(content(c, one_line=True), value=j == chosen)
+                   for j, c in enumerate(q.choices)]
+        choices = RadioSet(*buttons, id=f"{kind}-{i}", classes="quiz-choices")
+        # a RadioSet is a VerticalScroll, which the side panel's stylesheet stretches
+        # (``#side VerticalScroll``); a question is as tall as its choices (inline wins)
+        choices.styles.height = "auto"
+        explanation = Static("", classes="explanation")
+        explanation.display = False  # until there is something to explain
+        return Vertical(
+            Static(content(f"{tag}. {q.question}"), classes="question-text"),
+            choices,
+            explanation,
+            classes="question" + (" concept" if kind == "concept" else ""), id=f"q-{kind}-{i}")
 
     def on_mount(self) -> None:
-        for i in range(len(self.concepts)):
+        for i, q in enumerate(self.concepts):
             self.query_one(f"#concept-{i}", RadioSet).disabled = True
+            if f"concept.{i}" in self.answers:  # answered in an earlier visit
+                self._explain("concept", i, q, q.answer)
         self._update_score()
 
     # ------------------------------------------------------------------ state down
-    def lock_predictions(self) -> None:
-        """Training started: prediction answers are final."""
+    def unanswered_predictions(self) -> list[int]:
+        """Indexes of the predictions without an answer."""
+        return [i for i in range(len(self.predictions)) if f"prediction.{i}" not in self.answers]
+
+    def focus_prediction(self, index: int) -> None:
+        """Bring prediction ``index`` into view and give its choices the focus."""
+        rs = self.query_one(f"#prediction-{index}", RadioSet)
+        self.scroll_to_widget(self.query_one(f"#q-prediction-{index}"), top=True)
+        rs.focus()
+
+    def lock_predictions(self, announce: bool = True) -> None:
+        """Training started: prediction answers are final (and the learner is told,
+        unless ``announce`` is false)."""
         if self.locked:
             return
         self.locked = True
         for i in range(len(self.predictions)):
             self.query_one(f"#prediction-{i}", RadioSet).disabled = True
+        if self.predictions and announce:
+            n = len(self.predictions) - len(self.unanswered_predictions())
+            self.notify(f"Predictions locked: {n}/{len(self.predictions)} answered;"
+                        " graded when the run ends.", timeout=4)
+        if self.predictions:
+            self.query_one("#prediction-heading", Static).update(
+                "PREDICT — locked for this run (reset to predict again)")
+        self._update_score()
+
+    def reopen_predictions(self) -> None:
+        """A reset: the new run has not started, so predictions may change again."""
+        self.locked = self.run_over = False
+        self.truth.clear()
+        self.notes.clear()
+        for i in range(len(self.predictions)):
+            self.query_one(f"#prediction-{i}", RadioSet).disabled = False
+            box = self.query_one(f"#q-prediction-{i}")
+            box.remove_class("-right", "-wrong")
+            expl = box.query_one(".explanation", Static)
+            expl.update("")
+            expl.display = False
+        for i in range(len(self.concepts)):
+            if f"concept.{i}" not in self.answers:
+                self.query_one(f"#concept-{i}", RadioSet).disabled = True
+        for heading, words in (("#prediction-heading", OPEN_HEADING),
+                               ("#concept-heading", CONCEPT_LOCKED)):
+            for w in self.query(heading).results(Static):
+                w.update(words)
         self._update_score()
 
     def grade(self, grader: Any) -> None:
-        """The run is over: grade predictions with ``grader(question) -> index | None``,
-        unlock concept questions."""
+        """The run is over: grade predictions, unlock concept questions.
+
+        ``grader(question)`` returns the index of the correct choice, None (the runs
+        did not settle it), or ``(index, note)`` with a note on how it was graded,
+        shown under the verdict."""
         self.lock_predictions()
         self.run_over = True
         for i, q in enumerate(self.predictions):
             key = f"prediction.{i}"
             try:
-                self.truth[key] = grader(q)
+                result = grader(q)
             except Exception:
-                self.truth[key] = None
+                result = None
+            if isinstance(result, tuple):
+                result, self.notes[key] = result[0], str(result[1])
+            self.truth[key] = result
             self._explain("prediction", i, q, self.truth[key])
         for i in range(len(self.concepts)):
-            key = f"concept.{i}"
-            if key not in self.answers:
+            if f"concept.{i}" not in self.answers:
                 self.query_one(f"#concept-{i}", RadioSet).disabled = False
-        heading = self.query("#concept-heading")
-        if heading:
-            heading.first(Static).update("CONCEPTS — the run is over; answer these.")
+        for w in self.query("#concept-heading").results(Static):
+            w.update(CONCEPT_OPEN)
         self._update_score()
 
     # ------------------------------------------------------------------ answers
@@ -113,14 +236,18 @@ class QuizPanel(VerticalScroll):
             event.radio_set.disabled = True
             q = self.concepts[i]
             self._explain("concept", i, q, q.answer)
+        self.post_message(self.Answered(dict(self.answers)))
         self._update_score()
 
     def _explain(self, kind: str, i: int, q: Any, truth: int | None) -> None:
         box = self.query_one(f"#q-{kind}-{i}")
         expl = box.query_one(".explanation", Static)
         given = self.answers.get(f"{kind}.{i}")
+        note = self.notes.get(f"{kind}.{i}")
+        expl.display = True
         if truth is None:
-            expl.update("[dim]The runs did not settle this one — no grade.[/dim]")
+            parts: list[Any] = [("The runs did not settle this one — no grade.", "dim")]
+            expl.update(Content.assemble(*parts, *(["\n", content(note)] if note else [])))
             return
         right = q.choices[truth] if 0 <= truth < len(q.choices) else "?"
         if given == truth:
@@ -132,7 +259,9 @@ class QuizPanel(VerticalScroll):
         box.set_class(given == truth, "-right")
         box.set_class(given != truth, "-wrong")
         # scenario text (choice, explanation) as literal content, never as markup
-        parts: list[Any] = [(verdict, style), lead, content(right, one_line=True)]
+        parts = [(verdict, style), lead, content(right, one_line=True)]
+        if note:
+            parts += ["\n", content(note)]
         if q.explanation:
             parts += ["\n", content(q.explanation)]
         if kind == "prediction":
@@ -158,14 +287,16 @@ class QuizPanel(VerticalScroll):
         if not self.total:
             return
         correct, total = self.score()
-        graded = len(self.truth) + sum(1 for k in self.answers if k.startswith("concept."))
         label = self.query_one("#quiz-score", Static)
         if not self.run_over:
-            n = sum(1 for k in self.answers if k.startswith("prediction."))
+            n = len(self.predictions) - len(self.unanswered_predictions())
             state = "locked" if self.locked else "open"
-            label.update(f"[b]Score —[/b] predictions {n}/{len(self.predictions)} answered"
-                         f" ({state}); grading after the run.")
+            label.update(Content.assemble(("Predicted ", "bold"),
+                                          f"{n}/{len(self.predictions)} ({state});"
+                                          " graded after the run"))
         else:
-            label.update(f"[b]Score {correct}/{total}[/b]  ({graded}/{total} graded)")
-        if self.run_over:
+            graded = len(self.truth) + sum(1 for k in self.answers if k.startswith("concept."))
+            label.update(Content.assemble(("Score ", "bold"),
+                                          (f"{correct}/{total}", score_style(correct, total)),
+                                          f"  ({graded}/{total} graded)"))
             self.post_message(self.Scored(correct, total, dict(self.answers)))

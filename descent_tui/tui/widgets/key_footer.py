@@ -1,0 +1,27 @@
+"""The footer, with the way to every key first: ``? Help`` never falls off a narrow screen.
+
+Textual's footer lists the focused widget's keys, then the screen's, then the
+app's, and cuts what does not fit; on an 80-column mission screen that cut the
+help key.  :class:`KeyFooter` shows the keys of :data:`FIRST` (help) before the rest;
+the help screen (``?``) and the command palette (``ctrl+p``) list every key.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+__all__ = ["FIRST", "KeyFooter"]
+
+#: actions whose key is shown first
+FIRST = ("app.help", "help")
+
+
+class KeyFooter(Footer):
+    """A footer that puts the help key first."""
+
+    def compose(self) -> ComposeResult:
+        widgets = list(super().compose())  # no binding groups here: the order is flat
+        first = [w for w in widgets if isinstance(w, FooterKey) and w.action in FIRST]
+        yield from first + [w for w in widgets if w not in first]
