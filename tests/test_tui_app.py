@@ -148,7 +148,7 @@ async def test_run_to_end_grades_quiz_and_saves(missions):
         await settle(pilot)
         assert screen.sim.done
         assert quiz.run_over
-        assert quiz.truth["prediction.0"] == 1
+        assert quiz.truth["prediction.0"] == frozenset({1})
         # concept question unlocked after the run
         crs = quiz.query_one("#concept-0", RadioSet)
         assert not crs.disabled

@@ -138,7 +138,7 @@ async def test_a_replay_keeps_the_best_score_and_the_board_shows_it(missions):
         screen = app.screen
         skip_predictions(screen)
         await run_to_end(pilot, screen)  # a first flight, to learn what the runs do
-        truth = dict(quiz(screen).truth)
+        truth = {k: min(v) for k, v in quiz(screen).truth.items()}  # one accepted answer each
         screen.set_focus(None)
         await pilot.press("x")
         await settle(pilot)

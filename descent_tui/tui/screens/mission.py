@@ -594,16 +594,14 @@ class MissionScreen(Screen[None]):
                 for label, line in rows]
 
     def _grader(self) -> Any:
-        try:
-            from descent_tui.quiz import grade_prediction
-        except ImportError:
-            return lambda q: None
+        from descent_tui.quiz import accepted_choices
+
         sim = self.sim
         lock = self._lock
 
-        def grade(q: Any) -> int | None:
+        def grade(q: Any) -> frozenset[int] | None:
             with lock:
-                return grade_prediction(q, sim)
+                return accepted_choices(q, sim)
 
         return grade
 

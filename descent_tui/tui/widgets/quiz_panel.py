@@ -93,7 +93,7 @@ class QuizPanel(VerticalScroll):
         self.concepts = list(spec.quiz.concept)
         self.signature = quiz_signature(spec)
         self.answers: dict[str, int] = self._valid(saved or {})
-        self.truth: dict[str, int | None] = {}  # prediction key -> correct index once graded
+        self.truth: dict[str, frozenset[int] | None] = {}  # prediction key -> accepted indices
         self.notes: dict[str, str] = {}  # prediction key -> how it was graded (from the grader)
         self.locked = False
         self.run_over = False
@@ -201,9 +201,9 @@ class QuizPanel(VerticalScroll):
     def grade(self, grader: Any) -> None:
         """The run is over: grade predictions, unlock concept questions.
 
-        ``grader(question)`` returns the index of the correct choice, None (the runs
-        did not settle it), or ``(index, note)`` with a note on how it was graded,
-        shown under the verdict."""
+        ``grader(question)`` returns the index of the correct choice or the set of
+        every accepted index (tied runs), None (the runs did not settle it), or
+        ``(answer, note)`` with a note on how it was graded, shown under the verdict."""
         self.lock_predictions()
         self.run_over = True
         for i, q in enumerate(self.predictions):
@@ -214,7 +214,7 @@ class QuizPanel(VerticalScroll):
                 result = None
             if isinstance(result, tuple):
                 result, self.notes[key] = result[0], str(result[1])
-            self.truth[key] = result
+            self.truth[key] = _accepted(result)
             self._explain("prediction", i, q, self.truth[key])
         for i in range(len(self.concepts)):
             if f"concept.{i}" not in self.answers:
@@ -239,7 +239,7 @@ class QuizPanel(VerticalScroll):
         self.post_message(self.Answered(dict(self.answers)))
         self._update_score()
 
-    def _explain(self, kind: str, i: int, q: Any, truth: int | None) -> None:
+    def _explain(self, kind: str, i: int, q: Any, truth: int | frozenset[int] | None) -> None:
         box = self.query_one(f"#q-{kind}-{i}")
         expl = box.query_one(".explanation", Static)
         given = self.answers.get(f"{kind}.{i}")
@@ -249,15 +249,18 @@ class QuizPanel(VerticalScroll):
             parts: list[Any] = [("The runs did not settle this one — no grade.", "dim")]
             expl.update(Content.assemble(*parts, *(["\n", content(note)] if note else [])))
             return
-        right = q.choices[truth] if 0 <= truth < len(q.choices) else "?"
-        if given == truth:
+        accepted = _accepted(truth) or frozenset()
+        right = " or ".join(q.choices[t] if 0 <= t < len(q.choices) else "?"
+                            for t in sorted(accepted))
+        is_right = given in accepted
+        if is_right:
             verdict, style, lead = "✓ correct", "bold green", " — "
         elif given is None:
             verdict, style, lead = "– unanswered", "bold yellow", " — answer: "
         else:
             verdict, style, lead = "✗ not quite", "bold red", " — answer: "
-        box.set_class(given == truth, "-right")
-        box.set_class(given != truth, "-wrong")
+        box.set_class(is_right, "-right")
+        box.set_class(not is_right, "-wrong")
         # scenario text (choice, explanation) as literal content, never as markup
         parts = [(verdict, style), lead, content(right, one_line=True)]
         if note:
@@ -275,7 +278,7 @@ class QuizPanel(VerticalScroll):
                 correct += 1
         for i in range(len(self.predictions)):
             t = self.truth.get(f"prediction.{i}")
-            if t is not None and self.answers.get(f"prediction.{i}") == t:
+            if t is not None and self.answers.get(f"prediction.{i}") in t:
                 correct += 1
         return correct, self.total
 
@@ -300,3 +303,12 @@ class QuizPanel(VerticalScroll):
                                           (f"{correct}/{total}", score_style(correct, total)),
                                           f"  ({graded}/{total} graded)"))
             self.post_message(self.Scored(correct, total, dict(self.answers)))
+
+
+def _accepted(answer: int | frozenset[int] | None) -> frozenset[int] | None:
+    """A grader's answer as the set of accepted choice indices (None: not graded)."""
+    if answer is None:
+        return None
+    if isinstance(answer, int):
+        return frozenset((answer,))
+    return frozenset(answer)
