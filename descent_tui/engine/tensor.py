@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .graph import backward_steps
+from .graph import run_backward
 
 #: An op's local derivative: dL/d(out) -> one share of it per parent (None: no share).
 GradFn = Callable[[Any], Sequence[Any]]
@@ -159,23 +159,18 @@ class Tensor:
         """Backpropagate: add dL/dleaf into ``.grad`` of every leaf this tensor depends on.
 
         The walk visits each node once, after every node that used it, and
-        hands each parent its share (see :func:`.graph.backward_steps`).
-        Leaves accumulate (``grad += new``) across calls until zeroed; that is
-        why training loops call ``optimizer.zero_grad()`` first. Each node's
-        ``grad_fn`` is freed on the way; pass ``retain_graph=True`` to walk
-        the graph again. Intermediate nodes keep their dL/dnode in ``.grad``.
+        hands each parent its share: the steps of :func:`.graph.backward_steps`,
+        run by :func:`.graph.run_backward` in one loop. Leaves accumulate
+        (``grad += new``) across calls until zeroed; that is why training
+        loops call ``optimizer.zero_grad()`` first. Each node's ``grad_fn`` is
+        freed on the way; pass ``retain_graph=True`` to walk the graph again.
+        Intermediate nodes keep their dL/dnode in ``.grad``.
         """
         grad = self._seed(grad)
         if self.is_leaf:  # backward() on a leaf: dL/dL = 1 lands in its own .grad
             _accumulate(self, grad)
             return
-        for node, g, shares in backward_steps(self, grad):
-            node.grad = g
-            if not retain_graph:
-                node.grad_fn = None  # free what the forward pass saved
-            for parent, share in shares:
-                if share is not None and not parent.parents:  # a leaf
-                    _accumulate(parent, share)
+        run_backward(self, grad, retain_graph, _accumulate)
 
     def _seed(self, grad: Any) -> np.ndarray:
         """The gradient backward() starts from: dL/dL = 1, or the caller's ``grad``."""
