@@ -94,20 +94,23 @@ def backward_steps(root: Tensor, grad: Any) -> Iterator[tuple[Tensor, Any, list[
 
 
 def run_backward(root: Tensor, grad: Any, retain_graph: bool,
-                 to_leaf: Callable[[Tensor, Any], None]) -> None:
+                 to_leaf: Callable[[Tensor, Any, Any], None]) -> None:
     """:func:`backward_steps` and its consumer in ``Tensor.backward``, as one loop.
 
     Same order, same sums: each non-leaf node, children first, keeps its
     complete dL/dnode in ``.grad`` and hands ``grad_fn(dL/dnode)`` on; a
     non-leaf parent's shares are summed in ``pending`` until its turn, a
-    leaf's go to ``to_leaf(leaf, share)`` at once. ``grad_fn`` is freed after
+    leaf's go to ``to_leaf(leaf, share, dL/dnode)`` at once (so it can tell
+    a share passed on unchanged from a new array). ``grad_fn`` is freed after
     use unless ``retain_graph``.
     """
     pending: dict[Tensor, Any] = {root: grad}
     pop = pending.pop
     for node in reversed(topological_order(root)):
+        if not node.parents:  # a leaf: its shares went straight to to_leaf
+            continue
         g = pop(node, None)
-        if g is None:  # nothing reached it, or a leaf (leaves never wait in pending)
+        if g is None:  # nothing reached it
             continue
         grad_fn = node.grad_fn
         if grad_fn is None:
@@ -123,7 +126,7 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool,
                 old = pending.get(p)
                 pending[p] = s if old is None else old + s
             else:
-                to_leaf(p, s)
+                to_leaf(p, s, g)
 
 
 @dataclass
