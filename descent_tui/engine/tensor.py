@@ -10,8 +10,9 @@ the chain rule::
 
 It returns one share per parent (``None`` where a parent needs none), each
 summed back to that parent's shape when NumPy broadcast it (see
-``unbroadcast``): either ``g`` itself or a new array for that parent alone. A Python number on the other side of an op is a constant,
-not a node: it is part of the op's name (``2 * x`` is "mul(2)").
+``unbroadcast``): either ``g`` itself or a new array for that parent alone.
+A Python number on the other side of an op is a constant, not a node: it is
+part of the op's name (``2 * x`` is "mul(2)").
 
 ``backward()`` walks the graph from the loss back to the leaves (the walk
 itself lives in :mod:`.graph`, where the inspector reads it too). Gradients of
