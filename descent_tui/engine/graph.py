@@ -6,15 +6,18 @@ local derivative ``grad_fn``. This module owns the one walk over that graph:
 * :func:`topological_order` lists the tensors a result depends on, parents
   before children;
 * :func:`backward_steps` is the backward pass itself, node by node, as a
-  generator. ``Tensor.backward`` consumes it to fill the leaves' ``.grad``;
-  the backprop inspector consumes the very same steps to show them, so the
-  two can never disagree;
+  generator: the readable reference, which the backprop inspector consumes
+  to show each step;
+* :func:`run_backward` is the same walk done in one loop, writing as it goes:
+  what ``Tensor.backward`` runs. It does the same arithmetic in the same
+  order as :func:`backward_steps` (a test holds the two together), only
+  without building a record of every step for a reader;
 * :func:`list_graph` is the graph as numbered :class:`GraphNode` records.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +28,9 @@ if TYPE_CHECKING:
 
 #: One parent and its share of dL/dnode (None: no gradient flows to that parent).
 Share = tuple["Tensor", Any]
+
+_FREED = ("Trying to backward through the graph a second time: its saved values "
+          "were freed. Use backward(retain_graph=True) the first time.")
 
 
 def topological_order(root: Tensor, keep_constants: bool = False) -> list[Tensor]:
@@ -46,6 +52,9 @@ def topological_order(root: Tensor, keep_constants: bool = False) -> list[Tensor
         for p in parents:
             if p not in seen and (keep_constants or p.requires_grad):
                 seen.add(p)
+                if not p.parents:  # a leaf has nothing to visit first: list it now
+                    order.append(p)
+                    continue
                 path.append((p, iter(p.parents)))  # go down into p first
                 break
         else:  # every parent is listed: now the node itself
@@ -73,10 +82,7 @@ def backward_steps(root: Tensor, grad: Any) -> Iterator[tuple[Tensor, Any, list[
         if g is None or not node.parents:  # nothing reached it, or a leaf
             continue
         if node.grad_fn is None:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time: its saved values "
-                "were freed. Use backward(retain_graph=True) the first time."
-            )
+            raise RuntimeError(_FREED)
         shares = []
         for p, s in zip(node.parents, node.grad_fn(g)):
             if not p.requires_grad:
@@ -85,6 +91,42 @@ def backward_steps(root: Tensor, grad: Any) -> Iterator[tuple[Tensor, Any, list[
                 pending[p] = s if p not in pending else pending[p] + s
             shares.append((p, s))
         yield node, g, shares
+
+
+def run_backward(root: Tensor, grad: Any, retain_graph: bool,
+                 to_leaf: Callable[[Tensor, Any, Any], None]) -> None:
+    """:func:`backward_steps` and its consumer in ``Tensor.backward``, as one loop.
+
+    Same order, same sums: each non-leaf node, children first, keeps its
+    complete dL/dnode in ``.grad`` and hands ``grad_fn(dL/dnode)`` on; a
+    non-leaf parent's shares are summed in ``pending`` until its turn, a
+    leaf's go to ``to_leaf(leaf, share, dL/dnode)`` at once (so it can tell
+    a share passed on unchanged from a new array). ``grad_fn`` is freed after
+    use unless ``retain_graph``.
+    """
+    pending: dict[Tensor, Any] = {root: grad}
+    pop = pending.pop
+    for node in reversed(topological_order(root)):
+        if not node.parents:  # a leaf: its shares went straight to to_leaf
+            continue
+        g = pop(node, None)
+        if g is None:  # nothing reached it
+            continue
+        grad_fn = node.grad_fn
+        if grad_fn is None:
+            raise RuntimeError(_FREED)
+        shares = grad_fn(g)
+        node.grad = g
+        if not retain_graph:
+            node.grad_fn = None  # free what the forward pass saved
+        for p, s in zip(node.parents, shares):
+            if s is None or not p.requires_grad:
+                continue
+            if p.parents:
+                old = pending.get(p)
+                pending[p] = s if old is None else old + s
+            else:
+                to_leaf(p, s, g)
 
 
 @dataclass
@@ -117,4 +159,5 @@ def list_graph(root: Tensor) -> list[GraphNode]:
     ]
 
 
-__all__ = ["GraphNode", "Share", "backward_steps", "list_graph", "topological_order"]
+__all__ = ["GraphNode", "Share", "backward_steps", "list_graph", "run_backward",
+           "topological_order"]

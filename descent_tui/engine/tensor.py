@@ -10,8 +10,9 @@ the chain rule::
 
 It returns one share per parent (``None`` where a parent needs none), each
 summed back to that parent's shape when NumPy broadcast it (see
-``unbroadcast``). A Python number on the other side of an op is a constant,
-not a node: it is part of the op's name (``2 * x`` is "mul(2)").
+``unbroadcast``): either ``g`` itself or a new array for that parent alone.
+A Python number on the other side of an op is a constant, not a node: it is
+part of the op's name (``2 * x`` is "mul(2)").
 
 ``backward()`` walks the graph from the loss back to the leaves (the walk
 itself lives in :mod:`.graph`, where the inspector reads it too). Gradients of
@@ -26,7 +27,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .graph import backward_steps
+from .graph import run_backward
 
 #: An op's local derivative: dL/d(out) -> one share of it per parent (None: no share).
 GradFn = Callable[[Any], Sequence[Any]]
@@ -159,23 +160,18 @@ class Tensor:
         """Backpropagate: add dL/dleaf into ``.grad`` of every leaf this tensor depends on.
 
         The walk visits each node once, after every node that used it, and
-        hands each parent its share (see :func:`.graph.backward_steps`).
-        Leaves accumulate (``grad += new``) across calls until zeroed; that is
-        why training loops call ``optimizer.zero_grad()`` first. Each node's
-        ``grad_fn`` is freed on the way; pass ``retain_graph=True`` to walk
-        the graph again. Intermediate nodes keep their dL/dnode in ``.grad``.
+        hands each parent its share: the steps of :func:`.graph.backward_steps`,
+        run by :func:`.graph.run_backward` in one loop. Leaves accumulate
+        (``grad += new``) across calls until zeroed; that is why training
+        loops call ``optimizer.zero_grad()`` first. Each node's ``grad_fn`` is
+        freed on the way; pass ``retain_graph=True`` to walk the graph again.
+        Intermediate nodes keep their dL/dnode in ``.grad``.
         """
         grad = self._seed(grad)
         if self.is_leaf:  # backward() on a leaf: dL/dL = 1 lands in its own .grad
-            _accumulate(self, grad)
+            _accumulate(self, grad, grad)
             return
-        for node, g, shares in backward_steps(self, grad):
-            node.grad = g
-            if not retain_graph:
-                node.grad_fn = None  # free what the forward pass saved
-            for parent, share in shares:
-                if share is not None and not parent.parents:  # a leaf
-                    _accumulate(parent, share)
+        run_backward(self, grad, retain_graph, _accumulate)
 
     def _seed(self, grad: Any) -> np.ndarray:
         """The gradient backward() starts from: dL/dL = 1, or the caller's ``grad``."""
@@ -533,14 +529,24 @@ def _negate(g: Any) -> tuple:  # d(-a)/da = -1, and so is d(c-a)/da
     return (-g,)
 
 
-def _accumulate(leaf: Tensor, g: Any) -> None:
+def _accumulate(leaf: Tensor, g: Any, passed: Any) -> None:
     """``leaf.grad += g``, as PyTorch does until zero_grad().
 
-    The first gradient is copied: ``g`` may also be someone else's (passed on
-    unchanged by ``a + b``, a view, a read-only array), and editing one
-    ``.grad`` in place must never change another. ``.grad`` is always an array.
+    Editing one ``.grad`` in place must never change another array, so the
+    first gradient is kept as it is only when it is the leaf's alone: an
+    array the op's ``grad_fn`` made for this parent. It is copied when it
+    may also be someone else's: ``passed`` on unchanged (the node's own
+    dL/dnode, as ``a + b`` hands it to both sides, or the caller's seed), a
+    view of another array, or read-only. (A ``grad_fn`` returns either what
+    it was given or a new array per parent.) ``.grad`` is always an array.
     """
-    leaf.grad = np.array(g) if leaf.grad is None else np.asarray(leaf.grad + g)
+    old = leaf.grad
+    if old is not None:
+        leaf.grad = np.asarray(old + g)
+    elif type(g) is np.ndarray and g is not passed and g.base is None and g.flags.writeable:
+        leaf.grad = g
+    else:
+        leaf.grad = np.array(g)
 
 
 def _norm_axes(axis: Any, ndim: int) -> tuple:

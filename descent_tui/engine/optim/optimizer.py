@@ -158,13 +158,17 @@ class Optimizer:
         loss = None if closure is None else closure()
         for group in self.param_groups:
             self._last_lr[id(group)] = group["lr"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state.get(p) or self._state_of(p, group)
-                state["step"] += 1
-                self._update(p, p.grad, state, group)
+            self._step_group(group)
         return loss
+
+    def _step_group(self, group: dict[str, Any]) -> None:
+        """One update of every parameter in ``group`` that has a gradient."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state.get(p) or self._state_of(p, group)
+            state["step"] += 1
+            self._update(p, p.grad, state, group)
 
     def _state_of(self, param: Any, group: dict[str, Any]) -> dict[str, Any]:
         """``param``'s state, set up by :meth:`_init_state` the first time it is asked for."""

@@ -85,6 +85,31 @@ class SGD(Optimizer):
     def _init_state(self, param: Any, group: dict[str, Any]) -> dict[str, Any]:
         return {"momentum_buffer": None, "update": np.zeros_like(param.data)}
 
+    def _step_group(self, group: dict[str, Any]) -> None:
+        """A plain group (μ = λ = 0) takes :meth:`_plain_steps`; any other the shared loop."""
+        if group["momentum"] == 0.0 and group["weight_decay"] == 0.0:
+            self._plain_steps(group)
+        else:
+            super()._step_group(group)
+
+    def _plain_steps(self, group: dict[str, Any]) -> None:
+        """θ ← θ − γ·g for every parameter of a plain group, in one loop.
+
+        The arithmetic of :meth:`_update` with μ = λ = 0 (``update = −γ·g``,
+        ``θ += update``) without a call and the option look-ups per
+        parameter: the fast path beside the readable rule, tested against it.
+        """
+        neg_lr = -group["lr"]
+        state = self.state
+        for p in group["params"]:
+            g = p.grad
+            if g is None:
+                continue
+            st = state.get(p) or self._state_of(p, group)
+            st["step"] += 1
+            update = st["update"] = neg_lr * g
+            p.data += update
+
     def _update(self, param: Any, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
         theta, mu = param.data, group["momentum"]
