@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, RadioSet, Select, TabbedContent, TabPane
+from textual.widgets import Header, Input, RadioSet, Select, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from descent_tui.tui.safe_text import clean, content, escape
@@ -27,7 +27,7 @@ from descent_tui.tui.widgets.knobs import KnobsPanel
 from descent_tui.tui.widgets.layer_grads import LayerGrads
 from descent_tui.tui.widgets.loss_plot import LossPlot
 from descent_tui.tui.widgets.quiz_panel import QuizPanel
-from descent_tui.tui.widgets.status import Alarm, StatusLine, fmt_num
+from descent_tui.tui.widgets.status import Alarm, KeyFooter, StatusLine, fmt_num
 
 #: steps per tick (a tick is 1/20 s); None = as fast as the machine goes
 SPEEDS: tuple[int | None, ...] = (1, 2, 5, 10, 25, 50, 100, 250, None)
@@ -152,7 +152,7 @@ class MissionScreen(Screen[None]):
                     yield Debrief(self.spec, id="debrief")
         yield Alarm(id="alarm")
         yield StatusLine(id="status")
-        yield Footer()
+        yield KeyFooter()
 
     def _landscape_title(self) -> str:
         ls = self.spec.landscape
@@ -417,6 +417,7 @@ class MissionScreen(Screen[None]):
                         run["velocity"] = rs.velocity
                 elif rs.index == self.selected:
                     run["layers"] = list(rs.layers)  # frozen LayerRecords
+                    run["first_layers"] = getattr(rs, "first_layers", None)
                 runs.append(run)
             snap = {"step": sim.step_count, "total": sim.total_steps, "done": sim.done,
                     "runs": runs}
@@ -463,11 +464,11 @@ class MissionScreen(Screen[None]):
                 ls = self.sim.spec.landscape
                 land.set_grid(snap["grid"], ls.plot_bounds(), ls.minimum)
             land.show(runs, self.selected)
-            land.border_subtitle = content(f"◉ {sel['label']}  • −grad (red)  • velocity",
+            land.border_subtitle = content(f"selected {sel['label']}  • −grad (red)  • velocity",
                                            one_line=True)
         else:
             grads = self.query_one(LayerGrads)
-            grads.show(sel.get("layers") or [], sel["label"])
+            grads.show(sel.get("layers") or [], sel["label"], sel.get("first_layers"))
             grads.border_subtitle = content(f"run: {sel['label']}", one_line=True)
             if snap.get("decision") is not None:
                 dm = self.query_one("#decision")

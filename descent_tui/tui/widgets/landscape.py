@@ -17,7 +17,7 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
-from descent_tui.tui.theme import run_color
+from descent_tui.tui.run_style import run_style
 from descent_tui.tui.widgets.axes import label_row, nice_ticks, short
 from descent_tui.tui.widgets.canvas import HALF, Canvas, clip_segment
 from descent_tui.tui.widgets.safe import safe_render_line
@@ -356,7 +356,7 @@ class Landscape(Widget):
             path = run.get("path")
             if path is None or not len(path):
                 continue
-            colour = run_color(run["index"], dark)
+            colour = run_style(run["index"], dark).color
             pts = self._path_points(path)
             for a, b in zip(pts, pts[1:]):
                 seg = clip_segment(a, b, box)
@@ -381,14 +381,13 @@ class Landscape(Widget):
         xy = self.plot_xy(pt)
         if xy is None:
             return
-        colour = run_color(run["index"], dark)
+        style = run_style(run["index"], dark)
+        colour = style.color
         c, r = xy
         cc, rr = min(max(c, box[0]), box[2]), min(max(r, box[1]), box[3])
         col, row = int(cc + 0.5), int(rr + 0.5) // 2
         if (cc, rr) == (c, r):
-            mark = "✖" if run.get("diverged") else ("◉" if run["index"] == self.selected
-                                                    else "●")
-            canvas.glyph(col, row, mark, colour)
+            canvas.glyph(col, row, "✖" if run.get("diverged") else style.glyph, colour)
             return
         head = ARROWS[int(round(math.atan2(-(r - rr), c - cc) / (math.pi / 4))) % 8]
         canvas.glyph(col, row, head, colour)
