@@ -122,13 +122,22 @@ class Simulation:
         """Landscape loss at ``point`` (a sequence, one value per param)."""
         return self.problem.loss_at(point)
 
-    def decision_grid(self, run_index: int, n: int = 40
+    def decision_grid(self, run_index: int, n: int = 40, ny: int | None = None
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Network with 2 input features: ``(xs, ys, P)`` of run ``run_index`` (else None).
 
-        See :meth:`descent_tui.sim.network.NetworkRun.decision_grid`.
+        ``n`` grid points across and ``ny`` (default ``n``) up. See
+        :meth:`descent_tui.sim.network.NetworkRun.decision_grid`.
         """
-        return self.runs[run_index].decision_grid(n)
+        return self.runs[run_index].decision_grid(n, ny)
+
+    def fit_curve(self, run_index: int, n: int = 100) -> tuple[np.ndarray, np.ndarray] | None:
+        """Network with 1 input feature and 1 output: ``(xs, f(xs))`` of run ``run_index``.
+
+        The curve the run has fitted to the data, ``n`` points over the inputs' range
+        (else None). See :meth:`descent_tui.sim.network.NetworkRun.fit_curve`.
+        """
+        return self.runs[run_index].fit_curve(n)
 
     # --------------------------------------------------------------- summary
     def summary(self) -> dict[str, Any]:

@@ -164,7 +164,11 @@ class MissionScreen(Screen[None]):
 
     def _has_decision(self) -> bool:
         data = self.spec.network.data if self.spec.network is not None else None
-        return data is not None and data.n_features == 2
+        if data is None:
+            return False
+        from descent_tui.tui.widgets.decision_map import map_kind
+
+        return data.n_features == 2 or map_kind(self.spec.network) == "curve"
 
     def on_mount(self) -> None:
         self.title = clean(f"CH {self.spec.chapter} · {self.spec.title}", one_line=True)
@@ -428,7 +432,7 @@ class MissionScreen(Screen[None]):
                 self._last_decision = now
                 try:
                     dm = self.query_one("#decision")
-                    snap["decision"] = sim.decision_grid(self.selected, dm.wanted_n())
+                    snap["decision"] = dm.request(sim, self.selected)
                 except Exception:
                     snap["decision"] = None
             if landscape:
@@ -473,7 +477,7 @@ class MissionScreen(Screen[None]):
             if snap.get("decision") is not None:
                 dm = self.query_one("#decision")
                 if dm.points is None and self.sim.data is not None:  # type: ignore[attr-defined]
-                    dm.set_points(self.sim.data["X"], self.sim.data["y"])  # type: ignore[attr-defined]
+                    dm.set_data(self.sim.data)  # type: ignore[attr-defined]
                 dm.show(snap["decision"])  # type: ignore[attr-defined]
                 dm.border_subtitle = content(sel["label"], one_line=True)
         status_runs = [{"index": r["index"], "label": r["label"], "loss": r["loss_now"],

@@ -12,20 +12,21 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from rich.segment import Segment
-from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
 from descent_tui.tui.run_style import run_style
 from descent_tui.tui.widgets.axes import label_row, nice_ticks, short
 from descent_tui.tui.widgets.canvas import HALF, Canvas, clip_segment
+from descent_tui.tui.widgets.decision_map import DecisionMap
 from descent_tui.tui.widgets.safe import safe_render_line
 
 DARK_RAMP = ("#0a1330", "#0f2a52", "#114a6e", "#146b7e", "#23887c", "#4ea06a", "#93b252",
              "#d0b545", "#eb9a3c", "#f2703f", "#f04c5c")
 LIGHT_RAMP = ("#f4f8fc", "#dcebf7", "#c3ddf0", "#a9cfe4", "#a5d0c4", "#bcdca3", "#dde29a",
               "#f1d88c", "#f4bd85", "#f29e86", "#ec838e")
+__all__ = ["BANDS", "DecisionMap", "Landscape", "Shading", "shade", "shade_levels"]
+
 BANDS = 14
 ARROWS = "→↗↑↖←↙↓↘"
 
@@ -443,124 +444,6 @@ class Landscape(Widget):
         box = self._pixel_box()
         ci, ri = int(round(c)), int(round(r))
         return (ci, ri) if box[0] <= ci <= box[2] and box[1] <= ri <= box[3] else None
-
-    @safe_render_line
-    def render_line(self, y: int) -> Strip:
-        if self._lines is None or len(self._lines) != self.size.height:
-            self._lines = self._build()
-        if 0 <= y < len(self._lines):
-            return self._lines[y]
-        return Strip.blank(self.size.width)
-
-
-CLASS_COLORS_DARK = ("#1d4f8c", "#b8612a", "#3d8c4a", "#8c3d7a", "#8c8a2e", "#2e8c8a")
-CLASS_COLORS_LIGHT = ("#9cc3ee", "#f3b98f", "#a6dcae", "#e3a9d6", "#e8e29a", "#9fe0dd")
-
-
-class DecisionMap(Widget):
-    """Decision boundary of a 2-D classifier: predicted class / P(class 1) per pixel."""
-
-    DEFAULT_CSS = """
-    DecisionMap { width: 1fr; height: 1fr; }
-    """
-
-    #: one glyph per class, so a point on the wrong side of the boundary stands out
-    GLYPHS = "○●◆▲■▼◇△"
-    MAX_POINTS = 80
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.grid: Any = None
-        self.points: Any = None  # (X, labels) of the training data, subsampled
-        self._lines: list[Strip] | None = None
-
-    def set_points(self, X: Any, y: Any) -> None:
-        """The training points to draw over the map (at most MAX_POINTS of them)."""
-        import numpy as np
-
-        X = np.asarray(X, dtype=float)
-        labels = np.asarray(y).reshape(len(X), -1)[:, 0].astype(int)
-        step = max(1, len(X) // self.MAX_POINTS)
-        self.points = (X[::step], labels[::step])
-        self._lines = None
-        self.refresh()
-
-    def wanted_n(self) -> int:
-        return max(8, min(self.size.width, self.size.height * 2, 60))
-
-    def show(self, grid: Any) -> None:
-        self.grid = grid
-        self._lines = None
-        self.refresh()
-
-    def on_resize(self) -> None:
-        self._lines = None
-
-    def _color(self, v: float, binary: bool, dark: bool) -> str:
-        classes = CLASS_COLORS_DARK if dark else CLASS_COLORS_LIGHT
-        if not math.isfinite(v):
-            return "#000000" if dark else "#ffffff"
-        if binary:
-            a, b = _hex(classes[0]), _hex(classes[1])
-            t = min(1.0, max(0.0, v))
-            # sharpen around 0.5 so the boundary is visible
-            t = 0.5 + (t - 0.5) * 1.6
-            t = min(1.0, max(0.0, t))
-            rgb = tuple(int(a[k] + (b[k] - a[k]) * t) for k in range(3))
-            if abs(v - 0.5) < 0.04:
-                rgb = (240, 240, 240) if dark else (40, 40, 40)
-            return _rgbhex(rgb)  # type: ignore[arg-type]
-        return classes[int(v) % len(classes)]
-
-    def _build(self) -> list[Strip]:
-        import numpy as np
-
-        w, h = self.size.width, self.size.height
-        dark = self.app.current_theme.dark
-        if self.grid is None:
-            return [Strip.blank(w) for _ in range(h)]
-        _xs, _ys, P = self.grid
-        P = np.asarray(P, dtype=float)
-        n_y, n_x = P.shape
-        finite = P[np.isfinite(P)]
-        binary = finite.size == 0 or (finite.min() >= 0 and finite.max() <= 1
-                                      and not np.all(np.mod(finite, 1) == 0))
-        if finite.size and np.all(np.mod(finite, 1) == 0) and finite.max() <= 1:
-            binary = True
-        strips = []
-        for row in range(h):
-            segs = []
-            for col in range(w):
-                j = min(n_x - 1, col * n_x // max(1, w))
-                top_i = n_y - 1 - min(n_y - 1, (2 * row) * n_y // max(1, 2 * h))
-                bot_i = n_y - 1 - min(n_y - 1, (2 * row + 1) * n_y // max(1, 2 * h))
-                top = self._color(P[top_i, j], binary, dark)
-                bot = self._color(P[bot_i, j], binary, dark)
-                segs.append(Segment("▀", Style(color=top, bgcolor=bot)))
-            strips.append(segs)
-        self._draw_points(strips, w, h, dark)
-        return [Strip(segs, w) for segs in strips]
-
-    def _draw_points(self, rows: list[list[Segment]], w: int, h: int, dark: bool) -> None:
-        if self.points is None or self.grid is None:
-            return
-        xs, ys, _P = self.grid
-        X, labels = self.points
-        x0, x1, y0, y1 = float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1])
-        if not (x1 > x0 and y1 > y0):
-            return
-        for (px, py), label in zip(X, labels):
-            col = int((px - x0) / (x1 - x0) * (w - 1) + 0.5)
-            row = int((y1 - py) / (y1 - y0) * (h - 1) + 0.5)
-            if 0 <= col < w and 0 <= row < h:
-                under = rows[row][col].style
-                bg = under.bgcolor if under is not None else None
-                # dark ink on a light cell, light ink on a dark one
-                light = bg is not None and bg.triplet is not None and \
-                    sum(bg.triplet) / 3 > 140
-                ink = "#000000" if light else "#ffffff"
-                rows[row][col] = Segment(self.GLYPHS[label % len(self.GLYPHS)],
-                                         Style(color=ink, bgcolor=bg, bold=True))
 
     @safe_render_line
     def render_line(self, y: int) -> Strip:
