@@ -170,6 +170,11 @@ class DecisionMap(Widget):
         self._lines = None
         self.refresh()
 
+    @property
+    def grid(self) -> Any:
+        """The ``(xs, ys, P)`` drawn (2 features), else None."""
+        return self.view.grid if self.view is not None else None
+
     def on_resize(self) -> None:
         self._lines = None
 
