@@ -167,7 +167,8 @@ class Problem:
                  thresholds: Sequence[float]) -> Run:
         raise NotImplementedError
 
-    def loss_grid(self, nx: int = 60, ny: int = 30) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def loss_grid(self, nx: int = 60, ny: int = 30, bounds: Any = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise ValueError("loss_grid needs a landscape scenario")
 
     def loss_at(self, point: Any) -> float:

@@ -109,14 +109,18 @@ class Simulation:
         return self.runs[run_index].next_batch()
 
     # ----------------------------------------------------------------- plots
-    def loss_grid(self, nx: int = 60, ny: int = 30) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def loss_grid(self, nx: int = 60, ny: int = 30, bounds: Any = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Landscape loss over the plot bounds of the first two params: ``(xs, ys, Z)``.
+
+        ``bounds`` (``[(x0, x1), (y0, y1)]``, or one pair for one param) replaces the
+        mission's plot bounds, e.g. to zoom on the runs.
 
         ``Z`` has shape ``(ny, nx)``; other params sit at their start values. With a
         single param, ``ys`` is ``linspace(0, 1, ny)`` and every row of ``Z`` is the
         same curve. Cached per size. A network scenario raises ValueError.
         """
-        return self.problem.loss_grid(nx, ny)
+        return self.problem.loss_grid(nx, ny, bounds)
 
     def loss_at(self, point: Any) -> float:
         """Landscape loss at ``point`` (a sequence, one value per param)."""

@@ -84,6 +84,8 @@ class MissionScreen(Screen[None]):
         Binding("3", "tab('tab-quiz')", "Quiz", show=False, tooltip="Show the quiz tab"),
         Binding("4", "tab('tab-debrief')", "Debrief", show=False,
                 tooltip="Show the debrief tab"),
+        Binding("z", "zoom_fit", "Zoom to fit", show=False,
+                tooltip="Fit the landscape to the runs' paths; again: the mission's bounds"),
         Binding("g", "inspect", "Inspect backprop",
                 tooltip="Watch this step's backward pass node by node (selected run)"),
         Binding("escape", "back", "Back", tooltip="Back to the mission board"),
@@ -351,6 +353,16 @@ class MissionScreen(Screen[None]):
         self._last_decision = 0.0
         self._redraw_soon()
 
+    def action_zoom_fit(self) -> None:
+        """Fit the landscape to the runs' paths, or back to the mission's bounds."""
+        for land in self.query("Landscape"):
+            with self._lock:
+                paths = [rs.path for rs in self.sim.runs]
+            zoomed = land.toggle_zoom(paths)  # type: ignore[attr-defined]
+            self.notify("Zoomed on the runs (z: back)." if zoomed else "Mission bounds.",
+                        timeout=2)
+        self._redraw_soon()
+
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
@@ -439,7 +451,8 @@ class MissionScreen(Screen[None]):
                 land = self.query_one("Landscape")
                 if land.size.width > 0 and land.grid_size != land.wanted_grid():
                     nx, ny = land.wanted_grid()
-                    snap["grid"] = sim.loss_grid(nx, ny)
+                    bounds = land.view_bounds(sim.spec.landscape.plot_bounds())
+                    snap["grid"] = sim.loss_grid(nx, ny, bounds)
         finally:
             self._lock.release()
         return snap
@@ -466,7 +479,7 @@ class MissionScreen(Screen[None]):
             land = self.query_one("Landscape")
             if "grid" in snap:
                 ls = self.sim.spec.landscape
-                land.set_grid(snap["grid"], ls.plot_bounds(), ls.minimum)
+                land.set_grid(snap["grid"], land.view_bounds(ls.plot_bounds()), ls.minimum)
             land.show(runs, self.selected)
             land.border_subtitle = content(f"selected {sel['label']}  • −grad (red)  • velocity",
                                            one_line=True)

@@ -28,6 +28,8 @@ LIGHT_RAMP = ("#f4f8fc", "#dcebf7", "#c3ddf0", "#a9cfe4", "#a5d0c4", "#bcdca3", 
 __all__ = ["BANDS", "DecisionMap", "Landscape", "Shading", "shade", "shade_levels"]
 
 BANDS = 14
+#: the dark ramp goes this far towards MUTE_TO (the dark surface) before it is painted
+MUTE, MUTE_TO = 0.42, (13, 20, 36)
 ARROWS = "→↗↑↖←↙↓↘"
 
 
@@ -87,6 +89,27 @@ def shade_levels(Z: Any) -> Any:
     return shade(Z).levels
 
 
+def fit_box(paths: list[Any], n_params: int, current: list[tuple[float, float]]
+            ) -> list[tuple[float, float]] | None:
+    """Bounds around every finite point of ``paths`` (rows of parameters), a margin of
+    an eighth each side; a flat extent gets a span of a tenth of ``current``'s."""
+    import numpy as np
+
+    pts = np.concatenate([p[:, :2] for p in paths])
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    if not len(pts):
+        return None
+    box = []
+    for k in range(min(2, n_params, pts.shape[1])):
+        lo, hi = float(pts[:, k].min()), float(pts[:, k].max())
+        span = hi - lo
+        if span <= 1e-12 * max(1.0, abs(lo)):
+            span = 0.1 * (current[k][1] - current[k][0])
+            lo, hi = lo - span / 2, hi + span / 2
+        box.append((lo - span / 8, hi + span / 8))
+    return box
+
+
 #: y tick labels (5 characters) and the axis line take this many columns
 MARGIN = 6
 #: below the plot: the x tick labels, then the colour legend
@@ -115,6 +138,8 @@ class Landscape(Widget):
         self.minimum: list[float] | None = None
         self.runs: list[dict[str, Any]] = []
         self.selected = 0
+        #: zoomed on the runs: the bounds shown instead of the mission's (None: not zoomed)
+        self.zoom: list[tuple[float, float]] | None = None
         self._lines: list[Strip] | None = None
 
     # ------------------------------------------------------------------ input
@@ -140,6 +165,30 @@ class Landscape(Widget):
         self.minimum = minimum
         self._lines = None
         self.refresh()
+
+    def view_bounds(self, mission_bounds: list[tuple[float, float]]
+                    ) -> list[tuple[float, float]]:
+        """The bounds to ask ``sim.loss_grid`` for: the zoom if zoomed, else the mission's."""
+        return list(self.zoom) if self.zoom is not None else list(mission_bounds)
+
+    def toggle_zoom(self, paths: list[Any]) -> bool:
+        """Fit the view to every path (pressed again: back to the mission's bounds).
+
+        The box holds every finite point of ``paths`` with an eighth of its size as
+        margin on each side. Returns whether the view is now zoomed; the mission
+        screen then asks for the loss grid of :meth:`view_bounds`.
+        """
+        import numpy as np
+
+        if self.zoom is not None:
+            self.zoom = None
+        else:
+            pts = [np.asarray(p, dtype=float).reshape(len(p), -1) for p in paths
+                   if p is not None and len(p)]
+            self.zoom = fit_box(pts, self.n_params, self.bounds) if pts else None
+        self.grid_size = (0, 0)  # the grid must be recomputed for the new bounds
+        self.refresh()
+        return self.zoom is not None
 
     def show(self, runs: list[dict[str, Any]], selected: int) -> None:
         self.runs = runs
@@ -212,11 +261,17 @@ class Landscape(Widget):
     # ------------------------------------------------------------------ drawing
     @staticmethod
     def band_colors(dark: bool) -> list[str]:
-        """One colour per loss band, alternate bands slightly darker."""
+        """One colour per loss band, alternate bands slightly darker.
+
+        On the dark theme the ramp is toned down towards the background (MUTE), so
+        the runs' bright lines and glyphs stand out on every band.
+        """
         ramp = DARK_RAMP if dark else LIGHT_RAMP
         palette = []
         for b in range(BANDS):
             rgb = _ramp(ramp, b / (BANDS - 1))
+            if dark:
+                rgb = tuple(int(v + (w - v) * MUTE) for v, w in zip(rgb, MUTE_TO, strict=True))
             if b % 2:  # alternate bands slightly darker: contour lines for free
                 rgb = tuple(int(v * 0.86) for v in rgb)  # type: ignore[assignment]
             palette.append(_rgbhex(rgb))  # type: ignore[arg-type]
