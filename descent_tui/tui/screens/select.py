@@ -134,7 +134,8 @@ class SelectScreen(Screen[None]):
             runs = ", ".join(r.label for r in spec.runs)
             meta = text(f"\n{spec.kind} · {spec.steps} steps · runs: {runs}", "dim")
             status = Text.assemble("status: ", self._status(entry))
-            preview.update(Group(briefing_renderable(spec, preview=True), meta, status,
+            dark = self.app.current_theme.dark
+            preview.update(Group(briefing_renderable(spec, preview=True, dark=dark), meta, status,
                                  Text("\nenter ▸ open mission", style="bold")))
         else:
             box.border_title = "BROKEN SCENARIO FILE"

@@ -378,7 +378,7 @@ def _curve_axes(canvas: Canvas, plot: tuple[int, int, int, int], xr: tuple[float
         canvas.text(0, row, f"{short(t):>{left - 1}}┤", dim)
     if top + ph < canvas.height - 1:
         labels = [(int(left + (t - x0) / (x1 - x0) * (pw - 1) + 0.5), short(t))
-                  for t in nice_ticks(x0, x1, max(2, pw // 9))]
+                  for t in nice_ticks(x0, x1, max(3, pw // 7))]
         canvas.text(0, top + ph, label_row(canvas.width, labels), dim)
 
 
