@@ -99,7 +99,9 @@ class LayerGrads(Widget):
             relu = any(layer.dead_frac is not None for layer in self.stats)
             head += [Text("dead" if relu else "sat.", style="bold")]
         table.add_row(*head)
-        for layer in _visible(self.stats, self.size.height - 2):
+        summary = self._verdict(ok_c, bad_c, warn_c)
+        lines = len(summary.wrap(self.app.console, max(1, self.size.width)))
+        for layer in _visible(self.stats, self.size.height - 1 - lines):
             if layer is None:  # the elided middle of a deep stack
                 table.add_row(Text("⋮"), Text("", style="dim"), Text(""))
                 continue
@@ -120,11 +122,15 @@ class LayerGrads(Widget):
             if not tiny:
                 row += [Text(frac_s, style=frac_style)]
             table.add_row(*row)
-        verdict, style = verdict_of(self.stats, self.first)
         from rich.console import Group
 
+        return Group(table, summary)
+
+    def _verdict(self, ok_c: str, bad_c: str, warn_c: str) -> Text:
+        """The verdict line in its colour (bold when something is wrong)."""
+        verdict, style = verdict_of(self.stats, self.first)
         color = {"bad": bad_c, "warn": warn_c, "ok": ok_c}[style]
-        return Group(table, Text(verdict, style=f"bold {color}" if style != "ok" else color))
+        return Text(verdict, style=f"bold {color}" if style != "ok" else color)
 
 
 def _visible(stats: list, rows: int) -> list:
@@ -132,8 +138,10 @@ def _visible(stats: list, rows: int) -> list:
 
     The lesson is in the comparison of layer 1 with layer N, so both ends stay.
     """
-    if rows >= len(stats) or rows < 3:
+    if rows >= len(stats):
         return stats
+    if rows < 3:  # no room for the ⋮: layer 1 and the last layer only
+        return [stats[0], stats[-1]][:max(1, rows)]
     head = (rows - 1 + 1) // 2
     tail = rows - 1 - head
     return stats[:head] + [None] + (stats[-tail:] if tail else [])
@@ -166,7 +174,7 @@ def verdict_of(stats: list, first: list | None = None) -> tuple[str, str]:
         return f"▲ EXPLODING gradients (largest {max(norms):.1e})", "bad"
     n = len(norms)
     tiny = max(norms) < VANISH
-    stalled = f" · all |g| < {VANISH:.0e}: the whole stack has stalled" if tiny else ""
+    stalled = f" · all |g| < {VANISH:.0e}: the whole stack stalled" if tiny else ""
     if n > 1 and norms[0] == 0 and norms[-1] > 0:
         return "▼ layer 1 gets no gradient at all" + stalled, "bad"
     ratio = _vanishing_ratio(stats)
@@ -175,8 +183,8 @@ def verdict_of(stats: list, first: list | None = None) -> tuple[str, str]:
     if tiny:
         then = _vanishing_ratio(first)
         if then is not None:
-            return (f"▼ STALLED: all |g| < {VANISH:.0e}; at step 1 VANISHING, "
-                    f"|g| L1/L{n} = {then:.0e}"), "bad"
+            return (f"▼ STALLED: all |g| < {VANISH:.0e} · at step 1 VANISHING, "
+                    f"L1/L{n} = {then:.0e}"), "bad"
         return "▼ all gradients tiny: saturated or settled", "warn"
     return "gradients healthy", "ok"
 
