@@ -141,6 +141,7 @@ class Landscape(Widget):
         #: zoomed on the runs: the bounds shown instead of the mission's (None: not zoomed)
         self.zoom: list[tuple[float, float]] | None = None
         self._lines: list[Strip] | None = None
+        self._box: tuple[int, int, int, int] | None = None  # plot_box, fixed while drawing
 
     # ------------------------------------------------------------------ input
     def wanted_grid(self) -> tuple[int, int]:
@@ -202,6 +203,8 @@ class Landscape(Widget):
     # ------------------------------------------------------------------ geometry
     def plot_box(self) -> tuple[int, int, int, int]:
         """(left, top, width, height) in cells of the area the map is drawn in."""
+        if self._box is not None:  # while drawing: the size cannot change
+            return self._box
         w, h = self.size.width, self.size.height
         if w >= 24 and h >= 7:
             return MARGIN, 0, w - MARGIN - 1, h - BELOW
@@ -285,13 +288,18 @@ class Landscape(Widget):
         w, h = self.size.width, self.size.height
         dark = self.app.current_theme.dark
         canvas = Canvas(w, h, self.background_colors[1].hex)
-        if self.n_params >= 2:
-            self._draw_map(canvas, dark)
-        else:
-            self._draw_curve(canvas, dark)
-        if self.plot_box()[0] > 0:
-            self._draw_axes(canvas, dark)
-        self._draw_runs(canvas, dark)
+        self._box = None
+        self._box = self.plot_box()
+        try:
+            if self.n_params >= 2:
+                self._draw_map(canvas, dark)
+            else:
+                self._draw_curve(canvas, dark)
+            if self.plot_box()[0] > 0:
+                self._draw_axes(canvas, dark)
+            self._draw_runs(canvas, dark)
+        finally:
+            self._box = None
         return canvas.strips()
 
     def _draw_map(self, canvas: Canvas, dark: bool) -> None:
@@ -392,18 +400,33 @@ class Landscape(Widget):
     MAX_PATH = 400
 
     def _path_points(self, path: Any) -> list[tuple[float, float]]:
-        """The path as pixel points (subsampled, the last point kept)."""
+        """The path as pixel points (subsampled, the last point kept, non-finite dropped)."""
+        import numpy as np
+
         n = len(path)
         step = max(1, n // self.MAX_PATH)
         idx = list(range(0, n, step))
         if idx[-1] != n - 1:
             idx.append(n - 1)
-        pts = []
-        for i in idx:
-            xy = self.plot_xy(path[i])
-            if xy is not None:
-                pts.append(xy)
-        return pts
+        if self.n_params < 2:
+            return [xy for xy in (self.plot_xy(path[i]) for i in idx) if xy is not None]
+        P = np.asarray(path, dtype=float).reshape(n, -1)[idx, :2]
+        left, top, pw, ph = self.plot_box()
+        (x0, x1), (y0, y1) = self.bounds[0], self.y_range()
+        if x1 == x0 or y1 == y0 or P.shape[1] < 2:
+            return []
+        with np.errstate(all="ignore"):
+            cols = left + (P[:, 0] - x0) / (x1 - x0) * (pw - 1)
+            rows = 2 * top + (y1 - P[:, 1]) / (y1 - y0) * (2 * ph - 1)
+        keep = np.isfinite(cols) & np.isfinite(rows)
+        cols, rows = cols[keep], rows[keep]
+        if len(cols) > 1:  # a run standing still: one point, not hundreds on one pixel
+            moved = np.ones(len(cols), dtype=bool)
+            moved[1:] = (np.rint(cols[1:]) != np.rint(cols[:-1])) | \
+                (np.rint(rows[1:]) != np.rint(rows[:-1]))
+            moved[-1] = True
+            cols, rows = cols[moved], rows[moved]
+        return list(zip(cols.tolist(), rows.tolist(), strict=True))
 
     def _draw_runs(self, canvas: Canvas, dark: bool) -> None:
         """Each run's path as a connected line in its colour, then arrows, then current points."""

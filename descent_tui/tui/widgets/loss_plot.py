@@ -156,6 +156,7 @@ class LossPlot(PlotextPlot):
         entries: list[Entry] = []
         ymin, ymax = math.inf, -math.inf
         self.clamped = False
+        width = self.size.width  # one point per column: plotext's cost grows with points
         for k, s in enumerate(self.series):
             style = run_style(s["index"], dark)
             values = []
@@ -165,7 +166,7 @@ class LossPlot(PlotextPlot):
                     continue
                 values.append(("val " if key == "val_loss" else "")
                               + short_value(float(ys[-1])))
-                xs, yv = _thin(s["steps"], ys, max(10, self.size.width) * 2)
+                xs, yv = _thin(s["steps"], ys, max(10, width))
                 xs, yv, clamped = plotted(xs, yv, log_scale=self.log_scale, cap=cap)
                 self.clamped |= clamped
                 if not xs:
