@@ -177,3 +177,23 @@ async def test_zoom_fits_the_runs_and_returns(missions):
         await pilot.pause()
         await pilot.pause()
         assert land.zoom is None and land.bounds == mission
+
+
+@asyncrun
+async def test_every_run_is_in_the_status_line_and_the_legend_at_80x24(missions):
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.loss_plot import LossPlot
+    from descent_tui.tui.widgets.status import StatusLine
+
+    app = DescentApp(initial="five-runs")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.screen.action_step(30)
+        await pilot.pause()
+        status = app.screen.query_one(StatusLine)
+        shown = str(status.render())
+        assert all(run_style(i).glyph in shown for i in range(5)), shown
+        assert "lr " in shown and all(len(row) <= 80 for row in shown.splitlines())
+        legend = "".join(t.plain for t in app.screen.query_one(LossPlot).render().renderables[:-1])
+        assert all(run_style(i).glyph in legend for i in range(5)), legend
