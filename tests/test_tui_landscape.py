@@ -86,12 +86,12 @@ async def test_a_run_that_leaves_the_bounds_is_marked_at_the_edge_with_its_coord
 @asyncrun
 async def test_each_trajectory_is_one_connected_line(missions):
     from descent_tui.tui.app import DescentApp
-    from descent_tui.tui.theme import run_color
+    from descent_tui.tui.run_style import run_style
 
     app = DescentApp(initial="asym-basin")
     async with app.run_test(size=(120, 40)) as pilot:
         land = await opened(app, pilot, 6)
-        colour = run_color(1, app.current_theme.dark)  # momentum, drawn last
+        colour = run_style(1, app.current_theme.dark).color  # momentum, drawn last
         pix, bridges = set(), set()  # glyphs (markers, arrows) may sit on the line
         for r, row in enumerate(cells(land)):
             for c, (ch, fg, bg) in enumerate(row):
@@ -117,6 +117,7 @@ async def test_each_trajectory_is_one_connected_line(missions):
 async def test_one_parameter_landscape_is_the_curve_with_the_ball_on_it(missions):
     """f(x) = (x − 2)² + 1 on [−4, 6]: the ball of each run sits on the curve at its x."""
     from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.run_style import RUN_GLYPHS
 
     app = DescentApp(initial="one-param")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -129,7 +130,7 @@ async def test_one_parameter_landscape_is_the_curve_with_the_ball_on_it(missions
         assert y0 < 1 < 37 < y1  # the loss axis spans the curve, min 1 and f(−4) = 37
         col = round(left + (x - x0) / (x1 - x0) * (pw - 1))
         row = round(2 * top + (y1 - f) / (y1 - y0) * (2 * ph - 1)) // 2
-        assert grid[row][col][0] in "◉●", [r[col][0] for r in grid]
+        assert grid[row][col][0] in RUN_GLYPHS, [r[col][0] for r in grid]
         # not stripes: above the curve at x = 2 is background, not the curve's colours
         mid = round(left + (2 - x0) / (x1 - x0) * (pw - 1))
         assert grid[top][mid][1] == grid[top][mid][2] == land.background_colors[1].hex.lower()

@@ -51,7 +51,7 @@ def painted(widget):
 async def test_curves_are_continuous_the_legend_is_above_and_the_floor_is_stated(missions,
                                                                                  size):
     from descent_tui.tui.app import DescentApp
-    from descent_tui.tui.theme import run_color
+    from descent_tui.tui.run_style import run_style
     from descent_tui.tui.widgets.loss_plot import LossPlot
 
     app = DescentApp(initial="underflow")
@@ -71,7 +71,7 @@ async def test_curves_are_continuous_the_legend_is_above_and_the_floor_is_stated
         assert "1e-195" in text[0]  # the legend gives the true latest value ...
         assert not any("1e-19" in t for t in text[1:])  # ... the axis does not reach it
         for index in (0, 1):
-            colour = run_color(index, app.current_theme.dark)
+            colour = run_style(index, app.current_theme.dark).color
             cols = sorted({c for row in rows[1:] for c, (_ch, fg) in enumerate(row)
                            if fg == colour})
             assert len(cols) > 10

@@ -80,6 +80,7 @@ async def test_decision_map_draws_the_upper_class_region_at_the_top():
     """P(class 1) = 1 only where y > 1 (the upper quarter of y ∈ [-2, 2]): painted on top."""
     from textual.app import App
 
+    from descent_tui.tui.widgets.decision_map import MapView, probability_colour
     from descent_tui.tui.widgets.landscape import DecisionMap
 
     class One(App):
@@ -93,12 +94,12 @@ async def test_decision_map_draws_the_upper_class_region_at_the_top():
     app = One()
     async with app.run_test(size=(60, 20)) as pilot:
         dm = app.query_one(DecisionMap)
-        dm.show((xs, ys, P))
+        dm.show(MapView("probability", 0, "run", grid=(xs, ys, P)))
         await pilot.pause()
-        ink = dm._color(1.0, True, app.current_theme.dark)
+        ink = probability_colour(1.0, app.current_theme.dark)
         pixels = painted_pixels(dm)
         rows = sorted({r for (_c, r), colour in pixels.items() if colour == ink})
-        h2 = 2 * dm.size.height
+        h2 = 2 * dm.map_size()[1]
         assert rows, "class 1 is not painted"
         assert max(rows) < h2 * 0.3, (rows, h2)
         assert min(rows) == 0

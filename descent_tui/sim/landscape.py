@@ -41,7 +41,7 @@ class LandscapeProblem(Problem):
         self.expr = parse(ls.loss, ls.params)
         #: ``env -> loss`` on Tensors: the expression compiled into engine ops
         self.loss_fn = self.expr.compile()
-        self._grid_cache: dict[tuple[int, int], tuple] = {}
+        self._grid_cache: dict[tuple, tuple] = {}
 
     @property
     def expression(self) -> Any:
@@ -64,13 +64,16 @@ class LandscapeProblem(Problem):
         with np.errstate(all="ignore"):
             return self.value(np.asarray(point, dtype=float))
 
-    def loss_grid(self, nx: int = 60, ny: int = 30) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        key = (int(nx), int(ny))
+    def loss_grid(self, nx: int = 60, ny: int = 30, bounds: Any = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ls = self.spec.landscape
+        bounds = ls.plot_bounds() if bounds is None else [tuple(map(float, b)) for b in bounds]
+        key = (int(nx), int(ny), tuple(bounds))
         hit = self._grid_cache.get(key)
         if hit is not None:
             return hit
-        ls = self.spec.landscape
-        bounds = ls.plot_bounds()
+        if len(self._grid_cache) > 16:  # zooming in and out: keep the cache small
+            self._grid_cache.clear()
         xs = np.linspace(bounds[0][0], bounds[0][1], nx)
         if len(ls.params) >= 2:
             ys = np.linspace(bounds[1][0], bounds[1][1], ny)

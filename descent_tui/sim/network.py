@@ -166,24 +166,45 @@ class NetworkRun(Run):
             return None, None
         return self._eval(d["X_val"], d["y_val"])
 
-    def decision_grid(self, n: int = 40) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    def decision_grid(self, n: int = 40, ny: int | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """With 2 input features: ``(xs, ys, P)``, ``P[i, j]`` at ``(xs[j], ys[i])``.
 
-        ``P`` is the probability of class 1 (bce, 2-class cross-entropy, mse on 0/1
-        labels), the predicted class (more classes) or the raw output (regression).
+        ``n`` points across, ``ny`` (default ``n``) up, over the training inputs' range
+        padded by a tenth. ``P`` is the probability of class 1 (bce, 2-class
+        cross-entropy, mse on 0/1 labels), the predicted class (more classes) or the
+        raw output (regression).
         """
         X = self.problem.data["X"]
         if X.shape[1] != 2:
             return None
+        ny = n if ny is None else ny
         lo, hi = X.min(axis=0), X.max(axis=0)
         pad = 0.1 * np.maximum(hi - lo, 1e-9)
         xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], n)
-        ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], n)
+        ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], ny)
         gx, gy = np.meshgrid(xs, ys)
         pts = np.column_stack([gx.ravel(), gy.ravel()])
         with np.errstate(all="ignore"), no_grad():
             P = self.problem.probability(self.forward(pts).data)
-        return xs, ys, P.reshape(n, n)
+        return xs, ys, P.reshape(ny, n)
+
+    def fit_curve(self, n: int = 100) -> tuple[np.ndarray, np.ndarray] | None:
+        """With 1 input feature and 1 output: ``(xs, f(xs))``, the fitted curve.
+
+        ``n`` points evenly over the range of the train and validation inputs
+        (padded by a twentieth); None for any other shape of network.
+        """
+        X, X_val = self.problem.data["X"], self.problem.data["X_val"]
+        if X.shape[1] != 1 or self.problem.data["y"].reshape(len(X), -1).shape[1] != 1:
+            return None
+        inputs = np.concatenate([X[:, 0], X_val[:, 0]])
+        lo, hi = float(inputs.min()), float(inputs.max())
+        pad = 0.05 * max(hi - lo, 1e-9)
+        xs = np.linspace(lo - pad, hi + pad, n)
+        with np.errstate(all="ignore"), no_grad():
+            out = self.forward(xs[:, None]).data
+        return xs, np.asarray(out, dtype=float).reshape(n, -1)[:, 0]
 
     # ------------------------------------------------------------- batches
     def _batch_indices(self, n: int) -> np.ndarray:

@@ -168,7 +168,8 @@ class Problem:
                  thresholds: Sequence[float]) -> Run:
         raise NotImplementedError
 
-    def loss_grid(self, nx: int = 60, ny: int = 30) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def loss_grid(self, nx: int = 60, ny: int = 30, bounds: Any = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise ValueError("loss_grid needs a landscape scenario")
 
     def loss_at(self, point: Any) -> float:
@@ -238,8 +239,13 @@ class Run:
         hits = np.nonzero(loss < th)[0]
         return int(self.history.steps[hits[0]]) if hits.size else None
 
-    def decision_grid(self, n: int = 40) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    def decision_grid(self, n: int = 40, ny: int | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """A map of the model's output over a 2-feature input plane (None: this run has none)."""
+        return None
+
+    def fit_curve(self, n: int = 100) -> tuple[np.ndarray, np.ndarray] | None:
+        """The model's output over a 1-feature input line (None: this run has none)."""
         return None
 
     # ------------------------------------------------------------------- step

@@ -109,26 +109,39 @@ class Simulation:
         return self.runs[run_index].next_batch()
 
     # ----------------------------------------------------------------- plots
-    def loss_grid(self, nx: int = 60, ny: int = 30) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def loss_grid(self, nx: int = 60, ny: int = 30, bounds: Any = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Landscape loss over the plot bounds of the first two params: ``(xs, ys, Z)``.
+
+        ``bounds`` (``[(x0, x1), (y0, y1)]``, or one pair for one param) replaces the
+        mission's plot bounds, e.g. to zoom on the runs.
 
         ``Z`` has shape ``(ny, nx)``; other params sit at their start values. With a
         single param, ``ys`` is ``linspace(0, 1, ny)`` and every row of ``Z`` is the
         same curve. Cached per size. A network scenario raises ValueError.
         """
-        return self.problem.loss_grid(nx, ny)
+        return self.problem.loss_grid(nx, ny, bounds)
 
     def loss_at(self, point: Any) -> float:
         """Landscape loss at ``point`` (a sequence, one value per param)."""
         return self.problem.loss_at(point)
 
-    def decision_grid(self, run_index: int, n: int = 40
+    def decision_grid(self, run_index: int, n: int = 40, ny: int | None = None
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Network with 2 input features: ``(xs, ys, P)`` of run ``run_index`` (else None).
 
-        See :meth:`descent_tui.sim.network.NetworkRun.decision_grid`.
+        ``n`` grid points across and ``ny`` (default ``n``) up. See
+        :meth:`descent_tui.sim.network.NetworkRun.decision_grid`.
         """
-        return self.runs[run_index].decision_grid(n)
+        return self.runs[run_index].decision_grid(n, ny)
+
+    def fit_curve(self, run_index: int, n: int = 100) -> tuple[np.ndarray, np.ndarray] | None:
+        """Network with 1 input feature and 1 output: ``(xs, f(xs))`` of run ``run_index``.
+
+        The curve the run has fitted to the data, ``n`` points over the inputs' range
+        (else None). See :meth:`descent_tui.sim.network.NetworkRun.fit_curve`.
+        """
+        return self.runs[run_index].fit_curve(n)
 
     # --------------------------------------------------------------- summary
     def summary(self) -> dict[str, Any]:

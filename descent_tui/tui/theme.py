@@ -18,6 +18,7 @@ __all__ = [
     "RUN_COLORS_LIGHT",
     "THEMES",
     "console_theme",
+    "markdown_options",
     "run_color",
 ]
 
@@ -66,6 +67,24 @@ RUN_COLORS_LIGHT = ("#0a6f8f", "#b35c00", "#a0127a", "#2a7a00", "#5b2bbf", "#c81
 
 
 def run_color(index: int, dark: bool = True) -> str:
-    """The colour of run number ``index`` (cycling) on the dark or the light theme."""
+    """The colour of run number ``index`` (cycling) on the dark or the light theme.
+
+    Views draw a run with :func:`descent_tui.tui.run_style.run_style` (colour and glyph).
+    """
     colors = RUN_COLORS if dark else RUN_COLORS_LIGHT
     return colors[index % len(colors)]
+
+
+#: pygments styles for code in briefings: a dark block on the dark console, a pale one
+#: on the light console (the rich default, monokai, is dark on both)
+CODE_THEMES = {True: "monokai", False: "friendly"}
+
+
+def markdown_options(dark: bool) -> dict[str, str]:
+    """Keyword arguments for ``rich.markdown.Markdown`` so code reads on this background.
+
+    Code blocks and inline code (``lr = 0.5``) both take the code theme's colours;
+    rich's own inline style (cyan on black) would be a black patch on a light console.
+    """
+    return {"code_theme": CODE_THEMES[dark], "inline_code_lexer": "text",
+            "inline_code_theme": CODE_THEMES[dark]}

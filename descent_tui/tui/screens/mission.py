@@ -85,6 +85,8 @@ class MissionScreen(Screen[None]):
         Binding("3", "tab('tab-quiz')", "Quiz", show=False, tooltip="Show the quiz tab"),
         Binding("4", "tab('tab-debrief')", "Debrief", show=False,
                 tooltip="Show the debrief tab"),
+        Binding("z", "zoom_fit", "Zoom to fit", show=False,
+                tooltip="Fit the landscape to the runs' paths; again: the mission's bounds"),
         Binding("g", "inspect", "Inspect backprop",
                 tooltip="Watch this step's backward pass node by node (selected run)"),
         Binding("escape", "back", "Back", tooltip="Back to the mission board"),
@@ -165,7 +167,11 @@ class MissionScreen(Screen[None]):
 
     def _has_decision(self) -> bool:
         data = self.spec.network.data if self.spec.network is not None else None
-        return data is not None and data.n_features == 2
+        if data is None:
+            return False
+        from descent_tui.tui.widgets.decision_map import map_kind
+
+        return data.n_features == 2 or map_kind(self.spec.network) == "curve"
 
     def on_mount(self) -> None:
         self.title = clean(f"CH {self.spec.chapter} · {self.spec.title}", one_line=True)
@@ -356,6 +362,16 @@ class MissionScreen(Screen[None]):
         self._last_decision = 0.0
         self._redraw_soon()
 
+    def action_zoom_fit(self) -> None:
+        """Fit the landscape to the runs' paths, or back to the mission's bounds."""
+        for land in self.query("Landscape"):
+            with self._lock:
+                paths = [rs.path for rs in self.sim.runs]
+            zoomed = land.toggle_zoom(paths)  # type: ignore[attr-defined]
+            self.notify("Zoomed on the runs (z: back)." if zoomed else "Mission bounds.",
+                        timeout=2)
+        self._redraw_soon()
+
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
@@ -468,6 +484,7 @@ class MissionScreen(Screen[None]):
                         run["velocity"] = rs.velocity
                 elif rs.index == self.selected:
                     run["layers"] = list(rs.layers)  # frozen LayerRecords
+                    run["first_layers"] = getattr(rs, "first_layers", None)
                 runs.append(run)
             snap = {"step": sim.step_count, "total": sim.total_steps, "done": sim.done,
                     "runs": runs}
@@ -478,14 +495,15 @@ class MissionScreen(Screen[None]):
                 self._last_decision = now
                 try:
                     dm = self.query_one("#decision")
-                    snap["decision"] = sim.decision_grid(self.selected, dm.wanted_n())
+                    snap["decision"] = dm.request(sim, self.selected)
                 except Exception:
                     snap["decision"] = None
             if landscape:
                 land = self.query_one("Landscape")
                 if land.size.width > 0 and land.grid_size != land.wanted_grid():
                     nx, ny = land.wanted_grid()
-                    snap["grid"] = sim.loss_grid(nx, ny)
+                    bounds = land.view_bounds(sim.spec.landscape.plot_bounds())
+                    snap["grid"] = sim.loss_grid(nx, ny, bounds)
         finally:
             self._lock.release()
         return snap
@@ -513,18 +531,18 @@ class MissionScreen(Screen[None]):
             land = self.query_one("Landscape")
             if "grid" in snap:
                 ls = self.sim.spec.landscape
-                land.set_grid(snap["grid"], ls.plot_bounds(), ls.minimum)
+                land.set_grid(snap["grid"], land.view_bounds(ls.plot_bounds()), ls.minimum)
             land.show(runs, self.selected)
-            land.border_subtitle = content(f"◉ {sel['label']}  • −grad (red)  • velocity",
+            land.border_subtitle = content(f"selected {sel['label']}  • −grad (red)  • velocity",
                                            one_line=True)
         else:
             grads = self.query_one(LayerGrads)
-            grads.show(sel.get("layers") or [], sel["label"])
+            grads.show(sel.get("layers") or [], sel["label"], sel.get("first_layers"))
             grads.border_subtitle = content(f"run: {sel['label']}", one_line=True)
             if snap.get("decision") is not None:
                 dm = self.query_one("#decision")
                 if dm.points is None and self.sim.data is not None:  # type: ignore[attr-defined]
-                    dm.set_points(self.sim.data["X"], self.sim.data["y"])  # type: ignore[attr-defined]
+                    dm.set_data(self.sim.data)  # type: ignore[attr-defined]
                 dm.show(snap["decision"])  # type: ignore[attr-defined]
                 dm.border_subtitle = content(sel["label"], one_line=True)
         status_runs = [{"index": r["index"], "label": r["label"], "loss": r["loss_now"],

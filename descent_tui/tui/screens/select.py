@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from descent_tui.tui.safe_text import clean, content, text
-from descent_tui.tui.theme import ENGINEER, OUTPOST
+from descent_tui.tui.theme import ENGINEER, OUTPOST, markdown_options
 from descent_tui.tui.widgets.banner import Banner
 from descent_tui.tui.widgets.key_footer import KeyFooter
 from descent_tui.tui.widgets.score import score_style
@@ -246,7 +246,8 @@ class SelectScreen(Screen[None]):
         return Group(
             Text.assemble(("GOAL ", "bold"), text(goal or spec.title, one_line=True)),
             Text.assemble((f"{ENGINEER} · {OUTPOST} · chapter {spec.chapter}", "dim")),
-            Markdown(first_sentences(body, self._budget())),
+            Markdown(first_sentences(body, self._budget()),
+                     **markdown_options(self.app.current_theme.dark)),
             text(f"{spec.kind} · {spec.steps} steps · runs: {runs}", "dim"),
             status)
 

@@ -10,18 +10,18 @@ from rich.text import Text
 from textual.widgets import Static
 
 from descent_tui.tui.safe_text import clean, text
-from descent_tui.tui.theme import ENGINEER, OUTPOST
+from descent_tui.tui.theme import ENGINEER, OUTPOST, markdown_options
 
 
-def briefing_renderable(spec: Any, *, preview: bool = False) -> Group:
-    """The mission briefing: header, text, "watch for" notes."""
+def briefing_renderable(spec: Any, *, preview: bool = False, dark: bool = True) -> Group:
+    """The mission briefing: header, text, "watch for" notes (code styled for ``dark``)."""
     parts: list[Any] = []
     parts.append(Text.assemble(("◆ ", "bold"), (f"{ENGINEER.upper()}", "bold"),
                                (f" · {OUTPOST} · chapter {spec.chapter}", "dim")))
     body = clean(spec.briefing or "No briefing on file. Trust the gradients.").strip()
     if preview and len(body) > 700:
         body = body[:700].rsplit("\n", 1)[0] + "\n\n…"
-    parts.append(Markdown(body))
+    parts.append(Markdown(body, **markdown_options(dark)))
     parts.append(Text(""))
     if spec.watch_for:
         parts.append(Text("WATCH FOR", style="bold"))
@@ -40,7 +40,16 @@ class Briefing(Static):
     """The briefing panel of a mission."""
 
     def __init__(self, spec: Any, **kwargs: Any) -> None:
+        self.spec = spec
         super().__init__(briefing_renderable(spec), **kwargs)
+
+    def on_mount(self) -> None:
+        self._restyle(None)
+        self.app.theme_changed_signal.subscribe(self, self._restyle)
+
+    def _restyle(self, _theme: Any) -> None:
+        """Re-render for the current theme (code blocks follow light / dark)."""
+        self.update(briefing_renderable(self.spec, dark=self.app.current_theme.dark))
 
 
 class Debrief(Static):
@@ -65,7 +74,8 @@ class Debrief(Static):
         parts: list[Any] = [
             Text.assemble(("◆ ", "bold"), (f"{ENGINEER.upper()} — DEBRIEF", "bold")),
             *([text(note, "yellow")] if note else []),
-            Markdown(clean(self.spec.debrief or "Run complete. Log your observations.").strip()),
+            Markdown(clean(self.spec.debrief or "Run complete. Log your observations.").strip(),
+                     **markdown_options(self.app.current_theme.dark)),
             Text(""),
         ]
         if self.spec.sources:

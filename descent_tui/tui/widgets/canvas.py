@@ -99,10 +99,17 @@ class Canvas:
         return "#{:02x}{:02x}{:02x}".format(*rgb)
 
     def strips(self) -> list[Strip]:
+        """The cells as Textual strips (one Rich style per distinct colour pair, reused)."""
+        styles: dict[tuple, Style] = {}
         out = []
         for line in self.cells:
-            segs = [Segment(ch, Style(color=fg, bgcolor=bg, bold=bold))
-                    for ch, fg, bg, bold in line]
+            segs = []
+            for ch, fg, bg, bold in line:
+                key = (fg, bg, bold)
+                style = styles.get(key)
+                if style is None:
+                    style = styles[key] = Style(color=fg, bgcolor=bg, bold=bold)
+                segs.append(Segment(ch, style))
             out.append(Strip(segs, self.width))
         return out
 

@@ -12,21 +12,24 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from rich.segment import Segment
-from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
-from descent_tui.tui.theme import run_color
+from descent_tui.tui.run_style import run_style
 from descent_tui.tui.widgets.axes import label_row, nice_ticks, short
 from descent_tui.tui.widgets.canvas import HALF, Canvas, clip_segment
+from descent_tui.tui.widgets.decision_map import DecisionMap
 from descent_tui.tui.widgets.safe import safe_render_line
 
 DARK_RAMP = ("#0a1330", "#0f2a52", "#114a6e", "#146b7e", "#23887c", "#4ea06a", "#93b252",
              "#d0b545", "#eb9a3c", "#f2703f", "#f04c5c")
 LIGHT_RAMP = ("#f4f8fc", "#dcebf7", "#c3ddf0", "#a9cfe4", "#a5d0c4", "#bcdca3", "#dde29a",
               "#f1d88c", "#f4bd85", "#f29e86", "#ec838e")
+__all__ = ["BANDS", "DecisionMap", "Landscape", "Shading", "shade", "shade_levels"]
+
 BANDS = 14
+#: the dark ramp goes this far towards MUTE_TO (the dark surface) before it is painted
+MUTE, MUTE_TO = 0.42, (13, 20, 36)
 ARROWS = "→↗↑↖←↙↓↘"
 
 
@@ -86,6 +89,27 @@ def shade_levels(Z: Any) -> Any:
     return shade(Z).levels
 
 
+def fit_box(paths: list[Any], n_params: int, current: list[tuple[float, float]]
+            ) -> list[tuple[float, float]] | None:
+    """Bounds around every finite point of ``paths`` (rows of parameters), a margin of
+    an eighth each side; a flat extent gets a span of a tenth of ``current``'s."""
+    import numpy as np
+
+    pts = np.concatenate([p[:, :2] for p in paths])
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    if not len(pts):
+        return None
+    box = []
+    for k in range(min(2, n_params, pts.shape[1])):
+        lo, hi = float(pts[:, k].min()), float(pts[:, k].max())
+        span = hi - lo
+        if span <= 1e-12 * max(1.0, abs(lo)):
+            span = 0.1 * (current[k][1] - current[k][0])
+            lo, hi = lo - span / 2, hi + span / 2
+        box.append((lo - span / 8, hi + span / 8))
+    return box
+
+
 #: y tick labels (5 characters) and the axis line take this many columns
 MARGIN = 6
 #: below the plot: the x tick labels, then the colour legend
@@ -114,7 +138,10 @@ class Landscape(Widget):
         self.minimum: list[float] | None = None
         self.runs: list[dict[str, Any]] = []
         self.selected = 0
+        #: zoomed on the runs: the bounds shown instead of the mission's (None: not zoomed)
+        self.zoom: list[tuple[float, float]] | None = None
         self._lines: list[Strip] | None = None
+        self._box: tuple[int, int, int, int] | None = None  # plot_box, fixed while drawing
 
     # ------------------------------------------------------------------ input
     def wanted_grid(self) -> tuple[int, int]:
@@ -140,6 +167,30 @@ class Landscape(Widget):
         self._lines = None
         self.refresh()
 
+    def view_bounds(self, mission_bounds: list[tuple[float, float]]
+                    ) -> list[tuple[float, float]]:
+        """The bounds to ask ``sim.loss_grid`` for: the zoom if zoomed, else the mission's."""
+        return list(self.zoom) if self.zoom is not None else list(mission_bounds)
+
+    def toggle_zoom(self, paths: list[Any]) -> bool:
+        """Fit the view to every path (pressed again: back to the mission's bounds).
+
+        The box holds every finite point of ``paths`` with an eighth of its size as
+        margin on each side. Returns whether the view is now zoomed; the mission
+        screen then asks for the loss grid of :meth:`view_bounds`.
+        """
+        import numpy as np
+
+        if self.zoom is not None:
+            self.zoom = None
+        else:
+            pts = [np.asarray(p, dtype=float).reshape(len(p), -1) for p in paths
+                   if p is not None and len(p)]
+            self.zoom = fit_box(pts, self.n_params, self.bounds) if pts else None
+        self.grid_size = (0, 0)  # the grid must be recomputed for the new bounds
+        self.refresh()
+        return self.zoom is not None
+
     def show(self, runs: list[dict[str, Any]], selected: int) -> None:
         self.runs = runs
         self.selected = selected
@@ -152,6 +203,8 @@ class Landscape(Widget):
     # ------------------------------------------------------------------ geometry
     def plot_box(self) -> tuple[int, int, int, int]:
         """(left, top, width, height) in cells of the area the map is drawn in."""
+        if self._box is not None:  # while drawing: the size cannot change
+            return self._box
         w, h = self.size.width, self.size.height
         if w >= 24 and h >= 7:
             return MARGIN, 0, w - MARGIN - 1, h - BELOW
@@ -211,11 +264,17 @@ class Landscape(Widget):
     # ------------------------------------------------------------------ drawing
     @staticmethod
     def band_colors(dark: bool) -> list[str]:
-        """One colour per loss band, alternate bands slightly darker."""
+        """One colour per loss band, alternate bands slightly darker.
+
+        On the dark theme the ramp is toned down towards the background (MUTE), so
+        the runs' bright lines and glyphs stand out on every band.
+        """
         ramp = DARK_RAMP if dark else LIGHT_RAMP
         palette = []
         for b in range(BANDS):
             rgb = _ramp(ramp, b / (BANDS - 1))
+            if dark:
+                rgb = tuple(int(v + (w - v) * MUTE) for v, w in zip(rgb, MUTE_TO, strict=True))
             if b % 2:  # alternate bands slightly darker: contour lines for free
                 rgb = tuple(int(v * 0.86) for v in rgb)  # type: ignore[assignment]
             palette.append(_rgbhex(rgb))  # type: ignore[arg-type]
@@ -229,13 +288,18 @@ class Landscape(Widget):
         w, h = self.size.width, self.size.height
         dark = self.app.current_theme.dark
         canvas = Canvas(w, h, self.background_colors[1].hex)
-        if self.n_params >= 2:
-            self._draw_map(canvas, dark)
-        else:
-            self._draw_curve(canvas, dark)
-        if self.plot_box()[0] > 0:
-            self._draw_axes(canvas, dark)
-        self._draw_runs(canvas, dark)
+        self._box = None
+        self._box = self.plot_box()
+        try:
+            if self.n_params >= 2:
+                self._draw_map(canvas, dark)
+            else:
+                self._draw_curve(canvas, dark)
+            if self.plot_box()[0] > 0:
+                self._draw_axes(canvas, dark)
+            self._draw_runs(canvas, dark)
+        finally:
+            self._box = None
         return canvas.strips()
 
     def _draw_map(self, canvas: Canvas, dark: bool) -> None:
@@ -336,18 +400,33 @@ class Landscape(Widget):
     MAX_PATH = 400
 
     def _path_points(self, path: Any) -> list[tuple[float, float]]:
-        """The path as pixel points (subsampled, the last point kept)."""
+        """The path as pixel points (subsampled, the last point kept, non-finite dropped)."""
+        import numpy as np
+
         n = len(path)
         step = max(1, n // self.MAX_PATH)
         idx = list(range(0, n, step))
         if idx[-1] != n - 1:
             idx.append(n - 1)
-        pts = []
-        for i in idx:
-            xy = self.plot_xy(path[i])
-            if xy is not None:
-                pts.append(xy)
-        return pts
+        if self.n_params < 2:
+            return [xy for xy in (self.plot_xy(path[i]) for i in idx) if xy is not None]
+        P = np.asarray(path, dtype=float).reshape(n, -1)[idx, :2]
+        left, top, pw, ph = self.plot_box()
+        (x0, x1), (y0, y1) = self.bounds[0], self.y_range()
+        if x1 == x0 or y1 == y0 or P.shape[1] < 2:
+            return []
+        with np.errstate(all="ignore"):
+            cols = left + (P[:, 0] - x0) / (x1 - x0) * (pw - 1)
+            rows = 2 * top + (y1 - P[:, 1]) / (y1 - y0) * (2 * ph - 1)
+        keep = np.isfinite(cols) & np.isfinite(rows)
+        cols, rows = cols[keep], rows[keep]
+        if len(cols) > 1:  # a run standing still: one point, not hundreds on one pixel
+            moved = np.ones(len(cols), dtype=bool)
+            moved[1:] = (np.rint(cols[1:]) != np.rint(cols[:-1])) | \
+                (np.rint(rows[1:]) != np.rint(rows[:-1]))
+            moved[-1] = True
+            cols, rows = cols[moved], rows[moved]
+        return list(zip(cols.tolist(), rows.tolist(), strict=True))
 
     def _draw_runs(self, canvas: Canvas, dark: bool) -> None:
         """Each run's path as a connected line in its colour, then arrows, then current points."""
@@ -356,7 +435,7 @@ class Landscape(Widget):
             path = run.get("path")
             if path is None or not len(path):
                 continue
-            colour = run_color(run["index"], dark)
+            colour = run_style(run["index"], dark).color
             pts = self._path_points(path)
             for a, b in zip(pts, pts[1:]):
                 seg = clip_segment(a, b, box)
@@ -381,14 +460,13 @@ class Landscape(Widget):
         xy = self.plot_xy(pt)
         if xy is None:
             return
-        colour = run_color(run["index"], dark)
+        style = run_style(run["index"], dark)
+        colour = style.color
         c, r = xy
         cc, rr = min(max(c, box[0]), box[2]), min(max(r, box[1]), box[3])
         col, row = int(cc + 0.5), int(rr + 0.5) // 2
         if (cc, rr) == (c, r):
-            mark = "✖" if run.get("diverged") else ("◉" if run["index"] == self.selected
-                                                    else "●")
-            canvas.glyph(col, row, mark, colour)
+            canvas.glyph(col, row, "✖" if run.get("diverged") else style.glyph, colour)
             return
         head = ARROWS[int(round(math.atan2(-(r - rr), c - cc) / (math.pi / 4))) % 8]
         canvas.glyph(col, row, head, colour)
@@ -444,124 +522,6 @@ class Landscape(Widget):
         box = self._pixel_box()
         ci, ri = int(round(c)), int(round(r))
         return (ci, ri) if box[0] <= ci <= box[2] and box[1] <= ri <= box[3] else None
-
-    @safe_render_line
-    def render_line(self, y: int) -> Strip:
-        if self._lines is None or len(self._lines) != self.size.height:
-            self._lines = self._build()
-        if 0 <= y < len(self._lines):
-            return self._lines[y]
-        return Strip.blank(self.size.width)
-
-
-CLASS_COLORS_DARK = ("#1d4f8c", "#b8612a", "#3d8c4a", "#8c3d7a", "#8c8a2e", "#2e8c8a")
-CLASS_COLORS_LIGHT = ("#9cc3ee", "#f3b98f", "#a6dcae", "#e3a9d6", "#e8e29a", "#9fe0dd")
-
-
-class DecisionMap(Widget):
-    """Decision boundary of a 2-D classifier: predicted class / P(class 1) per pixel."""
-
-    DEFAULT_CSS = """
-    DecisionMap { width: 1fr; height: 1fr; }
-    """
-
-    #: one glyph per class, so a point on the wrong side of the boundary stands out
-    GLYPHS = "○●◆▲■▼◇△"
-    MAX_POINTS = 80
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.grid: Any = None
-        self.points: Any = None  # (X, labels) of the training data, subsampled
-        self._lines: list[Strip] | None = None
-
-    def set_points(self, X: Any, y: Any) -> None:
-        """The training points to draw over the map (at most MAX_POINTS of them)."""
-        import numpy as np
-
-        X = np.asarray(X, dtype=float)
-        labels = np.asarray(y).reshape(len(X), -1)[:, 0].astype(int)
-        step = max(1, len(X) // self.MAX_POINTS)
-        self.points = (X[::step], labels[::step])
-        self._lines = None
-        self.refresh()
-
-    def wanted_n(self) -> int:
-        return max(8, min(self.size.width, self.size.height * 2, 60))
-
-    def show(self, grid: Any) -> None:
-        self.grid = grid
-        self._lines = None
-        self.refresh()
-
-    def on_resize(self) -> None:
-        self._lines = None
-
-    def _color(self, v: float, binary: bool, dark: bool) -> str:
-        classes = CLASS_COLORS_DARK if dark else CLASS_COLORS_LIGHT
-        if not math.isfinite(v):
-            return "#000000" if dark else "#ffffff"
-        if binary:
-            a, b = _hex(classes[0]), _hex(classes[1])
-            t = min(1.0, max(0.0, v))
-            # sharpen around 0.5 so the boundary is visible
-            t = 0.5 + (t - 0.5) * 1.6
-            t = min(1.0, max(0.0, t))
-            rgb = tuple(int(a[k] + (b[k] - a[k]) * t) for k in range(3))
-            if abs(v - 0.5) < 0.04:
-                rgb = (240, 240, 240) if dark else (40, 40, 40)
-            return _rgbhex(rgb)  # type: ignore[arg-type]
-        return classes[int(v) % len(classes)]
-
-    def _build(self) -> list[Strip]:
-        import numpy as np
-
-        w, h = self.size.width, self.size.height
-        dark = self.app.current_theme.dark
-        if self.grid is None:
-            return [Strip.blank(w) for _ in range(h)]
-        _xs, _ys, P = self.grid
-        P = np.asarray(P, dtype=float)
-        n_y, n_x = P.shape
-        finite = P[np.isfinite(P)]
-        binary = finite.size == 0 or (finite.min() >= 0 and finite.max() <= 1
-                                      and not np.all(np.mod(finite, 1) == 0))
-        if finite.size and np.all(np.mod(finite, 1) == 0) and finite.max() <= 1:
-            binary = True
-        strips = []
-        for row in range(h):
-            segs = []
-            for col in range(w):
-                j = min(n_x - 1, col * n_x // max(1, w))
-                top_i = n_y - 1 - min(n_y - 1, (2 * row) * n_y // max(1, 2 * h))
-                bot_i = n_y - 1 - min(n_y - 1, (2 * row + 1) * n_y // max(1, 2 * h))
-                top = self._color(P[top_i, j], binary, dark)
-                bot = self._color(P[bot_i, j], binary, dark)
-                segs.append(Segment("▀", Style(color=top, bgcolor=bot)))
-            strips.append(segs)
-        self._draw_points(strips, w, h, dark)
-        return [Strip(segs, w) for segs in strips]
-
-    def _draw_points(self, rows: list[list[Segment]], w: int, h: int, dark: bool) -> None:
-        if self.points is None or self.grid is None:
-            return
-        xs, ys, _P = self.grid
-        X, labels = self.points
-        x0, x1, y0, y1 = float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1])
-        if not (x1 > x0 and y1 > y0):
-            return
-        for (px, py), label in zip(X, labels):
-            col = int((px - x0) / (x1 - x0) * (w - 1) + 0.5)
-            row = int((y1 - py) / (y1 - y0) * (h - 1) + 0.5)
-            if 0 <= col < w and 0 <= row < h:
-                under = rows[row][col].style
-                bg = under.bgcolor if under is not None else None
-                # dark ink on a light cell, light ink on a dark one
-                light = bg is not None and bg.triplet is not None and \
-                    sum(bg.triplet) / 3 > 140
-                ink = "#000000" if light else "#ffffff"
-                rows[row][col] = Segment(self.GLYPHS[label % len(self.GLYPHS)],
-                                         Style(color=ink, bgcolor=bg, bold=True))
 
     @safe_render_line
     def render_line(self, y: int) -> Strip:

@@ -11,6 +11,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
+from descent_tui.tui.widgets.safe import safe_render
+
 if TYPE_CHECKING:
     from descent_tui.sim.run import LayerRecord
 
@@ -55,13 +57,18 @@ class LayerGrads(Widget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.stats: list[LayerRecord] = []
+        self.first: list[LayerRecord] | None = None
         self.run_label = ""
 
-    def show(self, layers: list[LayerRecord], run_label: str) -> None:
+    def show(self, layers: list[LayerRecord], run_label: str,
+             first: list[LayerRecord] | None = None) -> None:
+        """The run's latest layers; ``first``: its layers after step 1 (for the verdict)."""
         self.stats = layers
+        self.first = first
         self.run_label = run_label
         self.refresh()
 
+    @safe_render
     def render(self) -> Any:
         var = self.app.theme_variables
         ok_c, bad_c, warn_c = var.get("success", "green"), var.get("error", "red"), \
@@ -92,7 +99,9 @@ class LayerGrads(Widget):
             relu = any(layer.dead_frac is not None for layer in self.stats)
             head += [Text("dead" if relu else "sat.", style="bold")]
         table.add_row(*head)
-        for layer in _visible(self.stats, self.size.height - 2):
+        summary = self._verdict(ok_c, bad_c, warn_c)
+        lines = len(summary.wrap(self.app.console, max(1, self.size.width)))
+        for layer in _visible(self.stats, self.size.height - 1 - lines):
             if layer is None:  # the elided middle of a deep stack
                 table.add_row(Text("⋮"), Text("", style="dim"), Text(""))
                 continue
@@ -113,11 +122,15 @@ class LayerGrads(Widget):
             if not tiny:
                 row += [Text(frac_s, style=frac_style)]
             table.add_row(*row)
-        verdict, style = verdict_of(self.stats)
         from rich.console import Group
 
+        return Group(table, summary)
+
+    def _verdict(self, ok_c: str, bad_c: str, warn_c: str) -> Text:
+        """The verdict line in its colour (bold when something is wrong)."""
+        verdict, style = verdict_of(self.stats, self.first)
         color = {"bad": bad_c, "warn": warn_c, "ok": ok_c}[style]
-        return Group(table, Text(verdict, style=f"bold {color}" if style != "ok" else color))
+        return Text(verdict, style=f"bold {color}" if style != "ok" else color)
 
 
 def _visible(stats: list, rows: int) -> list:
@@ -125,26 +138,53 @@ def _visible(stats: list, rows: int) -> list:
 
     The lesson is in the comparison of layer 1 with layer N, so both ends stay.
     """
-    if rows >= len(stats) or rows < 3:
+    if rows >= len(stats):
         return stats
+    if rows < 3:  # no room for the ⋮: layer 1 and the last layer only
+        return [stats[0], stats[-1]][:max(1, rows)]
     head = (rows - 1 + 1) // 2
     tail = rows - 1 - head
     return stats[:head] + [None] + (stats[-tail:] if tail else [])
 
 
-def verdict_of(stats: list) -> tuple[str, str]:
-    """One line on what the bars say: (text, 'bad' | 'warn' | 'ok')."""
+def _vanishing_ratio(stats: list | None) -> float | None:
+    """|g| of layer 1 over |g| of the last layer, if it is below 1e-2 (else None)."""
+    if not stats or len(stats) < 2:
+        return None
+    first, last = float(stats[0].grad_norm), float(stats[-1].grad_norm)
+    if last > 0 and math.isfinite(first / last) and first / last < 1e-2:
+        return first / last
+    return None
+
+
+def verdict_of(stats: list, first: list | None = None) -> tuple[str, str]:
+    """One line on what the bars say: (text, 'bad' | 'warn' | 'ok').
+
+    ``first`` is the run's layers after its first step. The checks are independent,
+    so the line stays right for the whole run: a stack whose layer 1 gets 1e-6 of
+    the last layer's gradient is VANISHING, and says also when every gradient has
+    become tiny (the whole stack has stalled). Once the last layers have stalled
+    too, the ratio is no longer small; the line then recalls the ratio at step 1,
+    the cause of the stall.
+    """
     norms = [float(layer.grad_norm) for layer in stats]
     if any(not math.isfinite(g) for g in norms):
         return "▲ NON-FINITE gradients: the run has blown up", "bad"
     if any(g > EXPLODE for g in norms):
         return f"▲ EXPLODING gradients (largest {max(norms):.1e})", "bad"
-    first, last = norms[0], norms[-1]
-    if len(norms) > 1 and first == 0 and last > 0:
-        return "▼ layer 1 gets no gradient at all", "bad"
-    if len(norms) > 1 and last > 0 and first / last < 1e-2:
-        return f"▼ VANISHING: |g| L1/L{len(norms)} = {first / last:.0e}", "bad"
-    if max(norms) < VANISH:
+    n = len(norms)
+    tiny = max(norms) < VANISH
+    stalled = f" · all |g| < {VANISH:.0e}: the whole stack stalled" if tiny else ""
+    if n > 1 and norms[0] == 0 and norms[-1] > 0:
+        return "▼ layer 1 gets no gradient at all" + stalled, "bad"
+    ratio = _vanishing_ratio(stats)
+    if ratio is not None:
+        return f"▼ VANISHING: |g| L1/L{n} = {ratio:.0e}" + stalled, "bad"
+    if tiny:
+        then = _vanishing_ratio(first)
+        if then is not None:
+            return (f"▼ STALLED: all |g| < {VANISH:.0e} · at step 1 VANISHING, "
+                    f"L1/L{n} = {then:.0e}"), "bad"
         return "▼ all gradients tiny: saturated or settled", "warn"
     return "gradients healthy", "ok"
 

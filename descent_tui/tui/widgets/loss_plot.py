@@ -1,7 +1,10 @@
 """Live loss curves of every run, via plotext: train as a solid line, validation lighter.
 
-The legend is its own row above the plot, so it never covers a curve; it gives each
-curve's latest value (train and validation loss as numbers). The y range
+Each run has its colour and glyph (:func:`~descent_tui.tui.run_style.run_style`); the
+glyph is also stamped at a few points along its training curve, so the curves stay
+apart without colour. The legend is its own row above the plot, so it never covers
+a curve; it gives each run's latest training loss and, when the mission holds out
+data, its validation loss (``▲ momentum 0.123 val 0.145``). The y range
 stops at 1.5× the largest starting loss, so one exploding run leaves through the
 top instead of flattening the others. On log scale a loss at or below the floor
 (``LOG_SPAN`` decades under the top, e.g. an underflow to 1e-198 or an exact 0) is
@@ -17,15 +20,18 @@ from rich.console import Group
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
+from descent_tui.tui.run_style import run_style
 from descent_tui.tui.safe_text import clean
-from descent_tui.tui.theme import run_color
 from descent_tui.tui.widgets.axes import nice_ticks, short
 from descent_tui.tui.widgets.safe import safe_render
+from descent_tui.tui.widgets.status import abbreviate
 
 #: on log scale the plot spans at most this many decades below its top
 LOG_SPAN = 12
-#: (history key, plotext marker, legend glyph, label suffix) of the two curves of a run
-CURVES = (("loss", "hd", "━", ""), ("val_loss", "braille", "┄", " val"))
+#: (history key, plotext marker) of the two curves of a run: train solid, validation dotted
+CURVES = (("loss", "hd"), ("val_loss", "braille"))
+#: the run's glyph is stamped this many times along its training curve
+STAMPS = 5
 
 
 def _rgb(hex_color: str) -> tuple[int, int, int]:
@@ -106,14 +112,14 @@ Entry = tuple[str, str, str, str]  # (glyph, label, colour, latest value)
 def legend_lines(entries: list[Entry], width: int, rows: int) -> list[Text]:
     """Pack legend entries into at most ``rows`` lines of ``width``: ``━ label value``.
 
-    Every run stays in the legend: labels are shortened (to 12, then 6, then 3
-    characters), then the values dropped, until all entries fit.
+    Every run stays in the legend: labels are shortened (to 12, then 7, then 3
+    characters, cut in the middle), then the values dropped, until all entries fit.
     """
     lines: list[Text] = []
-    for limit, with_value in ((40, True), (12, True), (6, True), (6, False), (3, False)):
+    for limit, with_value in ((40, True), (12, True), (7, True), (7, False), (3, False)):
         lines = [Text()]
         for glyph, label, colour, value in entries:
-            short = label if len(label) <= limit else label[: limit - 1] + "…"
+            short = abbreviate(label, limit)
             piece = f"{glyph} {short}" + (f" {value}" if with_value else "")
             if lines[-1].cell_len and lines[-1].cell_len + 2 + len(piece) > width:
                 lines.append(Text())
@@ -146,27 +152,49 @@ class LossPlot(PlotextPlot):
 
     def _plot_series(self, dark: bool) -> tuple[list[Entry], float, float]:
         """Hand every curve to plotext; return the legend entries and the y range drawn."""
-        plt = self.plt
         cap = _cap(self.series)
         entries: list[Entry] = []
         ymin, ymax = math.inf, -math.inf
         self.clamped = False
-        for s in self.series:
-            colour = run_color(s["index"], dark)
-            for key, marker, glyph, suffix in CURVES:
+        width = self.size.width  # one point per column: plotext's cost grows with points
+        for k, s in enumerate(self.series):
+            style = run_style(s["index"], dark)
+            values = []
+            for key, marker in CURVES:
                 ys = s.get(key)
                 if ys is None or len(ys) == 0:
                     continue
-                xs, yv = _thin(s["steps"], ys, max(10, self.size.width) * 2)
+                values.append(("val " if key == "val_loss" else "")
+                              + short_value(float(ys[-1])))
+                xs, yv = _thin(s["steps"], ys, max(10, width))
                 xs, yv, clamped = plotted(xs, yv, log_scale=self.log_scale, cap=cap)
                 self.clamped |= clamped
-                label = clean(s["label"] + suffix, one_line=True)
-                entries.append((glyph, label, colour, short_value(float(ys[-1]))))
                 if not xs:
                     continue
                 ymin, ymax = min(ymin, min(yv)), max(ymax, max(yv))
-                plt.plot(xs, yv, marker=marker, color=_rgb(colour))
+                self.plt.plot(xs, yv, marker=marker, color=_rgb(style.color))
+                if key == "loss":
+                    self._stamp(xs, yv, style, k / max(1, len(self.series)))
+            label = clean(s["label"], one_line=True)
+            entries.append((style.glyph, label, style.color, " ".join(values)))
         return entries, ymin, ymax
+
+    def _stamp(self, xs: list[float], ys: list[float], style: Any, phase: float) -> None:
+        """The run's glyph on its curve at STAMPS fixed steps of the mission (those reached).
+
+        The steps are ``(j + phase) / STAMPS`` of the way: ``phase`` differs per run,
+        so two runs whose curves coincide do not stamp the same place.
+        """
+        import bisect
+
+        if not xs:
+            return
+        targets = [(j + 0.5 * phase + 0.25) * self.total_steps / STAMPS for j in range(STAMPS)]
+        idx = sorted({min(len(xs) - 1, bisect.bisect_left(xs, t)) for t in targets
+                      if t <= xs[-1]})
+        if idx:
+            self.plt.scatter([xs[i] for i in idx], [ys[i] for i in idx], marker=style.glyph,
+                             color=_rgb(style.color))
 
     def _ticks(self, ymin: float, ymax: float) -> None:
         """Round tick values on both axes (powers of ten on log scale)."""
@@ -207,7 +235,7 @@ class LossPlot(PlotextPlot):
         else:
             plt.ylabel("loss")
         width, height = self.size.width, self.size.height
-        legend = legend_lines(entries, width, 2 if height >= 12 else 1) if height >= 6 else []
+        legend = legend_lines(entries, width, 2 if height >= 8 else 1) if height >= 6 else []
         self._plot.plotsize(width, height - len(legend))
         self._plot._set_size(width, height - len(legend))
         self._plot.theme(self._get_plotext_theme_name(self.app.theme))

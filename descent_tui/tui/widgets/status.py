@@ -1,4 +1,11 @@
-"""Status line (step, loss per run, lr, speed) and the divergence alarm."""
+"""Status line (step, loss per run, lr, speed), the divergence alarm and the footer.
+
+The status line shows every run, whatever the width: labels are abbreviated
+first, then the line wraps to a second row (:func:`pack`). Each run is drawn with
+its :func:`~descent_tui.tui.run_style.run_style` (colour and glyph), as in the
+plots. The footer (:class:`KeyFooter`) lists the help key ``?`` first, so it is
+never cut off on a narrow terminal.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +15,10 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from descent_tui.tui.run_style import run_style
 from descent_tui.tui.safe_text import clean
-from descent_tui.tui.theme import run_color
+
+__all__ = ["Alarm", "StatusLine", "abbreviate", "fmt_num", "pack"]
 
 
 def fmt_num(v: Any) -> str:
@@ -26,39 +35,103 @@ def fmt_num(v: Any) -> str:
     return f"{f:.4g}"
 
 
+def abbreviate(label: str, limit: int) -> str:
+    """``label`` in at most ``limit`` characters, cut in the middle so both ends stay.
+
+    "constant 0.5" and "constant 0.02" at 7 become "con…0.5" and "con….02": the
+    end of a label often holds what tells two runs apart. ``limit`` 0 drops it.
+    """
+    if len(label) <= limit:
+        return label
+    if limit <= 0:
+        return ""
+    if limit < 5:
+        return label[: limit - 1] + "…"
+    tail = (limit - 1) // 2
+    return label[: limit - 1 - tail] + "…" + label[-tail:]
+
+
+#: (rows, label length) tried in turn: shorter labels on one row, then a second row
+LAYOUTS = ((1, 40), (1, 14), (1, 9), (2, 40), (2, 14), (2, 9), (2, 6), (2, 3), (2, 0))
+
+
+def pack(head: Text, pieces: list[tuple[str, Any]], tail: Text, width: int,
+         max_rows: int = 2) -> list[Text]:
+    """``head``, then every run's piece, then ``tail``, in as few rows of ``width`` as fit.
+
+    ``pieces`` are ``(label, build)`` with ``build(short_label) -> Text``. The
+    :data:`LAYOUTS` are tried in turn (at most ``max_rows`` rows); the first where
+    every row fits is kept (else the last one, which may be cut).
+    """
+    rows: list[Text] = []
+    for n_rows, limit in LAYOUTS:
+        if n_rows > max_rows:
+            continue
+        rows = [head.copy()]
+        for label, build in pieces:
+            piece = build(abbreviate(label, limit))
+            if rows[-1].cell_len + piece.cell_len > width and len(rows) < n_rows \
+                    and rows[-1].cell_len > 0:
+                rows.append(Text(" "))
+            rows[-1].append_text(piece)
+        if rows[-1].cell_len + tail.cell_len > width and len(rows) < n_rows:
+            rows.append(Text(" "))
+        rows[-1].append_text(tail)
+        if all(row.cell_len <= width for row in rows):
+            return rows
+    return rows
+
+
 class StatusLine(Static):
-    """One line: ▶/❚❚, step, speed, each run's loss in its colour, selected run's lr."""
+    """▶/❚❚, step, speed, each run's glyph, label and loss in its colour, the selected lr.
+
+    One row when everything fits, else two (the widget's height follows).
+    """
 
     def show(self, snap: dict[str, Any], *, running: bool, speed: str, log_scale: bool,
              selected: int) -> None:
         dark = self.app.current_theme.dark
-        text = Text(no_wrap=True, overflow="ellipsis")
+        width = self.size.width or self.app.size.width
+        head = Text()
         if snap.get("done"):
-            text.append(" ■ DONE ", style="bold reverse")
+            head.append(" ■ DONE ", style="bold reverse")
         elif running:
-            text.append(" ▶ RUN ", style="bold reverse")
+            head.append(" ▶ RUN ", style="bold reverse")
         else:
-            text.append(" ❚❚ PAUSE ", style="bold reverse")
-        text.append(f" step {snap['step']}/{snap['total']}", style="bold")
-        text.append(f"  {speed}", style="dim")
+            head.append(" ❚❚ PAUSE ", style="bold reverse")
+        head.append(f" step {snap['step']}/{snap['total']}", style="bold")
+        head.append(f" {speed.replace('speed ', '')}", style="dim")
         if log_scale:
-            text.append(" log", style="dim")
-        text.append("  │ ")
+            head.append(" log", style="dim")
+        head.append(" │")
+        pieces = []
         sel_lr = None
         for run in snap["runs"]:
-            color = run_color(run["index"], dark)
-            mark = "◉" if run["index"] == selected else "●"
-            text.append(f"{mark} ", style=color)
-            loss = "✖ " + fmt_num(run["loss"]) if run["diverged"] else fmt_num(run["loss"])
-            label = clean(run["label"], one_line=True)
-            text.append(f"{label} ", style=f"bold {color}" if run["index"] == selected
-                        else color)
-            text.append(f"{loss}  ")
+            pieces.append((clean(run["label"], one_line=True),
+                           _run_piece(run, run_style(run["index"], dark),
+                                      run["index"] == selected)))
             if run["index"] == selected:
                 sel_lr = run.get("lr")
-        if sel_lr is not None:
-            text.append(f"│ lr {fmt_num(sel_lr)}", style="bold")
-        self.update(text)
+        tail = Text(f" │ lr {fmt_num(sel_lr)}", style="bold") if sel_lr is not None else Text()
+        rows = pack(head, pieces, tail, max(20, width))
+        self.styles.height = len(rows)
+        self.update(Text("\n").join(rows))
+
+
+def _run_piece(run: dict[str, Any], style: Any, selected: bool) -> Any:
+    """A builder of one run's piece: `` ▲ label 0.123`` (selected: underlined label)."""
+    loss = ("✖ " if run["diverged"] else "") + fmt_num(run["loss"])
+
+    def build(label: str) -> Text:
+        piece = Text(" ")
+        piece.append(style.glyph, style=f"bold {style.color}")
+        if label:
+            piece.append(" " + label, style=f"bold underline {style.color}" if selected
+                         else style.color)
+        piece.append(f" {loss}", style="bold" if selected else "")
+        return piece
+
+    return build
 
 
 class Alarm(Static):
@@ -69,3 +142,4 @@ class Alarm(Static):
         if reasons:
             self.update(Text(" ⚠ DIVERGED ─ " + " ║ ".join(reasons), no_wrap=True,
                              overflow="ellipsis"))
+

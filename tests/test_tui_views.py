@@ -1,0 +1,199 @@
+"""The views' logic: run styles, the status line's packing, the layer verdict, the
+decision map's kinds and the fitted curve, zoom-to-fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _tui_helpers import asyncrun
+from rich.text import Text
+
+from descent_tui.tui.run_style import RUN_GLYPHS, run_style
+from descent_tui.tui.widgets.layer_grads import verdict_of
+from descent_tui.tui.widgets.status import abbreviate, pack
+
+
+@pytest.fixture(autouse=True)
+def _home(descent_home):
+    return descent_home
+
+
+#: the private missions (tests/missions/) the `missions` fixture installs
+MISSION_FILES = ["five-runs.toml", "tiny-sine.toml", "tiny-net.toml", "asym-basin.toml",
+                 "inspector-deep-sigmoid.toml"]
+
+
+def test_every_run_has_its_own_glyph_and_colour_on_both_themes():
+    for dark in (True, False):
+        styles = [run_style(i, dark) for i in range(len(RUN_GLYPHS))]
+        assert len({s.glyph for s in styles}) == len(RUN_GLYPHS)
+        assert len({s.color for s in styles}) == len(RUN_GLYPHS)
+        assert all(Text(s.glyph).cell_len == 1 for s in styles)
+    assert run_style(1, True).glyph == run_style(1, False).glyph  # the shape is the run's
+
+
+def test_abbreviations_keep_both_ends_so_similar_labels_stay_apart():
+    a, b = abbreviate("constant 0.5", 7), abbreviate("constant 0.02", 7)
+    assert len(a) == len(b) == 7 and a != b
+    assert abbreviate("sgd", 7) == "sgd" and abbreviate("momentum", 0) == ""
+
+
+def _status_pieces(labels):
+    def build(short):
+        return Text(f" ● {short} 0.1234")
+    return [(label, build) for label in labels]
+
+
+def test_the_status_line_shows_every_run_on_one_or_two_rows():
+    labels = ["constant 0.5", "constant 0.02", "step decay", "cosine", "warm-up + cosine"]
+    head, tail = Text(" ❚❚ PAUSE  step 30/200 10/tick │"), Text(" │ lr 0.5")
+    for width in (80, 120, 160):
+        rows = pack(head, _status_pieces(labels), tail, width)
+        assert 1 <= len(rows) <= 2
+        assert all(r.cell_len <= width for r in rows)
+        assert sum(r.plain.count("●") for r in rows) == len(labels)
+        assert "lr 0.5" in rows[-1].plain
+    assert len(pack(head, _status_pieces(labels), tail, 160)) == 1
+
+
+class _Layer:
+    def __init__(self, g):
+        self.grad_norm = g
+
+
+def _stack(*norms):
+    return [_Layer(g) for g in norms]
+
+
+def test_the_layer_verdict_stays_right_for_the_whole_run():
+    """vanishing-gradients' sigmoid stack: at step 1 L1/L10 = 6e-06, by step 13 every
+    |g| is ~1e-6 (loss settled at ln 2) and L1 is no smaller than L10."""
+    step1 = _stack(1.9e-6, 5.7e-6, 2.7e-5, 1.3e-4, 5.9e-4, 1.7e-3, 7.1e-3, 2.2e-2, 9.4e-2, 3.2e-1)
+    step7 = _stack(2.1e-6, 2.2e-6, 2.0e-6, 1.3e-6, 1.4e-6, 1.5e-6, 5.6e-6, 1.8e-5, 7.3e-5, 2.5e-4)
+    step11 = _stack(2.1e-6, 2.2e-6, 2.0e-6, 1.3e-6, 1.2e-6, 7.5e-7, 6.5e-7, 6.1e-7, 9.4e-7,
+                    2.1e-6)
+    step20 = _stack(2.1e-6, 2.2e-6, 2.0e-6, 1.3e-6, 1.2e-6, 7.5e-7, 6.6e-7, 6.3e-7, 7.7e-7,
+                    5.9e-7)
+    text, kind = verdict_of(step1, step1)
+    assert kind == "bad" and "VANISHING" in text and "6e-06" in text and "stalled" not in text
+    text, kind = verdict_of(step7, step1)
+    assert kind == "bad" and "VANISHING" in text and "8e-03" in text
+    for late in (step11, step20):
+        text, kind = verdict_of(late, step1)
+        assert kind == "bad" and "STALLED" in text and "6e-06" in text, text
+    # a healthy stack that has settled is not called vanishing
+    settled = _stack(3e-6, 2e-6, 4e-6)
+    assert verdict_of(settled, _stack(0.1, 0.2, 0.3)) == (
+        "▼ all gradients tiny: saturated or settled", "warn")
+    # both at once: the ratio and the stall
+    text, _ = verdict_of(_stack(1e-9, 1e-7, 2e-6), None)
+    assert "VANISHING" in text and "stalled" in text
+
+
+def test_map_kinds_follow_the_network(missions):
+    from descent_tui.scenario.catalog import find
+    from descent_tui.tui.widgets.decision_map import map_kind
+
+    assert map_kind(find("tiny-sine").spec.network) == "curve"
+    assert map_kind(find("tiny-net").spec.network) == "probability"
+
+
+def test_the_fitted_curve_is_the_networks_output_over_the_inputs(missions):
+    from descent_tui.engine import no_grad
+    from descent_tui.scenario.catalog import find
+    from descent_tui.sim import Simulation
+
+    sim = Simulation(find("tiny-sine"))
+    sim.step(40)
+    xs, fx = sim.fit_curve(0, 50)
+    X = np.concatenate([sim.data["X"][:, 0], sim.data["X_val"][:, 0]])
+    assert len(xs) == len(fx) == 50 and xs[0] < X.min() and xs[-1] > X.max()
+    with no_grad():
+        direct = sim.runs[0].forward(xs[:, None]).data[:, 0]
+    assert fx == pytest.approx(direct)
+    assert abs(np.interp(np.pi / 2, xs, fx) - 1.0) < 0.3  # adam has found the sine's top
+    assert Simulation(find("tiny-net")).fit_curve(0) is None
+    assert sim.decision_grid(0) is None
+
+
+def test_decision_grid_takes_a_rectangle(missions):
+    from descent_tui.scenario.catalog import find
+    from descent_tui.sim import Simulation
+
+    xs, ys, P = Simulation(find("tiny-net")).decision_grid(0, 30, 12)
+    assert P.shape == (12, 30) and len(xs) == 30 and len(ys) == 12
+
+
+def _cells(widget):
+    return [[seg.text for seg in widget.render_line(y)] for y in range(widget.size.height)]
+
+
+@asyncrun
+async def test_the_regression_view_draws_curve_data_and_baseline(missions):
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.decision_map import DecisionMap
+
+    app = DescentApp(initial="tiny-sine")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.screen.action_step(40)
+        await pilot.pause()
+        dm = app.screen.query_one(DecisionMap)
+        assert dm.view is not None and dm.view.kind == "curve"
+        text = "\n".join("".join(row) for row in _cells(dm))
+        assert "•" in text and "○" in text  # training and validation points
+        assert "fit" in text and "mean" in text  # the legend names curve and baseline
+        colour = run_style(0, app.current_theme.dark).color
+        painted = {seg.style.color.triplet.hex for y in range(dm.size.height)
+                   for seg in dm.render_line(y) if seg.style and seg.style.color
+                   and seg.style.color.triplet}
+        assert colour in painted  # the fit in the run's colour
+
+
+@asyncrun
+async def test_zoom_fits_the_runs_and_returns(missions):
+    from descent_tui.tui.app import DescentApp
+
+    app = DescentApp(initial="asym-basin")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        screen.action_step(12)
+        await pilot.pause()
+        land = screen.query_one("Landscape")
+        mission = land.bounds
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.pause()
+        paths = np.concatenate([rs.path for rs in screen.sim.runs])
+        (x0, x1), (y0, y1) = land.bounds
+        assert land.zoom is not None and land.bounds != mission  # momentum overshoots: wider
+        assert x0 < paths[:, 0].min() and paths[:, 0].max() < x1
+        assert y0 < paths[:, 1].min() and paths[:, 1].max() < y1
+        assert land.shading is not None and land.grid_size == land.wanted_grid()
+        await pilot.press("z")
+        await pilot.pause()
+        await pilot.pause()
+        assert land.zoom is None and land.bounds == mission
+
+
+@asyncrun
+async def test_every_run_is_in_the_status_line_and_the_legend_at_80x24(missions):
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.loss_plot import LossPlot
+    from descent_tui.tui.widgets.status import StatusLine
+
+    app = DescentApp(initial="five-runs")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.screen.action_step(30)
+        await pilot.pause()
+        status = app.screen.query_one(StatusLine)
+        shown = str(status.render())
+        assert all(run_style(i).glyph in shown for i in range(5)), shown
+        assert "lr " in shown and all(len(row) <= 80 for row in shown.splitlines())
+        legend = "".join(t.plain for t in app.screen.query_one(LossPlot).render().renderables[:-1])
+        assert all(run_style(i).glyph in legend for i in range(5)), legend
