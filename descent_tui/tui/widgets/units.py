@@ -1,0 +1,255 @@
+"""The unit view: every hidden unit of the selected run, TensorFlow-Playground style.
+
+Each hidden layer is a band of tiles, one tile per unit:
+
+* the unit's output as a small map over the 2-D input plane (half-block pixels,
+  x → and y ↑ as in the decision map), or, when the inputs are not 2-D, its
+  output on each training sample, filled row by row;
+* a row of cells shading its incoming weights (blue negative, orange positive,
+  one scale per layer), or the weights written out when there are two;
+* its name and marks: ``dead`` (a ReLU that fires on no training sample),
+  ``sat`` (sigmoid / tanh outputs stuck near a bound), ``=uK`` (computes exactly
+  what unit K computes: zero or constant initialisation never breaks that tie).
+
+One colour scale per layer (tanh −1..1, sigmoid 0..1, ReLU 0..the layer's
+largest output), so identical units look identical. When the layers do not fit,
+the first and the last are kept (the comparison that matters) around a ⋮ line.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from textual.strip import Strip
+from textual.widget import Widget
+
+from descent_tui.tui.widgets.canvas import Canvas
+from descent_tui.tui.widgets.safe import safe_render_line
+from descent_tui.tui.widgets.step_chart import ink
+
+if TYPE_CHECKING:
+    from descent_tui.sim.units import UnitLayer
+
+__all__ = ["UnitView", "duplicates", "value_range"]
+
+RAMPS = {True: ("#3b82e6", "#18213a", "#f29a3a"), False: ("#2a66c9", "#eef1f6", "#dd7416")}
+DEAD, SAT = "#ff4d5e", "#ffcc4d"
+MIN_TILE = 4
+
+
+def _mix(a: str, b: str, t: float) -> str:
+    ca = [int(a[i:i + 2], 16) for i in (1, 3, 5)]
+    cb = [int(b[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#{:02x}{:02x}{:02x}".format(*(int(x + (y - x) * t) for x, y in zip(ca, cb,
+                                                                                 strict=True)))
+
+
+def shade(v: float, lo: float, hi: float, dark: bool) -> str:
+    """Blue below the middle of ``[lo, hi]``, orange above (0 in the middle for tanh, weights)."""
+    neg, mid, pos = RAMPS[dark]
+    if not math.isfinite(v):
+        return DEAD
+    if lo < 0 < hi:
+        t = v / hi if v > 0 else -v / lo
+        return _mix(mid, pos, min(1.0, t)) if v > 0 else _mix(mid, neg, min(1.0, t))
+    t = (v - lo) / (hi - lo) if hi > lo else 0.0
+    return _mix(mid, pos, min(1.0, max(0.0, t)))
+
+
+def value_range(layer: UnitLayer) -> tuple[float, float]:
+    """The colour scale of a layer's outputs (shared by all its units)."""
+    if layer.activation == "tanh":
+        return -1.0, 1.0
+    if layer.activation == "sigmoid":
+        return 0.0, 1.0
+    vals = layer.values[np.isfinite(layer.values)]
+    lo = float(vals.min()) if vals.size else 0.0
+    hi = float(vals.max()) if vals.size else 1.0
+    if lo < 0 < hi:
+        m = max(-lo, hi)
+        return -m, m
+    return min(lo, 0.0), hi if hi > 0 else 1.0
+
+
+def duplicates(layer: UnitLayer) -> list[int | None]:
+    """For each unit, the first earlier unit with the same weights, bias and outputs (or None)."""
+    out: list[int | None] = []
+    for j in range(len(layer.values)):
+        twin = None
+        for k in range(j):
+            if (np.array_equal(layer.weights[j], layer.weights[k])
+                    and layer.bias[j] == layer.bias[k]
+                    and np.array_equal(layer.values[j], layer.values[k])):
+                twin = k
+                break
+        out.append(twin)
+    return out
+
+
+class UnitView(Widget):
+    """``show(layers, run_label)``: the :class:`~descent_tui.sim.units.UnitLayer` list of a run."""
+
+    DEFAULT_CSS = """
+    UnitView { width: 1fr; height: 1fr; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.layers: list[UnitLayer] = []
+        self.run_label = ""
+        self._lines: list[Strip] | None = None
+
+    def show(self, layers: list[UnitLayer], run_label: str) -> None:
+        self.layers = layers
+        self.run_label = run_label
+        self._lines = None
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._lines = None
+
+    def wanted_n(self) -> int:
+        """The grid side to ask :func:`~descent_tui.sim.units.unit_grids` for."""
+        return 24
+
+    # ------------------------------------------------------------------ layout
+    def _geometry(self) -> tuple[int, int, int, list[int | None]]:
+        """(tile width, map rows, extra rows per tile, layer indices shown; None = ⋮).
+
+        Every layer with maps of at least 2 rows if they fit; else the first and
+        last layers with such maps around a ⋮ line; else every layer, one row each.
+        """
+        w, h = self.size.width, self.size.height
+        n = len(self.layers)
+        units = max(len(layer.values) for layer in self.layers)
+        tile = max(MIN_TILE, min(14, w // units - 1))
+        options = [(m, e) for m in range(max(2, tile // 2), 1, -1) for e in (2, 1)]
+        for map_rows, extra in options:
+            if h // (1 + map_rows + extra) >= n:
+                return tile, map_rows, extra, list(range(n))
+        for map_rows, extra in options:
+            fit = (h - 1) // (1 + map_rows + extra)
+            if 2 <= fit < n:
+                head = (fit + 1) // 2
+                tail = list(range(n - (fit - head), n))
+                return tile, map_rows, extra, [*range(head), None, *tail]
+        for map_rows, extra in ((1, 1), (1, 0)):
+            if h // (1 + map_rows + extra) >= n:
+                return tile, map_rows, extra, list(range(n))
+        fit = max(2, (h - 1) // 2)
+        if fit >= n:
+            return tile, 1, 0, list(range(n))
+        head = (fit + 1) // 2
+        return tile, 1, 0, [*range(head), None, *range(n - (fit - head), n)]
+
+    def _build(self) -> list[Strip]:
+        w, h = self.size.width, self.size.height
+        dark = self.app.current_theme.dark
+        canvas = Canvas(w, h, self.background_colors[1].hex)
+        if not self.layers:
+            canvas.text(0, 0, "No hidden layer to show.", ink(dark)[1])
+            return canvas.strips()
+        tile, map_rows, extra, shown = self._geometry()
+        row = 0
+        for i in shown:
+            if row >= h:
+                break
+            if i is None:
+                canvas.text(0, row, "⋮ (middle layers: more rows needed)", ink(dark)[1])
+                row += 1
+                continue
+            row = self._draw_layer(canvas, self.layers[i], row, tile, map_rows, extra, dark)
+        return canvas.strips()
+
+    def _header(self, layer: UnitLayer, twins: list[int | None]) -> str:
+        n = len(layer.values)
+        over = "over the input plane" if layer.over == "plane" else \
+            f"over {layer.values.shape[1]} training samples"
+        text = f"{layer.name} · {layer.activation} · {n} units {over}"
+        if n > 1 and all(t is not None for t in twins[1:]):
+            text += " · ALL IDENTICAL"
+        dead, sat = int(layer.dead.sum()), int(layer.saturated.sum())
+        if dead:
+            text += f" · {dead} dead"
+        if sat:
+            text += f" · {sat} saturated"
+        return text
+
+    def _draw_layer(self, canvas: Canvas, layer: UnitLayer, row: int, tile: int,
+                    map_rows: int, extra: int, dark: bool) -> int:
+        strong, dim = ink(dark)
+        twins = duplicates(layer)
+        canvas.text(0, row, self._header(layer, twins), strong, bold=True)
+        row += 1
+        lo, hi = value_range(layer)
+        wmax = float(np.nanmax(np.abs(layer.weights))) if layer.weights.size else 0.0
+        for j in range(len(layer.values)):
+            col = j * (tile + 1)
+            if col + tile > canvas.width:
+                canvas.text(max(0, canvas.width - 1), row, "…", dim)
+                break
+            self._draw_map(canvas, layer, j, col, row, tile, map_rows, (lo, hi), dark)
+            if extra >= 2:
+                self._draw_weights(canvas, layer, j, col, row + map_rows, tile, wmax, dark)
+            if extra >= 1:
+                self._draw_label(canvas, layer, j, twins[j], col, row + map_rows + extra - 1,
+                                 tile, dark)
+        return row + map_rows + extra
+
+    def _draw_map(self, canvas: Canvas, layer: UnitLayer, j: int, col: int, row: int,
+                  tile: int, map_rows: int, scale: tuple[float, float], dark: bool) -> None:
+        vals = layer.values[j]
+        ph = 2 * map_rows
+        if layer.over == "plane":
+            n = vals.shape[0]
+            # pixel row 0 is the top of the tile: the highest y (vals row n-1)
+            ri = np.linspace(n - 1, 0, ph).round().astype(int)
+            ci = np.linspace(0, n - 1, tile).round().astype(int)
+            pix = vals[np.ix_(ri, ci)]
+        else:
+            flat = np.full(tile * ph, np.nan)
+            k = min(len(vals), flat.size)
+            flat[:k] = vals[:k]
+            pix = flat.reshape(ph, tile)
+        blank = canvas.fill
+        for r in range(ph):
+            for c in range(tile):
+                v = float(pix[r, c])
+                padding = math.isnan(v) and layer.over != "plane"  # past the last sample
+                colour = blank if padding else shade(v, *scale, dark)
+                canvas.pixel(col + c, 2 * row + r, colour)
+
+    def _draw_weights(self, canvas: Canvas, layer: UnitLayer, j: int, col: int, row: int,
+                      tile: int, wmax: float, dark: bool) -> None:
+        w = layer.weights[j]
+        if len(w) <= 2 and tile >= 11:
+            text = ",".join(f"{v:+.1f}" for v in w)
+            canvas.text(col, row, text[:tile], ink(dark)[1])
+            return
+        cells = min(tile, len(w))
+        for c in range(cells):
+            v = float(w[c * len(w) // cells])
+            colour = shade(v, -wmax, wmax, dark) if wmax > 0 else RAMPS[dark][1]
+            canvas.text(col + c, row, "▄", colour)
+
+    def _draw_label(self, canvas: Canvas, layer: UnitLayer, j: int, twin: int | None,
+                    col: int, row: int, tile: int, dark: bool) -> None:
+        name = f"u{j + 1}"
+        if layer.dead[j]:
+            canvas.text(col, row, (name + " dead")[:tile], DEAD, bold=True)
+        elif layer.saturated[j]:
+            canvas.text(col, row, (name + " sat")[:tile], SAT, bold=True)
+        elif twin is not None:
+            canvas.text(col, row, (name + f"=u{twin + 1}")[:tile], ink(dark)[1])
+        else:
+            canvas.text(col, row, name[:tile], ink(dark)[1])
+
+    @safe_render_line
+    def render_line(self, y: int) -> Strip:
+        if self._lines is None or len(self._lines) != self.size.height:
+            self._lines = self._build()
+        if 0 <= y < len(self._lines):
+            return self._lines[y]
+        return Strip.blank(self.size.width)
