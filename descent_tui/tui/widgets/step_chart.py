@@ -66,19 +66,34 @@ def ink(dark: bool) -> tuple[str, str]:
     return ("#e8f0ff", "#7f8fa8") if dark else ("#101826", "#5a6b85")
 
 
-def pack_keys(keys: list[Key], width: int, rows: int) -> list[list[tuple[Key, str]]]:
-    """Legend lines of at most ``width``: labels shortened (40, 12, 6, 3) until all fit."""
-    lines: list[list[tuple[Key, str]]] = []
-    for limit in (40, 12, 6, 3):
+def _blend(a: str | None, b: str, t: float) -> str:
+    """``a`` moved a fraction ``t`` towards ``b`` (colours ``#rrggbb``; ``a`` None: ``b``)."""
+    if not a or not a.startswith("#") or len(a) != 7:
+        return b
+    ca = [int(a[i:i + 2], 16) for i in (1, 3, 5)]
+    cb = [int(b[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#{:02x}{:02x}{:02x}".format(*(int(x + (y - x) * t) for x, y in zip(ca, cb,
+                                                                                 strict=True)))
+
+
+def pack_keys(keys: list[Key], width: int, rows: int) -> list[list[tuple[Key, str, bool]]]:
+    """Legend lines of at most ``width``, as ``(key, label shown, with value)``.
+
+    Every run stays: labels are shortened (40, 12, 6 characters), then the values
+    dropped, then labels cut to 3, until all entries fit in ``rows`` lines.
+    """
+    lines: list[list[tuple[Key, str, bool]]] = []
+    for limit, valued in ((40, True), (12, True), (6, True), (12, False), (6, False),
+                          (3, False)):
         lines, used = [[]], 0
         for k in keys:
             label = k.label if len(k.label) <= limit else k.label[:limit - 1] + "…"
-            piece = f"{k.glyph} {label} {k.value}"
+            piece = f"{k.glyph} {label}" + (f" {k.value}" if valued else "")
             if lines[-1] and used + 2 + len(piece) > width:
                 lines.append([])
                 used = 0
             used += (2 if lines[-1] else 0) + len(piece)
-            lines[-1].append((k, label))
+            lines[-1].append((k, label, valued))
         if len(lines) <= rows:
             return lines
     return lines[:rows]
@@ -115,7 +130,7 @@ class StepChart(Widget):
         w, h = self.size.width, self.size.height
         dark = self.app.current_theme.dark
         canvas = Canvas(w, h, self.background_colors[1].hex)
-        legend = pack_keys(self.legend, w, 2 if h >= 10 else 1) if h >= 4 else []
+        legend = pack_keys(self.legend, w, 2 if h >= 7 else 1) if h >= 4 else []
         for row, line in enumerate(legend):
             self._draw_keys(canvas, row, line, dark)
         top = len(legend)
@@ -123,16 +138,18 @@ class StepChart(Widget):
             self._draw_plot(canvas, top, dark)
         return canvas.strips()
 
-    def _draw_keys(self, canvas: Canvas, row: int, line: list[tuple[Key, str]],
+    def _draw_keys(self, canvas: Canvas, row: int, line: list[tuple[Key, str, bool]],
                    dark: bool) -> None:
         col = 0
         strong = ink(dark)[0]
-        for k, label in line:
+        for k, label, valued in line:
             colour = run_color(k.index, dark)
             canvas.text(col, row, f"{k.glyph} {label}", colour, bold=True)
             col += len(label) + 2
-            canvas.text(col, row, f" {k.value}", strong)
-            col += len(k.value) + 3
+            if valued:
+                canvas.text(col, row, f" {k.value}", strong)
+                col += len(k.value) + 1
+            col += 2
 
     def _draw_plot(self, canvas: Canvas, top: int, dark: bool) -> None:
         w, h = canvas.width, canvas.height
@@ -148,10 +165,11 @@ class StepChart(Widget):
         def pcol(s: float) -> float:
             return MARGIN + s / max(1, self.total) * (pw - 1)
 
+        guide = _blend(canvas.fill, dim, 0.35)
         for m in self.marks:
             r = int(round(prow(m)))
             for c in range(MARGIN, w, 2):
-                canvas.pixel(c, r, dim)
+                canvas.pixel(c, r, guide)
         for t in nice_ticks(lo, hi, max(2, rows // 3)):
             row = int(round(prow(t))) // 2
             canvas.text(0, row, self.y_format(t).rjust(MARGIN - 1)[:MARGIN - 1], dim)

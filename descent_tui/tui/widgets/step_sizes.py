@@ -80,7 +80,7 @@ class StepSizes(Widget):
         """(parameters shown, with bars, with −Δθ/g) for the width."""
         w = self.size.width - 12
         for bars, eff in ((True, True), (False, True), (True, False), (False, False)):
-            per = 7 + (BAR + 1 if bars else 0) + (8 if eff else 0)
+            per = 8 + (BAR + 1 if bars else 0) + (9 if eff else 0)
             if per * len(self.params) <= w:
                 return len(self.params), bars, eff
         return max(1, w // 7), False, False
@@ -92,7 +92,7 @@ class StepSizes(Widget):
         dark = self.app.current_theme.dark
         shown, bars, eff = self._layout()
         names = self.params[:shown]
-        table = Table.grid(padding=(0, 1, 0, 0))
+        table = Table.grid(padding=(0, 2, 0, 0))
         table.add_column(no_wrap=True)
         heads = [Text("run", style="bold")]
         for p in names:

@@ -36,7 +36,7 @@ __all__ = ["UnitView", "duplicates", "value_range"]
 
 RAMPS = {True: ("#3b82e6", "#18213a", "#f29a3a"), False: ("#2a66c9", "#eef1f6", "#dd7416")}
 DEAD, SAT = "#ff4d5e", "#ffcc4d"
-MIN_TILE = 4
+MIN_TILE = 2
 
 
 def _mix(a: str, b: str, t: float) -> str:
@@ -52,7 +52,7 @@ def shade(v: float, lo: float, hi: float, dark: bool) -> str:
     if not math.isfinite(v):
         return DEAD
     if lo < 0 < hi:
-        t = v / hi if v > 0 else -v / lo
+        t = v / hi if v > 0 else v / lo
         return _mix(mid, pos, min(1.0, t)) if v > 0 else _mix(mid, neg, min(1.0, t))
     t = (v - lo) / (hi - lo) if hi > lo else 0.0
     return _mix(mid, pos, min(1.0, max(0.0, t)))
@@ -97,12 +97,12 @@ class UnitView(Widget):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.layers: list[UnitLayer] = []
+        self.unit_layers: list[UnitLayer] = []
         self.run_label = ""
         self._lines: list[Strip] | None = None
 
     def show(self, layers: list[UnitLayer], run_label: str) -> None:
-        self.layers = layers
+        self.unit_layers = layers
         self.run_label = run_label
         self._lines = None
         self.refresh()
@@ -122,9 +122,9 @@ class UnitView(Widget):
         last layers with such maps around a ⋮ line; else every layer, one row each.
         """
         w, h = self.size.width, self.size.height
-        n = len(self.layers)
-        units = max(len(layer.values) for layer in self.layers)
-        tile = max(MIN_TILE, min(14, w // units - 1))
+        n = len(self.unit_layers)
+        units = max(len(layer.values) for layer in self.unit_layers)
+        tile = max(MIN_TILE, min(14, (w + 1) // units - 1))
         options = [(m, e) for m in range(max(2, tile // 2), 1, -1) for e in (2, 1)]
         for map_rows, extra in options:
             if h // (1 + map_rows + extra) >= n:
@@ -148,7 +148,7 @@ class UnitView(Widget):
         w, h = self.size.width, self.size.height
         dark = self.app.current_theme.dark
         canvas = Canvas(w, h, self.background_colors[1].hex)
-        if not self.layers:
+        if not self.unit_layers:
             canvas.text(0, 0, "No hidden layer to show.", ink(dark)[1])
             return canvas.strips()
         tile, map_rows, extra, shown = self._geometry()
@@ -160,7 +160,7 @@ class UnitView(Widget):
                 canvas.text(0, row, "⋮ (middle layers: more rows needed)", ink(dark)[1])
                 row += 1
                 continue
-            row = self._draw_layer(canvas, self.layers[i], row, tile, map_rows, extra, dark)
+            row = self._draw_layer(canvas, self.unit_layers[i], row, tile, map_rows, extra, dark)
         return canvas.strips()
 
     def _header(self, layer: UnitLayer, twins: list[int | None]) -> str:
@@ -172,9 +172,9 @@ class UnitView(Widget):
             text += " · ALL IDENTICAL"
         dead, sat = int(layer.dead.sum()), int(layer.saturated.sum())
         if dead:
-            text += f" · {dead} dead"
+            text += f" · {dead} dead (red)"
         if sat:
-            text += f" · {sat} saturated"
+            text += f" · {sat} saturated (yellow)"
         return text
 
     def _draw_layer(self, canvas: Canvas, layer: UnitLayer, row: int, tile: int,
@@ -236,12 +236,13 @@ class UnitView(Widget):
 
     def _draw_label(self, canvas: Canvas, layer: UnitLayer, j: int, twin: int | None,
                     col: int, row: int, tile: int, dark: bool) -> None:
+        """``uJ`` with its mark: ``dead`` / ``sat`` (in red / yellow), ``=uK`` for a twin."""
         name = f"u{j + 1}"
-        if layer.dead[j]:
-            canvas.text(col, row, (name + " dead")[:tile], DEAD, bold=True)
-        elif layer.saturated[j]:
-            canvas.text(col, row, (name + " sat")[:tile], SAT, bold=True)
-        elif twin is not None:
+        if layer.dead[j] or layer.saturated[j]:
+            colour, word = (DEAD, " dead") if layer.dead[j] else (SAT, " sat")
+            text = name + word if len(name + word) <= tile else name
+            canvas.text(col, row, text[:tile], colour, bold=True)
+        elif twin is not None and len(name) + 3 <= tile:
             canvas.text(col, row, (name + f"=u{twin + 1}")[:tile], ink(dark)[1])
         else:
             canvas.text(col, row, name[:tile], ink(dark)[1])

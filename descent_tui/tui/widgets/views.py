@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 
 from descent_tui.tui.safe_text import content
@@ -49,6 +49,8 @@ ROOMY = (160, 45)
 #: seconds between recomputations of the unit maps while training runs
 UNITS_PERIOD = 1.0
 
+#: the panels drawn over the steps: stacked in one column when several show
+CHARTS = ("lr", "acc")
 PANELS: dict[str, type[Widget]] = {"lr": LrPanel, "steps": StepSizes, "grad": GradientValue,
                                    "acc": AccuracyPanel, "units": UnitView}
 TITLES = {
@@ -112,11 +114,21 @@ class ViewsArea(Horizontal):
         self.param_names = list(sim.spec.landscape.params) if sim.kind == "landscape" else []
         self.param = self.param_names[0] if self.param_names else "x"
 
+    def _panel(self, key: str) -> Widget:
+        panel = PANELS[key](id=f"view-{key}", classes="view")
+        panel.border_title = content(TITLES[key].format(p=self.param), one_line=True)
+        return panel
+
     def compose(self) -> Any:
+        """The charts over the steps (lr, accuracy) in one column, then the other panels."""
+        charts = [k for k in self.keys if k in CHARTS]
+        if charts:
+            with Vertical(id="views-charts"):
+                for key in charts:
+                    yield self._panel(key)
         for key in self.keys:
-            panel = PANELS[key](id=f"view-{key}", classes="view")
-            panel.border_title = content(TITLES[key].format(p=self.param), one_line=True)
-            yield panel
+            if key not in CHARTS:
+                yield self._panel(key)
 
     def on_mount(self) -> None:
         self._arrange()
@@ -142,6 +154,8 @@ class ViewsArea(Horizontal):
         self.roomy = w >= ROOMY[0] and h >= ROOMY[1]
         shown = self.visible()
         self.display = bool(shown)
+        for column in self.query("#views-charts"):
+            column.display = any(k in shown for k in CHARTS)
         n = len(self.keys)
         for i, key in enumerate(self.keys):
             panel = self.query_one(f"#view-{key}")
