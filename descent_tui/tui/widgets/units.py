@@ -27,7 +27,7 @@ from textual.widget import Widget
 
 from descent_tui.tui.widgets.canvas import Canvas
 from descent_tui.tui.widgets.safe import safe_render_line
-from descent_tui.tui.widgets.step_chart import ink
+from descent_tui.tui.widgets.step_chart import canvas_strips, ink
 
 if TYPE_CHECKING:
     from descent_tui.sim.units import UnitLayer
@@ -37,6 +37,10 @@ __all__ = ["UnitView", "duplicates", "value_range"]
 RAMPS = {True: ("#3b82e6", "#18213a", "#f29a3a"), False: ("#2a66c9", "#eef1f6", "#dd7416")}
 DEAD, SAT = "#ff4d5e", "#ffcc4d"
 MIN_TILE = 2
+#: two units count as twins when they agree to this relative (and absolute) tolerance
+TWIN_RTOL, TWIN_ATOL = 1e-9, 1e-12
+#: colours in a map's palette
+PALETTE = 33
 
 
 def _mix(a: str, b: str, t: float) -> str:
@@ -74,18 +78,26 @@ def value_range(layer: UnitLayer) -> tuple[float, float]:
 
 
 def duplicates(layer: UnitLayer) -> list[int | None]:
-    """For each unit, the first earlier unit with the same weights, bias and outputs (or None)."""
-    out: list[int | None] = []
-    for j in range(len(layer.values)):
-        twin = None
-        for k in range(j):
-            if (np.array_equal(layer.weights[j], layer.weights[k])
-                    and layer.bias[j] == layer.bias[k]
-                    and np.array_equal(layer.values[j], layer.values[k])):
-                twin = k
-                break
-        out.append(twin)
-    return out
+    """For each unit, the first earlier unit with the same weights, bias and outputs (or None).
+
+    "The same" is up to rounding (:data:`TWIN_RTOL`), not bit for bit: a matrix
+    product may round two equal columns differently.
+    """
+    n = len(layer.values)
+    sig = np.column_stack([layer.weights.reshape(n, -1), layer.bias.reshape(n, 1),
+                           layer.values.reshape(n, -1)])
+    out: list[int | None] = [None]
+    with np.errstate(all="ignore"):
+        for j in range(1, n):
+            close = np.abs(sig[:j] - sig[j]) <= TWIN_ATOL + TWIN_RTOL * np.abs(sig[j])
+            hits = np.flatnonzero(close.all(axis=1))
+            out.append(int(hits[0]) if hits.size else None)
+    return out[:n]
+
+
+def palette(lo: float, hi: float, dark: bool, steps: int = PALETTE) -> list[str]:
+    """``steps`` colours of :func:`shade` from ``lo`` to ``hi`` (a lookup for many pixels)."""
+    return [shade(lo + (hi - lo) * i / (steps - 1), lo, hi, dark) for i in range(steps)]
 
 
 class UnitView(Widget):
@@ -98,11 +110,13 @@ class UnitView(Widget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.unit_layers: list[UnitLayer] = []
+        self.twins: list[list[int | None]] = []  # duplicates() of each layer
         self.run_label = ""
         self._lines: list[Strip] | None = None
 
     def show(self, layers: list[UnitLayer], run_label: str) -> None:
         self.unit_layers = layers
+        self.twins = [duplicates(layer) for layer in layers]
         self.run_label = run_label
         self._lines = None
         self.refresh()
@@ -150,7 +164,7 @@ class UnitView(Widget):
         canvas = Canvas(w, h, self.background_colors[1].hex)
         if not self.unit_layers:
             canvas.text(0, 0, "No hidden layer to show.", ink(dark)[1])
-            return canvas.strips()
+            return canvas_strips(canvas)
         tile, map_rows, extra, shown = self._geometry()
         row = 0
         for i in shown:
@@ -160,8 +174,8 @@ class UnitView(Widget):
                 canvas.text(0, row, "⋮ (middle layers: more rows needed)", ink(dark)[1])
                 row += 1
                 continue
-            row = self._draw_layer(canvas, self.unit_layers[i], row, tile, map_rows, extra, dark)
-        return canvas.strips()
+            row = self._draw_layer(canvas, i, row, tile, map_rows, extra, dark)
+        return canvas_strips(canvas)
 
     def _header(self, layer: UnitLayer, twins: list[int | None]) -> str:
         n = len(layer.values)
@@ -177,20 +191,21 @@ class UnitView(Widget):
             text += f" · {sat} saturated (yellow)"
         return text
 
-    def _draw_layer(self, canvas: Canvas, layer: UnitLayer, row: int, tile: int,
+    def _draw_layer(self, canvas: Canvas, i: int, row: int, tile: int,
                     map_rows: int, extra: int, dark: bool) -> int:
         strong, dim = ink(dark)
-        twins = duplicates(layer)
+        layer, twins = self.unit_layers[i], self.twins[i]
         canvas.text(0, row, self._header(layer, twins), strong, bold=True)
         row += 1
-        lo, hi = value_range(layer)
+        colours = palette(*value_range(layer), dark)
+        idx, bad = self._pixels(layer, tile, map_rows, len(colours))
         wmax = float(np.nanmax(np.abs(layer.weights))) if layer.weights.size else 0.0
         for j in range(len(layer.values)):
             col = j * (tile + 1)
             if col + tile > canvas.width:
                 canvas.text(max(0, canvas.width - 1), row, "…", dim)
                 break
-            self._draw_map(canvas, layer, j, col, row, tile, map_rows, (lo, hi), dark)
+            self._draw_map(canvas, idx[j], bad[j], col, row, colours, layer.over != "plane")
             if extra >= 2:
                 self._draw_weights(canvas, layer, j, col, row + map_rows, tile, wmax, dark)
             if extra >= 1:
@@ -198,27 +213,36 @@ class UnitView(Widget):
                                  tile, dark)
         return row + map_rows + extra
 
-    def _draw_map(self, canvas: Canvas, layer: UnitLayer, j: int, col: int, row: int,
-                  tile: int, map_rows: int, scale: tuple[float, float], dark: bool) -> None:
-        vals = layer.values[j]
+    @staticmethod
+    def _pixels(layer: UnitLayer, tile: int, map_rows: int, ncolours: int
+                ) -> tuple[list[Any], list[Any]]:
+        """Every unit's map as (palette index, non-finite) per pixel: ``[unit][row][col]``."""
+        vals = layer.values
         ph = 2 * map_rows
         if layer.over == "plane":
-            n = vals.shape[0]
+            n = vals.shape[1]
             # pixel row 0 is the top of the tile: the highest y (vals row n-1)
             ri = np.linspace(n - 1, 0, ph).round().astype(int)
             ci = np.linspace(0, n - 1, tile).round().astype(int)
-            pix = vals[np.ix_(ri, ci)]
+            pix = vals[:, ri][:, :, ci]
         else:
-            flat = np.full(tile * ph, np.nan)
-            k = min(len(vals), flat.size)
-            flat[:k] = vals[:k]
-            pix = flat.reshape(ph, tile)
-        blank = canvas.fill
-        for r in range(ph):
-            for c in range(tile):
-                v = float(pix[r, c])
-                padding = math.isnan(v) and layer.over != "plane"  # past the last sample
-                colour = blank if padding else shade(v, *scale, dark)
+            flat = np.full((len(vals), tile * ph), np.nan)
+            k = min(vals.shape[1], tile * ph)
+            flat[:, :k] = vals[:, :k]
+            pix = flat.reshape(len(vals), ph, tile)
+        lo, hi = value_range(layer)
+        with np.errstate(all="ignore"):
+            t = np.clip((pix - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0)
+            idx = np.round(np.nan_to_num(t) * (ncolours - 1)).astype(int)
+        return idx.tolist(), (~np.isfinite(pix)).tolist()
+
+    @staticmethod
+    def _draw_map(canvas: Canvas, idx: list[Any], bad: list[Any], col: int, row: int,
+                  colours: list[str], padding: bool) -> None:
+        """One unit's map; a non-finite pixel is blank past the last sample (``padding``), else red."""
+        for r, (line, bad_line) in enumerate(zip(idx, bad, strict=True)):
+            for c, (i, b) in enumerate(zip(line, bad_line, strict=True)):
+                colour = (canvas.fill if padding else DEAD) if b else colours[i]
                 canvas.pixel(col + c, 2 * row + r, colour)
 
     def _draw_weights(self, canvas: Canvas, layer: UnitLayer, j: int, col: int, row: int,

@@ -17,7 +17,8 @@ key        panel                                             shown when
                                                              layers
 =========  ================================================  ==========================
 
-Below :data:`ROOMY` (columns, rows) one panel shows at a time and the ``v`` key
+The lr panel comes first when a run has a schedule (it is that mission's lesson),
+last otherwise. Below :data:`ROOMY` (columns, rows) one panel shows at a time and the ``v`` key
 cycles them (after the last the area folds away, giving its rows back); at that
 size or larger every panel shows side by side. :meth:`ViewsArea.take` reads the
 simulation (the caller holds its lock); :meth:`ViewsArea.show` draws what it took.
@@ -66,8 +67,6 @@ def applicable_views(sim: Any) -> list[str]:
     """The panel keys that apply to this simulation's mission (see the module docstring)."""
     configs = [rs.config for rs in sim.runs]
     keys = []
-    if any(c.schedule is not None for c in configs) or len({c.lr for c in configs}) > 1:
-        keys.append("lr")
     if sim.kind == "landscape":
         keys.append("steps" if len(sim.spec.landscape.params) >= 2 else "grad")
     else:
@@ -75,6 +74,9 @@ def applicable_views(sim: Any) -> list[str]:
             keys.append("acc")
         if len(sim.spec.network.model.layers) > 2:
             keys.append("units")
+    scheduled = any(c.schedule is not None for c in configs)
+    if scheduled or len({c.lr for c in configs}) > 1:
+        keys.insert(0 if scheduled else len(keys), "lr")  # first where a schedule is the lesson
     return keys
 
 
