@@ -25,6 +25,10 @@ from descent_tui.tui.widgets.safe import safe_render
 
 __all__ = ["StepRow", "StepSizes", "log_bar", "magnitude"]
 
+#: what the numbers mean, under the table when there is room
+NOTE = ("−Δθᵢ/gᵢ is the step per unit of gradient: plain SGD's is lr along every "
+        "parameter, so its steps follow the slope. Adagrad, RMSprop and Adam divide each "
+        "gᵢ by its own running size, so steep and flat directions get similar steps.")
 BAR = 8  # cells of a log bar
 DECADES = 4  # a bar spans this many decades below the column's largest value
 
@@ -76,23 +80,24 @@ class StepSizes(Widget):
         self.params = [clean(p, one_line=True) for p in params]
         self.refresh()
 
-    def _layout(self) -> tuple[int, bool, bool]:
-        """(parameters shown, with bars, with −Δθ/g) for the width."""
-        w = self.size.width - 12
-        for bars, eff in ((True, True), (False, True), (True, False), (False, False)):
-            per = 8 + (BAR + 1 if bars else 0) + (9 if eff else 0)
-            if per * len(self.params) <= w:
-                return len(self.params), bars, eff
-        return max(1, w // 7), False, False
+    def _layout(self) -> tuple[int, bool, bool, int]:
+        """(parameters shown, with bars, with −Δθ/g, column gap) for the width."""
+        label = max((len(clean(r.label, one_line=True)) + 2 for r in self.rows), default=5)
+        for bars, eff, gap in ((True, True, 2), (False, True, 2), (False, True, 1),
+                               (True, False, 1), (False, False, 1)):
+            per = (6 + gap) * (1 + eff) + (BAR + gap if bars else 0)
+            if label + gap + per * len(self.params) <= self.size.width:
+                return len(self.params), bars, eff, gap
+        return max(1, (self.size.width - label) // 7), False, False, 1
 
     @safe_render
     def render(self) -> Any:
         if not self.rows:
             return Text("No runs.", style="dim")
         dark = self.app.current_theme.dark
-        shown, bars, eff = self._layout()
+        shown, bars, eff, gap = self._layout()
         names = self.params[:shown]
-        table = Table.grid(padding=(0, 2, 0, 0))
+        table = Table.grid(padding=(0, gap, 0, 0))
         table.add_column(no_wrap=True)
         heads = [Text("run", style="bold")]
         for p in names:
@@ -108,7 +113,11 @@ class StepSizes(Widget):
         tops = self._column_tops(shown)
         for r in self.rows:
             table.add_row(*self._cells(r, shown, tops, bars, eff, dark))
-        return table
+        if self.size.height < len(self.rows) + 4:
+            return table
+        from rich.console import Group
+
+        return Group(table, Text(""), Text(NOTE, style="dim"))
 
     def _column_tops(self, shown: int) -> list[float]:
         tops = []

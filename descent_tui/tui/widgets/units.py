@@ -178,10 +178,9 @@ class UnitView(Widget):
         return canvas_strips(canvas)
 
     def _header(self, layer: UnitLayer, twins: list[int | None]) -> str:
+        """``layer 1 · tanh · 8 units · ALL IDENTICAL · 2 dead (red) · over …``: the news first."""
         n = len(layer.values)
-        over = "over the input plane" if layer.over == "plane" else \
-            f"over {layer.values.shape[1]} training samples"
-        text = f"{layer.name} · {layer.activation} · {n} units {over}"
+        text = f"{layer.name} · {layer.activation} · {n} units"
         if n > 1 and all(t is not None for t in twins[1:]):
             text += " · ALL IDENTICAL"
         dead, sat = int(layer.dead.sum()), int(layer.saturated.sum())
@@ -189,7 +188,9 @@ class UnitView(Widget):
             text += f" · {dead} dead (red)"
         if sat:
             text += f" · {sat} saturated (yellow)"
-        return text
+        over = "over the input plane" if layer.over == "plane" else \
+            f"over {layer.values.shape[1]} training samples (inputs are not 2-D)"
+        return f"{text} · {over}"
 
     def _draw_layer(self, canvas: Canvas, i: int, row: int, tile: int,
                     map_rows: int, extra: int, dark: bool) -> int:
