@@ -225,3 +225,16 @@ def test_unit_grids_mark_dead_relu_units_and_read_batches_without_a_plane():
                                             np.zeros((8, 1))])
     (first, _second) = unit_grids(run, 10)
     assert first.over == "batch" and first.values.shape == (8, 10)
+
+
+def test_duplicates_names_the_first_earlier_twin_up_to_rounding():
+    from descent_tui.sim.units import UnitLayer
+    from descent_tui.tui.widgets.units import duplicates
+
+    values = np.zeros((4, 3, 3))
+    weights = np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 0.0], [1.0, 2.0 + 1e-13]])
+    flags = np.zeros(4, dtype=bool)
+    layer = UnitLayer("layer 1", "tanh", "plane", values, weights, np.zeros(4), flags, flags)
+    assert duplicates(layer) == [None, 0, None, 0]
+    weights[1, 0] = 1.001
+    assert duplicates(layer) == [None, None, None, 0]

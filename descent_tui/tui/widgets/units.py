@@ -8,8 +8,9 @@ Each hidden layer is a band of tiles, one tile per unit:
 * a row of cells shading its incoming weights (blue negative, orange positive,
   one scale per layer), or the weights written out when there are two;
 * its name and marks: ``dead`` (a ReLU that fires on no training sample),
-  ``sat`` (sigmoid / tanh outputs stuck near a bound), ``=uK`` (computes exactly
-  what unit K computes: zero or constant initialisation never breaks that tie).
+  ``sat`` (sigmoid / tanh outputs stuck near a bound), ``=uK`` (the same incoming
+  weights and bias as unit K, so the same output: zero or constant
+  initialisation never breaks that tie).
 
 One colour scale per layer (tanh −1..1, sigmoid 0..1, ReLU 0..the layer's
 largest output), so identical units look identical. When the layers do not fit,
@@ -25,7 +26,7 @@ import numpy as np
 from textual.strip import Strip
 from textual.widget import Widget
 
-from descent_tui.tui.widgets.canvas import Canvas
+from descent_tui.tui.widgets.canvas import HALF, Canvas
 from descent_tui.tui.widgets.safe import safe_render_line
 from descent_tui.tui.widgets.step_chart import canvas_strips, ink
 
@@ -78,21 +79,20 @@ def value_range(layer: UnitLayer) -> tuple[float, float]:
 
 
 def duplicates(layer: UnitLayer) -> list[int | None]:
-    """For each unit, the first earlier unit with the same weights, bias and outputs (or None).
+    """For each unit, the first earlier unit with the same incoming weights and bias (or None).
 
-    "The same" is up to rounding (:data:`TWIN_RTOL`), not bit for bit: a matrix
-    product may round two equal columns differently.
+    Two such units compute the same function of the layer below, so their outputs
+    (and maps) are the same too. "The same" is up to rounding (:data:`TWIN_RTOL`),
+    not bit for bit: a matrix product may round two equal columns differently.
     """
-    n = len(layer.values)
-    sig = np.column_stack([layer.weights.reshape(n, -1), layer.bias.reshape(n, 1),
-                           layer.values.reshape(n, -1)])
-    out: list[int | None] = [None]
+    n = len(layer.weights)
+    sig = np.column_stack([layer.weights.reshape(n, -1), layer.bias.reshape(n, 1)])
     with np.errstate(all="ignore"):
-        for j in range(1, n):
-            close = np.abs(sig[:j] - sig[j]) <= TWIN_ATOL + TWIN_RTOL * np.abs(sig[j])
-            hits = np.flatnonzero(close.all(axis=1))
-            out.append(int(hits[0]) if hits.size else None)
-    return out[:n]
+        close = (np.abs(sig[:, None, :] - sig[None, :, :])
+                 <= TWIN_ATOL + TWIN_RTOL * np.abs(sig[:, None, :])).all(axis=2)
+    close &= np.tri(n, k=-1, dtype=bool)  # only earlier units: close[j, k] with k < j
+    first = close.argmax(axis=1)
+    return [int(first[j]) if close[j, first[j]] else None for j in range(n)]
 
 
 def palette(lo: float, hi: float, dark: bool, steps: int = PALETTE) -> list[str]:
@@ -240,11 +240,19 @@ class UnitView(Widget):
     @staticmethod
     def _draw_map(canvas: Canvas, idx: list[Any], bad: list[Any], col: int, row: int,
                   colours: list[str], padding: bool) -> None:
-        """One unit's map; a non-finite pixel is blank past the last sample (``padding``), else red."""
-        for r, (line, bad_line) in enumerate(zip(idx, bad, strict=True)):
-            for c, (i, b) in enumerate(zip(line, bad_line, strict=True)):
-                colour = (canvas.fill if padding else DEAD) if b else colours[i]
-                canvas.pixel(col + c, 2 * row + r, colour)
+        """One unit's map, two pixel rows a cell; a non-finite pixel is blank past the
+        last sample (``padding``), else red."""
+        blank = canvas.fill if padding else DEAD
+
+        def colour(r: int, c: int) -> str | None:
+            return blank if bad[r][c] else colours[idx[r][c]]
+
+        for rr in range(len(idx) // 2):
+            cells = canvas.cells[row + rr] if row + rr < canvas.height else None
+            if cells is None:
+                return
+            for c in range(min(len(idx[0]), canvas.width - col)):
+                cells[col + c] = [HALF, colour(2 * rr, c), colour(2 * rr + 1, c), False]
 
     def _draw_weights(self, canvas: Canvas, layer: UnitLayer, j: int, col: int, row: int,
                       tile: int, wmax: float, dark: bool) -> None:

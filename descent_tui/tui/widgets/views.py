@@ -22,8 +22,9 @@ last otherwise. Below :data:`ROOMY` (columns, rows) one panel shows at a time an
 cycles them (after the last the area folds away, giving its rows back); at that
 size or larger every panel shows side by side. :meth:`ViewsArea.take` reads the
 simulation (the caller holds its lock); :meth:`ViewsArea.show` draws what it took.
-Only the panels on screen are read; the unit maps are recomputed at most once a
-second while training runs (:data:`UNITS_PERIOD`).
+Only the panels on screen are read; the unit maps are recomputed when the
+selected run changes or takes a step, at most once a second while training runs
+(:data:`UNITS_PERIOD`).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ TITLES = {
     "lr": "LEARNING RATE per step",
     "steps": "STEP PER PARAMETER  |Δθᵢ|, −Δθᵢ/gᵢ: last update",
     "grad": "GRADIENT dL/d{p} AT EACH BALL",
-    "acc": "ACCURACY  ━ train  ┄ validation",
+    "acc": "ACCURACY ━ train ┄ val",
     "units": "UNITS  output of each hidden unit · weights in",
 }
 
@@ -113,6 +114,7 @@ class ViewsArea(Horizontal):
         self.roomy = False
         self._units_at = -1e9
         self._units_run: Any = None  # the run whose maps are drawn (a reset makes new runs)
+        self._units_step = -1  # and the step they were drawn at
         self.param_names = list(sim.spec.landscape.params) if sim.kind == "landscape" else []
         self.param = self.param_names[0] if self.param_names else "x"
 
@@ -195,8 +197,10 @@ class ViewsArea(Horizontal):
         now = time.monotonic()
         run = sim.runs[min(selected, len(sim.runs) - 1)]
         fresh = self._units_run is not run
-        if "units" in shown and (fresh or not running or now - self._units_at >= UNITS_PERIOD):
-            self._units_at, self._units_run = now, run
+        moved = self._units_step != run.step
+        if "units" in shown and (fresh or (moved and (not running
+                                                      or now - self._units_at >= UNITS_PERIOD))):
+            self._units_at, self._units_run, self._units_step = now, run, run.step
             snap.units = unit_grids(run, self.query_one(UnitView).wanted_n())
             snap.units_label = run.label
         return snap
