@@ -183,11 +183,6 @@ class StepChart(Widget):
         def pcol(s: float) -> float:
             return MARGIN + s / max(1, self.total) * (pw - 1)
 
-        guide = _blend(canvas.fill, dim, 0.35)
-        for m in self.marks:
-            r = int(round(prow(m)))
-            for c in range(MARGIN, w, 2):
-                canvas.pixel(c, r, guide)
         for t in nice_ticks(lo, hi, max(2, rows // 3)):
             row = int(round(prow(t))) // 2
             canvas.text(0, row, self.y_format(t).rjust(MARGIN - 1)[:MARGIN - 1], dim)
@@ -199,6 +194,12 @@ class StepChart(Widget):
         canvas.text(0, h - 1, "step".ljust(MARGIN - 1), strong)
         for curve in self.curves:
             self._draw_curve(canvas, curve, pcol, prow, dark)
+        guide = _blend(canvas.fill, dim, 0.6)
+        for m in self.marks:  # a thin dotted rule, on the cells no curve touched
+            row = int(round(prow(m))) // 2
+            for c in range(MARGIN, w):
+                if canvas.cells[row][c][0] == " ":
+                    canvas.text(c, row, "┈", guide)
 
     def _draw_curve(self, canvas: Canvas, curve: Curve, pcol: Any, prow: Any,
                     dark: bool) -> None:

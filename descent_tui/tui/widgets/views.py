@@ -136,6 +136,14 @@ class ViewsArea(Horizontal):
 
     def on_mount(self) -> None:
         self._arrange()
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, _theme: Any) -> None:
+        """Repaint the canvas panels in the new theme's colours."""
+        for panel in self.query(".view"):
+            if hasattr(panel, "_lines"):
+                panel._lines = None
+            panel.refresh()
 
     # ------------------------------------------------------------------ which panels
     def visible(self) -> list[str]:
