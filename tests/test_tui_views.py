@@ -82,16 +82,11 @@ async def test_v_cycles_one_panel_at_a_time_at_80x24(missions):
     app = make_app("panel-parabola")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await opened(app, pilot)
-        assert shown(screen) == ["view-grad"]
-        await pilot.press("v")
-        await pilot.pause()
-        assert shown(screen) == ["view-lr"]
-        await pilot.press("v")
-        await pilot.pause()
-        assert shown(screen) == []  # folded away: the rows go back to the plots
-        await pilot.press("v")
-        await pilot.pause()
-        assert shown(screen) == ["view-grad"]
+        assert shown(screen) == []  # 24 rows: folded, the plots keep their rows
+        for want in (["view-grad"], ["view-lr"], [], ["view-grad"]):
+            await pilot.press("v")
+            await pilot.pause()
+            assert shown(screen) == want
 
 
 # ------------------------------------------------------------------ gradient value
@@ -100,8 +95,9 @@ async def test_gradient_panel_says_6_at_x_3_and_the_step_it_causes(missions):
     from descent_tui.tui.widgets.gradient_value import GradientValue
 
     app = make_app("panel-parabola")
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:
         screen = await opened(app, pilot)
+        assert shown(screen) == ["view-grad"]  # not roomy: one panel, the lesson's first
         panel = screen.query_one(GradientValue)
         careful = panel.rows[0]
         assert (careful.point, careful.grad) == (3.0, 6.0)

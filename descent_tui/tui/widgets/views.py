@@ -20,7 +20,9 @@ key        panel                                             shown when
 The lr panel comes first when a run has a schedule (it is that mission's lesson),
 last otherwise. Below :data:`ROOMY` (columns, rows) one panel shows at a time and the ``v`` key
 cycles them (after the last the area folds away, giving its rows back); at that
-size or larger every panel shows side by side. :meth:`ViewsArea.take` reads the
+size or larger every panel shows side by side. On a short screen (fewer than
+:data:`SHORT_ROWS` rows, e.g. 80×24) the area starts folded, so the landscape and
+the loss plot keep their rows until ``v`` asks for a panel. :meth:`ViewsArea.take` reads the
 simulation (the caller holds its lock); :meth:`ViewsArea.show` draws what it took.
 Only the panels on screen are read; the unit maps are recomputed when the
 selected run changes or takes a step, at most once a second while training runs
@@ -48,6 +50,8 @@ __all__ = ["ROOMY", "UNITS_PERIOD", "ViewsArea", "ViewsSnapshot", "applicable_vi
 
 #: at this size (columns, rows) or larger every panel shows at once
 ROOMY = (160, 45)
+#: on a screen with fewer rows the area starts folded away (``v`` opens it)
+SHORT_ROWS = 32
 #: seconds between recomputations of the unit maps while training runs
 UNITS_PERIOD = 1.0
 
@@ -135,6 +139,8 @@ class ViewsArea(Horizontal):
                 yield self._panel(key)
 
     def on_mount(self) -> None:
+        if self.app.size.height < SHORT_ROWS:  # the plots need every row: start folded
+            self.current = len(self.keys)
         self._arrange()
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
 
