@@ -234,3 +234,20 @@ def test_duplicates_names_the_first_earlier_twin_up_to_rounding():
     assert duplicates(layer) == [None, 0, None, 0]
     weights[1, 0] = 1.001
     assert duplicates(layer) == [None, None, None, 0]
+
+
+@asyncrun
+async def test_a_failing_read_out_shows_in_place_and_the_screen_keeps_working(missions,
+                                                                             monkeypatch):
+    import descent_tui.sim.steps as steps
+
+    def broken(run):
+        raise RuntimeError("no gradient here")
+
+    monkeypatch.setattr(steps, "gradient_here", broken)
+    app = make_app("panel-parabola")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await opened(app, pilot)
+        await stepped(screen, pilot, 2)
+        assert "no gradient here" in str(screen.query_one("#view-grad").border_subtitle)
+        assert screen.sim.step_count == 2 and app.is_running

@@ -42,6 +42,7 @@ from descent_tui.tui.safe_text import content
 from descent_tui.tui.widgets.accuracy import AccuracyPanel
 from descent_tui.tui.widgets.gradient_value import GradientValue, GradRow
 from descent_tui.tui.widgets.lr_panel import LrPanel
+from descent_tui.tui.widgets.safe import failure_text
 from descent_tui.tui.widgets.step_chart import Series
 from descent_tui.tui.widgets.step_sizes import StepRow, StepSizes
 from descent_tui.tui.widgets.units import UnitView
@@ -97,6 +98,7 @@ class ViewsSnapshot:
     val_acc: list[Series] = field(default_factory=list)
     units: list[Any] | None = None  # None: keep the maps drawn last
     units_label: str = ""
+    error: str | None = None  # a read-out failed: what it said
 
 
 def _series(rs: Any, name: str, now: float | None) -> Series:
@@ -184,7 +186,17 @@ class ViewsArea(Horizontal):
 
     # ------------------------------------------------------------------ data
     def take(self, sim: Any, selected: int, running: bool) -> ViewsSnapshot:
-        """Copy what the visible panels need (call with the simulation's lock held)."""
+        """Copy what the visible panels need (call with the simulation's lock held).
+
+        A read-out that raises does not take the screen down: the snapshot carries
+        the error, and :meth:`show` writes it under the visible panels.
+        """
+        try:
+            return self._take(sim, selected, running)
+        except Exception as error:
+            return ViewsSnapshot(total=sim.total_steps, error=failure_text(error).plain)
+
+    def _take(self, sim: Any, selected: int, running: bool) -> ViewsSnapshot:
         from descent_tui.sim.steps import gradient_here, last_update
         from descent_tui.sim.units import unit_grids
 
@@ -223,6 +235,11 @@ class ViewsArea(Horizontal):
         """Hand the snapshot to the visible panels."""
         self._arrange()
         shown = self.visible()
+        if snap.error is not None:
+            for key in shown:
+                self.query_one(f"#view-{key}").border_subtitle = content(snap.error,
+                                                                         one_line=True)
+            return
         if "lr" in shown:
             self.query_one(LrPanel).show(snap.lr, snap.total)
         if "acc" in shown:
