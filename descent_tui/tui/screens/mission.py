@@ -29,6 +29,7 @@ from descent_tui.tui.widgets.layer_grads import LayerGrads
 from descent_tui.tui.widgets.loss_plot import LossPlot
 from descent_tui.tui.widgets.quiz_panel import QuizPanel
 from descent_tui.tui.widgets.status import Alarm, StatusLine, fmt_num
+from descent_tui.tui.widgets.views import ViewsArea
 
 #: steps per tick (a tick is 1/20 s); None = as fast as the machine goes
 SPEEDS: tuple[int | None, ...] = (1, 2, 5, 10, 25, 50, 100, 250, None)
@@ -87,6 +88,8 @@ class MissionScreen(Screen[None]):
                 tooltip="Show the debrief tab"),
         Binding("z", "zoom_fit", "Zoom to fit", show=False,
                 tooltip="Fit the landscape to the runs' paths; again: the mission's bounds"),
+        Binding("v", "cycle_view", "Next view",
+                tooltip="Show the next extra panel (lr, step sizes, gradient, accuracy, units)"),
         Binding("g", "inspect", "Inspect backprop",
                 tooltip="Watch this step's backward pass node by node (selected run)"),
         Binding("escape", "back", "Back", tooltip="Back to the mission board"),
@@ -144,6 +147,7 @@ class MissionScreen(Screen[None]):
                 plot = LossPlot(id="loss-plot")
                 plot.border_title = "LOSS"
                 yield plot
+                yield ViewsArea(self.sim, id="views")
             with TabbedContent(id="side", initial="tab-briefing"):
                 with TabPane("Briefing", id="tab-briefing"), VerticalScroll():
                     yield Briefing(self.spec, id="briefing")
@@ -375,6 +379,17 @@ class MissionScreen(Screen[None]):
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
+    def action_cycle_view(self) -> None:
+        """The views area shows its next panel (see :mod:`descent_tui.tui.widgets.views`)."""
+        shown = self.query_one(ViewsArea).cycle()
+        self.notify(clean(shown), timeout=2, markup=False)
+        self._redraw_soon()
+
+    def _views_snapshot(self) -> Any:
+        """What the views area draws (the caller holds the lock)."""
+        views = self.query_one(ViewsArea)
+        return views.take(self.sim, self.selected, self.running)
+
     def action_inspect(self) -> None:
         from descent_tui.tui.screens.inspector import InspectorScreen
 
@@ -504,6 +519,7 @@ class MissionScreen(Screen[None]):
                     nx, ny = land.wanted_grid()
                     bounds = land.view_bounds(sim.spec.landscape.plot_bounds())
                     snap["grid"] = sim.loss_grid(nx, ny, bounds)
+            snap["views"] = self._views_snapshot()
         finally:
             self._lock.release()
         return snap
@@ -551,6 +567,7 @@ class MissionScreen(Screen[None]):
             {"step": snap["step"], "total": snap["total"], "done": snap["done"],
              "runs": status_runs}, running=self.running, speed=speed_text(self.speed_index),
             log_scale=self.log_scale, selected=self.selected)
+        self.query_one(ViewsArea).show(snap["views"])
         reasons = [clean(f"{r['label']}: {r['reason'] or 'diverged'}", one_line=True)
                    for r in runs if r["diverged"]]
         self.query_one(Alarm).show(reasons)

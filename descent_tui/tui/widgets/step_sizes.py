@@ -1,0 +1,146 @@
+"""Per-parameter step size of each run's last update, on a landscape of 2+ parameters.
+
+For every run and parameter θ_i: ``|Δθ_i|``, how far the last update moved it,
+and (when there is room) ``−Δθ_i / g_i``, the step per unit of gradient. Plain
+SGD's ``−Δθ_i / g_i`` is ``lr`` along every parameter, so its ``|Δθ_i|`` follows the
+slope; an adaptive optimizer (Adagrad, RMSprop, Adam) divides by a running size
+of ``g_i``, so its steps come out similar along steep and flat directions. Each
+value carries a bar on a log scale shared by the whole column.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from rich.table import Table
+from rich.text import Text
+from textual.widget import Widget
+
+from descent_tui.tui.safe_text import clean
+from descent_tui.tui.theme import run_color
+from descent_tui.tui.widgets.safe import safe_render
+
+__all__ = ["StepRow", "StepSizes", "log_bar", "magnitude"]
+
+#: what the numbers mean, under the table when there is room
+NOTE = ("−Δθᵢ/gᵢ is the step per unit of gradient: plain SGD's is lr along every "
+        "parameter, so its steps follow the slope. Adagrad, RMSprop and Adam divide each "
+        "gᵢ by its own running size, so steep and flat directions get similar steps.")
+BAR = 8  # cells of a log bar
+DECADES = 4  # a bar spans this many decades below the column's largest value
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One run's last update: ``delta`` Δθ and ``effective`` −Δθ/g per parameter (None: no step yet)."""
+
+    index: int
+    label: str
+    optimizer: str
+    delta: np.ndarray | None
+    effective: np.ndarray | None
+    step: int = 0
+
+
+def magnitude(v: float) -> str:
+    """A step size, 3 significant digits."""
+    if not math.isfinite(v):
+        return "NaN" if math.isnan(v) else "inf"
+    return f"{v:.3g}"
+
+
+def log_bar(v: float, top: float, width: int = BAR) -> str:
+    """A bar for ``v`` on a log scale from ``top / 10**DECADES`` to ``top``."""
+    if not (math.isfinite(v) and v > 0 and top > 0):
+        return "·" * width
+    t = 1 + math.log10(v / top) / DECADES
+    cells = max(0.0, min(1.0, t)) * width
+    n = int(cells)
+    part = " ▏▎▍▌▋▊▉"[int((cells - n) * 8)] if n < width else ""
+    return ("█" * n + part).ljust(width, "·")[:width]
+
+
+class StepSizes(Widget):
+    """``show(rows, params)``: one :class:`StepRow` per run, ``params`` the parameter names."""
+
+    DEFAULT_CSS = """
+    StepSizes { width: 1fr; height: 1fr; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rows: list[StepRow] = []
+        self.params: list[str] = []
+
+    def show(self, rows: list[StepRow], params: list[str]) -> None:
+        self.rows = rows
+        self.params = [clean(p, one_line=True) for p in params]
+        self.refresh()
+
+    def _layout(self) -> tuple[int, bool, bool, int]:
+        """(parameters shown, with bars, with −Δθ/g, column gap) for the width."""
+        label = max((len(clean(r.label, one_line=True)) + 2 for r in self.rows), default=5)
+        for bars, eff, gap in ((True, True, 2), (False, True, 2), (False, True, 1),
+                               (True, False, 1), (False, False, 1)):
+            per = (6 + gap) * (1 + eff) + (BAR + gap if bars else 0)
+            if label + gap + per * len(self.params) <= self.size.width:
+                return len(self.params), bars, eff, gap
+        return max(1, (self.size.width - label) // 7), False, False, 1
+
+    @safe_render
+    def render(self) -> Any:
+        if not self.rows:
+            return Text("No runs.", style="dim")
+        dark = self.app.current_theme.dark
+        shown, bars, eff, gap = self._layout()
+        names = self.params[:shown]
+        table = Table.grid(padding=(0, gap, 0, 0))
+        table.add_column(no_wrap=True)
+        heads = [Text("run", style="bold")]
+        for p in names:
+            table.add_column(justify="right", no_wrap=True)
+            heads.append(Text(f"|Δ{p}|", style="bold"))
+            if bars:
+                table.add_column(no_wrap=True)
+                heads.append(Text(""))
+            if eff:
+                table.add_column(justify="right", no_wrap=True)
+                heads.append(Text(f"−Δ{p}/g", style="bold"))
+        table.add_row(*heads)
+        tops = self._column_tops(shown)
+        for r in self.rows:
+            table.add_row(*self._cells(r, shown, tops, bars, eff, dark))
+        if self.size.height < len(self.rows) + 4:
+            return table
+        from rich.console import Group
+
+        return Group(table, Text(""), Text(NOTE, style="dim"))
+
+    def _column_tops(self, shown: int) -> list[float]:
+        tops = []
+        for i in range(shown):
+            vals = [abs(float(r.delta[i])) for r in self.rows
+                    if r.delta is not None and i < len(r.delta) and math.isfinite(r.delta[i])]
+            tops.append(max(vals) if vals else 0.0)
+        return tops
+
+    def _cells(self, r: StepRow, shown: int, tops: list[float], bars: bool, eff: bool,
+               dark: bool) -> list[Text]:
+        colour = run_color(r.index, dark)
+        cells = [Text("━ " + clean(r.label, one_line=True), style=colour)]
+        for i in range(shown):
+            if r.delta is None:
+                cells += [Text("—", style="dim")] + ([Text("")] if bars else []) \
+                    + ([Text("")] if eff else [])
+                continue
+            d = abs(float(r.delta[i]))
+            cells.append(Text(magnitude(d), style="bold"))
+            if bars:
+                cells.append(Text(log_bar(d, tops[i]), style=colour))
+            if eff:
+                e = float(r.effective[i]) if r.effective is not None else math.nan
+                cells.append(Text(magnitude(e) if math.isfinite(e) else "—"))
+        return cells

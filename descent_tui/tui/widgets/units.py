@@ -1,0 +1,289 @@
+"""The unit view: every hidden unit of the selected run, TensorFlow-Playground style.
+
+Each hidden layer is a band of tiles, one tile per unit:
+
+* the unit's output as a small map over the 2-D input plane (half-block pixels,
+  x → and y ↑ as in the decision map), or, when the inputs are not 2-D, its
+  output on each training sample, filled row by row;
+* a row of cells shading its incoming weights (blue negative, orange positive,
+  one scale per layer), or the weights written out when there are two;
+* its name and marks: ``dead`` (a ReLU that fires on no training sample),
+  ``sat`` (sigmoid / tanh outputs stuck near a bound), ``=uK`` (the same incoming
+  weights and bias as unit K, so the same output: zero or constant
+  initialisation never breaks that tie).
+
+One colour scale per layer (tanh −1..1, sigmoid 0..1, ReLU 0..the layer's
+largest output), so identical units look identical. When the layers do not fit,
+the first and the last are kept (the comparison that matters) around a ⋮ line.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from textual.strip import Strip
+from textual.widget import Widget
+
+from descent_tui.tui.widgets.canvas import HALF, Canvas
+from descent_tui.tui.widgets.safe import safe_render_line
+from descent_tui.tui.widgets.step_chart import canvas_strips, ink
+
+if TYPE_CHECKING:
+    from descent_tui.sim.units import UnitLayer
+
+__all__ = ["UnitView", "duplicates", "value_range"]
+
+RAMPS = {True: ("#3b82e6", "#18213a", "#f29a3a"), False: ("#2a66c9", "#eef1f6", "#dd7416")}
+DEAD, SAT = "#ff4d5e", "#ffcc4d"
+MIN_TILE = 2
+#: two units count as twins when they agree to this relative (and absolute) tolerance
+TWIN_RTOL, TWIN_ATOL = 1e-9, 1e-12
+#: colours in a map's palette
+PALETTE = 33
+
+
+def _mix(a: str, b: str, t: float) -> str:
+    ca = [int(a[i:i + 2], 16) for i in (1, 3, 5)]
+    cb = [int(b[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#{:02x}{:02x}{:02x}".format(*(int(x + (y - x) * t) for x, y in zip(ca, cb,
+                                                                                 strict=True)))
+
+
+def shade(v: float, lo: float, hi: float, dark: bool) -> str:
+    """Blue below the middle of ``[lo, hi]``, orange above (0 in the middle for tanh, weights)."""
+    neg, mid, pos = RAMPS[dark]
+    if not math.isfinite(v):
+        return DEAD
+    if lo < 0 < hi:
+        t = v / hi if v > 0 else v / lo
+        return _mix(mid, pos, min(1.0, t)) if v > 0 else _mix(mid, neg, min(1.0, t))
+    t = (v - lo) / (hi - lo) if hi > lo else 0.0
+    return _mix(mid, pos, min(1.0, max(0.0, t)))
+
+
+def value_range(layer: UnitLayer) -> tuple[float, float]:
+    """The colour scale of a layer's outputs (shared by all its units)."""
+    if layer.activation == "tanh":
+        return -1.0, 1.0
+    if layer.activation == "sigmoid":
+        return 0.0, 1.0
+    vals = layer.values[np.isfinite(layer.values)]
+    lo = float(vals.min()) if vals.size else 0.0
+    hi = float(vals.max()) if vals.size else 1.0
+    if lo < 0 < hi:
+        m = max(-lo, hi)
+        return -m, m
+    return min(lo, 0.0), hi if hi > 0 else 1.0
+
+
+def duplicates(layer: UnitLayer) -> list[int | None]:
+    """For each unit, the first earlier unit with the same incoming weights and bias (or None).
+
+    Two such units compute the same function of the layer below, so their outputs
+    (and maps) are the same too. "The same" is up to rounding (:data:`TWIN_RTOL`),
+    not bit for bit: a matrix product may round two equal columns differently.
+    """
+    n = len(layer.weights)
+    sig = np.column_stack([layer.weights.reshape(n, -1), layer.bias.reshape(n, 1)])
+    with np.errstate(all="ignore"):
+        close = (np.abs(sig[:, None, :] - sig[None, :, :])
+                 <= TWIN_ATOL + TWIN_RTOL * np.abs(sig[:, None, :])).all(axis=2)
+    close &= np.tri(n, k=-1, dtype=bool)  # only earlier units: close[j, k] with k < j
+    first = close.argmax(axis=1)
+    return [int(first[j]) if close[j, first[j]] else None for j in range(n)]
+
+
+def palette(lo: float, hi: float, dark: bool, steps: int = PALETTE) -> list[str]:
+    """``steps`` colours of :func:`shade` from ``lo`` to ``hi`` (a lookup for many pixels)."""
+    return [shade(lo + (hi - lo) * i / (steps - 1), lo, hi, dark) for i in range(steps)]
+
+
+class UnitView(Widget):
+    """``show(layers, run_label)``: the :class:`~descent_tui.sim.units.UnitLayer` list of a run."""
+
+    DEFAULT_CSS = """
+    UnitView { width: 1fr; height: 1fr; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.unit_layers: list[UnitLayer] = []
+        self.twins: list[list[int | None]] = []  # duplicates() of each layer
+        self.run_label = ""
+        self._lines: list[Strip] | None = None
+
+    def show(self, layers: list[UnitLayer], run_label: str) -> None:
+        self.unit_layers = layers
+        self.twins = [duplicates(layer) for layer in layers]
+        self.run_label = run_label
+        self._lines = None
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._lines = None
+
+    def wanted_n(self) -> int:
+        """The grid side to ask :func:`~descent_tui.sim.units.unit_grids` for."""
+        return 24
+
+    # ------------------------------------------------------------------ layout
+    def _geometry(self) -> tuple[int, int, int, list[int | None]]:
+        """(tile width, map rows, extra rows per tile, layer indices shown; None = ⋮).
+
+        Every layer with maps of at least 2 rows if they fit; else the first and
+        last layers with such maps around a ⋮ line; else every layer, one row each.
+        """
+        w, h = self.size.width, self.size.height
+        n = len(self.unit_layers)
+        units = max(len(layer.values) for layer in self.unit_layers)
+        tile = max(MIN_TILE, min(14, (w + 1) // units - 1))
+        options = [(m, e) for m in range(max(2, tile // 2), 1, -1) for e in (2, 1)]
+        for map_rows, extra in options:
+            if h // (1 + map_rows + extra) >= n:
+                return tile, map_rows, extra, list(range(n))
+        for map_rows, extra in options:
+            fit = (h - 1) // (1 + map_rows + extra)
+            if 2 <= fit < n:
+                head = (fit + 1) // 2
+                tail = list(range(n - (fit - head), n))
+                return tile, map_rows, extra, [*range(head), None, *tail]
+        for map_rows, extra in ((1, 1), (1, 0)):
+            if h // (1 + map_rows + extra) >= n:
+                return tile, map_rows, extra, list(range(n))
+        fit = max(2, (h - 1) // 2)
+        if fit >= n:
+            return tile, 1, 0, list(range(n))
+        head = (fit + 1) // 2
+        return tile, 1, 0, [*range(head), None, *range(n - (fit - head), n)]
+
+    def _build(self) -> list[Strip]:
+        w, h = self.size.width, self.size.height
+        dark = self.app.current_theme.dark
+        canvas = Canvas(w, h, self.background_colors[1].hex)
+        if not self.unit_layers:
+            canvas.text(0, 0, "No hidden layer to show.", ink(dark)[1])
+            return canvas_strips(canvas)
+        tile, map_rows, extra, shown = self._geometry()
+        row = 0
+        for i in shown:
+            if row >= h:
+                break
+            if i is None:
+                canvas.text(0, row, "⋮ (middle layers: more rows needed)", ink(dark)[1])
+                row += 1
+                continue
+            row = self._draw_layer(canvas, i, row, tile, map_rows, extra, dark)
+        return canvas_strips(canvas)
+
+    def _header(self, layer: UnitLayer, twins: list[int | None]) -> str:
+        """``layer 1 · tanh · 8 units · ALL IDENTICAL · 2 dead (red) · over …``: the news first."""
+        n = len(layer.values)
+        text = f"{layer.name} · {layer.activation} · {n} units"
+        if n > 1 and all(t is not None for t in twins[1:]):
+            text += " · ALL IDENTICAL"
+        dead, sat = int(layer.dead.sum()), int(layer.saturated.sum())
+        if dead:
+            text += f" · {dead} dead (red)"
+        if sat:
+            text += f" · {sat} saturated (yellow)"
+        over = "over the input plane" if layer.over == "plane" else \
+            f"over {layer.values.shape[1]} training samples (inputs are not 2-D)"
+        return f"{text} · {over}"
+
+    def _draw_layer(self, canvas: Canvas, i: int, row: int, tile: int,
+                    map_rows: int, extra: int, dark: bool) -> int:
+        strong, dim = ink(dark)
+        layer, twins = self.unit_layers[i], self.twins[i]
+        canvas.text(0, row, self._header(layer, twins), strong, bold=True)
+        row += 1
+        colours = palette(*value_range(layer), dark)
+        idx, bad = self._pixels(layer, tile, map_rows, len(colours))
+        wmax = float(np.nanmax(np.abs(layer.weights))) if layer.weights.size else 0.0
+        for j in range(len(layer.values)):
+            col = j * (tile + 1)
+            if col + tile > canvas.width:
+                canvas.text(max(0, canvas.width - 1), row, "…", dim)
+                break
+            self._draw_map(canvas, idx[j], bad[j], col, row, colours, layer.over != "plane")
+            if extra >= 2:
+                self._draw_weights(canvas, layer, j, col, row + map_rows, tile, wmax, dark)
+            if extra >= 1:
+                self._draw_label(canvas, layer, j, twins[j], col, row + map_rows + extra - 1,
+                                 tile, dark)
+        return row + map_rows + extra
+
+    @staticmethod
+    def _pixels(layer: UnitLayer, tile: int, map_rows: int, ncolours: int
+                ) -> tuple[list[Any], list[Any]]:
+        """Every unit's map as (palette index, non-finite) per pixel: ``[unit][row][col]``."""
+        vals = layer.values
+        ph = 2 * map_rows
+        if layer.over == "plane":
+            n = vals.shape[1]
+            # pixel row 0 is the top of the tile: the highest y (vals row n-1)
+            ri = np.linspace(n - 1, 0, ph).round().astype(int)
+            ci = np.linspace(0, n - 1, tile).round().astype(int)
+            pix = vals[:, ri][:, :, ci]
+        else:
+            flat = np.full((len(vals), tile * ph), np.nan)
+            k = min(vals.shape[1], tile * ph)
+            flat[:, :k] = vals[:, :k]
+            pix = flat.reshape(len(vals), ph, tile)
+        lo, hi = value_range(layer)
+        with np.errstate(all="ignore"):
+            t = np.clip((pix - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0)
+            idx = np.round(np.nan_to_num(t) * (ncolours - 1)).astype(int)
+        return idx.tolist(), (~np.isfinite(pix)).tolist()
+
+    @staticmethod
+    def _draw_map(canvas: Canvas, idx: list[Any], bad: list[Any], col: int, row: int,
+                  colours: list[str], padding: bool) -> None:
+        """One unit's map, two pixel rows a cell; a non-finite pixel is blank past the
+        last sample (``padding``), else red."""
+        blank = canvas.fill if padding else DEAD
+
+        def colour(r: int, c: int) -> str | None:
+            return blank if bad[r][c] else colours[idx[r][c]]
+
+        for rr in range(len(idx) // 2):
+            cells = canvas.cells[row + rr] if row + rr < canvas.height else None
+            if cells is None:
+                return
+            for c in range(min(len(idx[0]), canvas.width - col)):
+                cells[col + c] = [HALF, colour(2 * rr, c), colour(2 * rr + 1, c), False]
+
+    def _draw_weights(self, canvas: Canvas, layer: UnitLayer, j: int, col: int, row: int,
+                      tile: int, wmax: float, dark: bool) -> None:
+        w = layer.weights[j]
+        if len(w) <= 2 and tile >= 11:
+            text = ",".join(f"{v:+.1f}" for v in w)
+            canvas.text(col, row, text[:tile], ink(dark)[1])
+            return
+        cells = min(tile, len(w))
+        for c in range(cells):
+            v = float(w[c * len(w) // cells])
+            colour = shade(v, -wmax, wmax, dark) if wmax > 0 else RAMPS[dark][1]
+            canvas.text(col + c, row, "▄", colour)
+
+    def _draw_label(self, canvas: Canvas, layer: UnitLayer, j: int, twin: int | None,
+                    col: int, row: int, tile: int, dark: bool) -> None:
+        """``uJ`` with its mark: ``dead`` / ``sat`` (in red / yellow), ``=uK`` for a twin."""
+        name = f"u{j + 1}"
+        if layer.dead[j] or layer.saturated[j]:
+            colour, word = (DEAD, " dead") if layer.dead[j] else (SAT, " sat")
+            text = name + word if len(name + word) <= tile else name
+            canvas.text(col, row, text[:tile], colour, bold=True)
+        elif twin is not None and len(name) + 3 <= tile:
+            canvas.text(col, row, (name + f"=u{twin + 1}")[:tile], ink(dark)[1])
+        else:
+            canvas.text(col, row, name[:tile], ink(dark)[1])
+
+    @safe_render_line
+    def render_line(self, y: int) -> Strip:
+        if self._lines is None or len(self._lines) != self.size.height:
+            self._lines = self._build()
+        if 0 <= y < len(self._lines):
+            return self._lines[y]
+        return Strip.blank(self.size.width)
