@@ -54,7 +54,7 @@ def run(text: str) -> str:
     """Run a program's text as ``__main__``; what it prints."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compiled(text, "<program>"), {"__name__": "__main__"})  # noqa: S102
+        exec(compiled(text, "<program>"), {"__name__": "__main__"})
     return out.getvalue()
 
 
@@ -81,7 +81,7 @@ def micrograd_tests(monkeypatch, on_engine: bool) -> dict:
     monkeypatch.syspath_prepend(str(PROGRAMS))  # `from micrograd.engine import Value`
     namespace: dict = {"__name__": "micrograd_test_engine"}
     exec(compiled(program_text("micrograd_test_engine", on_engine), "<test_engine>"),
-         namespace)  # noqa: S102
+         namespace)
     return namespace
 
 
@@ -182,8 +182,8 @@ def test_the_rmsprop_tutorial_is_chaotic_in_pytorch_itself(monkeypatch):
         with monkeypatch.context() as patch:
             real_init = torch.nn.Linear.__init__
 
-            def linear_init(layer, *args, _nudge=nudge, **kwargs):
-                real_init(layer, *args, **kwargs)
+            def linear_init(layer, *args, _nudge=nudge, _init=real_init, **kwargs):
+                _init(layer, *args, **kwargs)
                 with torch.no_grad():
                     layer.bias += _nudge
 

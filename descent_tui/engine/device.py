@@ -12,19 +12,19 @@ from typing import Any
 
 import numpy as np
 
-float32 = float = np.float32  # noqa: A001  (torch.float is float32)
+float32 = float = np.float32
 float64 = double = np.float64
 int64 = long = np.int64
 int32 = np.int32
-bool = np.bool_  # noqa: A001
+bool = np.bool_
 
 __all__ = ["accelerator", "cuda", "device", "get_default_dtype", "set_default_device"]
 
 
-class device:  # noqa: N801  (PyTorch's name)
+class device:
     """A place for tensors to live: only ``"cpu"`` exists here."""
 
-    def __init__(self, type: str = "cpu", index: int | None = None) -> None:  # noqa: A002
+    def __init__(self, type: str = "cpu", index: int | None = None) -> None:
         self.type = str(type).split(":")[0]
         if self.type != "cpu":
             raise RuntimeError(f"descent's engine runs on the CPU only, not on {type!r}")

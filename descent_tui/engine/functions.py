@@ -15,10 +15,38 @@ from .tensor import Tensor, as_tensor, concatenate, from_op, maximum, unbroadcas
 from .tensor import stack as _stack
 
 __all__ = [
-    "abs", "argmax", "cat", "clamp", "cos", "exp", "flatten", "from_numpy", "is_tensor", "log",
-    "matmul", "max", "mean", "min", "numel", "permute", "pow", "relu", "reshape", "sigmoid", "sin",
-    "sqrt", "squeeze", "stack", "std", "sum", "tanh", "transpose", "unsqueeze", "var", "where",
+    "abs",
+    "argmax",
+    "cat",
+    "clamp",
+    "cos",
+    "exp",
+    "flatten",
+    "from_numpy",
+    "is_tensor",
+    "log",
+    "matmul",
+    "max",
     "maximum",
+    "mean",
+    "min",
+    "numel",
+    "permute",
+    "pow",
+    "relu",
+    "reshape",
+    "sigmoid",
+    "sin",
+    "sqrt",
+    "squeeze",
+    "stack",
+    "std",
+    "sum",
+    "tanh",
+    "transpose",
+    "unsqueeze",
+    "var",
+    "where",
 ]
 
 maximum = maximum  # torch.maximum(a, b): the elementwise larger, from .tensor
@@ -57,11 +85,11 @@ def sqrt(x: Any) -> Tensor:
     return as_tensor(x).sqrt()
 
 
-def abs(x: Any) -> Tensor:  # noqa: A001
+def abs(x: Any) -> Tensor:
     return as_tensor(x).abs()
 
 
-def pow(x: Any, exponent: Any) -> Tensor:  # noqa: A001
+def pow(x: Any, exponent: Any) -> Tensor:
     return as_tensor(x) ** exponent
 
 
@@ -69,7 +97,7 @@ def matmul(a: Any, b: Any) -> Tensor:
     return as_tensor(a) @ b
 
 
-def sum(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def sum(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
     return as_tensor(x).sum(dim=dim, keepdim=keepdim)
 
 
@@ -77,11 +105,11 @@ def mean(x: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
     return as_tensor(x).mean(dim=dim, keepdim=keepdim)
 
 
-def max(x: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+def max(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     return as_tensor(x).max(dim, keepdim)
 
 
-def min(x: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+def min(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     return as_tensor(x).min(dim, keepdim)
 
 
@@ -97,7 +125,7 @@ def std(x: Any, dim: Any = None, unbiased: bool = True, keepdim: bool = False) -
     return as_tensor(x).std(dim, unbiased, keepdim)
 
 
-def clamp(x: Any, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+def clamp(x: Any, min: float | None = None, max: float | None = None) -> Tensor:
     return as_tensor(x).clip(min, max)
 
 

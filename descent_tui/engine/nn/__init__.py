@@ -11,7 +11,7 @@ import numpy as np
 from .. import functional as F
 from ..creation import default_generator
 from ..tensor import Tensor, no_grad
-from . import functional, init, utils  # noqa: F401
+from . import functional, init, utils
 from .parameter import Parameter
 
 
@@ -194,8 +194,8 @@ from .layers import (  # noqa: E402
     Embedding,
     Flatten,
     LogSoftmax,
-    MSELoss,
     ModuleList,
+    MSELoss,
     Softmax,
 )
 

@@ -26,11 +26,11 @@ from typing import Any
 from .optimizer import Optimizer
 
 __all__ = [
+    "ConstantLR",
     "CosineAnnealingLR",
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",
-    "ConstantLR",
     "LinearLR",
     "MultiStepLR",
     "ReduceLROnPlateau",
