@@ -425,7 +425,7 @@ def test_detach_item_numpy_T_shape_dtype():
     loss = (d * x).sum()
     loss.backward()
     np.testing.assert_array_equal(x.grad, d.data)  # no gradient through the detached path
-    assert x.shape == (2, 3) and x.T.shape == (3, 2) and x.ndim == 2 and x.size == 6
+    assert x.shape == (2, 3) and x.T.shape == (3, 2) and x.ndim == 2 and x.numel() == 6
     np.testing.assert_array_equal(x.T.numpy(), x.numpy().T)
     assert x.dtype == np.float64 and len(x) == 2
     assert Tensor([1, 2]).dtype == np.float64  # integers become float64

@@ -120,13 +120,25 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, reduction: str = "
     return from_op(val, (input, target), "bce_with_logits", grad_fn)
 
 
+def _check_labels(labels: np.ndarray, classes: int) -> None:
+    """Class labels index the C scores: each must be in 0..C-1."""
+    bad = labels[(labels < 0) | (labels >= classes)]
+    if bad.size:
+        raise IndexError(f"Target {int(bad[0])} is out of bounds: labels must be in "
+                         f"0..{classes - 1} (or ignore_index)")
+
+
 def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
     shifted = z - z.max(axis=axis, keepdims=True)  # the largest exponent becomes e^0
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """log of softmax, computed stably. Backward: g - softmax · sum(g)."""
+def log_softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """log of softmax along ``axis`` (PyTorch: ``dim``), computed stably.
+
+    Backward: g - softmax · sum(g).
+    """
+    axis = axis if dim is None else dim
     x = as_tensor(x)
     val = _log_softmax(x.data, axis)
 
@@ -136,8 +148,12 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     return from_op(val, (x,), "log_softmax", grad_fn)
 
 
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    """exp(x_i) / sum_j exp(x_j). Backward: s · (g - sum(g·s))."""
+def softmax(x: Any, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """exp(x_i) / sum_j exp(x_j) along ``axis`` (PyTorch: ``dim``).
+
+    Backward: s · (g - sum(g·s)).
+    """
+    axis = axis if dim is None else dim
     x = as_tensor(x)
     s = np.exp(_log_softmax(x.data, axis))
 
@@ -147,22 +163,34 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
     return from_op(s, (x,), "softmax", grad_fn)
 
 
-def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
+def cross_entropy(logits: Any, target: Any, reduction: str = "mean", *,
+                  ignore_index: int = -100) -> Tensor:
     """Cross-entropy of raw class scores (N, C) against integer labels (N,).
 
         loss_n = -log softmax(logits_n)[label_n]
 
-    Backward: dL/dlogits = softmax(logits) - onehot(label) (over n for the mean).
+    Items labelled ``ignore_index`` (-100, as in PyTorch) count for nothing:
+    their loss and gradient are 0 and the mean is over the others. A label
+    outside 0..C-1 is an error. Backward: dL/dlogits = softmax(logits) -
+    onehot(label) (over the counted n for the mean).
     """
     logits = as_tensor(logits)
     labels = np.asarray(target.data if isinstance(target, Tensor) else target).astype(np.intp)
+    kept = labels != ignore_index
+    _check_labels(labels[kept], logits.shape[-1])
     logp = _log_softmax(logits.data, -1)
-    rows = np.arange(labels.shape[0])
-    val, scale = _reduce(-logp[rows, labels], reduction)
+    rows, safe = np.arange(labels.shape[0]), np.where(kept, labels, 0)
+    per_item = np.where(kept, -logp[rows, safe], 0.0)
+    val, scale = _reduce(per_item, reduction)
+    if scale is not None and reduction == "mean":  # the mean over the counted items only
+        scale = 1.0 / int(kept.sum()) if kept.any() else float("nan")
+        val = np.asarray(per_item.sum() * scale)
 
     def grad_fn(g):  # softmax(logits) - onehot(label), over n for the mean
         grad = np.exp(logp)
-        grad[rows, labels] -= 1.0
+        grad[rows, safe] -= 1.0
+        if not kept.all():
+            grad *= kept[:, None]
         if scale is None:
             return (grad * g[:, None],)
         return (grad * (g * scale),)

@@ -23,7 +23,7 @@ clears them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -130,7 +130,6 @@ class Tensor:
     shape = property(lambda self: self.data.shape, doc="The length of each axis: () for a number.")
     dtype = property(lambda self: self.data.dtype, doc="float64, or float32 if asked for.")
     ndim = property(lambda self: self.data.ndim, doc="The number of axes.")
-    size = property(lambda self: self.data.size, doc="The number of entries.")
 
     @property
     def is_leaf(self) -> bool:
@@ -156,7 +155,7 @@ class Tensor:
         return f"Tensor({np.array2string(np.asarray(self.data), precision=4)}{rg}{extra})"
 
     # ------------------------------------------------------------ backward
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
         """Backpropagate: add dL/dleaf into ``.grad`` of every leaf this tensor depends on.
 
         The walk visits each node once, after every node that used it, and
@@ -166,8 +165,9 @@ class Tensor:
         loops call ``optimizer.zero_grad()`` first. Each node's ``grad_fn`` is
         freed on the way; pass ``retain_graph=True`` to walk the graph again.
         Intermediate nodes keep their dL/dnode in ``.grad``.
+        ``gradient`` is dL/dself for a non-scalar ``self``, as in PyTorch.
         """
-        grad = self._seed(grad)
+        grad = self._seed(gradient)
         if self.is_leaf:  # backward() on a leaf: dL/dL = 1 lands in its own .grad
             _accumulate(self, grad, grad)
             return
@@ -184,7 +184,7 @@ class Tensor:
             if self.data.size != 1:
                 raise RuntimeError(
                     f"backward() needs a gradient argument for a non-scalar output "
-                    f"(shape {self.shape}); call .sum() or .mean() first, or pass grad="
+                    f"(shape {self.shape}); call .sum() or .mean() first, or pass gradient="
                 )
             # dL/dL = 1: for a 0-d loss a NumPy scalar, as NumPy's 0-d arithmetic returns
             d = self.data
@@ -281,8 +281,8 @@ class Tensor:
         if p == 2.0:  # the square, a·a, by far the commonest power: d(a²)/da = 2a
             return from_op(a * a, (self,), "pow2", lambda g: (g * 2.0 * a,))
 
-        def grad_fn(g):  # d(a^p)/da = p·a^(p-1)
-            return (g * p * a ** (p - 1),)
+        def grad_fn(g):  # d(a^p)/da = p·a^(p-1); for p = 0 it is 0, even at a = 0
+            return (g * p * a ** (p - 1) if p != 0.0 else np.zeros_like(g * a),)
 
         return from_op(a ** p, (self,), f"pow{p:g}", grad_fn)
 
@@ -290,8 +290,11 @@ class Tensor:
         a, b = self.data, other.data
         val = a ** b
 
-        def grad_fn(g):  # d(a^b)/da = b·a^(b-1), d(a^b)/db = a^b·ln a
-            ga = unbroadcast(g * b * a ** (b - 1), a.shape) if self.requires_grad else None
+        def grad_fn(g):  # d(a^b)/da = b·a^(b-1) (0 where b = 0), d(a^b)/db = a^b·ln a
+            ga = None
+            if self.requires_grad:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ga = unbroadcast(np.where(b == 0, 0.0, g * b * a ** (b - 1)), a.shape)
             gb = unbroadcast(g * val * np.log(a), b.shape) if other.requires_grad else None
             return ga, gb
 
@@ -427,7 +430,10 @@ class Tensor:
         return maximum(self, other)
 
     # ------------------------------------------------------------ reductions
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def sum(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+            keepdim: bool | None = None) -> Tensor:
+        """Sum over ``axis`` (PyTorch: ``dim``), or over everything."""
+        axis, keepdims = _dims(self, axis, dim, keepdims, keepdim)
         shape = self.shape
 
         def grad_fn(g):  # every input element contributed once
@@ -438,9 +444,12 @@ class Tensor:
         return from_op(np.asarray(self.data.sum(axis=axis, keepdims=keepdims)), (self,), "sum",
                        grad_fn)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def mean(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+             keepdim: bool | None = None) -> Tensor:
+        """Mean over ``axis`` (PyTorch: ``dim``), or over everything."""
+        axis, keepdims = _dims(self, axis, dim, keepdims, keepdim)
         shape = self.shape
-        n = self.size if axis is None else int(
+        n = self.data.size if axis is None else int(
             np.prod([shape[i] for i in _norm_axes(axis, self.ndim)]))
 
         def grad_fn(g):  # each input moves the mean by 1/n
@@ -451,8 +460,20 @@ class Tensor:
         return from_op(np.asarray(self.data.mean(axis=axis, keepdims=keepdims)), (self,), "mean",
                        grad_fn)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Maximum; the gradient goes to the max entries (split evenly on ties)."""
+    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+            keepdims: bool | None = None) -> Any:
+        """Maximum; the gradient goes to the max entries (split evenly on ties).
+
+        As in PyTorch: ``x.max()`` is a number, ``x.max(dim)`` the pair
+        ``(values, indices)`` along ``dim``, ``x.max(other)`` the elementwise
+        maximum. NumPy's ``x.max(axis=...)`` gives just the values.
+        """
+        if isinstance(dim, Tensor):
+            return maximum(self, dim)
+        if dim is not None:
+            return _values_indices(self.max(axis=dim, keepdims=keepdim), self, dim, keepdim,
+                                   np.argmax)
+        axis, keepdims = _dims(self, axis, None, keepdims, None)
         a = self.data
         m = a.max(axis=axis, keepdims=True)
         val = m if keepdims else (m.reshape(()) if axis is None else np.squeeze(m, axis))
@@ -478,8 +499,14 @@ class Tensor:
         return from_op(self.data.reshape(shape), (self,), "reshape", grad_fn)
 
     def transpose(self, *axes: Any) -> Tensor:
+        """``x.transpose(d0, d1)`` swaps two dimensions, as PyTorch's; a full
+        permutation (or none: reverse them all) is NumPy's, as ``permute``."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
+        if len(axes) == 2:
+            swapped = list(range(self.ndim))
+            swapped[axes[0]], swapped[axes[1]] = swapped[axes[1]], swapped[axes[0]]
+            axes = tuple(swapped)
         perm = axes or None
         ndim = self.ndim
 
@@ -494,8 +521,7 @@ class Tensor:
         return self.transpose()
 
     def __getitem__(self, idx: Any) -> Tensor:
-        if isinstance(idx, Tensor):  # Tensors hold floats; as an index they mean integers
-            idx = idx.data.astype(np.intp)
+        idx = _index(idx)
         shape, dtype = self.shape, self.dtype
 
         def grad_fn(g):  # scatter back; np.add.at sums repeated indices
@@ -504,6 +530,249 @@ class Tensor:
             return (full,)
 
         return from_op(np.asarray(self.data[idx]), (self,), "index", grad_fn)
+
+    # ------------------------------------------------- PyTorch's other names
+    # What beginners' PyTorch code calls, built from the ops above: each is a
+    # composition, so its derivative is theirs and needs no grad_fn of its own.
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape (PyTorch's ``torch.Size``), or the length of dimension ``dim``."""
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self) -> int:
+        """The number of entries."""
+        return self.data.size
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def pow(self, exponent: Any) -> Tensor:
+        return self ** exponent
+
+    def matmul(self, other: Any) -> Tensor:
+        return self @ other
+
+    def view(self, *shape: Any) -> Tensor:
+        """The same numbers in another shape (one dimension may be -1)."""
+        return self.reshape(*shape)
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """A new dimension of length 1 at ``dim``: (3,) -> (1, 3) for dim 0."""
+        return self.reshape(np.expand_dims(self.data, dim).shape)
+
+    def squeeze(self, dim: int | None = None) -> Tensor:
+        """Drop dimensions of length 1 (only ``dim``, if given and of length 1)."""
+        if dim is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        if self.ndim == 0 or self.shape[dim] != 1:
+            return self.reshape(self.shape)
+        return self.reshape(self.shape[:dim % self.ndim] + self.shape[dim % self.ndim + 1:])
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge dimensions ``start_dim`` .. ``end_dim`` (inclusive) into one."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
+
+    def permute(self, *dims: Any) -> Tensor:
+        """Reorder all dimensions: ``x.permute(2, 0, 1)``."""
+        return self.transpose(tuple(dims[0]) if len(dims) == 1 else dims)
+
+    def t(self) -> Tensor:
+        return self.transpose()
+
+    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+            keepdims: bool | None = None) -> Any:
+        """Minimum, as :meth:`max`: ``min(x) = -max(-x)``."""
+        if isinstance(dim, Tensor):
+            return -maximum(-self, -dim)
+        if dim is not None:
+            return _values_indices(self.min(axis=dim, keepdims=keepdim), self, dim, keepdim,
+                                   np.argmin)
+        return -(-self).max(axis=axis, keepdims=keepdims)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        """Index of the largest entry (of the flattened tensor if no ``dim``); no gradient."""
+        return _integers(np.argmax(self.data, axis=dim, keepdims=keepdim))
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return _integers(np.argmin(self.data, axis=dim, keepdims=keepdim))
+
+    def var(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:
+        """Variance, Σ(x - mean)² / (n - 1): Bessel's correction, PyTorch's default."""
+        if correction is None:
+            correction = 1 if unbiased else 0
+        axis, _ = _dims(self, None, dim, False, None)
+        n = self.data.size if axis is None else int(
+            np.prod([self.shape[i] for i in _norm_axes(axis, self.ndim)]))
+        centred = self - self.mean(axis=axis, keepdims=True)
+        return (centred * centred).sum(axis=axis, keepdims=keepdim) / float(n - correction)
+
+    def std(self, dim: Any = None, unbiased: bool = True, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:
+        """Standard deviation: the square root of :meth:`var`."""
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return self.clip(min, max)
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def float(self) -> Tensor:
+        """The same numbers as float32 (PyTorch's ``float``); gradients flow through."""
+        return self._cast(np.float32)
+
+    def double(self) -> Tensor:
+        """The same numbers as float64; gradients flow through."""
+        return self._cast(np.float64)
+
+    def long(self) -> Tensor:
+        return _integers(self.data.astype(np.int64))
+
+    def _cast(self, dtype: Any) -> Tensor:
+        if self.data.dtype == dtype:
+            return self
+        src = self.data.dtype if self.data.dtype.kind == "f" else np.float64
+
+        def grad_fn(g):  # the identity, back in the source's precision
+            return (g.astype(src),)
+
+        return from_op(np.asarray(self.data, dtype=dtype), (self,), "cast", grad_fn)
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """``.to(device)`` is a no-op (one CPU); ``.to(dtype)`` casts."""
+        for a in (*args, kwargs.get("dtype")):
+            if isinstance(a, type) and issubclass(a, np.floating):
+                return self._cast(a)
+        return self
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def clone(self) -> Tensor:
+        """A copy of the numbers that stays in the graph (gradient: the identity)."""
+        return from_op(np.array(self.data, copy=True), (self,), "clone", lambda g: (g,))
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Turn gradient tracking on (or off) for this leaf, in place."""
+        if self.parents:
+            raise RuntimeError("requires_grad_() works on leaves only; use .detach() first")
+        self.requires_grad = requires_grad
+        return self
+
+    def zero_(self) -> Tensor:
+        """Set every entry to 0, in place (the gradient-free way to reset a tensor)."""
+        return self._assign(np.zeros_like(self.data))
+
+    # --------------------------------------------- numbers and comparisons
+    def __float__(self) -> float:
+        return float(self._one_value("float"))
+
+    def __int__(self) -> int:
+        return int(self._one_value("int"))
+
+    def __bool__(self) -> bool:
+        return bool(self._one_value("bool"))
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self._one_value("index"))
+
+    def __format__(self, spec: str) -> str:
+        """A 0-d (or one-entry) tensor formats as its number: ``f"{loss:.3f}"``."""
+        if self.data.size == 1 and spec:
+            return format(self.data.item(), spec)
+        return format(str(self), spec)
+
+    def _one_value(self, what: str) -> Any:
+        if self.data.size != 1:
+            raise RuntimeError(f"{what}() of a tensor with {self.data.size} values is "
+                               "ambiguous: use .item() on a one-value tensor, or .any()/.all()")
+        return self.data.item()
+
+    def _compare(self, other: Any, ufunc: Any) -> Any:
+        """An elementwise comparison: a boolean tensor, outside the graph."""
+        if isinstance(other, Tensor):
+            other = other.data
+        elif not isinstance(other, (int, float, bool, np.ndarray, np.number, list, tuple)):
+            return NotImplemented
+        return from_op(np.asarray(ufunc(self.data, other)), (), "", None)
+
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other: Any) -> Any:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Any:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._compare(other, np.greater_equal)
+
+    #: a tensor is a node: it hashes (and sits in sets and dicts) by identity, as in PyTorch
+    __hash__ = object.__hash__
+
+    def any(self) -> Tensor:
+        return from_op(np.asarray(self.data.any()), (), "", None)
+
+    def all(self) -> Tensor:
+        return from_op(np.asarray(self.data.all()), (), "", None)
+
+    # --------------------------------------------------- in-place updates
+    # ``p -= lr * p.grad`` under no_grad changes p's own numbers, as in PyTorch,
+    # so that the optimizer, the model and every other name for p see the step.
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._in_place(other, np.add, Tensor.__add__, "+")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._in_place(other, np.subtract, Tensor.__sub__, "-")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._in_place(other, np.multiply, Tensor.__mul__, "*")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._in_place(other, np.divide, Tensor.__truediv__, "/")
+
+    def _in_place(self, other: Any, ufunc: Any, op: Any, sign: str) -> Tensor:
+        """``self (sign)= other``.
+
+        Recording nothing (under ``no_grad``, or where nothing needs a
+        gradient) it writes into ``self``. Inside the graph, a leaf that
+        requires grad refuses, as in PyTorch; any other tensor gets the result
+        as a new node (``x = x + y``), so the chain rule still sees every step.
+        """
+        value = other.data if isinstance(other, Tensor) else other
+        if _grad_enabled and (self.requires_grad or getattr(other, "requires_grad", False)):
+            if self.requires_grad and not self.parents:
+                raise RuntimeError(
+                    f"a leaf tensor that requires grad is being used in an in-place operation "
+                    f"({sign}=): update parameters under `with torch.no_grad():`, as in PyTorch")
+            return op(self, other)
+        return self._assign(ufunc(self.data, value))
+
+    def _assign(self, values: Any) -> Tensor:
+        """Write ``values`` into this tensor's own array (keeping its dtype and shape)."""
+        values = np.asarray(values)
+        if values.shape != self.shape:
+            raise RuntimeError(f"in-place result has shape {values.shape}, but the tensor "
+                               f"has shape {self.shape}")
+        if isinstance(self.data, np.ndarray) and self.data.flags.writeable:
+            np.copyto(self.data, values, casting="same_kind")
+        else:  # a NumPy scalar or a read-only view: this tensor gets an array of its own
+            self.data = np.array(values, dtype=self.data.dtype)
+        return self
 
 
 def from_op(data: Any, parents: tuple[Tensor, ...], op: str, grad_fn: GradFn | None) -> Tensor:
@@ -547,6 +816,54 @@ def _accumulate(leaf: Tensor, g: Any, passed: Any) -> None:
         leaf.grad = g
     else:
         leaf.grad = np.array(g)
+
+
+def _dims(t: Tensor, axis: Any, dim: Any, keepdims: Any, keepdim: Any) -> tuple[Any, bool]:
+    """The axes and keep-flag of a reduction, from NumPy's names or PyTorch's.
+
+    ``dim`` may be a list; dimension 0 (or -1) of a 0-d tensor is the tensor
+    itself, as in PyTorch.
+    """
+    axis = dim if axis is None else axis
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    if t.ndim == 0 and axis is not None:
+        if any(a not in (0, -1) for a in (axis if isinstance(axis, tuple) else (axis,))):
+            raise IndexError(f"Dimension out of range (expected to be in [-1, 0], got {axis})")
+        axis = None
+    return axis, bool(keepdims if keepdim is None else keepdim)
+
+
+def _integers(values: Any) -> Tensor:
+    """A tensor of integers (indices, counts): outside the graph."""
+    return from_op(np.asarray(values, dtype=np.int64), (), "", None)
+
+
+def _values_indices(values: Tensor, t: Tensor, dim: int, keepdim: bool, arg: Any) -> Any:
+    """PyTorch's ``(values, indices)`` pair of ``max(dim)`` / ``min(dim)``."""
+    return MinMax(values, _integers(arg(t.data, axis=dim, keepdims=keepdim)))
+
+
+class MinMax(NamedTuple):
+    """What ``x.max(dim)`` returns: the values and where they are (``.indices``)."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _index(idx: Any) -> Any:
+    """An index for the data: integer tensors as integers, a boolean tensor as a mask.
+
+    A float tensor used as an index means integers (as in the engine's early
+    days, when every tensor held floats); a tuple may hold tensors too.
+    """
+    if isinstance(idx, tuple):
+        return tuple(_index(i) for i in idx)
+    if not isinstance(idx, Tensor):
+        return idx
+    if idx.data.dtype == np.bool_:
+        return idx.data
+    return idx.data.astype(np.intp)
 
 
 def _norm_axes(axis: Any, ndim: int) -> tuple:

@@ -1,7 +1,8 @@
 """Weight initialisation with PyTorch's names and formulas.
 
 Every random initialiser takes ``rng``, a ``numpy.random.Generator``, so the
-same seed always gives the same starting knobs. Each fills ``tensor.data`` in
+same seed always gives the same starting knobs (without one, the engine's
+generator, which ``manual_seed`` restarts). Each fills ``tensor.data`` in
 place and returns the tensor.
 
 fan_in / fan_out of a weight shaped (out, in) are in and out. Xavier keeps the
@@ -16,9 +17,11 @@ import math
 
 import numpy as np
 
+from ..creation import default_generator
+
 
 def _rng(rng):
-    return rng if rng is not None else np.random.default_rng()
+    return rng if rng is not None else default_generator()
 
 
 def _fans(tensor) -> tuple[int, int]:

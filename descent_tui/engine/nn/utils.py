@@ -3,7 +3,7 @@
 Both functions *rebind* ``p.grad`` to new arrays instead of editing them in
 place, because a ``.grad`` array may be shared with other arrays. They use
 only NumPy and duck typing (anything with ``.grad``), so this module imports
-nothing from :mod:`descent_tui.engine.nn`.
+nothing from :mod:`descent_tui.engine.nn` (only the Tensor it returns).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import math
 from typing import Any
 
 import numpy as np
+
+from ..tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
@@ -27,7 +29,7 @@ def clip_grad_norm_(
     max_norm: float,
     norm_type: float = 2.0,
     error_if_nonfinite: bool = False,
-) -> float:
+) -> Tensor:
     """Scale all gradients together so their combined norm is at most ``max_norm``.
 
     The total norm treats every gradient entry of every parameter as one long
@@ -46,13 +48,14 @@ def clip_grad_norm_(
         error_if_nonfinite: raise ``RuntimeError`` if the total norm is nan or inf.
 
     Returns:
-        The total norm of the gradients *before* clipping, as a float.
+        The total norm of the gradients *before* clipping, as a 0-d tensor (as in
+        PyTorch; ``float(...)`` or ``.item()`` gives the number).
     """
     params = _params_with_grad(parameters)
     max_norm = float(max_norm)
     norm_type = float(norm_type)
     if not params:
-        return 0.0
+        return Tensor(0.0)
     if norm_type == math.inf:
         total = max(float(np.max(np.abs(p.grad))) if np.size(p.grad) else 0.0 for p in params)
     elif norm_type == 2.0:
@@ -72,7 +75,7 @@ def clip_grad_norm_(
         # product by 1.0 is a no-op, so only rebind when something changes.
         for p in params:
             p.grad = p.grad * clip_coef
-    return total
+    return Tensor(total)
 
 
 def clip_grad_value_(parameters: Any, clip_value: float) -> None:

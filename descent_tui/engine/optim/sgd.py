@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, required
+from .optimizer import Optimizer
 
 __all__ = ["SGD"]
 
@@ -41,13 +41,14 @@ class SGD(Optimizer):
     ``f(x) = a·x²/2`` plain SGD gives ``x_t = x₀·(1 − γa)^t``: it converges
     only when ``0 < γa < 2``.
 
-    Args:
+    Args (in PyTorch's order and with its defaults, so ``SGD(p, 0.1, 0.9)`` means
+    what it means there):
         params: iterable of parameters or of parameter-group dicts.
-        lr: learning rate γ.
+        lr: learning rate γ (default 1e-3).
         momentum: momentum factor μ (default 0: no momentum).
         dampening: dampening τ applied to new gradients in the buffer (default 0).
-        nesterov: use Nesterov momentum (needs momentum > 0 and dampening = 0).
         weight_decay: L2 penalty λ added to the gradient (default 0).
+        nesterov: use Nesterov momentum (needs momentum > 0 and dampening = 0).
 
     ``inspect_state(p)``: ``velocity`` = momentum buffer ``b`` (or None),
     ``sq_avg`` = None, ``step_size`` = ``lr`` everywhere, ``update`` = last
@@ -57,11 +58,11 @@ class SGD(Optimizer):
     def __init__(
         self,
         params: Any,
-        lr: float = required,  # type: ignore[assignment]
+        lr: float = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,
-        nesterov: bool = False,
         weight_decay: float = 0.0,
+        nesterov: bool = False,
     ) -> None:
         defaults = {
             "lr": lr, "momentum": momentum, "dampening": dampening, "nesterov": nesterov,
@@ -71,8 +72,6 @@ class SGD(Optimizer):
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         lr = group["lr"]
-        if lr is required:
-            raise ValueError("SGD requires a learning rate: pass lr=...")
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if group["momentum"] < 0.0:

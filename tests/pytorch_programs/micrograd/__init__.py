@@ -1,0 +1,1 @@
+# karpathy/micrograd's package marker (https://github.com/karpathy/micrograd), MIT License.
