@@ -100,7 +100,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                 (f"  layers: {net.model.layers}, activation: {net.model.activation},"
                 f" init: {net.model.init}")]
     if spec.watch_for:
-        out += ["", "WATCH FOR"] + [f"  - {t(w)}" for w in spec.watch_for]
+        out += ["", "WATCH FOR"] + [f"  - {t(w)}" for w in spec.watch_notes]
     out += ["", "RUNS"]
     for run in spec.runs:
         extra = []

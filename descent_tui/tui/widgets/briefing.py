@@ -13,8 +13,18 @@ from descent_tui.tui.safe_text import clean, text
 from descent_tui.tui.theme import ENGINEER, OUTPOST
 
 
-def briefing_renderable(spec: Any, *, preview: bool = False) -> Group:
-    """The mission briefing: header, text, "watch for" notes."""
+def watch_line(note: Any, ticked: bool) -> Text:
+    """One watch-for note: ``▸`` a plain note, ``○`` one the run will tick off, ``✓`` ticked."""
+    if note.when is None:
+        return text(f" ▸ {note.text}")
+    if ticked:
+        return Text.assemble((" ✓ ", "bold green"), text(note.text, "dim"))
+    return text(f" ○ {note.text}")
+
+
+def briefing_renderable(spec: Any, *, preview: bool = False,
+                        ticked: frozenset[int] = frozenset()) -> Group:
+    """The mission briefing: header, text, "watch for" notes (``ticked``: indices the run showed)."""
     parts: list[Any] = []
     parts.append(Text.assemble(("◆ ", "bold"), (f"{ENGINEER.upper()}", "bold"),
                                (f" · {OUTPOST} · chapter {spec.chapter}", "dim")))
@@ -25,8 +35,8 @@ def briefing_renderable(spec: Any, *, preview: bool = False) -> Group:
     parts.append(Text(""))
     if spec.watch_for:
         parts.append(Text("WATCH FOR", style="bold"))
-        for note in spec.watch_for:
-            parts.append(text(f" ▸ {note}"))
+        for i, note in enumerate(spec.watch_items):
+            parts.append(watch_line(note, i in ticked))
     if not preview:
         parts.append(Text(""))
         parts.append(Text.assemble(
@@ -40,7 +50,15 @@ class Briefing(Static):
     """The briefing panel of a mission."""
 
     def __init__(self, spec: Any, **kwargs: Any) -> None:
+        self.spec = spec
+        self.ticked: frozenset[int] = frozenset()
         super().__init__(briefing_renderable(spec), **kwargs)
+
+    def tick(self, ticked: frozenset[int]) -> None:
+        """Show the watch-for notes ``ticked`` (indices) as seen; redraw only on a change."""
+        if ticked != self.ticked:
+            self.ticked = ticked
+            self.update(briefing_renderable(self.spec, ticked=ticked))
 
 
 class Debrief(Static):
