@@ -205,6 +205,7 @@ class MissionScreen(Screen[None]):
     def _train(self) -> None:
         worker = get_current_worker()
         sim = self.sim
+        due = time.perf_counter()  # when the next round of steps is due (paced speeds)
         while not worker.is_cancelled and self._run_flag:
             speed = SPEEDS[self.speed_index]
             t0 = time.perf_counter()
@@ -239,7 +240,9 @@ class MissionScreen(Screen[None]):
                 # no sleep here: Python's GIL switch interval already lets the UI
                 # thread in, and the hand-over above gives it the lock
             else:
-                self._nap(round_seconds(speed) - dt, worker)
+                # rounds on a clock, so a late wake-up is made up by a shorter wait
+                due = max(due + round_seconds(speed), time.perf_counter() - 0.25)
+                self._nap(due - time.perf_counter(), worker)
         self._run_flag = False
         if not worker.is_cancelled:
             self.app.call_from_thread(self._worker_stopped)
@@ -610,4 +613,4 @@ class MissionScreen(Screen[None]):
             body = "\n".join(notes[:3]) + (f"\n… and {len(notes) - 3} more" if len(notes) > 3
                                            else "")
             title = "Paused (r: go on, a: auto-pause off)" if paused else "Step log"
-            self.notify(clean(body), title=title, timeout=8, markup=False)
+            self.notify(clean(body), title=title, timeout=12, markup=False)
