@@ -148,6 +148,7 @@ async def app_throughput(scenario: str, seconds: float, rounds: int = 5) -> dict
         screen = app.screen
         screen.sim.reset({"steps": 1_000_000})
         screen.speed_index = len(SPEEDS) - 1
+        screen.auto_pause = False  # measure the trainer, not the lesson's pauses
         screen.frame_times.clear()
         for _ in range(rounds):
             await pilot.press("r")

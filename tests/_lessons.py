@@ -4,8 +4,9 @@ A lesson says "reaches 0.01 after 6 steps" meaning six optimizer updates. These
 helpers turn a run's history into that count, so the tests state claims the way
 the missions do and do not depend on which parameters a history row describes.
 
-Today row ``s`` holds the loss at the parameters *before* update ``s`` (the loss
-after ``s - 1`` updates). If that convention changes, only this module changes.
+Row ``k`` of a run's history describes the state after ``k`` updates (row 0 is
+the start: see :mod:`descent_tui.sim.run`), so a row's step *is* the number of
+updates. If that convention changes, only this module changes.
 """
 
 from __future__ import annotations
@@ -25,5 +26,4 @@ def losses_after_updates(rs) -> np.ndarray:
 
 def updates_to_reach(rs, target: float) -> int | None:
     """How many updates the run takes until its training loss is below ``target``."""
-    at = rs.first_step_below(target)
-    return None if at is None else at - 1
+    return rs.first_step_below(target)

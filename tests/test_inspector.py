@@ -104,7 +104,8 @@ async def test_first_descent_training_step_matches_hand_and_sim():
         await pilot.press("end")
         shown = float(graph_rows(screen)["x"][3])
         mission.sim.step(1)  # the step the inspector showed
-        assert shown == pytest.approx(mission.sim.runs[0].history.series("grad.x")[-1])
+        # row -2: the point before this update, whose gradient the update used
+        assert shown == pytest.approx(mission.sim.runs[0].history.series("grad.x")[-2])
         assert shown == pytest.approx(2 * x)
         # c: analytic vs numerical side by side
         await pilot.press("c")

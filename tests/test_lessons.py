@@ -80,7 +80,7 @@ def run(sim: Simulation, label: str):
 
 def series(rs, name: str) -> np.ndarray:
     # every mission is far below the history capacity, so nothing is downsampled
-    assert len(rs.history.steps) == rs.step or rs.diverged
+    assert len(rs.history.steps) == rs.step + 1 or rs.diverged  # row 0 is the start
     return np.asarray(rs.history.series(name), dtype=float)
 
 
@@ -349,7 +349,7 @@ def test_forgot_zero_grad_piles_up_and_explodes():
 
 def test_learning_rate_schedule_shapes():
     sim = finished("learning-rate-schedules")
-    steps = np.arange(sim.total_steps)
+    steps = np.arange(sim.total_steps + 1)  # rows 0..T: the lr the next update uses
     np.testing.assert_allclose(series(run(sim, "constant 0.5"), "lr"), 0.5)
     np.testing.assert_allclose(series(run(sim, "constant 0.02"), "lr"), 0.02)
     np.testing.assert_allclose(series(run(sim, "step decay"), "lr"),
@@ -424,7 +424,7 @@ def test_newton_lands_on_the_minimum_in_one_step():
     np.testing.assert_allclose(path[0], start)
     np.testing.assert_allclose(path[1], minimum, rtol=0, atol=1e-9)
     assert sim.loss_at(path[1]) < 1e-12
-    assert newton.first_step_below(1e-9) == 2  # the reading after the jump
+    assert newton.first_step_below(1e-9) == 1  # the reading after the jump
     damped = run(sim, "damped Newton")
     np.testing.assert_allclose(damped.path[1], (start + minimum) / 2, atol=1e-9)
     gd = run(sim, "gradient descent")

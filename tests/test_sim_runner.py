@@ -107,7 +107,7 @@ def test_reset_is_deterministic_and_seed_changes_network(tmp_path):
     sim.step(10)
     first = all_series(sim)
     sim.reset()
-    assert sim.step_count == 0 and len(sim.runs[0].history) == 0
+    assert sim.step_count == 0 and len(sim.runs[0].history) == 1  # row 0: the start
     sim.step(10)
     assert all_series(sim) == first
     sim.reset({"seed": 4})
@@ -326,7 +326,8 @@ def test_forget_zero_grad_accumulates_gradients(tmp_path):
     sim.step(3)
     sgd, forgot = sim.runs[0], sim.runs[3]
     grads = np.column_stack([forgot.history.series("grad.x"), forgot.history.series("grad.y")])
-    np.testing.assert_allclose(forgot.theta.grad, grads.sum(axis=0))
+    # rows 0..2 hold the gradients updates 1..3 used; row 3's is for the next update
+    np.testing.assert_allclose(forgot.theta.grad, grads[:3].sum(axis=0))
     assert not np.allclose(sgd.point, forgot.point)
 
 
@@ -457,9 +458,11 @@ def test_landscape_state_and_grid(tmp_path):
     assert isinstance(rs, LandscapeRun)
     assert rs.last.loss == pytest.approx(0.05 * 64 + 5 * 2.25)
     np.testing.assert_array_equal(rs.point, [-8.0, 1.5])
+    np.testing.assert_allclose(rs.grad, [0.1 * -8.0, 10 * 1.5])  # at the point drawn
     sim.step(1)
-    np.testing.assert_allclose(rs.grad, [0.1 * -8.0, 10 * 1.5])
     np.testing.assert_allclose(rs.point, [-8.0 + 0.05 * 0.8, 1.5 - 0.05 * 15])
+    np.testing.assert_allclose(rs.grad, [0.1 * rs.point[0], 10 * rs.point[1]])
+    assert rs.last.loss == pytest.approx(0.05 * rs.point[0] ** 2 + 5 * rs.point[1] ** 2)
     assert rs.path.shape == (2, 2)
     xs, ys, Z = sim.loss_grid(60, 30)
     assert xs.shape == (60,) and ys.shape == (30,) and Z.shape == (30, 60)
@@ -486,7 +489,8 @@ def test_network_metrics(tmp_path):
             assert lay.grad_norm >= 0 and lay.weight_norm > 0
             assert lay.update_ratio > 0 and lay.act_std >= 0
         for name in ("loss", "val_loss", "accuracy", "layer 2.update_ratio", "layer 1.act_mean"):
-            assert len(rs.history.series(name)) == 5
+            assert len(rs.history.series(name)) == 6  # rows 0..5
+        assert np.isnan(rs.history.series("layer 1.grad_norm")[0])  # no update before row 0
     assert relu.layers[0].dead_frac is not None and relu.layers[0].saturated_frac is None
     assert sig.layers[0].saturated_frac is not None and sig.layers[0].dead_frac is None
     assert relu.layers[2].dead_frac is None  # output layer: identity

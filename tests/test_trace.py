@@ -97,7 +97,8 @@ def test_first_descent_step_graph_matches_hand_and_sim():
         grads = [g.trace().grads[0].item() for g in steps]
         sim.step(1)
         for rs, b, gr in zip(sim.runs, before, grads):
-            assert rs.history.series("grad.x")[-1] == gr == 2 * b
+            # row -2: the point before this update, whose gradient the update used
+            assert rs.history.series("grad.x")[-2] == gr == 2 * b
     assert sim.runs[0].theta.grad is not None  # the sim's own tensors trained as usual
 
 

@@ -142,6 +142,7 @@ async def test_run_to_end_grades_quiz_and_saves(missions):
         # full speed to the end
         screen.speed_index = len(__import__("descent_tui.tui.screens.mission",
                                             fromlist=["SPEEDS"]).SPEEDS) - 1
+        screen.auto_pause = False  # straight to the end
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause(0.3)
@@ -240,6 +241,7 @@ async def test_exploding_weights_runs_to_end_with_alarm():
         screen = app.screen
         skip_predictions(screen)
         screen.speed_index = len(SPEEDS) - 1
+        screen.auto_pause = False  # straight to the end
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause(0.3)
@@ -269,6 +271,7 @@ async def test_keys_answered_while_running(missions):
         screen = app.screen
         screen.sim.reset({"steps": 100000})
         screen.speed_index = len(M.SPEEDS) - 1
+        screen.auto_pause = False
         await pilot.press("r")
         await pilot.pause(0.3)
         before = screen.sim.step_count

@@ -86,6 +86,7 @@ async def test_hostile_text_is_shown_literally_through_a_whole_mission():
         screen.set_focus(None)
         # play it to the end; one run diverges
         screen.speed_index = len(SPEEDS) - 1
+        screen.auto_pause = False  # straight to the end
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause(0.3)

@@ -14,7 +14,8 @@ the document (``network.data.noise=0.3``, ``landscape.start=[1, 2]``).
 
 Rows are printed for step 0, every ``every``-th step and the last one, plus the
 step at which each run diverged; csv and json keep stdout parseable by sending
-the progress bar and the divergence summary to stderr.
+the progress bar and the divergence summary to stderr. Row ``k`` is the state
+after ``k`` updates (row 0: the start); docs/cli.md says what each column means.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                 (f"  layers: {net.model.layers}, activation: {net.model.activation},"
                 f" init: {net.model.init}")]
     if spec.watch_for:
-        out += ["", "WATCH FOR"] + [f"  - {t(w)}" for w in spec.watch_for]
+        out += ["", "WATCH FOR"] + [f"  - {t(w)}" for w in spec.watch_notes]
     out += ["", "RUNS"]
     for run in spec.runs:
         extra = []

@@ -36,7 +36,8 @@ from descent_tui.sim.cost import costs
 __all__ = ["COLUMNS", "REPORTS", "CsvReport", "JsonReport", "Progress", "TableReport",
            "fmt_cell", "json_safe", "one_line", "row", "safe_text"]
 
-#: the per-row metrics printed, in order (fields of the run's StepRecord)
+#: the per-row metrics printed, in order (fields of the run's StepRecord: row ``k`` is the
+#: state after ``k`` updates; docs/cli.md says what each one means)
 COLUMNS = ("loss", "val_loss", "accuracy", "lr", "grad_norm")
 
 

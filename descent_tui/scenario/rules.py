@@ -36,6 +36,7 @@ from descent_tui.scenario.expr import FUNCTIONS, Expr, ExprError, parse
 from descent_tui.scenario.keylines import join_path
 from descent_tui.scenario.read import MAX_DEPTH, depth
 from descent_tui.scenario.structure import check_struct
+from descent_tui.scenario.triggers import parse_trigger
 
 __all__ = ["check"]
 
@@ -74,6 +75,7 @@ def check(data: Any, base_dir: Path | None) -> tuple[S.Scenario | None, Problems
     _check_quiz(spec, probs)
     _check_cost(spec, probs)
     _check_sources(spec, probs)
+    _check_watch_for(spec, probs)
     return (None if probs else spec), probs
 
 
@@ -517,3 +519,24 @@ def _check_quiz(spec: S.Scenario, probs: Problems) -> None:
     _check_concepts(spec, probs)
     for i, q in enumerate(spec.quiz.prediction):
         _check_prediction(spec, i, q, probs)
+
+
+# ------------------------------------------------------------------ watch for
+
+
+def _check_watch_for(spec: S.Scenario, probs: Problems) -> None:
+    """Each trigger parses and names a run of this scenario."""
+    labels = spec.run_labels
+    for i, item in enumerate(spec.watch_for):
+        if not isinstance(item, S.WatchItem) or item.when is None:
+            continue
+        p = f"watch_for[{i}].when"
+        try:
+            trigger = parse_trigger(item.when)
+        except ValueError as e:
+            probs.add(p, str(e))
+            continue
+        if trigger.run is not None and trigger.run not in labels:
+            probs.add(p, f"'{trigger.run}' is not a run label{_unknown(trigger.run, labels)}")
+        if trigger.kind == "step" and trigger.value is not None and trigger.value > spec.steps:
+            probs.add(p, f"step {int(trigger.value)} is after the last step ({spec.steps})")

@@ -49,6 +49,7 @@ __all__ = [
     "Run",
     "Scenario",
     "Schedule",
+    "WatchItem",
 ]
 
 # --------------------------------------------------------------------------- names
@@ -400,6 +401,14 @@ class PredictionQuestion(_Base, kw_only=True):
     explanation: Text = ""
 
 
+class WatchItem(_Base, kw_only=True):
+    """A watch-for note with the event that shows it (``when``: see
+    :mod:`descent_tui.scenario.triggers`); the app ticks it off when the run shows it."""
+
+    text: NonEmptyStr
+    when: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
+
+
 class Quiz(_Base, kw_only=True):
     concept: Annotated[list[ConceptQuestion], Meta(max_length=20)] = []
     prediction: Annotated[list[PredictionQuestion], Meta(max_length=20)] = []
@@ -414,11 +423,14 @@ class Scenario(_Base, kw_only=True):
     order: Annotated[int, Meta(ge=0, le=999)] = 0
     briefing: Text = ""
     debrief: Text = ""
-    watch_for: Annotated[list[NonEmptyStr], Meta(max_length=20)] = []
+    #: notes: plain strings, or ``{ text = "...", when = "<trigger>" }`` tables
+    watch_for: Annotated[list[NonEmptyStr | WatchItem], Meta(max_length=20)] = []
     #: where the lesson comes from: one reference per entry (shown under the debrief)
     sources: Annotated[list[Annotated[str, Meta(min_length=1, max_length=300)]],
                        Meta(max_length=12)] = []
     steps: Steps = 200
+    #: the app's default speed in steps per second (None: from ``steps``, a run of ~10-25 s)
+    pace: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
     seed: Seed = 0
     #: a run diverges when its loss is not finite or exceeds this
     diverge_above: Positive = 1e6
@@ -433,6 +445,16 @@ class Scenario(_Base, kw_only=True):
     @property
     def kind(self) -> Literal["landscape", "network"]:
         return "landscape" if self.landscape is not None else "network"
+
+    @property
+    def watch_items(self) -> list[WatchItem]:
+        """Every watch-for note as a :class:`WatchItem` (a plain note has no trigger)."""
+        return [w if isinstance(w, WatchItem) else WatchItem(text=w) for w in self.watch_for]
+
+    @property
+    def watch_notes(self) -> list[str]:
+        """The text of every watch-for note."""
+        return [w.text for w in self.watch_items]
 
     @property
     def run_labels(self) -> list[str]:

@@ -6,10 +6,11 @@ one vector Tensor ``theta``: the optimizer updates (and ``inspect_state``
 reports) all coordinates at once, and each step the loss is built from scalar
 leaves ``theta[i]`` whose gradients are gathered into ``theta.grad``.
 
-The record of step ``s`` (:class:`~descent_tui.sim.run.StepRecord`) carries the
-loss and gradient norm at the point before update ``s``; its history row adds
-``param.<name>`` (that point) and ``grad.<name>`` (the gradient there). Update
-``s`` leaving a coordinate non-finite marks the run diverged at ``s``.
+The record of step ``k`` (:class:`~descent_tui.sim.run.StepRecord`) carries the
+loss and gradient norm at the point after ``k`` updates, the point drawn; its
+history row adds ``param.<name>`` (that point) and ``grad.<name>`` (the
+gradient there, which update ``k + 1`` will use). Update ``k`` leaving a
+coordinate non-finite marks the run diverged at ``k``.
 """
 
 from __future__ import annotations
@@ -115,11 +116,12 @@ class LandscapeRun(Run):
         self.params = [self.theta]
         self.optimizer = build.build_optimizer(self.config, self.params)
         self.scheduler = build.build_scheduler(self.config, self.optimizer, self.total_steps)
+        #: the gradient at the current point (what the next update will use)
         self.grad = np.zeros(len(start))
+        self._point = self.theta.data.copy()  # where ``grad`` was measured
         self._leaves: list[Tensor] | None = None
         self._env: dict[str, Tensor] = {}
-        loss = self.problem.value(np.asarray(start, dtype=float))
-        self.last = StepRecord(0, loss, lr=self.lr)
+        self._start()
 
     # ------------------------------------------------------------------ state
     @property
@@ -152,9 +154,12 @@ class LandscapeRun(Run):
 
     @property
     def path(self) -> np.ndarray:
-        """(k, n_params) trajectory: the kept history points, then the current point."""
+        """(k, n_params) trajectory: the kept history points, then the current point if not kept."""
         cols = [self.history.series("param." + n) for n in self.param_names]
         past = np.column_stack(cols) if cols and len(cols[0]) else np.zeros((0, len(cols)))
+        steps = self.history.steps
+        if len(steps) and steps[-1] == self.step and not self.diverged:
+            return past
         return np.vstack([past, self.point[None, :]])
 
     # ------------------------------------------------------------------- step
@@ -179,31 +184,32 @@ class LandscapeRun(Run):
         grad = np.array([0.0 if t.grad is None else t.grad for t in leaves], dtype=float)
         return float(loss.data if isinstance(loss, Tensor) else loss), grad
 
-    def _train_step(self, s: int) -> None:
-        theta = self.theta
-        if not self.config.forget_zero_grad:
-            self.optimizer.zero_grad()
-        point = theta.data.copy()
+    def _measure(self, s: int) -> tuple[StepRecord, dict[str, Any]]:
+        point = self.theta.data.copy()
         loss_v, grad = self.forward_backward()
-        # leaves accumulate, as in PyTorch: without zero_grad the old gradient stays
-        theta.grad = grad if theta.grad is None else theta.grad + grad
-        gnorm = math.sqrt(sqnorm(grad))
-        self.grad = grad
-        record = StepRecord(s, loss_v, lr=float(self.optimizer.param_groups[0]["lr"]),
-                            grad_norm=gnorm)
+        self.grad, self._point = grad, point
+        record = StepRecord(s, loss_v, lr=self.lr, grad_norm=math.sqrt(sqnorm(grad)))
         row = record.row()
         for name, pv, gv in zip(self.param_names, point.tolist(), grad.tolist(), strict=True):
             row["param." + name] = pv
             row["grad." + name] = gv
-        if not self._check(record, row):
-            return
-        self._update(self._newton_closure(loss_v, grad, point)
+        return record, row
+
+    def _train_step(self, s: int) -> None:
+        """Update ``s`` with the gradient measured at the current point, then measure anew."""
+        theta, grad = self.theta, self.grad
+        if not self.config.forget_zero_grad:
+            self.optimizer.zero_grad()
+        # leaves accumulate, as in PyTorch: without zero_grad the old gradient stays
+        theta.grad = grad if theta.grad is None else theta.grad + grad
+        self._update(self._newton_closure(self.last.loss, grad, self._point)
                      if self.config.optimizer == "newton" else None)
-        self._record(record, row)
         if not np.isfinite(theta.data).all():
             bad = theta.data[~np.isfinite(theta.data)][0]
-            self._diverge(s, f"parameters became {fmt_value(float(bad))} at step {s} "
-                             f"(gradient norm {fmt_value(gnorm)})")
+            self._broken(s, f"parameters became {fmt_value(float(bad))} at step {s} "
+                            f"(gradient norm {fmt_value(self.last.grad_norm)})")
+            return
+        self._observe(s)
 
     def _newton_closure(self, loss_v: float, grad: np.ndarray, point: np.ndarray) -> Any:
         """Newton's closure: re-evaluates loss and gradient (theta.grad) at theta."""

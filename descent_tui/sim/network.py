@@ -4,14 +4,19 @@ The problem (:class:`NetworkProblem`) is the scenario's data, split into train
 and validation arrays once, and its loss; a :class:`NetworkRun` is one model
 (a ``Sequential`` of Linear layers and activations) with its optimizer.
 
-A step draws the next batch of this epoch's shuffled order (the whole train set
-when the batch covers it), as ``accumulate`` micro-batches. Its record
-(:class:`~descent_tui.sim.run.StepRecord`) holds the training loss and accuracy
-of that batch and the validation loss / accuracy, all at the weights before
-update ``s``, and the gradient norm over every layer; ``run.layers`` (one
-:class:`~descent_tui.sim.run.LayerRecord` per Linear) describes the layers
-after that step, and ``run.first_layers`` those after step 1. Update ``s``
-leaving a weight non-finite marks the run diverged at ``s``.
+Batches come from this epoch's shuffled order (the whole train set when the
+batch covers it), as ``accumulate`` micro-batches. After update ``k`` the run
+draws the batch update ``k + 1`` will use and takes its forward and backward
+pass at the new weights, so the record of step ``k``
+(:class:`~descent_tui.sim.run.StepRecord`) holds, at the weights after ``k``
+updates: the training loss and accuracy of that next batch (with a full batch:
+of the whole training set; with mini-batches an unbiased estimate of it that
+costs no extra pass), the validation loss / accuracy, and the gradient norm over
+every layer. ``run.layers`` (one :class:`~descent_tui.sim.run.LayerRecord` per
+Linear) describes update ``k`` itself: the gradient it used, the weights after
+it, its update ratio, the activations on its batch; ``run.first_layers``
+describes update 1 (the gradient at the initial weights). Update ``k`` leaving
+a weight non-finite marks the run diverged at ``k``.
 """
 
 from __future__ import annotations
@@ -132,10 +137,9 @@ class NetworkRun(Run):
         self.batch_size = 0 if bs >= len(data["X"]) else bs
         self.layers: list[LayerRecord] = []
         self.first_layers: list[LayerRecord] | None = None
-        with no_grad():
-            loss, acc = self._eval(data["X"], data["y"])
-            vloss, vacc = self._eval_val()
-        self.last = StepRecord(0, loss, vloss, acc, vacc, lr=self.lr)
+        #: the next update's micro-batches, their activations and layer gradient norms
+        self._pending: tuple[Batch, list, list[float]] | None = None
+        self._start()
 
     # ------------------------------------------------------------- the model
     def criterion(self, out: Tensor, y: Any) -> Tensor:
@@ -211,10 +215,10 @@ class NetworkRun(Run):
         """The next ``batch_size`` indices of this epoch's shuffled order."""
         bs = self.batch_size
         if self._order is None or self._pos >= n:
+            if self._order is not None:
+                self.epoch += 1
             self._order = self._shuffle_rng.permutation(n)
             self._pos = 0
-            if self.step:
-                self.epoch += 1
         idx = self._order[self._pos:self._pos + bs]
         self._pos += bs
         return idx
@@ -231,48 +235,45 @@ class NetworkRun(Run):
         return [(X[idx], y[idx]) for idx in (self._batch_indices(n) for _ in range(acc_n))]
 
     def next_batch(self) -> Batch:
-        """The micro-batches the next step will train on.
-
-        Changes nothing: the shuffled order, position, epoch and shuffle rng are restored,
-        so the next step draws exactly these (for the backprop inspector).
-        """
-        rng = self._shuffle_rng
-        saved = (self._order, self._pos, self.epoch, rng.bit_generator.state)
-        try:
-            return self._micro_batches()
-        finally:
-            self._order, self._pos, self.epoch = saved[:3]
-            rng.bit_generator.state = saved[3]
+        """The micro-batches the next update trains on (drawn when the last record was measured)."""
+        if self._pending is None:
+            raise RuntimeError(f"run '{self.label}' has no measured batch (it diverged at the start)")
+        return self._pending[0]
 
     # ------------------------------------------------------------------- step
-    def _train_step(self, s: int) -> None:
-        cfg = self.config
+    def _measure(self, s: int) -> tuple[StepRecord, dict[str, Any]]:
+        """Draw the next batch; loss, accuracy and gradient on it at the weights now."""
         micro = self._micro_batches()
         with no_grad():
             vloss, vacc = self._eval_val()
-        if not cfg.forget_zero_grad:
+        if not self.config.forget_zero_grad:
             self.optimizer.zero_grad()
         loss_v, accuracy, stats = self._forward_backward(micro)
         layer_sq = self._layer_grad_sq()
-        gnorm = math.sqrt(sum(layer_sq))
-        record = StepRecord(s, loss_v, vloss, accuracy, vacc,
-                            lr=float(self.optimizer.param_groups[0]["lr"]), grad_norm=gnorm)
+        self._pending = (micro, stats, layer_sq)
+        record = StepRecord(s, loss_v, vloss, accuracy, vacc, lr=self.lr,
+                            grad_norm=math.sqrt(sum(layer_sq)))
         row = record.row()
-        if not self._check(record, row):
-            return
+        if s:
+            for layer in self.layers:
+                layer.add_to(row)
+        return record, row
+
+    def _train_step(self, s: int) -> None:
+        """Update ``s`` with the gradient of the pending batch, then measure the next one."""
+        assert self._pending is not None  # measured by reset or the previous step
+        micro, stats, layer_sq = self._pending
         before = [lin.weight.data.copy() for lin in self.linears]
-        self._update(self._newton_closure(micro) if cfg.optimizer == "newton" else None)
-        layers = self._layer_records(before, stats, layer_sq)
-        for layer in layers:
-            layer.add_to(row)
-        self.layers = layers
+        self._update(self._newton_closure(micro) if self.config.optimizer == "newton" else None)
+        self.layers = self._layer_records(before, stats, layer_sq)
         if self.first_layers is None:
-            self.first_layers = layers
-        self._record(record, row)
+            self.first_layers = self.layers
         wsq = sum(sqnorm(lin.weight.data) for lin in self.linears)
         if not math.isfinite(wsq):
-            self._diverge(s, f"weights became {fmt_value(wsq)} at step {s} "
-                             f"(gradient norm {fmt_value(gnorm)})")
+            self._broken(s, f"weights became {fmt_value(wsq)} at step {s} "
+                            f"(gradient norm {fmt_value(self.last.grad_norm)})")
+            return
+        self._observe(s)
 
     def _forward_backward(self, micro: Batch) -> tuple[float, float | None, list]:
         """Backward over the micro-batches: (loss of the batch, its accuracy, last one's stats)."""

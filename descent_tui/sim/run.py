@@ -5,30 +5,37 @@ training one copy of a scenario's problem. :class:`Run` holds what landscape
 and network runs share; :mod:`descent_tui.sim.landscape` and
 :mod:`descent_tui.sim.network` each add one subclass with the same interface.
 
-The contract of a step (``Run.advance``), for every kind::
+The contract of a step (``Run.advance``), for every kind: update ``s`` uses
+the gradient measured at the point the previous record describes, then the run
+measures the point it arrived at::
 
     optimizer.zero_grad()                 # skipped when config.forget_zero_grad
     for micro-batch in batch (config.accumulate of them):
         loss = loss_fn(model(x), y) / accumulate
-        loss.backward()
-    -- divergence check on the loss and gradient (below) --
+        loss.backward()                   # -- that was record s - 1's measurement --
     clip_grad_norm_ / clip_grad_value_    # when set
-    optimizer.step()                      # Newton: optimizer.step(closure)
+    optimizer.step()                      # update s (Newton: optimizer.step(closure))
     optimizer.step()                      # again, on the same gradient, when config.apply_twice
     scheduler.step()
+    -- measure the new point: the zero_grad / backward above, on the next batch --
+    -- divergence check on that loss and gradient (below) --
 
-The record of step ``s`` (1-based; :class:`StepRecord`) describes that step:
-the loss and gradient norm at the parameters *before* update ``s``, the
-learning rate update ``s`` used, and (networks) the validation loss / accuracy
-at those parameters. ``run.last`` is the latest record; the record of step 0
-is the starting point (no gradient yet). Each accepted step also goes into
-``run.history`` as one row of named series (:meth:`StepRecord.row`).
+so each loss and gradient is computed once, as before, and the record of step
+``k`` (:class:`StepRecord`) describes the state after ``k`` updates: the loss
+and gradient norm at the parameters now (a network's: on the batch the next
+update will use, see :mod:`descent_tui.sim.network`), the learning rate the
+next update will use, and (networks) the validation loss / accuracy there.
+Record 0 is the starting point, measured by ``reset``. ``run.last`` is the
+latest record; each accepted record also goes into ``run.history`` as one row of
+named series (:meth:`StepRecord.row`), row 0 included.
 
-A run is marked diverged at step ``s`` (``diverged_at = s``, ``reason`` one
-sentence) when the loss of step ``s`` is not finite or exceeds the scenario's
-``diverge_above``, or the gradient norm is not finite -- then update ``s`` is
-not applied and the record is kept as ``last`` but not in the history -- or
-when update ``s`` leaves a parameter non-finite, or the step raises. A
+A run is marked diverged at step ``k`` (``diverged_at = k``, ``reason`` one
+sentence) when update ``k`` leaves a parameter non-finite, or the loss at the
+point after ``k`` updates is not finite or exceeds the scenario's
+``diverge_above``, or the gradient norm there is not finite -- then record
+``k`` is kept as ``last`` but not in the history (``step`` is ``k``: the update
+was applied) -- or when update ``k`` (or measuring the point after it) raises.
+A start whose loss is already bad is diverged at step 0. A
 diverged run takes no more steps; the other runs go on. Running out of memory
 is not a divergence (the numbers did nothing wrong, the machine is too small):
 it raises :class:`OutOfMemory`, a one-line error naming the run and the step. Nothing here raises on
@@ -81,10 +88,13 @@ def sqnorm(a: np.ndarray) -> float:
 
 @dataclass(frozen=True, slots=True)
 class StepRecord:
-    """The scalars of one step (see the module docstring for what step ``s`` means).
+    """The scalars of the state after ``step`` updates (see the module docstring).
 
-    ``grad_norm`` is None at step 0; the validation and accuracy fields are None
-    where they do not apply (landscapes, regression, no validation split).
+    ``loss`` and ``grad_norm`` are measured at the parameters after ``step``
+    updates, ``lr`` is what update ``step + 1`` will use; the validation and
+    accuracy fields are None where they do not apply (landscapes, regression, no
+    validation split). ``grad_norm`` is None only where it could not be measured
+    (parameters that became non-finite).
     """
 
     step: int
@@ -209,7 +219,7 @@ class Run:
         self.last = StepRecord(0, None)
         self.min_loss = math.inf
         self.min_loss_step: int | None = None
-        #: threshold -> first step whose loss was below it (None: not yet)
+        #: threshold -> first step (updates taken) whose loss was below it (None: not yet)
         self.first_below: dict[float, int | None] = dict.fromkeys(self._thresholds)
 
     # ------------------------------------------------------------------ state
@@ -231,7 +241,7 @@ class Run:
         build.set_scheduler_base_lr(self.scheduler, lr)
 
     def first_step_below(self, threshold: float) -> int | None:
-        """First step whose training loss was below ``threshold``."""
+        """First step whose training loss was below ``threshold``: updates it took (0: the start)."""
         th = float(threshold)
         if th in self.first_below:
             return self.first_below[th]
@@ -250,20 +260,49 @@ class Run:
 
     # ------------------------------------------------------------------- step
     def advance(self) -> None:
-        """Take step ``self.step + 1`` (see the module docstring); an error diverges the run.
+        """Take update ``self.step + 1`` and measure where it lands (see the module docstring).
 
-        Raises :class:`OutOfMemory` (the run is left as it was) when NumPy cannot
-        allocate the step's arrays.
+        An error diverges the run; raises :class:`OutOfMemory` (the run is left as
+        it was) when NumPy cannot allocate the step's arrays.
         """
-        s = self.step + 1
+        self._guarded(self.step + 1, self._train_step)
+
+    def _start(self) -> None:
+        """Measure the starting point: record 0 (subclasses call this at the end of ``reset``)."""
+        self._guarded(0, self._observe)
+
+    def _guarded(self, s: int, work: Any) -> None:
+        """``work(s)``; an exception diverges the run at ``s``, MemoryError is OutOfMemory."""
         try:
-            self._train_step(s)
+            work(s)
         except MemoryError:
             raise OutOfMemory(f"run '{self.label}': out of memory at step {s}; this scenario"
                               " is too large for this machine (fewer samples, a smaller"
                               " batch_size or narrower layers)") from None
         except Exception as e:
             self._diverge(s, f"{type(e).__name__} at step {s}: {e}")
+
+    def _measure(self, s: int) -> tuple[StepRecord, dict[str, Any]]:
+        """Loss and gradient at the current parameters: record ``s`` and its history row.
+
+        Leaves the gradient where the next update finds it.
+        """
+        raise NotImplementedError
+
+    def _observe(self, s: int) -> None:
+        """Measure the point after ``s`` updates; keep record ``s`` unless it diverges."""
+        record, row = self._measure(s)
+        if self._check(record, row):
+            self._record(record, row)
+
+    def _broken(self, s: int, reason: str) -> None:
+        """Update ``s`` left a parameter non-finite: diverge, with the loss there as ``last``."""
+        try:
+            record, row = self._measure(s)
+        except Exception:
+            record, row = StepRecord(s, math.nan), {}
+        self._reject(record, row)
+        self._diverge(s, reason)
 
     def _train_step(self, s: int) -> None:
         raise NotImplementedError
@@ -289,11 +328,16 @@ class Run:
         reason = divergence_reason(record, self.spec.diverge_above)
         if reason is None:
             return True
+        self._reject(record, row)
+        self._diverge(record.step, reason)
+        return False
+
+    def _reject(self, record: StepRecord, row: dict[str, Any]) -> None:
+        """Record ``record.step`` is the last but stays out of the history."""
+        self.step = record.step
         self.last = record
         self.history.latest = row
         self.history.latest_step = record.step
-        self._diverge(record.step, reason)
-        return False
 
     def _diverge(self, s: int, reason: str) -> None:
         self.diverged = True
@@ -301,7 +345,7 @@ class Run:
         self.reason = reason
 
     def _record(self, record: StepRecord, row: dict[str, Any]) -> None:
-        """Keep an accepted step: history row, ``last``, best loss, first-below thresholds."""
+        """Keep an accepted record: history row, ``last``, best loss, first-below thresholds."""
         s = record.step
         self.step = s
         self.history.append(s, row)

@@ -10,8 +10,8 @@ formula, a network's data: :mod:`descent_tui.sim.landscape`,
 :mod:`descent_tui.sim.network`) and one run per ``[[runs]]`` entry. ``step(n)``
 advances every live run one step at a time, in lockstep, ``n`` times (never
 past ``total_steps``); a run that diverges stops, the others go on. What a
-step does, what the record of step ``s`` holds and when a run is marked
-diverged is written in :mod:`descent_tui.sim.run`. All numerical work runs
+step does, what the record of step ``k`` holds (the state after ``k``
+updates) and when a run is marked diverged is written in :mod:`descent_tui.sim.run`. All numerical work runs
 under ``np.errstate(all="ignore")``: a diverging run prints no NumPy warning.
 """
 
@@ -88,12 +88,12 @@ class Simulation:
                 if self.step_count >= self.total_steps:
                     break
                 live = [rs for rs in self.runs if not rs.finished]
+                if not live:  # every run diverged (possibly at its start)
+                    break
                 for rs in live:
                     rs.advance()
                 self.step_count += 1
                 done += 1
-                if not live:
-                    break
         return done
 
     def set_lr(self, lr: float, run: int | None = None) -> None:

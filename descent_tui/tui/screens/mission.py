@@ -21,6 +21,8 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, RadioSet, Select, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
+from descent_tui.sim.events import Event, new_events
+from descent_tui.tui.pacing import SPEEDS, default_speed_index, round_seconds, speed_text, steps_per_round
 from descent_tui.tui.safe_text import clean, content, escape
 from descent_tui.tui.widgets.briefing import Briefing, Debrief
 from descent_tui.tui.widgets.key_footer import KeyFooter
@@ -31,20 +33,13 @@ from descent_tui.tui.widgets.quiz_panel import QuizPanel
 from descent_tui.tui.widgets.status import Alarm, StatusLine, fmt_num
 from descent_tui.tui.widgets.views import ViewsArea
 
-#: steps per tick (a tick is 1/20 s); None = as fast as the machine goes
-SPEEDS: tuple[int | None, ...] = (1, 2, 5, 10, 25, 50, 100, 250, None)
-DEFAULT_SPEED = 3
-TICK = 1 / 20
+__all__ = ["SPEEDS", "MissionScreen", "speed_text"]  # the speeds: descent_tui.tui.pacing
+
 REFRESH = 1 / 10
 #: at MAX speed the plots redraw this often (the status line keeps 10 Hz), so the
 #: UI thread leaves the GIL to the trainer and the app keeps up with headless runs
 MAX_SPEED_PLOT_PERIOD = 1.0
 CHUNK_TARGET = 0.02  # seconds of work per locked chunk at full speed
-
-
-def speed_text(index: int) -> str:
-    s = SPEEDS[index]
-    return "speed MAX" if s is None else f"speed {s}/tick"
 
 
 #: a manual step expected to take longer than this (seconds) is taken in a worker
@@ -77,6 +72,9 @@ class MissionScreen(Screen[None]):
                 tooltip="More steps per tick"),
         Binding("minus,underscore", "speed(-1)", "Slower", key_display="-",
                 tooltip="Fewer steps per tick"),
+        Binding("a", "auto_pause", "Auto-pause",
+                tooltip="Pause when a run diverges, reaches the target, shows a watch-for"
+                        " note, and at the end (on / off)"),
         Binding("l", "toggle_log", "Log scale", tooltip="Log scale for the loss curves"),
         Binding("s", "select_run", "Next run",
                 tooltip="Cycle the selected run (arrows, layer panel, lr)"),
@@ -96,7 +94,7 @@ class MissionScreen(Screen[None]):
     ]
 
     running: reactive[bool] = reactive(False)
-    speed_index: reactive[int] = reactive(DEFAULT_SPEED)
+    speed_index: reactive[int] = reactive(0)
     log_scale: reactive[bool] = reactive(False)
     selected: reactive[int] = reactive(0)
 
@@ -121,6 +119,13 @@ class MissionScreen(Screen[None]):
         self.frame_times: list[float] = []  # for benchmarks: seconds per refresh
         #: how long one step takes: measured after each manual step, estimated before the first
         self._seconds_per_step = _estimated_step_seconds(self.sim)
+        self.speed_index = default_speed_index(self.spec)
+        #: pause at the moments a lesson is about (descent_tui.sim.events)
+        self.auto_pause = True
+        self._seen: set[tuple[Any, ...]] = set()  # keys of the events already reported
+        self._end_note: str | None = None
+        #: every event note shown since the mission opened (oldest first)
+        self.event_notes: list[str] = []
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -184,6 +189,7 @@ class MissionScreen(Screen[None]):
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self._apply_size_class()
         self.call_after_refresh(self._tick)
+        self.call_after_refresh(self._collect_events)  # a start that already shows one
         prog = self.app.progress  # type: ignore[attr-defined]
         if prog.status(self.spec.id) == "new":
             prog.mark_started(self.spec.id)
@@ -210,6 +216,7 @@ class MissionScreen(Screen[None]):
     def _train(self) -> None:
         worker = get_current_worker()
         sim = self.sim
+        due = time.perf_counter()  # when the next round of steps is due (paced speeds)
         while not worker.is_cancelled and self._run_flag:
             speed = SPEEDS[self.speed_index]
             t0 = time.perf_counter()
@@ -218,12 +225,20 @@ class MissionScreen(Screen[None]):
                 if sim.done or not self._run_flag:
                     break
                 try:
-                    sim.step(speed if speed is not None else self._chunk)
+                    sim.step(steps_per_round(speed) if speed is not None else self._chunk)
                 except MemoryError as e:  # sim.run.OutOfMemory: an error, not a divergence
                     self._run_flag = False
                     self.app.call_from_thread(self._out_of_memory, e)
                     break
+                fresh = new_events(sim, self._seen)
             self._dirty = True
+            if fresh:
+                pause = self.auto_pause and not sim.done
+                if pause:
+                    self._run_flag = False
+                self.app.call_from_thread(self._react, fresh, pause)
+                if pause:
+                    break
             dt = time.perf_counter() - t0
             # fair hand-over: if the UI thread is waiting for the records, let it in first
             while self._ui_waiting and self._run_flag:
@@ -236,10 +251,21 @@ class MissionScreen(Screen[None]):
                 # no sleep here: Python's GIL switch interval already lets the UI
                 # thread in, and the hand-over above gives it the lock
             else:
-                time.sleep(max(0.0, TICK - dt))
+                # rounds on a clock, so a late wake-up is made up by a shorter wait
+                due = max(due + round_seconds(speed), time.perf_counter() - 0.25)
+                self._nap(due - time.perf_counter(), worker)
         self._run_flag = False
         if not worker.is_cancelled:
             self.app.call_from_thread(self._worker_stopped)
+
+    def _nap(self, seconds: float, worker: Any) -> None:
+        """Wait ``seconds`` (the rest of a round), waking at once when paused or cancelled."""
+        end = time.perf_counter() + seconds
+        while self._run_flag and not worker.is_cancelled:
+            left = end - time.perf_counter()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.05))
 
     def _worker_stopped(self) -> None:
         self.running = False
@@ -279,6 +305,7 @@ class MissionScreen(Screen[None]):
         error = self._step_now(int(n))
         if error is not None:
             self._out_of_memory(error)
+        self._collect_events()
         self._dirty = True
         self._tick()
 
@@ -300,6 +327,7 @@ class MissionScreen(Screen[None]):
         if error is not None:
             self.app.call_from_thread(self._out_of_memory, error)
         else:
+            self.app.call_from_thread(self._collect_events)
             self.app.call_from_thread(self._tick)
 
     def action_run_pause(self) -> None:
@@ -332,6 +360,9 @@ class MissionScreen(Screen[None]):
                 self.notify(str(e), title="Knobs rejected", severity="error", markup=False)
                 self.query_one(KnobsPanel).rejected(e)
                 return
+            self._seen.clear()  # a new run: every lesson moment is armed again
+        self._end_note = None
+        self.query_one(Briefing).tick(frozenset())
         self.query_one(KnobsPanel).accepted(self.sim.spec, self.sim.overrides)
         self._started = False  # a new run: predictions may be made again
         self.query_one(QuizPanel).reopen_predictions()
@@ -344,6 +375,7 @@ class MissionScreen(Screen[None]):
                             for k, v in overrides.items())
         self.notify(clean(f"Reset to step 0{' with ' + changed if changed else ''}."),
                     timeout=3, markup=False)
+        self._collect_events()
         self._dirty = True
         self._tick()
 
@@ -565,7 +597,7 @@ class MissionScreen(Screen[None]):
                         "diverged": r["diverged"], "lr": r.get("lr")} for r in runs]
         self.query_one(StatusLine).show(
             {"step": snap["step"], "total": snap["total"], "done": snap["done"],
-             "runs": status_runs}, running=self.running, speed=speed_text(self.speed_index),
+             "runs": status_runs}, running=self.running, speed=self._speed_label(),
             log_scale=self.log_scale, selected=self.selected)
         self.query_one(ViewsArea).show(snap["views"])
         reasons = [clean(f"{r['label']}: {r['reason'] or 'diverged'}", one_line=True)
@@ -596,7 +628,7 @@ class MissionScreen(Screen[None]):
             snap = {"step": sim.step_count, "total": sim.total_steps, "done": False,
                     "runs": runs}
         self.query_one(StatusLine).show(snap, running=self.running,
-                                        speed=speed_text(self.speed_index),
+                                        speed=self._speed_label(),
                                         log_scale=self.log_scale, selected=self.selected)
 
     def _on_done(self, runs: list[dict[str, Any]]) -> None:
@@ -616,8 +648,8 @@ class MissionScreen(Screen[None]):
         prog.mark_done(self.spec.id, self.sim.step_count)
         self.app.save_progress()  # type: ignore[attr-defined]
         self.query_one(TabbedContent).active = "tab-debrief"
-        self.notify("Run complete — debrief unsealed, quiz graded.", title="Mission log",
-                    timeout=4)
+        self.notify(clean(f"{self._end_note or 'Run complete.'} Debrief unsealed, quiz graded."),
+                    title="Mission log", timeout=6, markup=False)
 
     def _with_costs(self, rows: list[tuple[str, Text]]) -> list[tuple[str, Text]]:
         """Each run's energy bill after its outcome, when the scenario has ``[cost]``."""
@@ -642,3 +674,39 @@ class MissionScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self._run_flag = False
+
+    # ------------------------------------------------------------ lesson moments
+    def _speed_label(self) -> str:
+        return speed_text(self.speed_index) + ("" if self.auto_pause else " · no auto-pause")
+
+    def action_auto_pause(self) -> None:
+        self.auto_pause = not self.auto_pause
+        self.notify("Auto-pause on: the run stops at the moments the lesson is about."
+                    if self.auto_pause else "Auto-pause off: the run goes on to the end.",
+                    timeout=3)
+        self._redraw_soon()
+
+    def _collect_events(self) -> None:
+        """Report what the last steps showed (a manual step or a reset: no pause needed)."""
+        with self._lock:
+            fresh = new_events(self.sim, self._seen)
+        if fresh:
+            self._react(fresh, paused=False)
+
+    def _react(self, fresh: list[Event], paused: bool) -> None:
+        """Tick the watch-for notes off and say in one line each what just happened."""
+        self.query_one(Briefing).tick(frozenset(e.watch for e in fresh if e.watch is not None)
+                                      | self.query_one(Briefing).ticked)
+        self.event_notes.extend(e.note for e in fresh)
+        notes = [e.note for e in fresh if e.kind != "done"]
+        ends = [e.note for e in fresh if e.kind == "done"]
+        if ends:
+            self._end_note = ends[-1]  # said by the end-of-run notice
+        if paused:
+            self.running = False
+            self._dirty = True
+        if notes:
+            body = "\n".join(notes[:3]) + (f"\n… and {len(notes) - 3} more" if len(notes) > 3
+                                           else "")
+            title = "Paused (r: go on, a: auto-pause off)" if paused else "Step log"
+            self.notify(clean(body), title=title, timeout=12, markup=False)

@@ -13,8 +13,19 @@ from descent_tui.tui.safe_text import clean, text
 from descent_tui.tui.theme import ENGINEER, OUTPOST, markdown_options
 
 
-def briefing_renderable(spec: Any, *, preview: bool = False, dark: bool = True) -> Group:
-    """The mission briefing: header, text, "watch for" notes (code styled for ``dark``)."""
+def watch_line(note: Any, ticked: bool) -> Text:
+    """One watch-for note: ``▸`` a plain note, ``○`` one the run will tick off, ``✓`` ticked."""
+    if note.when is None:
+        return text(f" ▸ {note.text}")
+    if ticked:
+        return Text.assemble((" ✓ ", "bold green"), text(note.text, "dim"))
+    return text(f" ○ {note.text}")
+
+
+def briefing_renderable(spec: Any, *, preview: bool = False, dark: bool = True,
+                        ticked: frozenset[int] = frozenset()) -> Group:
+    """The mission briefing: header, text, "watch for" notes (code styled for ``dark``;
+    ``ticked``: indices of the notes the run showed)."""
     parts: list[Any] = []
     parts.append(Text.assemble(("◆ ", "bold"), (f"{ENGINEER.upper()}", "bold"),
                                (f" · {OUTPOST} · chapter {spec.chapter}", "dim")))
@@ -25,8 +36,8 @@ def briefing_renderable(spec: Any, *, preview: bool = False, dark: bool = True) 
     parts.append(Text(""))
     if spec.watch_for:
         parts.append(Text("WATCH FOR", style="bold"))
-        for note in spec.watch_for:
-            parts.append(text(f" ▸ {note}"))
+        for i, note in enumerate(spec.watch_items):
+            parts.append(watch_line(note, i in ticked))
     if not preview:
         parts.append(Text(""))
         parts.append(Text.assemble(
@@ -41,6 +52,7 @@ class Briefing(Static):
 
     def __init__(self, spec: Any, **kwargs: Any) -> None:
         self.spec = spec
+        self.ticked: frozenset[int] = frozenset()
         super().__init__(briefing_renderable(spec), **kwargs)
 
     def on_mount(self) -> None:
@@ -49,7 +61,14 @@ class Briefing(Static):
 
     def _restyle(self, _theme: Any) -> None:
         """Re-render for the current theme (code blocks follow light / dark)."""
-        self.update(briefing_renderable(self.spec, dark=self.app.current_theme.dark))
+        self.update(briefing_renderable(self.spec, dark=self.app.current_theme.dark,
+                                        ticked=self.ticked))
+
+    def tick(self, ticked: frozenset[int]) -> None:
+        """Show the watch-for notes ``ticked`` (indices) as seen; redraw only on a change."""
+        if ticked != self.ticked:
+            self.ticked = ticked
+            self._restyle(None)
 
 
 class Debrief(Static):

@@ -1,0 +1,126 @@
+"""Pilot tests of pacing: the slowest and default speeds, and auto-pause at lesson moments."""
+
+from __future__ import annotations
+
+import pytest
+from _tui_helpers import asyncrun, rendered_text
+
+#: the private missions (tests/missions/) the `missions` fixture installs
+MISSION_FILES = ["paced-bowl.toml", "tiny-bowl.toml"]
+
+
+@pytest.fixture(autouse=True)
+def _home(descent_home):
+    return descent_home
+
+
+async def _open(pilot):
+    await pilot.app.workers.wait_for_complete()
+    for _ in range(3):
+        await pilot.pause()
+    return pilot.app.screen
+
+
+async def _until_paused(pilot, screen, seconds: float = 20.0):
+    for _ in range(int(seconds / 0.05)):
+        await pilot.pause(0.05)
+        if not screen.running:
+            break
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _notes(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+@asyncrun
+async def test_slowest_speed_is_one_step_a_second_and_the_default_is_the_missions(missions):
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.pacing import SPEEDS
+
+    app = DescentApp(initial="paced-bowl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot)
+        assert SPEEDS[screen.speed_index] == 20  # the file's pace
+        assert "speed 20/s" in rendered_text(screen.query_one("#status"))
+        screen.speed_index = 0
+        await pilot.press("r")
+        await pilot.pause(0.6)
+        assert 1 <= screen.sim.step_count <= 2  # 20/s would have taken ~12 by now
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        assert not screen.running
+    app = DescentApp(initial="tiny-bowl")  # 40 steps, no pace: 2/s (20 s)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot)
+        assert SPEEDS[screen.speed_index] == 2
+
+
+@asyncrun
+async def test_auto_pause_at_each_lesson_moment_once(missions):
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.briefing import Briefing
+
+    app = DescentApp(initial="paced-bowl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot)
+        briefing = screen.query_one(Briefing)
+        assert "○ steady drops below 1" in rendered_text(briefing)
+        expected = [(5, "Watch for: steady drops below 1"),
+                    (8, "'boom' diverged: loss "),
+                    (16, "'steady' is the first run below loss 0.01 (step 16).")]
+        for step, note in expected:
+            await pilot.press("r")
+            await _until_paused(pilot, screen)
+            assert screen.sim.step_count == step  # paused right at the moment
+            assert screen.event_notes[-1].startswith(note)
+            assert any(n.startswith(note) for n in _notes(app))
+            if step == 5:
+                assert "✓ steady drops below 1" in rendered_text(briefing)
+                assert "▸ a plain note: never ticked" in rendered_text(briefing)
+        await pilot.press("r")
+        await _until_paused(pilot, screen)
+        assert screen.sim.done and screen.sim.step_count == 30
+        assert screen.event_notes[-1] == "The end: step 30 of 30, 1 of 2 runs diverged."
+        assert any(n.startswith("The end: step 30 of 30") for n in _notes(app))
+        assert len(screen.event_notes) == 4  # never twice
+        # a reset arms every moment again, and unticks the note
+        await pilot.press("x")
+        await pilot.pause()
+        assert "○ steady drops below 1" in rendered_text(briefing)
+        await pilot.press("r")
+        await _until_paused(pilot, screen)
+        assert screen.sim.step_count == 5 and len(screen.event_notes) == 5
+
+
+@asyncrun
+async def test_auto_pause_off_runs_to_the_end_and_still_says_what_happened(missions):
+    from descent_tui.tui.app import DescentApp
+
+    app = DescentApp(initial="paced-bowl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot)
+        screen.speed_index = 6  # 100/s
+        await pilot.press("a")
+        assert not screen.auto_pause
+        assert "no auto-pause" in str(screen._speed_label())
+        await pilot.press("r")
+        await _until_paused(pilot, screen)
+        assert screen.sim.done and screen.sim.step_count == 30
+        kinds = [n.split(":")[0].split(" ")[0] for n in screen.event_notes]
+        assert len(kinds) == 4 and screen.event_notes[-1].startswith("The end")
+
+
+@asyncrun
+async def test_a_manual_step_says_what_it_showed_without_pausing(missions):
+    from descent_tui.tui.app import DescentApp
+
+    app = DescentApp(initial="paced-bowl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot)
+        await pilot.press("N")  # 10 steps: the watch-for note (5) and the divergence (8)
+        await pilot.pause()
+        assert screen.sim.step_count == 10 and not screen.running
+        assert screen.event_notes[0] == "Watch for: steady drops below 1"
+        assert screen.event_notes[1].startswith("'boom' diverged")
