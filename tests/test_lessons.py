@@ -696,13 +696,19 @@ def test_sharpness_matches_the_full_hessian_on_a_small_net():
 
 
 def test_exploding_clipped_run_is_no_better_than_the_mean():
-    """exploding-weights: "always answering the data's mean scores 0.461 (the
-    variance of the targets), so 200 clipped steps barely beat a constant." """
+    """exploding-weights: "By the end it hops between about 0.45 and 0.65 on
+    alternate steps, while always answering the data's mean scores 0.461 (the
+    variance of the targets): on average, 200 clipped steps do worse than a
+    constant." """
     sim = finished("exploding-weights")
     var_y = float(np.var(run(sim, "big init").problem.data["y"]))
     assert var_y == pytest.approx(0.461, abs=5e-4)
-    clipped = losses_after_updates(run(sim, "big init + clipping"))[-1]
-    assert 0.9 * var_y < clipped < var_y
+    tail = losses_after_updates(run(sim, "big init + clipping"))[-20:]
+    low, high = tail[::2], tail[1::2]
+    if low.mean() > high.mean():
+        low, high = high, low
+    assert np.all(np.abs(low - 0.45) < 0.02) and np.all(np.abs(high - 0.65) < 0.02)
+    assert tail[-4:].mean() > var_y  # on average worse than the constant
 
 
 def test_exploding_big_init_at_a_small_lr_beats_he():

@@ -84,12 +84,10 @@ def macs_per_step(run: Any) -> int:
 def updates_to_reach(run: Any, target: float) -> int | None:
     """Updates the run took until its training loss was below ``target`` (None: never).
 
-    The record of step ``s`` holds the loss before update ``s``, i.e. after
-    ``s - 1`` updates (:mod:`descent_tui.sim.run`): this is the one place that
-    knows it here.
+    The record of step ``s`` describes the state after ``s`` updates
+    (:mod:`descent_tui.sim.run`), so the first step below is the count.
     """
-    at = run.first_step_below(target)
-    return None if at is None else at - 1
+    return run.first_step_below(target)
 
 
 def _pretrain_macs(run: Any) -> int:
