@@ -122,8 +122,10 @@ async def test_step_sizes_are_the_history_updates(missions):
         await stepped(screen, pilot, 3)
         for run, row in zip(screen.sim.runs, panel.rows, strict=True):
             h = run.history
-            before = np.array([h.series("param.x")[-1], h.series("param.y")[-1]])
-            grad = np.array([h.series("grad.x")[-1], h.series("grad.y")[-1]])
+            # row k is the state after k updates: the last update left row -2's point
+            # using the gradient measured there
+            before = np.array([h.series("param.x")[-2], h.series("param.y")[-2]])
+            grad = np.array([h.series("grad.x")[-2], h.series("grad.y")[-2]])
             np.testing.assert_allclose(row.delta, run.point - before, rtol=1e-9)
             np.testing.assert_allclose(row.effective, -(run.point - before) / grad, rtol=1e-9)
         sgd, adam, _ = panel.rows
@@ -145,7 +147,7 @@ async def test_lr_panel_draws_each_runs_schedule(missions):
         await stepped(screen, pilot, 12)
         panel = screen.query_one(LrPanel)
         stepped_curve = panel.curves[2]
-        want = [0.19 * 0.5 ** ((s - 1) // 5) for s in stepped_curve.steps]
+        want = [0.19 * 0.5 ** (s // 5) for s in stepped_curve.steps]  # the lr update s + 1 uses
         np.testing.assert_allclose(stepped_curve.values, want, rtol=1e-12)
         np.testing.assert_allclose(panel.curves[1].values, 0.5)
         assert [k.value for k in panel.legend] == ["0.19", "0.5", "0.0475"]  # the next step's
