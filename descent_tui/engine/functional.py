@@ -48,9 +48,11 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     def grad_fn(g):  # dL/dx = g W, dL/dW = gᵀ x, dL/db = sum of g over the batch
         gx = g @ weight.data if x.requires_grad else None
-        g2 = g.reshape(-1, g.shape[-1])  # any leading batch dimensions become one
-        gw = g2.T @ X.reshape(-1, X.shape[-1])
-        gb = g2.sum(axis=0)
+        g2, X2 = g, X
+        if X.ndim != 2:  # any leading batch dimensions become one (a lone sample: a batch of 1)
+            g2, X2 = g.reshape(-1, g.shape[-1]), X.reshape(-1, X.shape[-1])
+        gw = g2.T @ X2
+        gb = g2.sum(axis=0) if bias is not None else None
         return (gx, gw) if bias is None else (gx, gw, gb)
 
     parents = (x, weight) if bias is None else (x, weight, bias)

@@ -202,8 +202,8 @@ class Tensor:
         if isinstance(other, _NUMBER):
             c = float(other)  # d(a+c)/da = 1
             return from_op(self.data + c, (self,), f"add({c:g})", lambda g: (g,))
-        other = as_tensor(other, self.dtype)
-        a_shape, b_shape = self.shape, other.shape
+        other = as_tensor(other, self.data.dtype)
+        a_shape, b_shape = self.data.shape, other.data.shape
 
         def grad_fn(g):  # d(a+b)/da = 1, d(a+b)/db = 1
             return unbroadcast(g, a_shape), unbroadcast(g, b_shape)
@@ -215,8 +215,8 @@ class Tensor:
     def __sub__(self, other: Any) -> Tensor:
         if isinstance(other, _NUMBER):
             return self + (-float(other))
-        other = as_tensor(other, self.dtype)
-        a_shape, b_shape = self.shape, other.shape
+        other = as_tensor(other, self.data.dtype)
+        a_shape, b_shape = self.data.shape, other.data.shape
 
         def grad_fn(g):  # d(a-b)/da = 1, d(a-b)/db = -1
             return unbroadcast(g, a_shape), unbroadcast(-g, b_shape)
@@ -236,7 +236,7 @@ class Tensor:
         if isinstance(other, _NUMBER):
             c = float(other)  # d(c·a)/da = c
             return from_op(self.data * c, (self,), f"mul({c:g})", lambda g: (g * c,))
-        other = as_tensor(other, self.dtype)
+        other = as_tensor(other, self.data.dtype)
         a, b = self.data, other.data
 
         def grad_fn(g):  # d(ab)/da = b, d(ab)/db = a
@@ -252,7 +252,7 @@ class Tensor:
         if isinstance(other, _NUMBER):
             c = float(other)  # d(a/c)/da = 1/c
             return from_op(self.data / c, (self,), f"div({c:g})", lambda g: (g / c,))
-        other = as_tensor(other, self.dtype)
+        other = as_tensor(other, self.data.dtype)
         a, b = self.data, other.data
 
         def grad_fn(g):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
