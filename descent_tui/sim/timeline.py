@@ -27,6 +27,7 @@ dropped. With no setting changed a fork equals its parent, bitwise, from ``k`` o
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
@@ -226,6 +227,8 @@ class Timeline:
         config = self._fork_config(parent.run, pairs)
         twin = self.state_at(run, step)
         _reconfigure(twin, config)
+        if twin.last.lr is not None:  # the record names the lr the next update uses
+            twin.last = dataclasses.replace(twin.last, lr=twin.lr)
         twin.label = fork_label(parent.run.label, twin.step, pairs)
         origin = ForkOrigin(parent.run.label, twin.step, tuple(pairs))
         twin.fork = origin  # type: ignore[attr-defined]
@@ -262,8 +265,12 @@ class Timeline:
         runs[i] = run.config
         base = type(sim.loaded)(spec=msgspec.structs.replace(spec, runs=runs),
                                 path=sim.loaded.path, source=sim.loaded.source)
-        changed = apply(base, [(f"runs[{i}].{key}", value) for key, value in pairs])
-        return changed.spec.runs[i]
+        for key, value in pairs:  # one at a time, so a refusal names the key as written
+            try:
+                base = apply(base, [(f"runs[{i}].{key}", value)])
+            except OverrideError as e:
+                raise OverrideError(key, e.items[0][1]) from None
+        return base.spec.runs[i]
 
 
 def fork_label(parent: str, step: int, pairs: list[tuple[str, Any]]) -> str:
@@ -278,9 +285,8 @@ def _reconfigure(run: Run, config: Any) -> None:
     old = run.config
     if config == old:
         return
-    changed = {f for f in msgspec.structs.fields(type(config))
-               if getattr(config, f.name) != getattr(old, f.name)}
-    names = {f.name for f in changed}
+    names = {f.name for f in msgspec.structs.fields(type(config))
+             if getattr(config, f.name) != getattr(old, f.name)}
     run.config = config
     if "batch_size" in names and run.kind == "network":
         bs = config.batch_size if config.batch_size is not None else run.spec.network.batch_size
