@@ -170,6 +170,8 @@ def run_command(loaded: Any, args: Any) -> int:
     sim = _simulation(loaded, args)
     if isinstance(sim, int):
         return sim
+    if getattr(args, "fork_at", None) is not None:
+        return _run_with_forks(sim, args)
     total = sim.total_steps
     every = getattr(args, "every", None) or max(1, total // 10)
     report = REPORTS[getattr(args, "format", None) or "table"](sim, sys.stdout)
@@ -189,6 +191,8 @@ def _simulation(loaded: Any, args: Any) -> Any:
     from descent_tui.sim import Simulation
 
     items = list(getattr(args, "overrides", None) or getattr(args, "set", None) or [])
+    if getattr(args, "fork_at", None) is not None:
+        items = []  # with --fork-at, --set changes the forks (cli/fork.py)
     steps = getattr(args, "steps", None)
     try:
         changes = [parse_assignment(item) for item in items]
@@ -246,6 +250,33 @@ def _rows_now(sim: Any, every: int, reported: set[int]) -> list[dict[str, Any]]:
             batch.append(row(sim.step_count, rs))
     batch.sort(key=lambda r: r["step"])
     return batch
+
+
+def _run_with_forks(sim: Any, args: Any) -> int:
+    """``descent run --fork-at STEP``: the runs and their forks (see :mod:`descent_tui.cli.fork`)."""
+    from descent_tui.cli.fork import Race, fork_runs, race_rows
+
+    items = list(getattr(args, "overrides", None) or getattr(args, "set", None) or [])
+    at = int(args.fork_at)
+    timeline = fork_runs(sim, items, at, _err)
+    if isinstance(timeline, int):
+        return timeline
+    race = Race(sim, timeline)
+    total = sim.total_steps
+    every = getattr(args, "every", None) or max(1, total // 10)
+    report = REPORTS[getattr(args, "format", None) or "table"](race, sys.stdout)
+    report.header()
+    reported: set[int] = set()
+    report.rows(race_rows(race, every, reported, row))  # step 0 (and forks made there)
+    while not sim.done and sim.step_count < total:
+        target = min(total, sim.step_count + every)
+        if sim.step_count < at < target:
+            target = at
+        sim.step(target - sim.step_count)
+        report.rows(race_rows(race, every, reported, row))
+    report.finish(every)
+    _print_divergence(race, sys.stderr if report.summary_to_stderr else sys.stdout)
+    return 0
 
 
 def _print_divergence(sim: Any, out: TextIO) -> None:

@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--format", choices=("table", "csv", "json"), default="table")
     r.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="KEY=VALUE", help="override a setting, e.g. lr=0.1 or runs[0].lr=0.5")
+    r.add_argument("--fork-at", dest="fork_at", type=_step_number, default=None, metavar="STEP",
+                   help="also fork the runs at STEP, with the --set changes applied to the forks")
 
     a = sub.add_parser("play", parents=[common], help="open the app (the default command)")
     a.add_argument("target", nargs="?", metavar="ID|FILE")
@@ -68,6 +70,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def _step_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a step number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a step >= 0, got {value}")
     return value
 
 

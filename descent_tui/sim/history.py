@@ -80,6 +80,31 @@ class History:
         self.latest = {}
         self.latest_step = None
 
+    # ------------------------------------------------------- snapshots
+    def prefix(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The kept rows as views ``(steps, {name: column})`` (no copy: copy before keeping).
+
+        Between two decimations rows are only appended, never rewritten, so a copy of
+        today's prefix also holds every earlier prefix taken at the same ``stride``.
+        """
+        n = self._n
+        return self._steps[:n], {name: col[:n] for name, col in self._cols.items()}
+
+    @classmethod
+    def from_prefix(cls, capacity: int, stride: int, offered: int, steps: np.ndarray,
+                    cols: Mapping[str, np.ndarray], latest: Mapping[str, float],
+                    latest_step: int | None) -> History:
+        """A history holding ``steps`` / ``cols`` as its kept rows (the inverse of :meth:`prefix`)."""
+        h = cls(capacity)
+        n = len(steps)
+        h.stride, h._n, h._offered = int(stride), n, int(offered)
+        h._steps[:n] = steps
+        for name, values in cols.items():
+            col = h._cols[name] = np.full(h.capacity, np.nan)
+            col[:n] = values[:n]
+        h.latest, h.latest_step = dict(latest), latest_step
+        return h
+
     # ------------------------------------------------------------------ read
     def __len__(self) -> int:
         return self._n

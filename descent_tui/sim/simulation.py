@@ -18,7 +18,7 @@ under ``np.errstate(all="ignore")``: a diverging run prints no NumPy warning.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -42,6 +42,10 @@ class Simulation:
     def __init__(self, loaded: Any, overrides: Mapping[str, Any] | None = None) -> None:
         self.loaded = loaded
         self.base_spec: S.Scenario = loaded.spec
+        #: called with the simulation after every lockstep step (the timeline's checkpoints)
+        self.on_step: list[Callable[[Simulation], None]] = []
+        #: called with ``(sim, lr, run)`` after every :meth:`set_lr` (the timeline's edit log)
+        self.on_set_lr: list[Callable[[Simulation, float, int | None], None]] = []
         with np.errstate(all="ignore"):
             self.problem = PROBLEMS[self.base_spec.kind](
                 self.base_spec, getattr(loaded, "base_dir", None))
@@ -94,6 +98,8 @@ class Simulation:
                     rs.advance()
                 self.step_count += 1
                 done += 1
+                for hook in self.on_step:
+                    hook(self)
         return done
 
     def set_lr(self, lr: float, run: int | None = None) -> None:
@@ -103,6 +109,8 @@ class Simulation:
             raise ValueError(f"learning rate must be a positive number, not {lr!r}")
         for rs in self.runs if run is None else [self.runs[run]]:
             rs.set_lr(lr)
+        for hook in self.on_set_lr:
+            hook(self, lr, run)
 
     def next_batch(self, run_index: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """Network: the micro-batches run ``run_index``'s next step trains on (changes nothing)."""

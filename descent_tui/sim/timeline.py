@@ -1,0 +1,326 @@
+"""The timeline: any past step of any run, exactly, and forks that ask "what if?".
+
+    timeline = Timeline(sim)              # before or after stepping: it checkpoints from now on
+    sim.step(500)
+    then = timeline.state_at(0, 120)      # run 0 after 120 updates: a detached copy
+    fork = timeline.fork(0, 120, {"lr": 0.1})   # "SGD ⑂ step 120, lr 0.1", trained beside it
+    timeline.rewind(120)                  # every run of sim back to step 120
+
+A :class:`Timeline` listens to its simulation (``sim.on_step``, ``sim.on_set_lr``)
+and keeps, per run, checkpoints of its full state at spaced steps
+(:mod:`descent_tui.sim.checkpoints`: at most ``budget`` per run) and the log of
+learning-rate changes made between steps. :meth:`Timeline.state_at` restores
+the nearest checkpoint at or before ``k`` and replays forward with the same code
+as the first pass (``Run.advance``), re-applying the logged changes at the steps
+they were made, so the state it returns is, bit for bit, the one the run was in
+after ``k`` updates (and the changes made at step ``k``).
+
+A *fork* is a new run started from exactly the state of a run at step ``k``
+with some settings changed (``lr``, ``optimizer``, ``momentum``, ``clip_norm``
+...: :data:`FORK_SETTINGS`, checked like ``--set``). It keeps its parent's
+optimizer buffers when the optimizer stays the same kind, starts a fresh one
+otherwise, and its scheduler continues. Forks live in :attr:`Timeline.forks`,
+never in ``sim.runs``: quizzes grade the runs as first trained. Every step of
+the simulation also steps each fork that is behind it; forks can be forked and
+dropped. With no setting changed a fork equals its parent, bitwise, from ``k`` on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from descent_tui.scenario.overrides import OverrideError, apply
+from descent_tui.sim import build
+from descent_tui.sim.checkpoints import CHECKPOINT_BUDGET, Checkpoint, HistoryArchive, SpacingPolicy
+from descent_tui.sim.run import Run
+
+__all__ = ["FORK_SETTINGS", "ForkOrigin", "Timeline", "Track"]
+
+#: the run settings a fork may change (the rest define the start it shares with its parent)
+FORK_SETTINGS = frozenset({
+    "optimizer", "lr", "momentum", "dampening", "nesterov", "weight_decay", "betas", "beta1",
+    "beta2", "eps", "alpha", "centered", "amsgrad", "lr_decay", "damping", "clip_norm",
+    "clip_value", "accumulate", "forget_zero_grad", "apply_twice", "bias_correction",
+    "batch_size"})
+#: settings the run reads at every step (changing them needs no new optimizer)
+_STEP_SETTINGS = frozenset({"clip_norm", "clip_value", "accumulate", "forget_zero_grad",
+                            "apply_twice", "batch_size"})
+
+
+@dataclass(frozen=True, slots=True)
+class ForkOrigin:
+    """Where a fork comes from: its parent's label, the step, and the settings changed."""
+
+    parent: str
+    step: int
+    changes: tuple[tuple[str, Any], ...]
+
+
+@dataclass
+class Track:
+    """One run's checkpoints, learning-rate log and spacing (``origin``: set for a fork)."""
+
+    run: Run
+    policy: SpacingPolicy
+    archive: HistoryArchive = field(default_factory=HistoryArchive)
+    checkpoints: dict[int, Checkpoint] = field(default_factory=dict)
+    #: step -> the learning rates set at that step, in order
+    edits: dict[int, list[float]] = field(default_factory=dict)
+    origin: ForkOrigin | None = None
+
+    @property
+    def first_step(self) -> int:
+        return min(self.checkpoints)
+
+    def keep(self) -> None:
+        """Checkpoint the run where it stands, if the spacing wants it there."""
+        s = self.run.step
+        if s in self.checkpoints or not (self.policy.wants(s) or not self.checkpoints):
+            return
+        self.checkpoints[s] = Checkpoint.take(self.run, self.archive)
+        for gone in self.policy.thin([k for k in self.checkpoints if k != self.first_step]):
+            del self.checkpoints[gone]
+        self.archive.prune([c.history for c in self.checkpoints.values()])
+
+    def forget_after(self, step: int) -> None:
+        """The run's future after ``step`` changed: drop the checkpoints and edits beyond it."""
+        for k in [k for k in self.checkpoints if k > step]:
+            del self.checkpoints[k]
+        for k in [k for k in self.edits if k > step]:
+            del self.edits[k]
+        self.archive.cut([c.history for c in self.checkpoints.values()])
+
+    def replay(self, k: int) -> Run:
+        """A new copy of the run after ``k`` updates (see the module docstring)."""
+        steps = sorted(self.checkpoints)
+        c = steps[bisect_right(steps, k) - 1]
+        run = self.checkpoints[c].restore(self.archive)
+        with np.errstate(all="ignore"):
+            for s in range(c, k):
+                for lr in self.edits.get(s, ()):
+                    run.set_lr(lr)
+                if run.finished:
+                    break
+                run.advance()
+            if run.step == k:
+                for lr in self.edits.get(k, ()):
+                    run.set_lr(lr)
+        return run
+
+
+class Timeline:
+    """Checkpoints, replay and forks for every run of ``sim`` (see the module docstring)."""
+
+    def __init__(self, sim: Any, budget: int = CHECKPOINT_BUDGET) -> None:
+        self.sim = sim
+        self.budget = int(budget)
+        self._start()
+        sim.on_step.append(self._after_step)
+        sim.on_set_lr.append(self._after_set_lr)
+
+    def detach(self) -> None:
+        """Stop listening to the simulation."""
+        self.sim.on_step.remove(self._after_step)
+        self.sim.on_set_lr.remove(self._after_set_lr)
+
+    def _start(self) -> None:
+        self._runs = self.sim.runs
+        self.tracks = [self._new_track(rs) for rs in self.sim.runs]
+        self.fork_tracks: list[Track] = []
+
+    def _new_track(self, run: Run, origin: ForkOrigin | None = None) -> Track:
+        # the first checkpoint (step 0, a fork's birth) is kept outside the spacing
+        track = Track(run, SpacingPolicy(self.budget - 1), origin=origin)
+        track.keep()
+        return track
+
+    def _sync(self) -> None:
+        """After ``sim.reset`` (new runs): start over, forks dropped."""
+        if self.sim.runs is not self._runs:
+            self._start()
+
+    @property
+    def forks(self) -> list[Run]:
+        """The live forks, in the order they were made."""
+        self._sync()
+        return [t.run for t in self.fork_tracks]
+
+    # ------------------------------------------------------------- listening
+    def _after_step(self, sim: Any) -> None:
+        self._sync()
+        for i, track in enumerate(self.tracks):
+            track.run = sim.runs[i]
+            track.keep()
+        for track in self.fork_tracks:
+            if not track.run.finished and track.run.step < sim.step_count:
+                track.run.advance()
+            track.keep()
+
+    def _after_set_lr(self, sim: Any, lr: float, run: int | None) -> None:
+        self._sync()
+        for i in range(len(self.tracks)) if run is None else [run]:
+            track = self.tracks[i]
+            at = track.run.step
+            track.forget_after(at)
+            track.edits.setdefault(at, []).append(float(lr))
+
+    # ------------------------------------------------------------------ read
+    def track_of(self, run: int | Run) -> Track:
+        """The track of run index ``run`` of the simulation, or of a run / fork object."""
+        self._sync()
+        if isinstance(run, int):
+            return self.tracks[run]
+        for track in self.tracks + self.fork_tracks:
+            if track.run is run:
+                return track
+        raise ValueError(f"run '{getattr(run, 'label', run)}' is not on this timeline")
+
+    def state_at(self, run: int | Run, k: int) -> Run:
+        """A detached copy of ``run`` after ``k`` updates; ValueError if ``k`` is out of reach."""
+        track = self.track_of(run)
+        k = int(k)
+        live = track.run
+        if not track.first_step <= k <= live.step:
+            raise ValueError(f"step {k} is outside run '{live.label}' (steps "
+                             f"{track.first_step} to {live.step})")
+        return track.replay(k)
+
+    def checkpoint_count(self) -> int:
+        return sum(len(t.checkpoints) for t in self.tracks + self.fork_tracks)
+
+    # ---------------------------------------------------------------- rewind
+    def rewind(self, k: int) -> None:
+        """Put every run of the simulation (and every fork born by ``k``) in its state at ``k``.
+
+        Stepping on from there retraces the same steps (or new ones, after a change).
+        """
+        self._sync()
+        k = int(k)
+        if not 0 <= k <= self.sim.step_count:
+            raise ValueError(f"step {k} is outside 0 to {self.sim.step_count}")
+        for i, track in enumerate(self.tracks):
+            track.run = track.replay(min(k, track.run.step))
+            self.sim.runs[i] = track.run
+        for track in self.fork_tracks:
+            if track.first_step <= k < track.run.step:
+                track.run = track.replay(k)
+        self.sim.step_count = k
+
+    # ----------------------------------------------------------------- forks
+    def fork(self, run: int | Run, step: int,
+             changes: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> Run:
+        """A new run from ``run``'s exact state at ``step`` with ``changes`` made (a fork).
+
+        ``changes`` are bare run settings (:data:`FORK_SETTINGS`) with ``--set``
+        values; a bad one raises :class:`OverrideError` naming it.
+        """
+        parent = self.track_of(run)
+        pairs = list(changes.items() if isinstance(changes, Mapping) else changes)
+        config = self._fork_config(parent.run, pairs)
+        twin = self.state_at(run, step)
+        _reconfigure(twin, config)
+        if twin.last.lr is not None:  # the record names the lr the next update uses
+            twin.last = dataclasses.replace(twin.last, lr=twin.lr)
+        twin.label = fork_label(parent.run.label, twin.step, pairs)
+        origin = ForkOrigin(parent.run.label, twin.step, tuple(pairs))
+        twin.fork = origin  # type: ignore[attr-defined]
+        self.fork_tracks.append(self._new_track(twin, origin))
+        return twin
+
+    def drop(self, fork: Run) -> None:
+        """Forget a fork (and its checkpoints); ValueError if it is not one of :attr:`forks`."""
+        track = self.track_of(fork)
+        if track.origin is None:
+            raise ValueError(f"run '{fork.label}' is not a fork")
+        self.fork_tracks.remove(track)
+
+    def catch_up(self, fork: Run) -> None:
+        """Step ``fork`` until it is level with the simulation (or finished)."""
+        track = self.track_of(fork)
+        with np.errstate(all="ignore"):
+            while not fork.finished and fork.step < self.sim.step_count:
+                fork.advance()
+                track.keep()
+
+    def _fork_config(self, run: Run, pairs: list[tuple[str, Any]]) -> Any:
+        """``run``'s settings with ``pairs`` made, checked by the loader's rules."""
+        for key, _ in pairs:
+            if key not in FORK_SETTINGS:
+                raise OverrideError(key, "a fork changes a run's training settings only: "
+                                         + ", ".join(sorted(FORK_SETTINGS - {"betas"})))
+        if not pairs:
+            return run.config
+        sim = self.sim
+        spec = sim.spec
+        runs = list(spec.runs)
+        i = min(run.index, len(runs) - 1)
+        runs[i] = run.config
+        base = type(sim.loaded)(spec=msgspec.structs.replace(spec, runs=runs),
+                                path=sim.loaded.path, source=sim.loaded.source)
+        for key, value in pairs:  # one at a time, so a refusal names the key as written
+            try:
+                base = apply(base, [(f"runs[{i}].{key}", value)])
+            except OverrideError as e:
+                raise OverrideError(key, e.items[0][1]) from None
+        return base.spec.runs[i]
+
+
+def fork_label(parent: str, step: int, pairs: list[tuple[str, Any]]) -> str:
+    """``"momentum ⑂ step 40, lr 0.1"``: the parent, the step, the settings changed."""
+    bits = [f"{key} {value:g}" if isinstance(value, float) else f"{key} {value}"
+            for key, value in pairs]
+    return ", ".join([f"{parent} ⑂ step {step}", *bits])
+
+
+def _reconfigure(run: Run, config: Any) -> None:
+    """Give ``run`` the settings ``config`` from its next step on (see the module docstring)."""
+    old = run.config
+    if config == old:
+        return
+    names = {f.name for f in msgspec.structs.fields(type(config))
+             if getattr(config, f.name) != getattr(old, f.name)}
+    run.config = config
+    if "batch_size" in names and run.kind == "network":
+        bs = config.batch_size if config.batch_size is not None else run.spec.network.batch_size
+        run.batch_size = 0 if bs >= len(run.problem.data["X"]) else bs
+    if names <= _STEP_SETTINGS | {"lr"}:
+        if "lr" in names:
+            run.set_lr(config.lr)
+        return
+    _new_optimizer(run, config, lr_changed="lr" in names)
+
+
+def _new_optimizer(run: Run, config: Any, lr_changed: bool) -> None:
+    """An optimizer built from ``config`` on the run's parameters, its schedule carried on."""
+    old = run.optimizer
+    new = build.build_optimizer(config, run.params)
+    if type(new) is type(old):  # same method: its buffers carry on
+        new.state = old.state
+        new._last_lr = {id(g2): old._last_lr[id(g1)] for g1, g2
+                        in zip(old.param_groups, new.param_groups, strict=True)
+                        if id(g1) in old._last_lr}
+    for g_old, g_new in zip(old.param_groups, new.param_groups, strict=True):
+        g_new["lr"] = g_old["lr"]
+        if "initial_lr" in g_old:
+            g_new["initial_lr"] = g_old["initial_lr"]
+    run.optimizer = new
+    _retarget(run.scheduler, new)
+    if lr_changed and math.isfinite(config.lr):
+        run.set_lr(config.lr)
+
+
+def _retarget(scheduler: Any, optimizer: Any) -> None:
+    """Point ``scheduler`` (and the schedulers it chains) at ``optimizer``."""
+    if scheduler is None:
+        return
+    scheduler.optimizer = optimizer
+    for sub in getattr(scheduler, "_schedulers", ()):
+        _retarget(sub, optimizer)

@@ -1,0 +1,171 @@
+"""The timeline: replay is bitwise the first pass, forks start from exactly that state.
+
+Every comparison here is between two runs of the same code path (the first pass
+and its replay from a checkpoint), which may be compared bit for bit.
+"""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from descent_tui.scenario.catalog import find
+from descent_tui.sim import Simulation
+from descent_tui.sim.checkpoints import SpacingPolicy
+from descent_tui.sim.timeline import Timeline
+
+MISSIONS = ["first-descent", "the-bowl", "the-ravine", "optimizer-zoo", "learning-rate-schedules",
+            "zero-init-symmetry", "vanishing-gradients", "exploding-weights", "forgot-zero-grad",
+            "batch-sizes", "gradient-accumulation", "newton-vs-gradient",
+            "local-minima-and-saddles", "adam-bias-correction", "double-applied-update",
+            "compute-and-carbon"]
+
+
+def fingerprint(run) -> bytes:
+    """Everything a view reads of a run, as bytes: record, flags, arrays, optimizer, history."""
+    arrays = [p.data.tobytes() for p in run.params]
+    arrays += [b"-" if p.grad is None else p.grad.tobytes() for p in run.params]
+    opt = run.optimizer.state_dict()
+    state = sorted((i, sorted((k, v.tobytes() if isinstance(v, np.ndarray) else v)
+                              for k, v in st.items())) for i, st in opt["state"].items())
+    extra = [getattr(run, "epoch", None), getattr(run, "_pos", None),
+             repr(getattr(run, "layers", None))]
+    rng = getattr(run, "_shuffle_rng", None)
+    if rng is not None:
+        extra.append(repr(rng.bit_generator.state))
+    h = run.history
+    return pickle.dumps((run.step, run.diverged, run.diverged_at, run.reason, repr(run.last),
+                         run.min_loss, run.min_loss_step, dict(run.first_below), arrays, state,
+                         opt["param_groups"], h.to_rows(), h.names, h.latest, h.latest_step,
+                         h.stride, extra))
+
+
+@pytest.mark.parametrize("mission", MISSIONS)
+def test_replay_is_the_first_pass_bitwise(mission: str) -> None:
+    sim = Simulation(find(mission, []))
+    timeline = Timeline(sim, budget=4)
+    seen = {}
+    for k in range(1, 25):
+        sim.step(1)
+        for i, run in enumerate(sim.runs):
+            if run.step == k:
+                seen[i, k] = fingerprint(run)
+    assert timeline.checkpoint_count() <= 4 * len(sim.runs)
+    for (i, k), first in seen.items():
+        assert fingerprint(timeline.state_at(i, k)) == first, (mission, i, k)
+
+
+def test_replay_follows_learning_rate_changes_and_rewind() -> None:
+    sim = Simulation(find("batch-sizes", []))
+    timeline = Timeline(sim, budget=3)
+    sim.step(7)
+    sim.set_lr(0.02, 0)
+    sim.step(9)
+    at_12 = fingerprint(timeline.state_at(0, 12))
+    end = fingerprint(sim.runs[0])
+    timeline.rewind(12)
+    assert fingerprint(sim.runs[0]) == at_12 and sim.step_count == 12
+    sim.step(4)
+    assert fingerprint(sim.runs[0]) == end
+
+
+def test_a_fork_with_nothing_changed_is_its_parent_bitwise() -> None:
+    sim = Simulation(find("optimizer-zoo", []))
+    timeline = Timeline(sim, budget=4)
+    sim.step(10)
+    forks = [timeline.fork(i, 6, {}) for i in range(len(sim.runs))]
+    forks.append(timeline.fork(2, 6, {"momentum": sim.runs[2].config.momentum}))
+    sim.step(12)
+    for fork in forks:
+        timeline.catch_up(fork)
+    for fork, parent in zip(forks, [*sim.runs, sim.runs[2]], strict=True):
+        assert fork.label.startswith(parent.label + " ⑂ step 6")
+        assert fingerprint(fork) == fingerprint(parent)  # labels are not in the fingerprint
+
+
+def test_a_fork_changes_its_knobs_not_its_parent_and_can_be_dropped() -> None:
+    sim = Simulation(find("the-ravine", []))
+    timeline = Timeline(sim)
+    sim.step(5)
+    before = fingerprint(sim.runs[0])
+    fork = timeline.fork(0, 3, {"lr": 0.001, "optimizer": "adam"})
+    assert fork.label.endswith("⑂ step 3, lr 0.001, optimizer adam")
+    assert fork.step == 3 and fork.lr == 0.001 and fingerprint(sim.runs[0]) == before
+    sim.step(4)
+    assert fork.step == 7 and fork.last.loss != sim.runs[0].last.loss
+    grandchild = timeline.fork(fork, 5, {"clip_norm": 1.0})
+    assert "⑂ step 3" in grandchild.label and grandchild.step == 5
+    assert fork not in sim.runs and grandchild not in sim.runs  # quizzes never see forks
+    timeline.drop(fork)
+    assert timeline.forks == [grandchild]
+    with pytest.raises(ValueError):
+        timeline.drop(sim.runs[0])
+
+
+@pytest.mark.parametrize("changes", [{"seed": 3}, {"lr": -1.0}, {"optimizer": "nope"}])
+def test_a_bad_fork_setting_is_refused(changes) -> None:
+    from descent_tui.scenario.overrides import OverrideError
+
+    sim = Simulation(find("the-bowl", []))
+    timeline = Timeline(sim)
+    sim.step(2)
+    with pytest.raises(OverrideError) as e:
+        timeline.fork(0, 1, changes)
+    assert e.value.items[0][0] == next(iter(changes))
+    with pytest.raises(ValueError):
+        timeline.state_at(0, 3)
+
+
+def test_the_spacing_keeps_a_million_steps_within_the_budget() -> None:
+    policy = SpacingPolicy(budget=128)
+    kept: list[int] = []
+    most = 0
+    for s in range(1, 1_000_001):
+        if policy.wants(s):
+            kept.append(s)
+            gone = set(policy.thin(kept))
+            if gone:
+                kept = [k for k in kept if k not in gone]
+        most = max(most, len(kept))
+    assert most <= 128
+    gaps = np.diff([0, *kept, 1_000_000])
+    assert gaps.max() <= 2 * 1_000_000 // 128  # any step is a short replay away
+
+
+def _cli(*args: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "descent_tui", "run", *args], capture_output=True,
+                         text=True, check=True)
+    return out.stdout
+
+
+def test_cli_fork_numbers_are_the_api_fork() -> None:
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(_cli(
+        "batch-sizes", "--steps", "20", "--every", "5", "--fork-at", "8", "--set",
+        "runs[0].lr=0.3", "--format", "csv"))))
+    label = [r["run"] for r in rows if "⑂" in r["run"]]
+    sim = Simulation(find("batch-sizes", []).__class__(
+        spec=__import__("descent_tui.scenario.overrides", fromlist=["apply"]).apply(
+            find("batch-sizes", []), [("steps", 20)]).spec, path=None, source="test"))
+    timeline = Timeline(sim)
+    sim.step(8)
+    fork = timeline.fork(0, 8, {"lr": 0.3})
+    assert set(label) == {fork.label}
+    sim.step(12)
+    final = [r for r in rows if r["run"] == fork.label][-1]
+    assert final["step"] == "20" and float(final["loss"]) == fork.last.loss
+
+
+@pytest.mark.parametrize("args", [["--fork-at", "999"], ["--fork-at", "-1"],
+                                  ["--fork-at", "3", "--set", "seed=1"],
+                                  ["--fork-at", "3", "--set", "lr=oops"]])
+def test_cli_bad_fork_is_one_line_and_exit_2(args) -> None:
+    out = subprocess.run([sys.executable, "-m", "descent_tui", "run", "the-bowl", "--steps", "10",
+                          *args], capture_output=True, text=True)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
