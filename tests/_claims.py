@@ -75,7 +75,7 @@ def _blocks(text: str) -> list[str]:
             if not re.fullmatch(r"[|\-: ]+", line):
                 out.append(line)
             continue
-        para.append(line.lstrip("> "))
+        para.append(re.sub(r"^(\d+\.|[*-]) ", "", line.lstrip("> ")))
     flush()
     return out
 

@@ -226,3 +226,32 @@ def test_zero_init_symmetry_prediction():
     assert np.all(zeros.linears[0].weight.data == 0) and np.all(zeros.linears[1].weight.data == 0)
     assert losses_after_updates(zeros)[-1] == pytest.approx(math.log(2), abs=1e-3)
     assert losses_after_updates(run(m, "all 0.5"))[-1] < math.log(2) - 0.1
+
+
+def test_the_bowl_factors_table_and_watch_for():
+    """the-bowl: "Every gradient step multiplies `x` by `(1 − 2·lr)` and `y` by `(1 −
+    4·lr)`."; "'on the edge' has a y factor of exactly -1: y flips between +8 and -8
+    and never settles, while x drops straight to 0."; "'too large' zig-zags across
+    the y axis and every swing is wider than the last, until the alarm trips.";
+    "| just right (0.1) | 0.8 | 0.6 | both shrink; loss below 0.01 after 20 updates |";
+    "| best fixed (1/3) | 1/3 | −1/3 | both shrink by 3x per step; loss below 0.01 after 5 updates |";
+    "| on the edge (0.5) | 0 | −1 | x done in one step, y bounces between ±8 forever |";
+    "| too large (0.55) | −0.1 | −1.2 | y swings wider every step: divergence |";
+    "The 'too small' crew ends with x around 1, having covered only seven of its
+    eight units of distance in 100 steps." """
+    m = "the-bowl"
+    for rs in finished(m).runs:
+        x, y = after_updates(rs, "param.x"), after_updates(rs, "param.y")
+        lr = rs.config.lr
+        np.testing.assert_allclose(x[1:], (1 - 2 * lr) * x[:-1], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(y[1:], (1 - 4 * lr) * y[:-1], rtol=1e-9, atol=1e-12)
+    edge = run(m, "on the edge")
+    x, y = after_updates(edge, "param.x"), after_updates(edge, "param.y")
+    assert np.all(x[1:] == 0) and np.all(np.abs(y) == 8)
+    big = run(m, "too large")
+    swing = np.abs(after_updates(big, "param.y"))
+    assert big.diverged and np.all(swing[1:] > swing[:-1])
+    assert updates_to_reach(run(m, "just right"), 0.01) == 20
+    assert updates_to_reach(run(m, "best fixed"), 0.01) == 5
+    small = run(m, "too small")
+    assert finished(m).total_steps == 100 and 0.9 < small.point[0] < 1.2
