@@ -485,7 +485,7 @@ def test_first_descent_reckless_passes_the_alarm_after_about_sixty_updates():
 
 def test_bowl_best_fixed_rate_five_updates_against_twenty():
     """the-bowl: "'best fixed' reaches loss 0.01 after 5 updates, 'just right'
-    after 20."""
+    after 20." """
     sim = finished("the-bowl")
     assert updates_to_reach(run(sim, "best fixed"), 0.01) == 5
     assert updates_to_reach(run(sim, "just right"), 0.01) == 20
@@ -529,8 +529,8 @@ def test_ravine_momentum_swings_wider_but_crosses_less():
 
 def test_ravine_tuned_heavy_ball_rate_and_ranking():
     """the-ravine: "To the goal of 0.01 Adam is still first here, but below 0.001
-    the tuned ball passes it and keeps its lead"; "its loss falls by about
-    (9/11)² ≈ 0.67 per step on average"."""
+    the tuned ball passes it and keeps its lead"; "the tuned heavy ball's loss
+    falls by about (9/11)² ≈ 0.67 per step on average"."""
     sim = finished("the-ravine")
     ball, adam = run(sim, "tuned heavy ball"), run(sim, "Adam")
     assert ball.config.lr == pytest.approx(40 / 121) and ball.config.momentum == pytest.approx(81 / 121)
