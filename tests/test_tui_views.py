@@ -195,5 +195,8 @@ async def test_every_run_is_in_the_status_line_and_the_legend_at_80x24(missions)
         shown = str(status.render())
         assert all(run_style(i).glyph in shown for i in range(5)), shown
         assert "lr " in shown and all(len(row) <= 80 for row in shown.splitlines())
-        legend = "".join(t.plain for t in app.screen.query_one(LossPlot).render().renderables[:-1])
+        plot = app.screen.query_one(LossPlot)
+        rows = [plot.render_line(y).text for y in range(plot.size.height)]
+        first_plot_row = next(y for y, row in enumerate(rows) if row[5:6] == "│")  # y axis
+        legend = "".join(rows[:first_plot_row])
         assert all(run_style(i).glyph in legend for i in range(5)), legend
