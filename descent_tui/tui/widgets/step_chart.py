@@ -147,12 +147,12 @@ class _Frame:
 
 
 def columns(steps: Any, values: Any, total: int, pw: int) -> tuple[np.ndarray, ...]:
-    """A curve reduced to the pixel columns it touches: ``(step, first, low, high, last)``.
+    """A curve reduced to the pixel columns it touches: ``(step, first, low, high, last, mean)``.
 
     ``step`` is the first step drawn in each column; ``first``/``last`` the values
-    the curve enters and leaves it with; ``low``/``high`` its extremes there, so a
-    spike between two drawn points is not lost however many steps share a column.
-    NaNs are left out; ±inf stays (the drawing clips it at the plot's edge).
+    the curve enters and leaves it with; ``low``/``high`` its extremes there (a
+    spike between two drawn points is not lost however many steps share a column),
+    ``mean`` its average there. NaNs are left out; ±inf stays (the drawing clips it).
     """
     s = np.asarray(steps, dtype=float)
     v = np.asarray(values, dtype=float)
@@ -161,16 +161,17 @@ def columns(steps: Any, values: Any, total: int, pw: int) -> tuple[np.ndarray, .
     keep = ~np.isnan(v) & np.isfinite(s)
     s, v = s[keep], v[keep]
     if s.size == 0:
-        empty = np.zeros(0)
-        return empty, empty, empty, empty, empty
+        return tuple(np.zeros(0) for _ in range(6))
     if np.any(np.diff(s) < 0):
         order = np.argsort(s, kind="stable")
         s, v = s[order], v[order]
     col = np.rint(s / max(1, total) * (pw - 1)).astype(np.int64)
     starts = np.flatnonzero(np.r_[True, np.diff(col) != 0])
     ends = np.r_[starts[1:] - 1, len(v) - 1]
+    with np.errstate(invalid="ignore", over="ignore"):
+        mean = np.add.reduceat(v, starts) / np.diff(np.r_[starts, len(v)])
     return (s[starts], v[starts], np.minimum.reduceat(v, starts),
-            np.maximum.reduceat(v, starts), v[ends])
+            np.maximum.reduceat(v, starts), v[ends], mean)
 
 
 def _clipped_line(canvas: Canvas, a: tuple[float, float], b: tuple[float, float],
@@ -187,28 +188,37 @@ def _clipped_line(canvas: Canvas, a: tuple[float, float], b: tuple[float, float]
         canvas.line(part[0], part[1], colour)
 
 
-def _draw_curve(canvas: Canvas, curve: Curve, frame: _Frame, colour: str) -> None:
-    """Solid: a connected line through every column's extremes; dotted: a pixel every
-    other column (at the value the curve leaves the column with)."""
-    step, first, low, high, last = columns(curve.steps, curve.values, frame.total, frame.pw)
+def _draw_curve(canvas: Canvas, curve: Curve, frame: _Frame, colour: str, part: str) -> None:
+    """One ``part`` of a curve, per pixel column (see :func:`columns`):
+
+    * ``"band"``: everything the curve passes through, extremes and the jumps
+      between columns included (drawn faint, under every line);
+    * ``"line"``: a connected line through each column's mean;
+    * ``"dots"``: the mean, one pixel every other column (a dotted curve).
+    """
+    step, first, low, high, last, mean = columns(curve.steps, curve.values, frame.total,
+                                                 frame.pw)
     if step.size == 0:
         return
+    xs = frame.col(step).tolist()
     big = frame.lo + 4 * frame.span  # ±inf becomes a point far outside, then clipped
-    x = frame.col(step)
-    rows = [frame.row(np.clip(a, frame.lo - 3 * frame.span, big)) for a in (first, low, high,
-                                                                           last)]
-    r_first, r_low, r_high, r_last = (r.tolist() for r in rows)
-    xs = x.tolist()
+    first, low, high, last, mean = (
+        frame.row(np.clip(a, frame.lo - 3 * frame.span, big)).tolist()
+        for a in (first, low, high, last, mean))
     box = frame.box
-    if curve.dotted:
-        for c, r in zip(xs, r_last, strict=True):
+    if part == "dots":
+        for c, r in zip(xs, mean, strict=True):
             if int(round(c)) % 2 == 0 and box[1] <= r <= box[3]:
                 canvas.pixel(int(round(c)), int(round(r)), colour)
         return
     for i, c in enumerate(xs):
+        if part == "line":
+            _clipped_line(canvas, (xs[i - 1] if i else c, mean[i - 1] if i else mean[i]),
+                          (c, mean[i]), box, colour)
+            continue
         if i:
-            _clipped_line(canvas, (xs[i - 1], r_last[i - 1]), (c, r_first[i]), box, colour)
-        _clipped_line(canvas, (c, r_low[i]), (c, r_high[i]), box, colour)
+            _clipped_line(canvas, (xs[i - 1], last[i - 1]), (c, first[i]), box, colour)
+        _clipped_line(canvas, (c, low[i]), (c, high[i]), box, colour)
 
 
 def _stamp(canvas: Canvas, curve: Curve, frame: _Frame, colour: str) -> None:
@@ -313,8 +323,13 @@ class StepChart(Widget):
         canvas.text(MARGIN, h - 1, label_row(pw - len(note), cols) + note, dim)
         canvas.text(0, h - 1, "step".ljust(MARGIN - 1), strong)
         frame = _Frame(MARGIN, 2 * top, pw, ph, lo, span, self.total)
-        for curve in self.curves:
-            _draw_curve(canvas, curve, frame, run_color(curve.index, dark))
+        for part in ("band", "line", "dots"):  # every run's faint band under every line
+            for curve in self.curves:
+                if (part == "dots") == curve.dotted:
+                    colour = run_color(curve.index, dark)
+                    if part == "band":
+                        colour = _blend(colour, canvas.fill or "#000000", 0.55)
+                    _draw_curve(canvas, curve, frame, colour, part)
         guide = _blend(canvas.fill, dim, 0.6)
         for m in self.marks:  # a thin dotted rule, on the cells no curve touched
             row = int(round(prow(m))) // 2
