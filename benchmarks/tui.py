@@ -3,8 +3,11 @@
     python benchmarks/tui.py [--runs 5] [--scenario vanishing-gradients] [--seconds 4]
 
 (a) time to first paint: our app (mission board) vs a bare Textual app with a
-    plot, headless (run_test), median of fresh subprocesses run alternately (one
-    bare, one ours, ...), so both see the same machine; bar: ours ≤ 1.3× bare;
+    plot (a half-block line drawn with Textual and Rich alone, and, when
+    textual-plotext is installed, a plotext plot), headless (run_test), fresh
+    subprocesses run in turn (bare, ours, ...), so each round sees the same
+    machine; median and max of each, and the median of the per-round ratios;
+    bar: ours ≤ 1.3× bare;
 (b) steps/second at full speed inside the app vs headless Simulation.step on
     the same scenario;
 (c) while running at full speed: the max / median refresh (tick) time
@@ -29,7 +32,44 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: a bare Textual app with a plot: one widget drawing y = x² as a half-block line (Textual
+#: and Rich only, as descent draws its own plots; about the least a plotting app imports)
 BARE = r'''
+import time, asyncio
+t0 = time.perf_counter()
+from rich.segment import Segment
+from rich.style import Style
+from textual.app import App
+from textual.strip import Strip
+from textual.widget import Widget
+PAINTED = []
+class Plot(Widget):
+    def render_line(self, y):
+        w, h = self.size.width, self.size.height
+        cells = []
+        for x in range(w):
+            v = (x / max(1, w - 1)) ** 2 * (2 * h - 1)
+            p = 2 * h - 1 - round(v)
+            up, low = p == 2 * y, p == 2 * y + 1
+            cells.append(Segment("▀", Style(color="#40c0ff" if up else "#101826",
+                                            bgcolor="#40c0ff" if low else "#101826")))
+        return Strip(cells, w)
+class Bare(App):
+    def compose(self):
+        yield Plot()
+    def on_mount(self):
+        self.call_after_refresh(lambda: PAINTED.append(time.perf_counter()))
+async def main():
+    app = Bare()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        print(PAINTED[0] - t0)
+asyncio.run(main())
+'''
+
+#: the same with a textual-plotext plot (what the bar was first measured against; only
+#: when textual-plotext is installed: descent no longer depends on it)
+BARE_PLOTEXT = r'''
 import time, asyncio
 t0 = time.perf_counter()
 from textual.app import App
@@ -75,23 +115,33 @@ def _paint_once(code: str, env: dict[str, str]) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def first_paints(runs: int, env: dict[str, str]) -> tuple[float, float, float]:
-    """Median first paint of the bare app and of ours, and the median of per-pair ratios,
-    the two run alternately (the machine drifts; a pair sees nearly the same moment)."""
-    bare, ours = [], []
+def first_paints(runs: int, env: dict[str, str]) -> dict[str, list[float]]:
+    """First paints (seconds) of the bare app(s) and of ours, run in turn (bare, ours,
+    bare with plotext, bare, ours, ...): the machine drifts, so a round sees nearly
+    the same moment. Keys: ``bare``, ``ours`` and, if installed, ``plotext``."""
+    import importlib.util
+
+    codes = {"bare": BARE, "ours": OURS}
+    if importlib.util.find_spec("textual_plotext") is not None:
+        codes["plotext"] = BARE_PLOTEXT
+    out: dict[str, list[float]] = {name: [] for name in codes}
     for _ in range(runs):
-        bare.append(_paint_once(BARE, env))
-        ours.append(_paint_once(OURS, env))
-    ratios = [o / b for o, b in zip(ours, bare, strict=True)]
-    return statistics.median(bare), statistics.median(ours), statistics.median(ratios)
+        for name, code in codes.items():
+            out[name].append(_paint_once(code, env))
+    return out
 
 
 #: the views whose drawing is timed: (module, class, method)
-VIEWS = (("descent_tui.tui.widgets.loss_plot", "LossPlot", "render"),
+VIEWS = (("descent_tui.tui.widgets.loss_plot", "LossPlot", "_build"),
          ("descent_tui.tui.widgets.landscape", "Landscape", "_build"),
          ("descent_tui.tui.widgets.decision_map", "DecisionMap", "_build"),
          ("descent_tui.tui.widgets.layer_grads", "LayerGrads", "render"),
-         ("descent_tui.tui.widgets.status", "StatusLine", "show"))
+         ("descent_tui.tui.widgets.status", "StatusLine", "show"),
+         ("descent_tui.tui.widgets.lr_panel", "LrPanel", "_build"),
+         ("descent_tui.tui.widgets.accuracy", "AccuracyPanel", "_build"),
+         ("descent_tui.tui.widgets.step_sizes", "StepSizes", "render"),
+         ("descent_tui.tui.widgets.gradient_value", "GradientValue", "render"),
+         ("descent_tui.tui.widgets.units", "UnitView", "_build"))
 
 
 def time_views() -> tuple[dict[str, list[float]], Any]:
@@ -146,6 +196,9 @@ async def app_throughput(scenario: str, seconds: float, rounds: int = 5) -> dict
         await app.workers.wait_for_complete()  # the simulation is built in a worker
         await pilot.pause()
         screen = app.screen
+        from descent_tui.tui.widgets.quiz_panel import QuizPanel
+
+        screen.query_one(QuizPanel).lock_predictions(announce=False)  # no "predict first?"
         screen.sim.reset({"steps": 1_000_000})
         screen.speed_index = len(SPEEDS) - 1
         screen.auto_pause = False  # measure the trainer, not the lesson's pauses
@@ -202,6 +255,28 @@ async def app_throughput(scenario: str, seconds: float, rounds: int = 5) -> dict
             "frames": len(frames)}
 
 
+def paint_rows(paints: dict[str, list[float]]) -> tuple[list[tuple[str, str, str]],
+                                                        dict[str, object]]:
+    """Table rows and JSON results of the first paints: median and max of each, and the
+    median of the per-round ratios ours / bare."""
+    names = {"bare": "bare Textual + half-block plot", "plotext": "bare Textual + plotext plot",
+             "ours": "descent (mission board)"}
+    rows = []
+    results: dict[str, object] = {"first_paints_s": paints}
+    for key, samples in paints.items():
+        note = ""
+        if key != "bare":
+            ratio = statistics.median(o / b for o, b in zip(samples, paints["bare"],
+                                                            strict=True))
+            results[f"first_paint_ratio_{key}"] = ratio
+            note = f"{ratio:.2f}x bare (median of rounds" + ("; bar <= 1.3x)" if key == "ours"
+                                                            else ")")
+        rows.append((f"first paint: {names[key]} (160x50) median / max",
+                     f"{1000 * statistics.median(samples):.0f} / {1000 * max(samples):.0f} ms",
+                     note))
+    return rows, results
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=5)
@@ -214,12 +289,8 @@ def main() -> int:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     sys.path.insert(0, str(ROOT))
 
-    bare, ours, paint_ratio = first_paints(args.runs, env)
-    rows = [("first paint: bare Textual + plot (160x50)", f"{bare * 1000:.0f} ms", ""),
-            ("first paint: descent (mission board)", f"{ours * 1000:.0f} ms",
-             f"{paint_ratio:.2f}x (median of pairs; bar <= 1.3x)")]
-    results: dict[str, object] = {"first_paint_bare_s": bare, "first_paint_ours_s": ours,
-                                  "first_paint_ratio": paint_ratio}
+    paints = first_paints(args.runs, env)
+    rows, results = paint_rows(paints)
     for sc in scenarios:
         appr = asyncio.run(app_throughput(sc, args.seconds))
         head, ratio = appr["headless_steps_per_s"], appr["ratio"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from _tui_helpers import asyncrun
-from rich.console import Console
 
 from descent_tui.tui.widgets.loss_plot import LOG_SPAN, log_floor, plotted
 
@@ -23,25 +22,34 @@ def test_an_underflowing_loss_is_drawn_at_the_floor_on_log_scale():
     xs, ys, clamped = plotted([0, 1, 2, 3], [10.0, 1e-3, 1e-198, 0.0], log_scale=True, cap=cap)
     floor = log_floor(cap)
     assert floor == 1 - LOG_SPAN
-    assert xs == [0, 1, 2, 3] and clamped
-    assert ys[:2] == pytest.approx([1.0, -3.0])
-    assert ys[2:] == [floor, floor]  # 1e-198 and an exact 0: at the floor, not at −198 / gone
+    assert list(xs) == [0, 1, 2, 3] and clamped
+    assert list(ys[:2]) == pytest.approx([1.0, -3.0])
+    assert list(ys[2:]) == [floor, floor]  # 1e-198 and an exact 0: at the floor, not −198 / gone
     _, lin, clamped_lin = plotted([0, 1], [10.0, 1e-198], log_scale=False, cap=cap)
-    assert lin == [10.0, 1e-198] and not clamped_lin
+    assert list(lin) == [10.0, 1e-198] and not clamped_lin
+    xs, ys, _ = plotted([0, 1, 2], [1.0, float("nan"), 0.5], log_scale=True, cap=cap)
+    assert list(xs) == [0, 2] and list(ys) == pytest.approx([0.0, -0.30103], abs=1e-5)
+
+
+def _hex(color):
+    return color.triplet.hex if color is not None and color.triplet else None
 
 
 def painted(widget):
-    """Rows of (char, fg hex) of what the plot renders."""
-    console = Console(width=widget.size.width, color_system="truecolor", legacy_windows=False)
-    lines = console.render_lines(widget.render(), console.options.update(
-        width=widget.size.width, height=widget.size.height), pad=True)
+    """Rows of (char, colours) of what the plot draws (its lines, as the screen gets them).
+
+    A cell's colours are those a reader sees in it: the foreground of a character,
+    and on a half-block cell (``▀``) its upper pixel (the foreground) and its lower
+    one (the background).
+    """
     out = []
-    for line in lines:
+    for y in range(widget.size.height):
         row = []
-        for seg in line:
-            fg = seg.style.color.triplet.hex if seg.style and seg.style.color and \
-                seg.style.color.triplet else None
-            row.extend((ch, fg) for ch in seg.text)
+        for seg in widget.render_line(y):
+            fg, bg = _hex(seg.style.color), _hex(seg.style.bgcolor)
+            for ch in seg.text:
+                seen = {fg, bg} if ch == "▀" else ({fg} if ch != " " else set())
+                row.append((ch, seen))
         out.append(row)
     return out
 
@@ -72,8 +80,8 @@ async def test_curves_are_continuous_the_legend_is_above_and_the_floor_is_stated
         assert not any("1e-19" in t for t in text[1:])  # ... the axis does not reach it
         for index in (0, 1):
             colour = run_style(index, app.current_theme.dark).color
-            cols = sorted({c for row in rows[1:] for c, (_ch, fg) in enumerate(row)
-                           if fg == colour})
+            cols = sorted({c for row in rows[1:] for c, (_ch, seen) in enumerate(row)
+                           if colour in seen})
             assert len(cols) > 10
             gaps = [b - a for a, b in zip(cols, cols[1:]) if b - a > 1]
             assert not gaps, f"run {index}: the line breaks at {gaps}"

@@ -195,5 +195,28 @@ async def test_every_run_is_in_the_status_line_and_the_legend_at_80x24(missions)
         shown = str(status.render())
         assert all(run_style(i).glyph in shown for i in range(5)), shown
         assert "lr " in shown and all(len(row) <= 80 for row in shown.splitlines())
-        legend = "".join(t.plain for t in app.screen.query_one(LossPlot).render().renderables[:-1])
+        plot = app.screen.query_one(LossPlot)
+        rows = [plot.render_line(y).text for y in range(plot.size.height)]
+        first_plot_row = next(y for y, row in enumerate(rows) if row[5:6] == "│")  # y axis
+        legend = "".join(rows[:first_plot_row])
         assert all(run_style(i).glyph in legend for i in range(5)), legend
+
+
+@asyncrun
+async def test_at_80x24_the_folded_views_are_named_above_the_footer(missions):
+    """The footer cuts `v` at 80 columns: the loss plot's border names the hidden panels."""
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.loss_plot import LossPlot
+    from descent_tui.tui.widgets.views import ViewsArea
+
+    app = DescentApp(initial="tiny-net")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        plot, views = app.screen.query_one(LossPlot), app.screen.query_one(ViewsArea)
+        assert not views.display and views.keys
+        assert str(plot.border_subtitle).startswith("v: more views (")
+        assert "accuracy" in str(plot.border_subtitle)
+        await pilot.press("v")
+        await pilot.pause()
+        assert views.display and not plot.border_subtitle  # a panel shows: no hint

@@ -8,16 +8,22 @@ its snapshot came out one way or another from run to run on this machine);
   validation losses;
 * tiny-sine — a 1-feature regression network: the fitted curve, the data and the
   predict-the-mean baseline;
-* inspector-deep-sigmoid — ten sigmoid layers: the layer panel's verdict;
+* inspector-deep-sigmoid — ten sigmoid layers: the layer panel's verdict, and the
+  backprop inspector (g);
+* panel-ravine, panel-parabola, panel-zero-init — every panel of the views area (lr,
+  step sizes, gradient value, accuracy, units): all at once at 160×50, one at a time
+  (v, v v) at 80×24, where the area starts folded;
+* tiny-net's knobs (2) and quiz (3) tabs, and the mission board;
 
-each on the dark console, and the network views on a light theme (Textual's own
-textual-light) as well. Regenerate with ``pytest tests/test_tui_views_snapshots.py
+each on the dark console, and several on a light theme (Textual's own textual-light)
+as well. Regenerate with ``pytest tests/test_tui_views_snapshots.py
 --snapshot-update`` and look at the pictures (``tests/__snapshots__/``) before committing.
 """
 
 from __future__ import annotations
 
 import pytest
+from _tui_helpers import skip_predictions
 
 SIZES = [(80, 24), (160, 50)]
 
@@ -29,7 +35,8 @@ def _home(descent_home):
 
 #: the private missions (tests/missions/) the `missions` fixture installs
 MISSION_FILES = ["asym-basin.toml", "five-runs.toml", "tiny-net.toml", "tiny-sine.toml",
-                 "inspector-deep-sigmoid.toml"]
+                 "inspector-deep-sigmoid.toml", "panel-ravine.toml", "panel-parabola.toml",
+                 "panel-zero-init.toml"]
 
 
 def _app(initial: str, theme: str | None = None):
@@ -43,6 +50,7 @@ def _stepped(steps: int, keys: tuple[str, ...] = ()):
     async def run(pilot):
         await pilot.app.workers.wait_for_complete()  # the simulation is built in a worker
         await pilot.pause()
+        skip_predictions(pilot.app.screen)  # no 'predict first?' prompt
         pilot.app.screen.action_step(steps)
         for key in keys:
             await pilot.press(key)
@@ -63,6 +71,22 @@ CASES = [
     ("tiny-sine", 40, (), None),
     ("tiny-sine", 40, ("s",), "textual-light"),
     ("inspector-deep-sigmoid", 15, (), None),
+    ("inspector-deep-sigmoid", 15, ("g",), None),
+    ("panel-ravine", 12, (), None),
+    ("panel-parabola", 6, (), "textual-light"),
+    ("panel-zero-init", 20, (), None),
+    ("tiny-net", 20, ("2",), None),
+    ("tiny-net", 20, ("3",), "textual-light"),
+]
+
+#: the views area one panel at a time, at 80×24 (at 160×50 every panel shows: cases above)
+FOLDED = [
+    ("panel-ravine", 12, ("v",), None),  # lr: first, the mission has a schedule
+    ("panel-ravine", 12, ("v", "v"), "textual-light"),  # step sizes
+    ("panel-parabola", 6, ("v",), None),  # gradient value
+    ("panel-parabola", 6, ("v", "v"), None),  # lr
+    ("panel-zero-init", 20, ("v",), "textual-light"),  # accuracy
+    ("panel-zero-init", 20, ("v", "v"), None),  # units
 ]
 
 
@@ -72,3 +96,21 @@ CASES = [
 def test_mission_views(snap_compare, missions, mission, steps, keys, theme, size):
     assert snap_compare(_app(mission, theme), terminal_size=size,
                         run_before=_stepped(steps, keys))
+
+
+@pytest.mark.parametrize("mission, steps, keys, theme", FOLDED,
+                         ids=[f"{m}-{s}{''.join(k)}-{t or 'dark'}" for m, s, k, t in FOLDED])
+def test_each_view_one_at_a_time_at_80x24(snap_compare, missions, mission, steps, keys, theme):
+    assert snap_compare(_app(mission, theme), terminal_size=(80, 24),
+                        run_before=_stepped(steps, keys))
+
+
+@pytest.mark.parametrize("theme", [None, "textual-light"], ids=["dark", "light"])
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_mission_board(snap_compare, missions, size, theme):
+    async def settle(pilot):
+        await pilot.app.workers.wait_for_complete()
+        for _ in range(3):
+            await pilot.pause()
+
+    assert snap_compare(_app(None, theme), terminal_size=size, run_before=settle)

@@ -2,7 +2,7 @@
 
 Screens live in :mod:`descent_tui.tui.screens`, widgets in
 :mod:`descent_tui.tui.widgets`; heavy modules (numpy, the engine, the
-simulation, plotext) are imported only when a mission opens.
+simulation) are imported only when a mission opens.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ without colour.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,22 +23,28 @@ from textual.widget import Widget
 
 from descent_tui.tui.theme import run_color
 from descent_tui.tui.widgets.axes import label_row, nice_ticks, short
-from descent_tui.tui.widgets.canvas import Canvas
+from descent_tui.tui.widgets.canvas import Canvas, clip_segment
 from descent_tui.tui.widgets.safe import safe_render_line
 
-__all__ = ["Curve", "Key", "Series", "StepChart", "canvas_strips", "pack_keys"]
+__all__ = ["Curve", "Key", "Series", "StepChart", "canvas_strips", "columns", "pack_keys"]
 
 MARGIN = 6  # columns for the y tick labels and the axis
 
 
 @dataclass(frozen=True)
 class Curve:
-    """One run's values over the steps; ``dotted`` for the second curve of a run."""
+    """One run's values over the steps; ``dotted`` for the second curve of a run.
+
+    ``glyph`` is stamped on the curve at the steps ``stamps`` (those reached), so
+    runs stay apart without colour.
+    """
 
     steps: np.ndarray
     values: np.ndarray
     index: int
     dotted: bool = False
+    glyph: str = ""
+    stamps: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,125 @@ def pack_keys(keys: list[Key], width: int, rows: int) -> list[list[tuple[Key, st
     return lines[:rows]
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """The plot area in pixels: ``pw × ph`` from (``left``, ``top``); y from ``lo`` over ``span``."""
+
+    left: int
+    top: int
+    pw: int
+    ph: int
+    lo: float
+    span: float
+    total: int
+
+    def col(self, step: Any) -> Any:
+        return self.left + np.asarray(step, dtype=float) / max(1, self.total) * (self.pw - 1)
+
+    def row(self, value: Any) -> Any:
+        return self.top + (1 - (np.asarray(value, dtype=float) - self.lo) / self.span) * (
+            self.ph - 1)
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        return (self.left, self.top, self.left + self.pw - 1, self.top + self.ph - 1)
+
+
+def columns(steps: Any, values: Any, total: int, pw: int) -> tuple[np.ndarray, ...]:
+    """A curve reduced to the pixel columns it touches: ``(step, first, low, high, last, mean)``.
+
+    ``step`` is the first step drawn in each column; ``first``/``last`` the values
+    the curve enters and leaves it with; ``low``/``high`` its extremes there (a
+    spike between two drawn points is not lost however many steps share a column),
+    ``mean`` its average there. NaNs are left out; ±inf stays (the drawing clips it).
+    """
+    s = np.asarray(steps, dtype=float)
+    v = np.asarray(values, dtype=float)
+    n = min(len(s), len(v))
+    s, v = s[:n], v[:n]
+    keep = ~np.isnan(v) & np.isfinite(s)
+    s, v = s[keep], v[keep]
+    if s.size == 0:
+        return tuple(np.zeros(0) for _ in range(6))
+    if np.any(np.diff(s) < 0):
+        order = np.argsort(s, kind="stable")
+        s, v = s[order], v[order]
+    col = np.rint(s / max(1, total) * (pw - 1)).astype(np.int64)
+    starts = np.flatnonzero(np.r_[True, np.diff(col) != 0])
+    ends = np.r_[starts[1:] - 1, len(v) - 1]
+    with np.errstate(invalid="ignore", over="ignore"):
+        mean = np.add.reduceat(v, starts) / np.diff(np.r_[starts, len(v)])
+    return (s[starts], v[starts], np.minimum.reduceat(v, starts),
+            np.maximum.reduceat(v, starts), v[ends], mean)
+
+
+def _clipped_line(canvas: Canvas, a: tuple[float, float], b: tuple[float, float],
+                  box: tuple[float, float, float, float], colour: str) -> None:
+    """The part of the line a→b inside ``box`` (columns are always inside: rows are tested)."""
+    if box[1] <= a[1] <= box[3] and box[1] <= b[1] <= box[3]:
+        if a == b:
+            canvas.pixel(int(round(a[0])), int(round(a[1])), colour)
+        else:
+            canvas.line(a, b, colour)
+        return
+    part = clip_segment(a, b, box)
+    if part is not None:
+        canvas.line(part[0], part[1], colour)
+
+
+def _draw_curve(canvas: Canvas, curve: Curve, frame: _Frame, colour: str, part: str) -> None:
+    """One ``part`` of a curve, per pixel column (see :func:`columns`):
+
+    * ``"band"``: everything the curve passes through, extremes and the jumps
+      between columns included (drawn faint, under every line);
+    * ``"line"``: a connected line through each column's mean;
+    * ``"dots"``: the mean, one pixel every other column (a dotted curve).
+    """
+    step, first, low, high, last, mean = columns(curve.steps, curve.values, frame.total,
+                                                 frame.pw)
+    if step.size == 0:
+        return
+    xs = frame.col(step).tolist()
+    big = frame.lo + 4 * frame.span  # ±inf becomes a point far outside, then clipped
+    first, low, high, last, mean = (
+        frame.row(np.clip(a, frame.lo - 3 * frame.span, big)).tolist()
+        for a in (first, low, high, last, mean))
+    box = frame.box
+    if part == "dots":
+        for c, r in zip(xs, mean, strict=True):
+            if int(round(c)) % 2 == 0 and box[1] <= r <= box[3]:
+                canvas.pixel(int(round(c)), int(round(r)), colour)
+        return
+    for i, c in enumerate(xs):
+        if part == "line":
+            _clipped_line(canvas, (xs[i - 1] if i else c, mean[i - 1] if i else mean[i]),
+                          (c, mean[i]), box, colour)
+            continue
+        if i:
+            _clipped_line(canvas, (xs[i - 1], last[i - 1]), (c, first[i]), box, colour)
+        _clipped_line(canvas, (c, low[i]), (c, high[i]), box, colour)
+
+
+def _stamp(canvas: Canvas, curve: Curve, frame: _Frame, colour: str) -> None:
+    """The curve's glyph at each of its ``stamps`` steps it has reached (inside the plot)."""
+    if not curve.glyph or not curve.stamps:
+        return
+    s = np.asarray(curve.steps, dtype=float)
+    v = np.asarray(curve.values, dtype=float)[:len(s)]
+    s = s[:len(v)]
+    ok = np.isfinite(v)
+    s, v = s[ok], v[ok]
+    if s.size == 0:
+        return
+    for target in curve.stamps:
+        if target > s[-1]:
+            continue
+        i = min(len(s) - 1, int(np.searchsorted(s, target)))
+        c, r = float(frame.col(s[i])), float(frame.row(v[i]))
+        if frame.box[1] <= r <= frame.box[3]:
+            canvas.glyph(int(round(c)), int(round(r)) // 2, curve.glyph, colour)
+
+
 class StepChart(Widget):
     """Curves over the steps ``0 .. total``; y from ``y_range`` (see the module docstring)."""
 
@@ -134,6 +258,7 @@ class StepChart(Widget):
         self.total = 1
         self.y_range: tuple[float, float] = (0.0, 1.0)
         self.marks: list[float] = []  # y values drawn as faint guide lines
+        self.note = ""  # said at the right end of the step axis (e.g. a log floor)
         self._lines: list[Strip] | None = None
 
     def refresh_chart(self) -> None:
@@ -142,6 +267,9 @@ class StepChart(Widget):
 
     def on_resize(self) -> None:
         self._lines = None
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.refresh_chart())
 
     # ------------------------------------------------------------------ drawing
     def _build(self) -> list[Strip]:
@@ -169,6 +297,10 @@ class StepChart(Widget):
                 col += len(k.value) + 1
             col += 2
 
+    def y_ticks(self, lo: float, hi: float, n: int) -> list[float]:
+        """The y values that get a tick label (about ``n`` round ones)."""
+        return nice_ticks(lo, hi, n)
+
     def _draw_plot(self, canvas: Canvas, top: int, dark: bool) -> None:
         w, h = canvas.width, canvas.height
         strong, dim = ink(dark)
@@ -180,44 +312,32 @@ class StepChart(Widget):
         def prow(v: float) -> float:
             return 2 * top + (1 - (v - lo) / span) * (ph - 1)
 
-        def pcol(s: float) -> float:
-            return MARGIN + s / max(1, self.total) * (pw - 1)
-
-        for t in nice_ticks(lo, hi, max(2, rows // 3)):
+        for t in self.y_ticks(lo, hi, max(2, rows // 3)):
             row = int(round(prow(t))) // 2
             canvas.text(0, row, self.y_format(t).rjust(MARGIN - 1)[:MARGIN - 1], dim)
         for row in range(top, h - 1):
             canvas.text(MARGIN - 1, row, "│", dim)
-        ticks = nice_ticks(0, self.total, max(2, pw // 10))
-        labels = label_row(pw, [(int(round(pcol(t))) - MARGIN, short(t)) for t in ticks])
-        canvas.text(MARGIN, h - 1, labels, dim)
+        note = f" {self.note}" if self.note and len(self.note) + 12 < pw else ""
+        ticks = nice_ticks(0, self.total, max(2, (pw - len(note)) // 10))
+        cols = [(int(round(t / max(1, self.total) * (pw - 1))), short(t)) for t in ticks]
+        canvas.text(MARGIN, h - 1, label_row(pw - len(note), cols) + note, dim)
         canvas.text(0, h - 1, "step".ljust(MARGIN - 1), strong)
-        for curve in self.curves:
-            self._draw_curve(canvas, curve, pcol, prow, dark)
+        frame = _Frame(MARGIN, 2 * top, pw, ph, lo, span, self.total)
+        for part in ("band", "line", "dots"):  # every run's faint band under every line
+            for curve in self.curves:
+                if (part == "dots") == curve.dotted:
+                    colour = run_color(curve.index, dark)
+                    if part == "band":
+                        colour = _blend(colour, canvas.fill or "#000000", 0.55)
+                    _draw_curve(canvas, curve, frame, colour, part)
         guide = _blend(canvas.fill, dim, 0.6)
         for m in self.marks:  # a thin dotted rule, on the cells no curve touched
             row = int(round(prow(m))) // 2
             for c in range(MARGIN, w):
                 if canvas.cells[row][c][0] == " ":
                     canvas.text(c, row, "┈", guide)
-
-    def _draw_curve(self, canvas: Canvas, curve: Curve, pcol: Any, prow: Any,
-                    dark: bool) -> None:
-        colour = run_color(curve.index, dark)
-        lo, hi = self.y_range
-        pts = [(pcol(float(s)), prow(min(max(float(v), lo), hi)))
-               for s, v in zip(curve.steps, curve.values, strict=False) if math.isfinite(v)]
-        if len(pts) > 2 * canvas.width:  # thin evenly, keep the last point
-            idx = np.linspace(0, len(pts) - 1, 2 * canvas.width).astype(int)
-            pts = [pts[i] for i in idx]
-        if curve.dotted:
-            for c, r in pts[::2] + pts[-1:]:
-                canvas.pixel(int(round(c)), int(round(r)), colour)
-            return
-        for a, b in zip(pts, pts[1:], strict=False):
-            canvas.line(a, b, colour)
-        if len(pts) == 1:
-            canvas.pixel(int(round(pts[0][0])), int(round(pts[0][1])), colour)
+        for curve in self.curves:  # the glyphs last: no line crosses them
+            _stamp(canvas, curve, frame, run_color(curve.index, dark))
 
     @safe_render_line
     def render_line(self, y: int) -> Strip:

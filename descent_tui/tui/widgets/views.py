@@ -56,6 +56,12 @@ SHORT_ROWS = 32
 #: seconds between recomputations of the unit maps while training runs
 UNITS_PERIOD = 1.0
 
+#: short names of the panels, for the hint shown while the area is folded away
+SHORT = {"lr": "lr", "steps": "step sizes", "grad": "gradient", "acc": "accuracy",
+         "units": "units"}
+#: the widget whose border carries that hint (the plot just above the area)
+HINT_ON = "#loss-plot"
+
 #: the panels drawn over the steps: stacked in one column when several show
 CHARTS = ("lr", "acc")
 PANELS: dict[str, type[Widget]] = {"lr": LrPanel, "steps": StepSizes, "grad": GradientValue,
@@ -169,11 +175,25 @@ class ViewsArea(Horizontal):
         shown = self.visible()
         return TITLES[shown[0]].split("  ")[0].format(p=self.param) if shown else "views hidden"
 
+    def folded_hint(self) -> str:
+        """What the plot above says while no panel shows: ``v: more views (lr, units)``.
+
+        The footer of a narrow screen cuts the ``v`` key; this line keeps the panels
+        discoverable there ("" when a panel shows or none applies).
+        """
+        if self.visible() or not self.keys:
+            return ""
+        return f"v: more views ({', '.join(SHORT[k] for k in self.keys)})"
+
     def _arrange(self) -> None:
         w, h = self.app.size
         self.roomy = w >= ROOMY[0] and h >= ROOMY[1]
         shown = self.visible()
         self.display = bool(shown)
+        for target in self.screen.query(HINT_ON):
+            hint = self.folded_hint()
+            if target.border_subtitle != hint:
+                target.border_subtitle = hint
         for column in self.query("#views-charts"):
             column.display = any(k in shown for k in CHARTS)
         n = len(self.keys)
