@@ -46,7 +46,10 @@ async def _key(ws: aiohttp.ClientWebSocketResponse, keys: str) -> float:
     t0 = time.monotonic()
     await ws.send_json(["stdin", keys])
     while True:
-        msg = await asyncio.wait_for(ws.receive(), timeout=30)
+        try:
+            msg = await asyncio.wait_for(ws.receive(), timeout=10)
+        except TimeoutError:
+            return float("inf")  # not answered in 10 s
         if msg.type == aiohttp.WSMsgType.BINARY:
             return time.monotonic() - t0
         if msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
@@ -56,11 +59,11 @@ async def _key(ws: aiohttp.ClientWebSocketResponse, keys: str) -> float:
 async def student(url: str, i: int, steps: int, latencies: list[float]) -> None:
     async with aiohttp.ClientSession() as http, http.ws_connect(
             f"{url}/ws?width=140&height=44") as ws:
-        await _drain(ws, 15)                        # the app starts: the sign-in screen
+        await _drain(ws, 40)                        # the app starts: the sign-in screen
         await ws.send_json(["stdin", f"s{i}\r"])
         await _drain(ws, 5)                         # the board
         await ws.send_json(["stdin", "\r"])
-        await _drain(ws, 10)                        # the mission opens
+        await _drain(ws, 20)                        # the mission opens
         await ws.send_json(["stdin", " "])          # the first step asks for predictions
         await _drain(ws, 3)
         await ws.send_json(["stdin", "s"])          # skip them: one step
@@ -69,7 +72,7 @@ async def student(url: str, i: int, steps: int, latencies: list[float]) -> None:
             latencies.append(await _key(ws, " "))
             await _drain(ws, 0.4)
         await ws.send_json(["stdin", "r"])          # run to the end: status done, quiz graded
-        await _drain(ws, 45)
+        await _drain(ws, 90)
 
 
 def _serve(home: Path, pack: Path, port: int) -> subprocess.Popen[bytes]:
@@ -108,7 +111,10 @@ async def main(n: int, steps: int) -> int:
         wall = time.monotonic() - t0
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
     rows = _report(tmp / "home")
     ms = sorted(x * 1000 for x in latencies)
     p95 = ms[int(0.95 * (len(ms) - 1))]
