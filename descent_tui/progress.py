@@ -38,7 +38,15 @@ becoming the best as well -- see :func:`migrate_record`)::
                            "best": {"correct": 4, "total": 4},      # the best attempt
                            "quiz_at": 1718000000.5,                  # when the latest was taken
                            "answers": {"concept.0": 1, "prediction.0": 2},
-                           "quiz_sig": "3f2a9c01d4e5"}}}            # the quiz those answer
+                           "quiz_sig": "3f2a9c01d4e5",              # the quiz those answer
+                           "predictions": {"correct": 1, "total": 2}, # of the latest attempt
+                           "started_at": 1718000000.0,               # first opened
+                           "finished_at": 1718000300.0,              # first run to the end
+                           "seconds": 240.5}}}                       # time spent on it
+
+Time spent is what one window accounted (:meth:`Progress.add_seconds`, the app's
+mission clock); two windows of one player merge to the larger figure, so time is
+never counted twice.  The first start and the first finish are kept.
 """
 
 from __future__ import annotations
@@ -99,10 +107,15 @@ class MissionRecord(msgspec.Struct, omit_defaults=True):
     quiz_at: Annotated[float, msgspec.Meta(ge=0)] = 0.0
     answers: dict[str, int] = {}
     quiz_sig: str = ""
+    predictions: QuizScore | None = None
+    started_at: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+    finished_at: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+    seconds: Annotated[float, msgspec.Meta(ge=0)] = 0.0
 
     def __post_init__(self) -> None:
-        if not math.isfinite(self.quiz_at):
-            raise ValueError("quiz_at must be finite")
+        for name in ("quiz_at", "started_at", "finished_at", "seconds"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be finite")
 
 
 class _FileHead(msgspec.Struct):
@@ -208,9 +221,16 @@ def _merge_record(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     if best:
         out["best"] = dict(best)
     latest = max(a, b, key=lambda r: (r.get("quiz_at", 0.0), "quiz" in r))
-    for key in ("quiz", "quiz_at", "answers", "quiz_sig"):
+    for key in ("quiz", "quiz_at", "answers", "quiz_sig", "predictions"):
         if key in latest:
             out[key] = latest[key]
+    for key in ("started_at", "finished_at"):  # the first one, where either has it
+        stamps = [r[key] for r in (a, b) if r.get(key)]
+        if stamps:
+            out[key] = min(stamps)
+    seconds = max(a.get("seconds", 0.0), b.get("seconds", 0.0))
+    if seconds:
+        out["seconds"] = seconds
     return out
 
 
@@ -417,11 +437,25 @@ class Progress:
         if rec.get("status", "new") == "new":
             rec["status"] = "in_progress"
         rec["steps"] = max(int(steps), int(rec.get("steps", 0)))
+        rec.setdefault("started_at", time.time())
 
     def mark_done(self, mission_id: str, steps: int) -> None:
         rec = self.mission(mission_id)
         rec["status"] = "done"
         rec["steps"] = max(int(steps), int(rec.get("steps", 0)))
+        rec.setdefault("started_at", time.time())
+        rec.setdefault("finished_at", time.time())
+
+    def add_seconds(self, mission_id: str, seconds: float) -> None:
+        """Count ``seconds`` more spent on ``mission_id`` (negative or non-finite: ignored)."""
+        if not (math.isfinite(seconds) and seconds > 0):
+            return
+        rec = self.mission(mission_id)
+        rec["seconds"] = float(rec.get("seconds", 0.0)) + float(seconds)
+
+    def seconds(self, mission_id: str) -> float:
+        """Time spent on ``mission_id`` so far, in seconds."""
+        return float(self.missions.get(mission_id, {}).get("seconds", 0.0))
 
     def record_answers(self, mission_id: str, answers: dict[str, int],
                        signature: str = "") -> None:
@@ -434,8 +468,11 @@ class Progress:
         rec["quiz_at"] = max(time.time(), rec.get("quiz_at", 0.0))
 
     def record_quiz(self, mission_id: str, correct: int, total: int,
-                    answers: dict[str, int] | None = None, signature: str = "") -> None:
-        """A graded attempt: the latest score, the best one kept (a replay never lowers it)."""
+                    answers: dict[str, int] | None = None, signature: str = "",
+                    predictions: tuple[int, int] | None = None) -> None:
+        """A graded attempt: the latest score, the best one kept (a replay never lowers it).
+
+        ``predictions``: ``(right, asked)`` of the prediction questions in this attempt."""
         rec = self.mission(mission_id)
         if rec.get("status", "new") == "new":
             rec["status"] = "in_progress"
@@ -447,6 +484,8 @@ class Progress:
         if answers is not None:
             rec["answers"] = {str(k): int(v) for k, v in answers.items()}
             rec["quiz_sig"] = str(signature)
+        if predictions is not None:
+            rec["predictions"] = {"correct": int(predictions[0]), "total": int(predictions[1])}
 
 
 def load_progress(directory: Path | None = None) -> Progress:

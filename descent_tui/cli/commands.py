@@ -140,17 +140,39 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_play(args: argparse.Namespace) -> int:
+    from descent_tui.classroom import ClassroomError
+    from descent_tui.cli.classroom import class_options
+
+    try:
+        opts = class_options(args)  # --class, --call-sign, --missions, --lock-knobs
+    except ClassroomError as e:
+        _err(f"descent: {e}")
+        return EXIT_USAGE
+    extra = opts.pack if opts.pack is not None else list(args.scenarios)
     initial: Any = None
-    if args.target:
+    target = getattr(args, "target", None)
+    if target:
         from descent_tui.scenario.catalog import find
 
-        initial = find(args.target, args.scenarios)
+        initial = find(target, extra)
     try:
         from descent_tui.tui.app import run_app
     except ImportError as e:
         _err(f"descent: the app is not available ({e}); try 'descent list' or 'descent run'")
         return EXIT_USAGE
-    return int(run_app(initial=initial, extra_paths=list(args.scenarios)) or 0)
+    return int(run_app(initial=initial, extra_paths=extra, classroom=opts) or 0)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from descent_tui.cli.classroom import cmd_report as report
+
+    return report(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from descent_tui.cli.classroom import cmd_serve as serve
+
+    return serve(args)
 
 
 HANDLERS = {
@@ -159,6 +181,8 @@ HANDLERS = {
     "show": cmd_show,
     "run": cmd_run,
     "play": cmd_play,
+    "report": cmd_report,
+    "serve": cmd_serve,
 }
 
 

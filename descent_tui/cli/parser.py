@@ -12,7 +12,9 @@ __all__ = ["COMMANDS", "EXIT_OK", "EXIT_USAGE", "build_parser", "normalise"]
 EXIT_OK = 0
 EXIT_USAGE = 2
 
-COMMANDS = ("validate", "list", "show", "run", "play")
+COMMANDS = ("validate", "list", "show", "run", "play", "report", "serve")
+#: options of the app that take a value (``descent --class 7b`` opens the app)
+_APP_VALUE_OPTIONS = ("--class", "--call-sign", "--missions")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"descent {__version__}")
     p.add_argument("-p", "--scenarios", metavar="PATH", action="append", default=[],
                    help="extra scenario file or directory (repeatable)")
+    _class_options(p, default=None)
+    p.add_argument("--call-sign", dest="call_sign", default=None,
+                   help="the student's call sign (with --class; asked for when not given)")
     common = _Parser(add_help=False)
     common.add_argument("-p", "--scenarios", dest="sub_scenarios", metavar="PATH",
                         action="append", default=[],
@@ -60,7 +65,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("play", parents=[common], help="open the app (the default command)")
     a.add_argument("target", nargs="?", metavar="ID|FILE")
+    _class_options(a, default=argparse.SUPPRESS)
+    a.add_argument("--call-sign", dest="call_sign", default=argparse.SUPPRESS,
+                   help="the student's call sign (with --class; asked for when not given)")
+
+    g = sub.add_parser("report", help="the gradebook of a class (CSV or JSON)")
+    g.add_argument("--class", dest="class_name", metavar="NAME", default=None,
+                   help="the class (default: the only one there is)")
+    g.add_argument("--format", choices=("csv", "json"), default="csv")
+    g.add_argument("-o", "--output", metavar="FILE", default=None, help="write to FILE")
+
+    w = sub.add_parser("serve", help="serve the app to a class in web browsers")
+    w.add_argument("--host", default="localhost",
+                   help="address to listen on (default: localhost, this machine only)")
+    w.add_argument("--port", type=_port, default=8000, help="port (default: 8000)")
+    _class_options(w, default=None)
     return p
+
+
+def _class_options(p: argparse.ArgumentParser, default: object) -> None:
+    """``--class``, ``--missions`` and ``--lock-knobs``: what a class is and may use."""
+    p.add_argument("--class", dest="class_name", metavar="NAME", default=default,
+                   help="keep progress per class and call sign")
+    p.add_argument("--missions", metavar="DIR", default=default,
+                   help="limit the class to the missions (*.toml) in DIR")
+    p.add_argument("--lock-knobs", dest="lock_knobs", action="store_true", default=default,
+                   help="fix every mission's settings (no knobs)")
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {value}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -88,12 +128,13 @@ def normalise(argv: list[str]) -> list[str]:
     i = 0
     while i < len(argv):
         a = argv[i]
-        if a in ("-p", "--scenarios"):
+        if a in ("-p", "--scenarios", *_APP_VALUE_OPTIONS):
             if i + 1 >= len(argv):
                 return argv  # no path after it: argparse says so
             i += 2
             continue
-        if a.startswith("--scenarios=") or (a.startswith("-p") and len(a) > 2):
+        if a.startswith(("--scenarios=", *(o + "=" for o in _APP_VALUE_OPTIONS))) or (
+                a.startswith("-p") and len(a) > 2) or a == "--lock-knobs":
             i += 1
             continue
         if a.startswith("-"):

@@ -5,6 +5,8 @@
 * user: ``$DESCENT_HOME/scenarios`` if ``DESCENT_HOME`` is set, else
   ``platformdirs.user_data_dir("descent")/scenarios``
 * explicit paths: files or directories given by the caller
+* or a :class:`MissionPack` in place of the explicit paths: then its folder is the
+  whole catalog (a class limited to a pack sees neither shipped nor user missions)
 
 A broken file never hides the others: :func:`discover` returns it as a
 :class:`BrokenScenario` next to the good ones.
@@ -22,6 +24,7 @@ from descent_tui.scenario.loader import LoadedScenario, load_scenario
 
 __all__ = [
     "BrokenScenario",
+    "MissionPack",
     "discover",
     "find",
     "shipped_dir",
@@ -42,6 +45,15 @@ class BrokenScenario:
     @property
     def message(self) -> str:
         return self.problems[0] if self.problems else "unknown problem"
+
+
+class MissionPack(list[Path]):
+    """A folder of mission files that is the *whole* catalog, passed where extra paths go.
+
+    ``discover(MissionPack([folder]))`` lists the folder's missions only.
+    """
+
+    exclusive = True
 
 
 def shipped_dir() -> Path | None:
@@ -76,10 +88,10 @@ def _files(directory: Path) -> list[Path]:
 def _sources(extra_paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
     out: list[tuple[Path, str]] = []
     shipped = shipped_dir()
-    if shipped is not None:
+    if shipped is not None and not isinstance(extra_paths, MissionPack):
         out.extend((p, "shipped") for p in _files(shipped))
     user = user_dir()
-    if user.is_dir():
+    if user.is_dir() and not isinstance(extra_paths, MissionPack):
         out.extend((p, "user") for p in _files(user))
     for extra in extra_paths:
         p = Path(extra).expanduser()
@@ -142,7 +154,8 @@ def find(id_or_path: str | Path, extra_paths: Iterable[str | Path] = ()) -> Load
     text = str(id_or_path)
     if isinstance(id_or_path, Path) or _looks_like_path(text):
         return load_scenario(Path(text))
-    extra_paths = list(extra_paths)
+    if not isinstance(extra_paths, MissionPack):
+        extra_paths = list(extra_paths)
     good, broken = discover(extra_paths)
     for loaded in good:
         if loaded.id == text:

@@ -359,6 +359,9 @@ class Knobs(_Base, kw_only=True):
     optimizer: Knob | None = None
     init: Knob | None = None
     activation: Knob | None = None
+    #: true: the mission's settings are fixed -- the app shows no knobs (a class can
+    #: lock every mission, see :func:`descent_tui.classroom.locked`)
+    locked: bool = False
 
     def present(self) -> dict[str, Knob]:
         """The knobs that are set, by name, in declaration order."""

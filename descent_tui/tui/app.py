@@ -7,6 +7,9 @@ simulation) are imported only when a mission opens.
 
 from __future__ import annotations
 
+import io
+import sys
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,26 +41,69 @@ class DescentApp(App[int]):
     BINDINGS = [
         Binding("question_mark", "help", "Help", tooltip="Show every key of this screen"),
         Binding("t", "toggle_theme", "Light/dark", tooltip="Switch the day/night console theme"),
+        Binding("d", "take_home", "Take work home",
+                tooltip="Download your progress and the current run's CSV"),
         Binding("ctrl+q", "quit", "Quit", tooltip="Leave Vector Prime", priority=True,
                 show=False),
     ]
 
     def __init__(self, initial: Any = None, extra_paths: Sequence[str | Path] = (),
-                 *, theme_name: str | None = None, progress: Any = None) -> None:
+                 *, theme_name: str | None = None, progress: Any = None,
+                 classroom: Any = None) -> None:
+        """``classroom``: a :class:`descent_tui.cli.classroom.ClassOptions` (class, call
+        sign, mission pack, locked knobs) or None; in a class without a call sign the
+        app first asks for one (:class:`~descent_tui.tui.screens.call_sign.CallSignScreen`)."""
         super().__init__()
         self._initial = initial
-        self.extra_paths = [Path(p) for p in extra_paths]
-        self._theme_name = theme_name or DARK.name
-        from descent_tui.progress import Progress
+        from descent_tui.scenario.catalog import MissionPack
 
-        self.progress = progress if progress is not None else Progress.load()
+        self.extra_paths = (extra_paths if isinstance(extra_paths, MissionPack)
+                            else [Path(p) for p in extra_paths])
+        self._theme_name = theme_name or DARK.name
+        self.classroom = classroom
+        self.call_sign: str | None = getattr(classroom, "call_sign", None)
+        self.progress = progress if progress is not None else self._student_progress()
         self._too_small_shown = False
+        self._clock = MissionClock()
 
     # ----------------------------------------------------------------- lifecycle
     def on_mount(self) -> None:
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = self._theme_name
+        self.set_interval(1.0, self._clock_tick)
+        if self.progress is None:  # in a class, before the call sign
+            from descent_tui.tui.screens.call_sign import CallSignScreen
+
+            self.push_screen(CallSignScreen(self.classroom.class_name), self._signed_in)
+            self._check_size()
+            return
+        self._open_board()
+
+    def _student_progress(self) -> Any:
+        """The progress file of this player: the class's file of the call sign, the
+        single user file outside a class, None while the call sign is not known."""
+        from descent_tui.progress import Progress
+
+        name = getattr(self.classroom, "class_name", None)
+        if name is None:
+            return Progress.load()
+        if self.call_sign is None:
+            return None
+        from descent_tui.classroom import load_student
+
+        return load_student(name, self.call_sign)
+
+    def _signed_in(self, call_sign: str | None) -> None:
+        if not call_sign:
+            self.exit()
+            return
+        self.call_sign = call_sign
+        self.progress = self._student_progress()
+        self.sub_title = clean(f"Vector Prime · {call_sign}", one_line=True)
+        self._open_board()
+
+    def _open_board(self) -> None:
         from descent_tui.tui.screens.select import SelectScreen
 
         self.push_screen(SelectScreen())
@@ -95,6 +141,10 @@ class DescentApp(App[int]):
                 self.notify(clean("\n".join(e.problems[:5])), title="Cannot open mission",
                             severity="error", timeout=15, markup=False)
                 return
+        if getattr(self.classroom, "lock_knobs", False):
+            from descent_tui.classroom import locked
+
+            loaded = locked(loaded)
         from descent_tui.tui.screens.loading import LoadingScreen
 
         # the simulation is built off the UI thread; the loading screen then opens it
@@ -111,8 +161,50 @@ class DescentApp(App[int]):
         self.open_mission(target)
 
     def save_progress(self) -> None:
+        if self.progress is None:
+            return
         if not self.progress.save() and self.progress.notice:
             self.notify(clean(self.progress.notice), severity="warning", markup=False)
+
+    # ----------------------------------------------------------------- the classroom
+    def mission_on_screen(self) -> Any:
+        """The mission screen being flown (it may be under the inspector or help), or None."""
+        mission = sys.modules.get("descent_tui.tui.screens.mission")
+        if mission is None:
+            return None
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, mission.MissionScreen):
+                return screen
+        return None
+
+    def _clock_tick(self) -> None:
+        """Count the time spent in the open mission; save it now and then."""
+        screen = self.mission_on_screen()
+        mission_id = None if screen is None or self.progress is None else screen.spec.id
+        spent, due = self._clock.tick(mission_id)
+        if mission_id is not None and spent:
+            self.progress.add_seconds(mission_id, spent)
+        if due:
+            self.save_progress()
+
+    def action_take_home(self) -> None:
+        """Download the student's own progress (JSON) and the current run (CSV)."""
+        from descent_tui.tui.take_home import progress_text, run_csv
+
+        if self.progress is None:
+            return
+        who = self.call_sign or "progress"
+        self.deliver_text(io.StringIO(progress_text(self.progress)),
+                          save_filename=f"descent-{who}-progress.json", mime_type="application/json")
+        screen = self.mission_on_screen()
+        what = "your progress"
+        if screen is not None:
+            with screen._lock:
+                table = run_csv(screen.sim)
+            self.deliver_text(io.StringIO(table), save_filename=f"descent-{who}-{screen.spec.id}.csv",
+                              mime_type="text/csv")
+            what += " and this run's CSV"
+        self.notify(f"Delivering {what}.", title="Take work home", timeout=4)
 
     # ----------------------------------------------------------------- actions
     def action_help(self) -> None:
@@ -149,13 +241,43 @@ class DescentApp(App[int]):
             yield SystemCommand(f"{binding.description}  [{keys}]", help_text, run)
 
 
-def run_app(initial: Any = None, extra_paths: Sequence[str | Path] = ()) -> int:
+class MissionClock:
+    """Seconds spent in a mission, from the app's one-second ticks.
+
+    :meth:`tick` gets the id of the mission on screen (or None) and returns the
+    seconds to count for it since the last tick (capped at :attr:`MAX_GAP`, so a
+    suspended laptop does not count its sleep) and whether a save is due (every
+    :attr:`SAVE_EVERY` counted seconds, and when the mission is left).
+    """
+
+    MAX_GAP = 5.0
+    SAVE_EVERY = 30.0
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+        self.mission: str | None = None
+        self.unsaved = 0.0
+
+    def tick(self, mission: str | None) -> tuple[float, bool]:
+        now = time.monotonic()
+        spent = min(now - self.last, self.MAX_GAP) if mission and mission == self.mission else 0.0
+        left = self.mission is not None and mission != self.mission and self.unsaved > 0
+        self.last, self.mission = now, mission
+        self.unsaved += spent
+        due = left or self.unsaved >= self.SAVE_EVERY
+        if due:
+            self.unsaved = 0.0
+        return spent, due
+
+
+def run_app(initial: Any = None, extra_paths: Sequence[str | Path] = (),
+            classroom: Any = None) -> int:
     """Run the app (``descent`` / ``descent ID|FILE``); returns an exit status.
 
     An uncaught error ends the app with Textual's return code 1 (and its traceback
     printed): that is the exit status then, never 0.
     """
-    app = DescentApp(initial=initial, extra_paths=extra_paths)
+    app = DescentApp(initial=initial, extra_paths=extra_paths, classroom=classroom)
     result = app.run()
     if app.progress is not None:
         app.progress.save()

@@ -456,7 +456,8 @@ class MissionScreen(Screen[None]):
     def _scored(self, event: QuizPanel.Scored) -> None:
         prog = self.app.progress  # type: ignore[attr-defined]
         prog.record_quiz(self.spec.id, event.correct, event.total, event.answers,
-                         self.query_one(QuizPanel).signature)
+                         self.query_one(QuizPanel).signature,
+                         predictions=self.query_one(QuizPanel).predictions_right())
         self.app.save_progress()  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ quiz and knobs

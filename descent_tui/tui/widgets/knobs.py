@@ -60,7 +60,9 @@ class KnobsPanel(VerticalScroll):
     def __init__(self, spec: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec = spec
-        self.knobs = spec.knobs.present()
+        #: a locked mission (or class) shows no controls, so nothing can be changed
+        self.locked = bool(getattr(spec.knobs, "locked", False))
+        self.knobs = {} if self.locked else spec.knobs.present()
         self.state = KnobState(spec)
         self.invalid: dict[str, str] = {}  # knob -> why the text in its field is no value
         self.target: int | None = None if len(spec.runs) == 1 else 0
@@ -68,8 +70,9 @@ class KnobsPanel(VerticalScroll):
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         if not self.knobs:
-            yield Static("This mission has no adjustable knobs. Watch and learn.",
-                         classes="dim")
+            yield Static("The knobs of this mission are locked: its settings are fixed."
+                         if self.locked else
+                         "This mission has no adjustable knobs. Watch and learn.", classes="dim")
             return
         yield Static("Changes apply on reset (x). The learning rate applies live on enter.",
                      classes="knob-help")

@@ -154,6 +154,13 @@ class QuizPanel(VerticalScroll):
         """Indexes of the predictions without an answer."""
         return [i for i in range(len(self.predictions)) if f"prediction.{i}" not in self.answers]
 
+    def predictions_right(self) -> tuple[int, int]:
+        """``(right, asked)`` of the prediction questions, as graded at the end of the run."""
+        right = sum(1 for i in range(len(self.predictions))
+                    if self.answers.get(f"prediction.{i}") in (self.truth.get(f"prediction.{i}")
+                                                               or ()))
+        return right, len(self.predictions)
+
     def focus_prediction(self, index: int) -> None:
         """Bring prediction ``index`` into view and give its choices the focus."""
         rs = self.query_one(f"#prediction-{index}", RadioSet)
