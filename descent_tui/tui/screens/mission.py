@@ -22,6 +22,7 @@ from textual.widgets import Header, Input, RadioSet, Select, TabbedContent, TabP
 from textual.worker import get_current_worker
 
 from descent_tui.sim.events import Event, new_events
+from descent_tui.sim.timeline import Timeline
 from descent_tui.tui.pacing import SPEEDS, default_speed_index, round_seconds, speed_text, steps_per_round
 from descent_tui.tui.safe_text import clean, content, escape
 from descent_tui.tui.widgets.briefing import Briefing, Debrief
@@ -90,6 +91,14 @@ class MissionScreen(Screen[None]):
                 tooltip="Show the next extra panel (lr, step sizes, gradient, accuracy, units)"),
         Binding("g", "inspect", "Inspect backprop",
                 tooltip="Watch this step's backward pass node by node (selected run)"),
+        Binding("left_square_bracket", "step_back", "Step back", key_display="[", show=False,
+                tooltip="Every run (and fork) back one step, exactly as it was (pauses first)"),
+        Binding("right_square_bracket", "step(1)", "Step forward", key_display="]",
+                show=False, tooltip="One step on (after [ it retraces the same steps)"),
+        Binding("f", "fork", "Fork run", show=False,
+                tooltip="A what-if run from the selected run at this step, with the knobs'"
+                        " lr (none typed: half its lr)"),
+        Binding("d", "drop_fork", "Drop fork", show=False, tooltip="Forget the newest fork"),
         Binding("escape", "back", "Back", tooltip="Back to the mission board"),
     ]
 
@@ -186,6 +195,7 @@ class MissionScreen(Screen[None]):
         self.title = clean(f"CH {self.spec.chapter} · {self.spec.title}", one_line=True)
         self.sub_title = "Vector Prime"
         self.set_interval(REFRESH, self._tick)
+        self.timeline = Timeline(self.sim)  # any past step, and forks (keys [ ] f d)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self._apply_size_class()
         self.call_after_refresh(self._tick)
@@ -511,29 +521,8 @@ class MissionScreen(Screen[None]):
         self._lock.acquire()
         self._ui_waiting = False
         try:
-            for rs in sim.runs:
-                h = rs.history
-                run: dict[str, Any] = {
-                    "index": rs.index, "label": rs.label, "steps": h.steps,
-                    "loss": h.series("loss"),
-                    "val_loss": h.series("val_loss") if "val_loss" in h.names else None,
-                    "diverged": rs.diverged, "reason": rs.reason,
-                    "loss_now": rs.last.loss, "step": rs.step,
-                }
-                try:
-                    run["lr"] = rs.lr
-                except Exception:
-                    run["lr"] = rs.last.lr
-                if landscape:
-                    run["path"] = rs.path
-                    run["point"] = rs.point
-                    run["grad"] = None if rs.grad is None else rs.grad.copy()
-                    if rs.index == self.selected:
-                        run["velocity"] = rs.velocity
-                elif rs.index == self.selected:
-                    run["layers"] = list(rs.layers)  # frozen LayerRecords
-                    run["first_layers"] = getattr(rs, "first_layers", None)
-                runs.append(run)
+            for index, rs in self._shown_runs():
+                runs.append(self._run_entry(rs, index, landscape))
             snap = {"step": sim.step_count, "total": sim.total_steps, "done": sim.done,
                     "runs": runs}
             now = time.monotonic()
@@ -618,13 +607,9 @@ class MissionScreen(Screen[None]):
         with self._lock:
             self._ui_waiting = False
             runs = []
-            for rs in sim.runs:
-                try:
-                    lr = rs.lr
-                except Exception:
-                    lr = rs.last.lr
-                runs.append({"index": rs.index, "label": rs.label, "loss": rs.last.loss,
-                             "diverged": rs.diverged, "lr": lr})
+            for index, rs in self._shown_runs():
+                runs.append({"index": index, "label": rs.label, "loss": rs.last.loss,
+                             "diverged": rs.diverged, "lr": _lr_of(rs)})
             self._relabel(runs)
             snap = {"step": sim.step_count, "total": sim.total_steps, "done": False,
                     "runs": runs}
@@ -711,3 +696,107 @@ class MissionScreen(Screen[None]):
                                            else "")
             title = "Paused (r: go on, a: auto-pause off)" if paused else "Step log"
             self.notify(clean(body), title=title, timeout=12, markup=False)
+
+    # ------------------------------------------------------------ timeline
+    def _shown_runs(self) -> list[tuple[int, Any]]:
+        """``(style index, run)`` for every run the views draw: the simulation's runs,
+        then the timeline's forks, each with an index after the real runs that it keeps
+        while it lives (the caller holds the lock)."""
+        shown = [(rs.index, rs) for rs in self.sim.runs]
+        forks = self.timeline.forks  # (after a reset: none)
+        tracks = self.timeline.fork_tracks
+        live = {id(t) for t in tracks}
+        self._fork_slots = {k: v for k, v in getattr(self, "_fork_slots", {}).items() if k in live}
+        for track, rs in zip(tracks, forks, strict=True):
+            if id(track) not in self._fork_slots:
+                taken = set(self._fork_slots.values())
+                self._fork_slots[id(track)] = next(i for i in range(len(shown), 1 << 30)
+                                                   if i not in taken)
+            shown.append((self._fork_slots[id(track)], rs))
+        return shown
+
+    def _run_entry(self, rs: Any, index: int, landscape: bool) -> dict[str, Any]:
+        """Copies of what the views draw of one run (the caller holds the lock)."""
+        h = rs.history
+        run: dict[str, Any] = {
+            "index": index, "label": rs.label, "steps": h.steps,
+            "loss": h.series("loss"),
+            "val_loss": h.series("val_loss") if "val_loss" in h.names else None,
+            "diverged": rs.diverged, "reason": rs.reason,
+            "loss_now": rs.last.loss, "step": rs.step, "lr": _lr_of(rs),
+        }
+        if landscape:
+            run["path"] = rs.path
+            run["point"] = rs.point
+            run["grad"] = None if rs.grad is None else rs.grad.copy()
+            if index == self.selected:
+                run["velocity"] = rs.velocity
+        elif index == self.selected:
+            run["layers"] = list(rs.layers)  # frozen LayerRecords
+            run["first_layers"] = getattr(rs, "first_layers", None)
+        return run
+
+    def action_step_back(self) -> None:
+        """``[``: every run and fork back to its exact state one step ago (pauses first)."""
+        self._stop()
+        with self._lock:
+            k = self.sim.step_count - 1
+            if k >= 0:
+                self.timeline.rewind(k)
+        if k < 0:
+            self.notify("Already at step 0.", timeout=2)
+            return
+        self.notify(f"Back to step {k} (]: step on, the same steps again).", timeout=2)
+        self._dirty = True
+        self._tick()
+
+    def action_fork(self) -> None:
+        """``f``: a fork of the selected run at its current step, with another lr."""
+        from descent_tui.scenario.overrides import OverrideError
+
+        with self._lock:
+            run = self.sim.runs[self.selected]
+            lr, said = self._fork_lr(run)
+            try:
+                fork = self.timeline.fork(self.selected, run.step, {"lr": lr})
+            except (OverrideError, ValueError) as e:
+                error: str | None = str(e)
+            else:
+                error = None
+        if error is not None:
+            self.notify(clean(error), title="No fork", severity="error", markup=False)
+            return
+        self.notify(clean(f"Forked '{run.label}' at step {fork.step} with lr {fmt_num(lr)}"
+                          f" {said} (d: drop it).", one_line=True), timeout=4, markup=False)
+        self._redraw_soon()
+
+    def _fork_lr(self, run: Any) -> tuple[float, str]:
+        """The lr a fork of ``run`` gets: typed in the knobs for it (or for every run),
+        else half its lr now; and how it was chosen, for the notice."""
+        pending = self.query_one(KnobsPanel).state.pending
+        for target in (run.index, None):
+            lr = pending.get(target, {}).get("lr")
+            if lr is not None:
+                return float(lr), "(the knobs' lr)"
+        return 0.5 * float(_lr_of(run)), "(half its lr: no lr typed in the knobs)"
+
+    def action_drop_fork(self) -> None:
+        """``d``: forget the newest fork."""
+        with self._lock:
+            forks = self.timeline.forks
+            if forks:
+                self.timeline.drop(forks[-1])
+        if not forks:
+            self.notify("No fork to drop (f: fork the selected run).", timeout=2)
+            return
+        self.notify(clean(f"Dropped '{forks[-1].label}'.", one_line=True), timeout=3,
+                    markup=False)
+        self._redraw_soon()
+
+
+def _lr_of(rs: Any) -> Any:
+    """The learning rate the run's next update uses (the recorded one if it has no optimizer)."""
+    try:
+        return rs.lr
+    except Exception:
+        return rs.last.lr

@@ -1,0 +1,170 @@
+"""The timeline in the app (issue 16), driven with Pilot: ``[`` back one step is
+exactly the state recorded then, ``]`` retraces the first pass, ``f`` forks the
+selected run (shown in the loss plot and the status line), ``d`` drops it.
+
+Each comparison is between two passes of the same code (a step and its replay),
+so bitwise equality is the contract, not an accident of the CPU.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _tui_helpers import asyncrun, rendered_text, skip_predictions
+
+#: the private missions (tests/missions/) the `missions` fixture installs
+MISSION_FILES = ["tiny-bowl.toml", "tiny-net.toml"]
+
+
+@pytest.fixture(autouse=True)
+def _home(descent_home):
+    return descent_home
+
+
+async def settle(pilot, n=3):
+    await pilot.app.workers.wait_for_complete()
+    for _ in range(n):
+        await pilot.pause()
+
+
+async def open_mission(pilot, app):
+    await settle(pilot)
+    screen = app.screen
+    skip_predictions(screen)
+    screen.set_focus(None)
+    return screen
+
+
+def state(screen):
+    """Every run's parameters, gradients and step, as bytes (copies)."""
+    return [(rs.step, [p.data.tobytes() for p in rs.params],
+             [b"-" if p.grad is None else p.grad.tobytes() for p in rs.params],
+             repr(rs.last)) for rs in screen.sim.runs]
+
+
+def notes(app):
+    return [n.message for n in app._notifications]
+
+
+@asyncrun
+async def test_back_is_the_recorded_step_and_forward_retraces_it(missions):
+    from descent_tui.tui.app import DescentApp
+
+    app = DescentApp(initial="tiny-bowl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_mission(pilot, app)
+        seen = {}
+        for k in range(1, 6):
+            await pilot.press("space")
+            await settle(pilot)
+            seen[k] = state(screen)
+            seen[k, "point"] = [rs.point.copy() for rs in screen.sim.runs]
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert screen.sim.step_count == 4
+        assert state(screen) == seen[4]
+        for rs, point in zip(screen.sim.runs, seen[4, "point"], strict=True):
+            assert np.array_equal(rs.point, point)
+        assert any("Back to step 4" in m for m in notes(app))
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert screen.sim.step_count == 5
+        assert state(screen) == seen[5]
+        for _ in range(6):  # back to 0, then once more: it stays
+            await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert screen.sim.step_count == 0
+        assert any("Already at step 0" in m for m in notes(app))
+
+
+@asyncrun
+async def test_back_while_running_pauses_first(missions):
+    from descent_tui.tui.app import DescentApp
+
+    app = DescentApp(initial="tiny-bowl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_mission(pilot, app)
+        screen.auto_pause = False
+        await pilot.press("r")
+        await pilot.pause(0.3)
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert not screen.running
+        at = screen.sim.step_count
+        assert all(rs.step == at for rs in screen.sim.runs)
+        await pilot.pause(0.3)
+        assert screen.sim.step_count == at  # paused: nothing steps on
+
+
+@asyncrun
+async def test_a_fork_is_drawn_beside_the_runs_and_dropped(missions):
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.loss_plot import LossPlot
+    from descent_tui.tui.widgets.status import StatusLine
+
+    app = DescentApp(initial="tiny-bowl")
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_mission(pilot, app)
+        for _ in range(3):
+            await pilot.press("space")
+        await settle(pilot)
+        await pilot.press("f")  # no lr typed in the knobs: half the selected run's lr
+        await settle(pilot)
+        (fork,) = screen.timeline.forks
+        assert fork.label == "slow ⑂ step 3, lr 0.005"
+        assert any("Forked 'slow' at step 3 with lr 0.005" in m for m in notes(app))
+        await pilot.press("space")
+        await settle(pilot)
+        assert fork.step == 4
+        plot = screen.query_one(LossPlot)
+        labels = [s["label"] for s in plot.series]
+        assert labels == ["slow", "fast", fork.label]
+        assert [s["index"] for s in plot.series] == [0, 1, 2]
+        assert list(plot.series[2]["steps"])[-1] == 4
+        assert fork.label in rendered_text(screen.query_one(StatusLine))
+        assert len(screen.sim.runs) == 2  # the quiz grades the runs as first trained
+        await pilot.press("d")
+        await settle(pilot)
+        assert screen.timeline.forks == []
+        assert [s["label"] for s in screen.query_one(LossPlot).series] == ["slow", "fast"]
+        assert fork.label not in rendered_text(screen.query_one(StatusLine))
+        assert any(f"Dropped '{fork.label}'" in m for m in notes(app))
+        await pilot.press("d")
+        await settle(pilot)
+        assert any("No fork to drop" in m for m in notes(app))
+
+
+@asyncrun
+async def test_a_fork_takes_the_lr_typed_in_the_knobs(missions):
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.knobs import KnobsPanel
+
+    app = DescentApp(initial="tiny-bowl")
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_mission(pilot, app)
+        await pilot.press("space")
+        await settle(pilot)
+        screen.query_one(KnobsPanel).state.edit(0, "lr", 0.05)  # typed, not applied
+        await pilot.press("f")
+        await settle(pilot)
+        (fork,) = screen.timeline.forks
+        assert fork.lr == 0.05 and fork.label == "slow ⑂ step 1, lr 0.05"
+        assert screen.sim.runs[0].lr == 0.01  # the parent keeps its lr
+
+
+@asyncrun
+async def test_a_network_fork_steps_with_the_runs(missions):
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.loss_plot import LossPlot
+
+    app = DescentApp(initial="tiny-net")
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_mission(pilot, app)
+        await pilot.press("space", "f", "space", "space")
+        await settle(pilot)
+        (fork,) = screen.timeline.forks
+        assert fork.step == screen.sim.step_count == 3
+        assert fork.label in [s["label"] for s in screen.query_one(LossPlot).series]
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert fork.step == 3 and screen.timeline.forks[0].step == 2  # rewound with the runs
