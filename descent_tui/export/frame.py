@@ -56,7 +56,7 @@ def settings_code(plan: RunPlan) -> list[str]:
              "loss exceeds this"]
     if plan.kind == "network" and plan.accumulate > 1:
         lines.append(f"ACCUMULATE = {plan.accumulate}                 # micro-batches per update")
-    return lines + [""]
+    return lines + [f"print({('# run ' + plan.label)!r})", ""]
 
 
 def data_code(plan: RunPlan) -> list[str]:

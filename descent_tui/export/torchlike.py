@@ -80,7 +80,7 @@ def optimizer_code(plan: RunPlan, params: str, torch_api: bool) -> str:
                                   "PyTorch counterpart to export")
             if torch_api:
                 return f"AdamWithoutBiasCorrection({params}, {common})"
-            common += ", bias_correction=False   # descent's switch; PyTorch has none"
+            common += ", bias_correction=False"
         if c.amsgrad:
             common += ", amsgrad=True"
         return f"{o}{'AdamW' if name == 'adamw' else 'Adam'}({params}, {common})"
@@ -173,7 +173,7 @@ def _landscape(plan: RunPlan, torch_api: bool) -> list[str]:
     ]
 
 
-def _model_code(plan: RunPlan) -> list[str]:
+def _model_code(plan: RunPlan, torch_api: bool) -> list[str]:
     layers = []
     for i in range(len(plan.sizes) - 1):
         layers.append(f"    nn.Linear({plan.sizes[i]}, {plan.sizes[i + 1]}),")
@@ -184,8 +184,11 @@ def _model_code(plan: RunPlan) -> list[str]:
            ]
     linear = 0
     for i, (W, b) in enumerate(plan.weights):
-        out.append(f"model[{linear}].weight.data = torch.tensor({array_literal(W, 4)})")
-        out.append(f"model[{linear}].bias.data = torch.tensor({array_literal(b, 4)})")
+        for name, value in (("weight", W), ("bias", b)):
+            if torch_api:
+                out.append(f"model[{linear}].{name}.data = torch.tensor({array_literal(value, 4)})")
+            else:
+                out.append(f"model[{linear}].{name}.data[...] = {array_literal(value, 4)}")
         linear += 1 if plan.acts[i] == "identity" else 2
     return out + [""]
 
@@ -233,7 +236,7 @@ def _script(plan: RunPlan, torch_api: bool) -> str:
     if plan.kind == "landscape":
         lines += _landscape(plan, torch_api)
     else:
-        lines += frame.data_code(plan) + frame.batch_code(plan) + _model_code(plan)
+        lines += frame.data_code(plan) + frame.batch_code(plan) + _model_code(plan, torch_api)
         lines += _network_loop(plan, torch_api)
     return "\n".join(lines) + "\n"
 
