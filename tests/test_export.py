@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from _lessons import losses_after_updates
+
 from descent_tui.cli import main
 from descent_tui.export import ExportError, export_script, phase_lines, run_plans
 from descent_tui.scenario.catalog import find

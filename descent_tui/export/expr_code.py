@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from descent_tui.export.literals import number
 from descent_tui.scenario.expr import (
     PREC_ATOM,
     PREC_UNARY,
@@ -28,7 +29,6 @@ from descent_tui.scenario.expr import (
     _operand_powers,
     parse,
 )
-from descent_tui.export.literals import number
 
 __all__ = ["Adjoint", "expression_code", "forward_adjoint"]
 

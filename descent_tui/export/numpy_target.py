@@ -9,8 +9,8 @@ The optimizer's update and the lr schedule are written as formulas.
 from __future__ import annotations
 
 from descent_tui.export import frame
-from descent_tui.export.literals import array_literal, number
 from descent_tui.export.expr_code import forward_adjoint
+from descent_tui.export.literals import number
 from descent_tui.export.plan import ExportError, RunPlan
 
 __all__ = ["numpy_script", "optimizer_lines", "schedule_lines"]
