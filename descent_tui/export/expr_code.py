@@ -133,8 +133,9 @@ class _Writer:
         if isinstance(node, Unary):
             return f"-{kids[0]}"
         if isinstance(node, Call):
-            return "1.0 / (1.0 + np.exp(-%s))" % kids[0] if node.func == "sigmoid" \
-                else f"np.{node.func}({kids[0]})"
+            if node.func == "sigmoid":
+                return f"1.0 / (1.0 + np.exp(-{kids[0]}))"
+            return f"np.{node.func}({kids[0]})"
         return f"{kids[0]} {node.op} {kids[1]}"
 
     def _grads(self, node: Node, t: str, kids: list[tuple[Node, str]]) -> list[str]:
