@@ -175,11 +175,54 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(args)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """``descent export``: the runs as a script (one run with --run); exit 2 on bad input."""
+    from descent_tui.export import ExportError, export_script, run_plans
+    from descent_tui.scenario.catalog import find
+    from descent_tui.scenario.overrides import OverrideError, parse_assignment
+
+    loaded = find(args.target, args.scenarios)
+    where = loaded.path or loaded.id
+    try:
+        changes = [parse_assignment(item) for item in args.overrides]
+        if args.steps is not None:
+            changes.append(("steps", int(args.steps)))
+        plans = _chosen_runs(run_plans(loaded, changes), args.run, where)
+        text = "\n\n".join(export_script(p, args.to) for p in plans)
+    except OverrideError as e:
+        key, message = e.items[0]
+        _err(f"{safe_text(str(where))}: --set {key}: {message}")
+        return EXIT_USAGE
+    except ExportError as e:
+        _err(f"{safe_text(str(where))}: {e}")
+        return EXIT_USAGE
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _chosen_runs(plans: list[Any], run: str | None, where: Any) -> list[Any]:
+    """All runs, or the one ``--run`` names (its label or its number from 1)."""
+    from descent_tui.export import ExportError
+
+    if run is None:
+        return plans
+    for i, p in enumerate(plans, 1):
+        if run in (p.label, str(i)):
+            return [p]
+    labels = ", ".join(repr(p.label) for p in plans)
+    raise ExportError(f"--run {run}: no such run (runs: {labels})")
+
+
 HANDLERS = {
     "validate": cmd_validate,
     "list": cmd_list,
     "show": cmd_show,
     "run": cmd_run,
+    "export": cmd_export,
     "play": cmd_play,
     "report": cmd_report,
     "serve": cmd_serve,

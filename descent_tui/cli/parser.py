@@ -12,7 +12,7 @@ __all__ = ["COMMANDS", "EXIT_OK", "EXIT_USAGE", "build_parser", "normalise"]
 EXIT_OK = 0
 EXIT_USAGE = 2
 
-COMMANDS = ("validate", "list", "show", "run", "play", "report", "serve")
+COMMANDS = ("validate", "list", "show", "run", "export", "play", "report", "serve")
 #: options of the app that take a value (``descent --class 7b`` opens the app)
 _APP_VALUE_OPTIONS = ("--class", "--call-sign", "--missions")
 
@@ -62,6 +62,19 @@ def build_parser() -> argparse.ArgumentParser:
                    metavar="KEY=VALUE", help="override a setting, e.g. lr=0.1 or runs[0].lr=0.5")
     r.add_argument("--fork-at", dest="fork_at", type=_step_number, default=None, metavar="STEP",
                    help="also fork the runs at STEP, with the --set changes applied to the forks")
+
+    e = sub.add_parser("export", parents=[common],
+                       help="write a standalone script that reproduces a scenario's runs")
+    e.add_argument("target", metavar="ID|FILE")
+    e.add_argument("--to", dest="to", choices=("numpy", "torch", "engine"), default="engine",
+                   help="numpy (gradients by hand), torch (PyTorch) or engine (descent's)")
+    e.add_argument("--run", default=None, metavar="LABEL|N",
+                   help="export this run only (its label, or its number from 1)")
+    e.add_argument("--steps", type=_positive_int, default=None, help="training steps")
+    e.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="KEY=VALUE", help="override a setting, as for 'descent run'")
+    e.add_argument("-o", "--output", default=None, metavar="FILE",
+                   help="write the script here (default: standard output)")
 
     a = sub.add_parser("play", parents=[common], help="open the app (the default command)")
     a.add_argument("target", nargs="?", metavar="ID|FILE")
