@@ -104,6 +104,20 @@ class Simulation:
         for rs in self.runs if run is None else [self.runs[run]]:
             rs.set_lr(lr)
 
+    def set_regularization(self, l2: float | None = None, l1: float | None = None,
+                           run: int | None = None) -> None:
+        """Change the penalties now: ``l2`` is the optimizer's ``weight_decay``, ``l1`` the
+        L1 strength of network runs (``dW += l1 * sign(W)``); None leaves one as it is."""
+        for value in (l2, l1):
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"a penalty must be a number >= 0, not {value!r}")
+        for rs in self.runs if run is None else [self.runs[run]]:
+            if l2 is not None and hasattr(rs, "optimizer"):
+                for group in rs.optimizer.param_groups:
+                    group["weight_decay"] = float(l2)
+            if l1 is not None and hasattr(rs, "l1"):
+                rs.l1 = float(l1)
+
     def next_batch(self, run_index: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """Network: the micro-batches run ``run_index``'s next step trains on (changes nothing)."""
         return self.runs[run_index].next_batch()
