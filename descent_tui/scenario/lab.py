@@ -84,7 +84,7 @@ class LabConfig:
     batch_size: int = 10
     steps: int = 500
     seed: int = 0
-    runs: list[LabRun] = field(default_factory=lambda: [LabRun()])
+    runs: list[LabRun] = field(default_factory=lambda: [LabRun(label="sgd")])
 
     @property
     def n_columns(self) -> int:

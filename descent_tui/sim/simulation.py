@@ -62,8 +62,16 @@ class Simulation:
 
     @property
     def data(self) -> dict[str, np.ndarray] | None:
-        """Network: the train / validation arrays ``X, y, X_val, y_val`` (None for landscapes)."""
-        return self.problem.data
+        """Network: the train / validation arrays ``X, y, X_val, y_val`` (None for landscapes).
+
+        ``X`` holds the data set's columns (what a decision map plots); with
+        ``[network] inputs`` the model reads ``problem.data``, their features, instead.
+        """
+        data = self.problem.data
+        plane = getattr(self.problem, "plane", None)
+        if data is None or plane is None or plane is data["X"]:
+            return data
+        return {**data, "X": plane, "X_val": self.problem.plane_val}
 
     def reset(self, overrides: Mapping[str, Any] | None = None) -> None:
         """Rebuild every run from the spec and ``overrides`` (raise OverrideError if bad)."""
