@@ -29,6 +29,7 @@ from typing import Any
 import msgspec
 
 from descent_tui.data.csv_table import MissingColumn, read_csv_table, resolve_data_path
+from descent_tui.data.features import needs_columns
 from descent_tui.scenario import schema as S
 from descent_tui.scenario.budget import MAX_STEP_FLOPS, check_budget, n_parameters
 from descent_tui.scenario.errors import Problems, did_you_mean, msgspec_message, short
@@ -276,12 +277,32 @@ def _check_sizes(spec: S.Scenario, n_rows: int, probs: Problems) -> None:
             probs.add(f"runs[{i}].batch_size", f"larger than the data set ({run.batch_size} > {n_rows})")
 
 
+def _check_inputs(net: S.Network, probs: Problems) -> None:
+    """``inputs``: no feature twice, each readable from the data's columns, one input each."""
+    inputs = net.inputs or []
+    n_cols = net.data.n_features
+    for i, name in enumerate(inputs):
+        if name in inputs[:i]:
+            probs.add(f"network.inputs[{i}]", f"'{name}' is listed twice")
+        elif needs_columns(name) > n_cols:
+            probs.add(f"network.inputs[{i}]", f"'{name}' needs 2 data columns; kind ="
+                                             f" '{net.data.kind}' has {n_cols}")
+    if n_cols > 2:
+        probs.add("network.inputs", f"features are computed from 1 or 2 columns; the data has"
+                                    f" {n_cols}")
+    if net.model.layers[0] != len(inputs):
+        probs.add("network.model.layers[0]", f"input size {net.model.layers[0]} does not match"
+                                             f" the {len(inputs)} inputs {inputs}")
+
+
 def _check_network(spec: S.Scenario, base_dir: Path | None, probs: Problems) -> None:
     net = spec.network
     assert net is not None
     n_rows, csv_labels = _check_data(net.data, base_dir, probs)
     layers, n_features = net.model.layers, net.data.n_features
-    if n_features and layers[0] != n_features:
+    if net.inputs is not None:
+        _check_inputs(net, probs)
+    elif n_features and layers[0] != n_features:
         probs.add("network.model.layers[0]",
                   f"input size {layers[0]} does not match the data ({n_features} feature"
                   f"{'s' if n_features != 1 else ''} for kind = '{net.data.kind}')")
@@ -328,6 +349,8 @@ def _check_runs(spec: S.Scenario, probs: Problems) -> None:
             for name in network_only:
                 if getattr(run, name) is not None:
                     probs.add(f"{p}.{name}", "only used by network scenarios")
+            if run.l1:
+                probs.add(f"{p}.l1", "only used by network scenarios")
         elif run.start is not None:
             probs.add(f"{p}.start", "only used by landscape scenarios")
         if run.uses_nesterov and (run.effective_momentum <= 0 or run.dampening != 0):
@@ -368,7 +391,10 @@ def _check_pretrain(net: S.Network, pre: S.Pretrain, p: str, probs: Problems) ->
     for key in ("path", "features", "label"):
         if getattr(data, key) is not None:
             probs.add(f"{p}.data.{key}", "only used with kind = 'csv'")
-    if data.n_features != net.model.layers[0]:
+    if net.inputs is not None and data.n_features != net.data.n_features:
+        probs.add(f"{p}.data.kind", f"'{data.kind}' has {data.n_features} column(s); the"
+                                    f" inputs are computed from {net.data.n_features}")
+    elif net.inputs is None and data.n_features != net.model.layers[0]:
         probs.add(f"{p}.data.kind", f"'{data.kind}' has {data.n_features} feature(s); the"
                                     f" model takes {net.model.layers[0]}")
     regression = (data.kind in S.REGRESSION_DATASETS, want.kind in S.REGRESSION_DATASETS)

@@ -29,6 +29,7 @@ __all__ = [
     "CHOICE_KNOBS",
     "DATASET_KINDS",
     "INITS",
+    "INPUT_FEATURES",
     "KNOB_NAMES",
     "LOSSES",
     "METRICS",
@@ -71,6 +72,8 @@ Init = Literal[
 ]
 BiasInit = Literal["zeros", "constant", "pytorch"]
 Loss = Literal["mse", "bce", "cross_entropy"]
+#: input features computed from the raw columns (see descent_tui.data.features)
+InputFeature = Literal["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"]
 DatasetKind = Literal["xor", "circles", "moons", "spiral", "blobs", "sine", "linear", "csv"]
 ScheduleKind = Literal["constant", "step", "multistep", "exponential", "cosine", "warmup"]
 Metric = Literal[
@@ -83,6 +86,7 @@ INITS: tuple[str, ...] = Init.__args__
 BIAS_INITS: tuple[str, ...] = BiasInit.__args__
 LOSSES: tuple[str, ...] = Loss.__args__
 DATASET_KINDS: tuple[str, ...] = DatasetKind.__args__
+INPUT_FEATURES: tuple[str, ...] = InputFeature.__args__
 SCHEDULE_KINDS: tuple[str, ...] = ScheduleKind.__args__
 METRICS: tuple[str, ...] = Metric.__args__
 
@@ -213,6 +217,14 @@ class Network(_Base, kw_only=True):
     batch_size: Annotated[int, Meta(ge=0, le=100_000)] = 0
     #: fraction of the data held out for validation
     val_split: Annotated[float, Meta(ge=0, lt=0.9)] = 0.0
+    #: what the model reads: features of the raw columns x1, x2 (default: the columns
+    #: themselves), e.g. ``["x1", "x2", "x1^2", "x2^2"]``; layers[0] = their number
+    inputs: Annotated[list[InputFeature], Meta(min_length=1, max_length=7)] | None = None
+
+    @property
+    def n_inputs(self) -> int:
+        """The model's input size: the number of ``inputs``, else the data's features."""
+        return len(self.inputs) if self.inputs is not None else self.data.n_features
 
 
 class Schedule(_Base, kw_only=True):
@@ -265,6 +277,9 @@ class Run(_Base, kw_only=True):
     #: sgd only: use Nesterov momentum (optimizer "nesterov" implies it)
     nesterov: bool = False
     weight_decay: NonNegative = 0.0
+    #: network only: L1 penalty l1 * sum|w| over the weights (not biases), added to
+    #: the gradient as l1 * sign(w) before clipping
+    l1: Annotated[float, Meta(ge=0, le=1e3)] = 0.0
     betas: tuple[UnitOpen, UnitOpen] = (0.9, 0.999)
     eps: Annotated[float, Meta(gt=0, le=1)] = 1e-8
     #: rmsprop smoothing constant

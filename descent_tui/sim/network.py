@@ -46,6 +46,7 @@ class NetworkProblem(Problem):
 
     def __init__(self, spec: S.Scenario, base_dir: Any = None) -> None:
         from descent_tui.data.datasets import make_dataset, n_classes, split
+        from descent_tui.data.features import expand
 
         self.spec = spec
         net = spec.network
@@ -58,13 +59,23 @@ class NetworkProblem(Problem):
         if net.loss == "mse" and classification and out_dim > 1:
             ytr = np.eye(out_dim)[ytr.astype(np.int64).reshape(-1)]
             yva = np.eye(out_dim)[yva.astype(np.int64).reshape(-1)]
-        self.data = {"X": Xtr, "y": ytr, "X_val": Xva, "y_val": yva}
+        #: the raw training columns (the plane a decision map is drawn over)
+        self.plane, self.plane_val = Xtr, Xva
+        self.inputs = net.inputs
+        self.data = {"X": expand(Xtr, net.inputs), "y": ytr,
+                     "X_val": expand(Xva, net.inputs), "y_val": yva}
         self.classification = bool(classification)
         self.n_classes = k
 
     def make_run(self, index: int, config: S.Run, spec: S.Scenario,
                  thresholds: Sequence[float]) -> NetworkRun:
         return NetworkRun(self, index, config, spec, thresholds)
+
+    def features(self, X: np.ndarray) -> np.ndarray:
+        """The model's inputs for raw rows ``X`` (``[network] inputs``; else ``X`` itself)."""
+        from descent_tui.data.features import expand
+
+        return expand(X, self.inputs)
 
     def criterion(self, out: Tensor, y: Any) -> Tensor:
         """The scenario's loss of the network output ``out`` against targets ``y``."""
@@ -135,6 +146,8 @@ class NetworkRun(Run):
         bs = self.config.batch_size if self.config.batch_size is not None else \
             self.spec.network.batch_size
         self.batch_size = 0 if bs >= len(data["X"]) else bs
+        #: the L1 penalty now (the Lab changes it live, see :meth:`add_l1_gradient`)
+        self.l1 = float(self.config.l1)
         self.layers: list[LayerRecord] = []
         self.first_layers: list[LayerRecord] | None = None
         #: the next update's micro-batches, their activations and layer gradient norms
@@ -179,7 +192,7 @@ class NetworkRun(Run):
         cross-entropy, mse on 0/1 labels), the predicted class (more classes) or the
         raw output (regression).
         """
-        X = self.problem.data["X"]
+        X = self.problem.plane
         if X.shape[1] != 2:
             return None
         ny = n if ny is None else ny
@@ -190,7 +203,7 @@ class NetworkRun(Run):
         gx, gy = np.meshgrid(xs, ys)
         pts = np.column_stack([gx.ravel(), gy.ravel()])
         with np.errstate(all="ignore"), no_grad():
-            P = self.problem.probability(self.forward(pts).data)
+            P = self.problem.probability(self.forward(self.problem.features(pts)).data)
         return xs, ys, P.reshape(ny, n)
 
     def fit_curve(self, n: int = 100) -> tuple[np.ndarray, np.ndarray] | None:
@@ -199,15 +212,16 @@ class NetworkRun(Run):
         ``n`` points evenly over the range of the train and validation inputs
         (padded by a twentieth); None for any other shape of network.
         """
-        X, X_val = self.problem.data["X"], self.problem.data["X_val"]
+        X = self.problem.plane
         if X.shape[1] != 1 or self.problem.data["y"].reshape(len(X), -1).shape[1] != 1:
             return None
+        X_val = self.problem.plane_val
         inputs = np.concatenate([X[:, 0], X_val[:, 0]])
         lo, hi = float(inputs.min()), float(inputs.max())
         pad = 0.05 * max(hi - lo, 1e-9)
         xs = np.linspace(lo - pad, hi + pad, n)
         with np.errstate(all="ignore"), no_grad():
-            out = self.forward(xs[:, None]).data
+            out = self.forward(self.problem.features(xs[:, None])).data
         return xs, np.asarray(out, dtype=float).reshape(n, -1)[:, 0]
 
     # ------------------------------------------------------------- batches
@@ -249,6 +263,8 @@ class NetworkRun(Run):
         if not self.config.forget_zero_grad:
             self.optimizer.zero_grad()
         loss_v, accuracy, stats = self._forward_backward(micro)
+        if self.l1:
+            self.add_l1_gradient()
         layer_sq = self._layer_grad_sq()
         self._pending = (micro, stats, layer_sq)
         record = StepRecord(s, loss_v, vloss, accuracy, vacc, lr=self.lr,
@@ -297,6 +313,15 @@ class NetworkRun(Run):
             loss_v *= acc_n / len(micro)
         accuracy = None if correct is None else correct / max(seen, 1)
         return loss_v, accuracy, stats
+
+    def add_l1_gradient(self) -> None:
+        """L1 regularisation: ``dW += l1 * sign(W)`` on every weight (biases are not penalised).
+
+        The gradient of ``l1 * Σ|w|``; the reported loss stays the data loss.
+        """
+        for lin in self.linears:
+            if lin.weight.grad is not None:
+                lin.weight.grad = lin.weight.grad + self.l1 * np.sign(lin.weight.data)
 
     def _layer_grad_sq(self) -> list[float]:
         """‖dL/dW‖² + ‖dL/db‖² of each Linear layer."""

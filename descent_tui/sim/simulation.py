@@ -66,8 +66,16 @@ class Simulation:
 
     @property
     def data(self) -> dict[str, np.ndarray] | None:
-        """Network: the train / validation arrays ``X, y, X_val, y_val`` (None for landscapes)."""
-        return self.problem.data
+        """Network: the train / validation arrays ``X, y, X_val, y_val`` (None for landscapes).
+
+        ``X`` holds the data set's columns (what a decision map plots); with
+        ``[network] inputs`` the model reads ``problem.data``, their features, instead.
+        """
+        data = self.problem.data
+        plane = getattr(self.problem, "plane", None)
+        if data is None or plane is None or plane is data["X"]:
+            return data
+        return {**data, "X": plane, "X_val": self.problem.plane_val}
 
     def reset(self, overrides: Mapping[str, Any] | None = None) -> None:
         """Rebuild every run from the spec and ``overrides`` (raise OverrideError if bad)."""
@@ -111,6 +119,20 @@ class Simulation:
             rs.set_lr(lr)
         for hook in self.on_set_lr:
             hook(self, lr, run)
+
+    def set_regularization(self, l2: float | None = None, l1: float | None = None,
+                           run: int | None = None) -> None:
+        """Change the penalties now: ``l2`` is the optimizer's ``weight_decay``, ``l1`` the
+        L1 strength of network runs (``dW += l1 * sign(W)``); None leaves one as it is."""
+        for value in (l2, l1):
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"a penalty must be a number >= 0, not {value!r}")
+        for rs in self.runs if run is None else [self.runs[run]]:
+            if l2 is not None and hasattr(rs, "optimizer"):
+                for group in rs.optimizer.param_groups:
+                    group["weight_decay"] = float(l2)
+            if l1 is not None and hasattr(rs, "l1"):
+                rs.l1 = float(l1)
 
     def next_batch(self, run_index: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """Network: the micro-batches run ``run_index``'s next step trains on (changes nothing)."""

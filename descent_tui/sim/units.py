@@ -4,7 +4,8 @@ A hidden unit ``j`` of layer ``l`` computes ``a_j = act(w_j · h + b_j)`` where 
 is the previous layer's output. :func:`unit_grids` evaluates every hidden unit
 of a run:
 
-* with 2 input features, over an ``n × n`` grid of the input plane (the same
+* with 2 data columns, over an ``n × n`` grid of the input plane (the model reads
+  the features of each grid point, ``[network] inputs``) (the same
   padded box as :meth:`~descent_tui.sim.network.NetworkRun.decision_grid`), so
   each unit is a small map, as in TensorFlow Playground;
 * otherwise over (up to ``n`` rows of) the training set, one value per sample.
@@ -98,10 +99,11 @@ def unit_grids(run: Any, n: int = 16) -> list[UnitLayer]:
     X = run.problem.data["X"]
     n = max(2, int(n))
     on_train = _hidden_outputs(run, X)
-    plane = X.shape[1] == 2
+    raw = getattr(run.problem, "plane", X)
+    plane = raw.shape[1] == 2
     if plane:
-        xs, ys, pts = _plane(X, n)
-        shown = _hidden_outputs(run, pts)
+        xs, ys, pts = _plane(raw, n)
+        shown = _hidden_outputs(run, run.problem.features(pts))
     else:
         xs = ys = None
         shown = [(z[:n], a[:n]) for z, a in on_train]

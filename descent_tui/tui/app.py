@@ -160,6 +160,23 @@ class DescentApp(App[int]):
             self.pop_screen()
         self.open_mission(target)
 
+    def open_lab(self, mission: Any = None) -> None:
+        """Open the Lab: its default setup, or a network ``mission`` (LoadedScenario) to tinker with."""
+        from descent_tui.scenario.lab import from_scenario, left_behind
+        from descent_tui.tui.screens.lab import LabScreen
+
+        config = base_dir = None
+        if mission is not None and mission.spec.network is not None:
+            config, base_dir = from_scenario(mission.spec), mission.base_dir
+            dropped = left_behind(mission.spec)
+            if dropped:
+                self.notify(clean(f"The Lab has no controls for: {', '.join(dropped)}."),
+                            title=clean(mission.spec.title), timeout=6, markup=False)
+        elif mission is not None:
+            self.notify("That mission is a landscape; the Lab builds networks. Default setup.",
+                        timeout=5)
+        self.push_screen(LabScreen(config, base_dir))
+
     def save_progress(self) -> None:
         if self.progress is None:
             return
@@ -224,6 +241,8 @@ class DescentApp(App[int]):
                             self.action_toggle_theme)
         yield SystemCommand("Help: keys of this screen", "List every key binding",
                             self.action_help)
+        yield SystemCommand("Open the Lab", "Free play: build any small network on any data set",
+                            self.open_lab)
         # every key of the current screen, so the palette explains them all
         seen: set[str] = set()
         for binding in getattr(screen, "BINDINGS", []):

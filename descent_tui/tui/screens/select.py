@@ -60,6 +60,9 @@ class SelectScreen(Screen[None]):
         Binding("enter", "open", "Open mission", key_display="enter",
                 tooltip="Open the highlighted mission", priority=True),
         Binding("f5", "rescan", "Rescan", tooltip="Look for new or fixed scenario files"),
+        Binding("L", "lab", "Lab", key_display="L",
+                tooltip="Free play: open the highlighted network mission in the Lab"
+                        " (any other: the Lab's default setup)"),
         Binding("q", "app.quit", "Quit", tooltip="Leave Vector Prime"),
     ]
 
@@ -267,6 +270,12 @@ class SelectScreen(Screen[None]):
 
     def action_rescan(self) -> None:
         self.scan()
+
+    def action_lab(self) -> None:
+        """The Lab, set up as the highlighted mission when it is a network one."""
+        index = self.query_one(DataTable).cursor_row
+        entry = self.entries[index] if 0 <= index < len(self.entries) else None
+        self.app.open_lab(entry if hasattr(entry, "spec") else None)  # type: ignore[attr-defined]
 
     def _open(self, index: int) -> None:
         if not (0 <= index < len(self.entries)):

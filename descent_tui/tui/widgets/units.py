@@ -112,6 +112,8 @@ class UnitView(Widget):
         self.unit_layers: list[UnitLayer] = []
         self.twins: list[list[int | None]] = []  # duplicates() of each layer
         self.run_label = ""
+        #: (layer name, unit index) marked ``▸`` (the Lab's selected unit), or None
+        self.selected: tuple[str, int] | None = None
         self._lines: list[Strip] | None = None
 
     def show(self, layers: list[UnitLayer], run_label: str) -> None:
@@ -271,6 +273,8 @@ class UnitView(Widget):
                     col: int, row: int, tile: int, dark: bool) -> None:
         """``uJ`` with its mark: ``dead`` / ``sat`` (in red / yellow), ``=uK`` for a twin."""
         name = f"u{j + 1}"
+        if self.selected == (layer.name, j):
+            name = "▸" + name
         if layer.dead[j] or layer.saturated[j]:
             colour, word = (DEAD, " dead") if layer.dead[j] else (SAT, " sat")
             text = name + word if len(name + word) <= tile else name

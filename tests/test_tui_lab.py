@@ -1,0 +1,318 @@
+"""The Lab screen, driven from the keyboard the way a learner would (Pilot tests).
+
+Controls get the focus (as tab gives it), fields cleared with ctrl+u and typed into, menus
+opened with enter and walked with the arrow keys, sliders moved with ← / →.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from descent_tui.scenario.lab import from_scenario
+from descent_tui.tui.app import DescentApp
+from descent_tui.tui.screens.lab import LabScreen
+from descent_tui.tui.screens.select import SelectScreen
+from descent_tui.tui.widgets.lab_controls import SELECTS
+
+SIZE = (160, 50)
+
+
+# ---------------------------------------------------------------- keyboard helpers
+async def focus(pilot, widget_id: str) -> None:
+    """Give control ``widget_id`` the focus (what tab reaches; a tab press repaints the
+    whole screen, about 0.8 s under Pilot, so the walk itself is skipped)."""
+    pilot.app.screen.query_one(f"#{widget_id}").focus()
+    await pilot.pause()
+
+
+async def type_in(pilot, name: str, text: str) -> None:
+    """Replace the text of input ``lab-<name>``."""
+    await focus(pilot, f"lab-{name}")
+    await pilot.press("end", "ctrl+u", *list(text) if text else [])
+
+
+async def choose(pilot, name: str, option: str) -> None:
+    """Pick ``option`` in menu ``lab-<name>``: enter opens it, arrows walk, enter picks."""
+    await focus(pilot, f"lab-{name}")
+    options = ("auto", *SELECTS[name][1][1:]) if name == "loss" else SELECTS[name][1]
+    await pilot.press("enter", "home", *["down"] * options.index(option), "enter")
+
+
+async def toggle(pilot, feature_id: str) -> None:
+    await focus(pilot, f"lab-f-{feature_id}")
+    await pilot.press("space")
+
+
+async def until(pilot, condition, seconds: float = 10.0) -> None:
+    """Wait (in short pauses) until ``condition()`` holds."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition never held")
+
+
+async def settle(pilot) -> LabScreen:
+    """Let the Lab apply what was typed (it waits for the typing to stop)."""
+    await pilot.pause(0.5)
+    screen = pilot.app.screen
+    assert isinstance(screen, LabScreen)
+    return screen
+
+
+async def open_lab(pilot) -> LabScreen:
+    await pilot.pause()
+    await pilot.press("L")
+    return await settle(pilot)
+
+
+def trains(screen: LabScreen, steps: int = 20) -> None:
+    """The Lab's runs take ``steps`` steps to finite losses."""
+    screen.action_step(steps)
+    for run in screen.sim.runs:
+        assert run.step == steps and np.isfinite(run.last.loss)
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path, monkeypatch):
+    monkeypatch.setenv("DESCENT_HOME", str(tmp_path))
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+# ---------------------------------------------------------------- data sets
+@pytest.mark.parametrize("kind", ["xor", "circles", "moons", "spiral", "blobs", "sine", "linear"])
+def test_each_data_set_from_the_controls(kind):
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            screen = await open_lab(pilot)
+            await choose(pilot, "dataset", kind)
+            if kind in ("spiral", "blobs"):
+                await type_in(pilot, "classes", "3")
+            await type_in(pilot, "samples", "120")
+            await type_in(pilot, "noise", "0.05")
+            screen = await settle(pilot)
+            assert screen.problem == ""
+            data = screen.sim.spec.network.data
+            assert (data.kind, data.n, data.noise) == (kind, 120, 0.05)
+            expected_loss = {"sine": "mse", "linear": "mse", "spiral": "cross_entropy",
+                             "blobs": "cross_entropy"}.get(kind, "bce")
+            assert screen.sim.spec.network.loss == expected_loss
+            width = 1 if kind in ("sine", "linear") else 2
+            assert screen.sim.spec.network.model.layers[0] == width
+            assert len(screen.sim.data["X"]) + len(screen.sim.data["X_val"]) == 120
+            trains(screen)
+    run(go())
+
+
+def test_a_csv_file_from_the_controls(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    rows = ["a,b,label"] + [f"{x:.3f},{y:.3f},{int(x * y > 0)}"
+                            for x, y in rng.uniform(-1, 1, (60, 2))]
+    (tmp_path / "quad.csv").write_text("\n".join(rows) + "\n")
+    monkeypatch.chdir(tmp_path)
+
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            await open_lab(pilot)
+            await choose(pilot, "dataset", "csv")
+            await type_in(pilot, "csv_path", "quad.csv")
+            await type_in(pilot, "csv_features", "a, b")
+            await type_in(pilot, "csv_label", "label")
+            screen = await settle(pilot)
+            assert screen.problem == ""
+            data = screen.sim.spec.network.data
+            assert (data.kind, data.features, data.label) == ("csv", ["a", "b"], "label")
+            trains(screen)
+    run(go())
+
+
+def test_a_bad_value_is_named_and_the_runs_stay():
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            screen = await open_lab(pilot)
+            before = screen.sim
+            await type_in(pilot, "samples", "many")
+            screen = await settle(pilot)
+            assert screen.problem == "samples: a whole number, not 'many'"
+            await type_in(pilot, "batch_size", "5000")
+            await type_in(pilot, "samples", "100")
+            screen = await settle(pilot)
+            assert "network.batch_size" in screen.problem
+            assert screen.sim is before
+    run(go())
+
+
+# ---------------------------------------------------------------- architectures
+@pytest.mark.parametrize("hidden, activation, layers, acts", [
+    ("", "tanh", [2, 1], []),
+    ("8", "relu", [2, 8, 1], ["relu"]),
+    ("8, 8, 3", "tanh, relu, sigmoid", [2, 8, 8, 3, 1], ["tanh", "relu", "sigmoid"]),
+])
+def test_architectures_from_the_controls(hidden, activation, layers, acts):
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            await open_lab(pilot)
+            await type_in(pilot, "hidden", hidden)
+            await type_in(pilot, "activations", activation)
+            await choose(pilot, "init", "kaiming_uniform")
+            screen = await settle(pilot)
+            assert screen.problem == ""
+            model = screen.sim.spec.network.model
+            assert model.layers == layers and model.hidden_activations == acts
+            assert model.init == "kaiming_uniform"
+            trains(screen)
+            assert len(screen.query_one("#lab-units").unit_layers) == len(acts)
+    run(go())
+
+
+def test_feature_crosses_feed_the_model():
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            await open_lab(pilot)
+            for feature in ("x1sq", "x2sq", "x1x2", "sin-x1", "sin-x2"):
+                await toggle(pilot, feature)
+            screen = await settle(pilot)
+            net = screen.sim.spec.network
+            assert net.inputs == ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"]
+            assert net.model.layers[0] == 7
+            assert screen.sim.problem.data["X"].shape[1] == 7
+            assert screen.sim.data["X"].shape[1] == 2  # the map still plots the plane
+    run(go())
+
+
+# ---------------------------------------------------------------- live changes
+def test_lr_and_penalties_apply_live_without_a_rebuild():
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            screen = await open_lab(pilot)
+            screen.action_step(5)
+            sim = screen.sim
+            await focus(pilot, "lab-lr")
+            await pilot.press("right")  # 0.03 → 0.1 on the log scale
+            await focus(pilot, "lab-l2")
+            await pilot.press("right", "right")  # 0 → 1e-4 → 1e-3
+            await focus(pilot, "lab-l1")
+            await pilot.press("right")
+            screen = await settle(pilot)
+            assert screen.sim is sim and sim.step_count == 5
+            run0 = sim.runs[0]
+            assert run0.lr == 0.1
+            assert run0.optimizer.param_groups[0]["weight_decay"] == 1e-3
+            assert run0.l1 == 1e-4
+    run(go())
+
+
+def test_two_optimizers_side_by_side():
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            await open_lab(pilot)
+            await choose(pilot, "compare", "adam")
+            screen = await settle(pilot)
+            assert [r.config.optimizer for r in screen.sim.runs] == ["sgd", "adam"]
+            trains(screen)
+            await pilot.press("escape", "s")
+            assert screen.selected == 1
+    run(go())
+
+
+# ---------------------------------------------------------------- units
+def test_select_a_unit_and_knock_it_out():
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            screen = await open_lab(pilot)
+            await pilot.press("escape", "space", "]", "]")
+            assert screen.unit == (0, 2)
+            await pilot.pause(0.2)
+            text = str(screen.query_one("#lab-unit").render())
+            assert "hidden layer 1, unit 3" in text and "w = [" in text and "b =" in text
+            await pilot.press("k")
+            screen.action_step(30)
+            for run_ in screen.sim.runs:
+                first, second = run_.linears[0], run_.linears[1]
+                assert not first.weight.data[2].any() and first.bias.data[2] == 0
+                assert not second.weight.data[:, 2].any()
+                assert first.weight.data[1].any()
+            await pilot.press("k")  # back in: no longer zeroed after each step
+            assert screen.knocked == set()
+            await pilot.pause(0.2)
+            assert "KNOCKED OUT" not in str(screen.query_one("#lab-unit").render())
+    run(go())
+
+
+# ---------------------------------------------------------------- missions
+def test_save_as_mission_and_find_it_on_the_board(tmp_path):
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            screen = await open_lab(pilot)
+            await type_in(pilot, "hidden", "6")
+            await settle(pilot)
+            await pilot.press("escape", "ctrl+s")
+            await pilot.pause()
+            await pilot.press("ctrl+u", *list("Six Units"), "enter")
+            await pilot.pause()
+            path = tmp_path / "scenarios" / "six-units.toml"
+            assert screen.saved_path == path and path.is_file()
+            for _ in range(3):
+                if not isinstance(pilot.app.screen, LabScreen):
+                    break
+                await pilot.press("escape")
+            board = pilot.app.screen
+            assert isinstance(board, SelectScreen)
+            await pilot.press("f5")
+            await until(pilot, lambda: board.entries)
+            assert "six-units" in board.entries_by_id()
+    run(go())
+
+
+def test_a_mission_opens_in_the_lab_from_the_board():
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            board = pilot.app.screen
+            await until(pilot, lambda: board.entries)
+            index = [getattr(e, "id", None) for e in board.entries].index("batch-sizes")
+            board.query_one("#missions").move_cursor(row=index)
+            screen = await open_lab(pilot)
+            expected = from_scenario(board.entries[index].spec)
+            assert screen.cfg == expected
+            assert [r.label for r in screen.sim.runs] == ["full batch", "mini-batch 32",
+                                                          "single sample"]
+    run(go())
+
+
+def test_the_palette_offers_the_lab():
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            titles = [c.title for c in pilot.app.get_system_commands(pilot.app.screen)]
+            assert "Open the Lab" in titles
+            pilot.app.open_lab()
+            await pilot.pause()
+            assert isinstance(pilot.app.screen, LabScreen)
+    run(go())
+
+
+def test_playground_default_setup_from_the_keyboard():
+    """TensorFlow Playground's opening screen: circles, x₁ x₂, 4-4 tanh, lr 0.03, batch 10."""
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            await open_lab(pilot)
+            await choose(pilot, "dataset", "circles")
+            await type_in(pilot, "hidden", "4, 4")
+            await type_in(pilot, "activations", "tanh")
+            await type_in(pilot, "batch_size", "10")
+            screen = await settle(pilot)
+            net = screen.sim.spec.network
+            assert net.model.layers == [2, 4, 4, 1] and net.batch_size == 10
+            assert screen.sim.runs[0].lr == 0.03
+            await pilot.press("escape", "r")
+            await pilot.pause(1.0)
+            await pilot.press("r")
+            assert screen.sim.step_count > 0
+    run(go())
+
