@@ -22,6 +22,7 @@ clears them.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, NamedTuple
 
@@ -668,8 +669,8 @@ class Tensor:
         return self._assign(np.zeros_like(self.data))
 
     # --------------------------------------------- numbers and comparisons
-    def __float__(self) -> float:
-        return float(self._one_value("float"))
+    def __float__(self) -> builtins.float:  # the builtin: the class defines float() above
+        return builtins.float(self._one_value("float"))
 
     def __int__(self) -> int:
         return int(self._one_value("int"))
