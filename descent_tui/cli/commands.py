@@ -160,7 +160,8 @@ def cmd_play(args: argparse.Namespace) -> int:
     except ImportError as e:
         _err(f"descent: the app is not available ({e}); try 'descent list' or 'descent run'")
         return EXIT_USAGE
-    return int(run_app(initial=initial, extra_paths=extra, classroom=opts) or 0)
+    in_class = {"classroom": opts} if opts.class_name or opts.pack or opts.lock_knobs else {}
+    return int(run_app(initial=initial, extra_paths=extra, **in_class) or 0)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

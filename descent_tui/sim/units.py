@@ -99,7 +99,8 @@ def unit_grids(run: Any, n: int = 16) -> list[UnitLayer]:
     X = run.problem.data["X"]
     n = max(2, int(n))
     on_train = _hidden_outputs(run, X)
-    raw = getattr(run.problem, "plane", X)
+    # with [network] inputs the model reads features of the plane's columns
+    raw = run.problem.plane if getattr(run.problem, "inputs", None) is not None else X
     plane = raw.shape[1] == 2
     if plane:
         xs, ys, pts = _plane(raw, n)

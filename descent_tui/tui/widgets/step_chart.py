@@ -5,9 +5,13 @@ the steps (the learning rate, the accuracy). A subclass fills ``self.curves``
 (:class:`Curve`: steps, values, run index, solid or dotted) and ``self.legend``
 (one :class:`Key` per curve), then calls :meth:`refresh_chart`. The layout:
 legend lines on top (every run kept: labels shortened until they fit), the plot
-with y tick labels on the left, step ticks on the bottom row. A solid curve is
-a connected line; a dotted one is one pixel per column, so the two stay apart
-without colour.
+with y tick labels on the left, step ticks (and ``note``) on the bottom row.
+Each curve is reduced to the pixel columns it touches (:func:`columns`), so the
+cost follows the width, not the number of steps. A solid curve is a faint band
+of everything it passed through in each column (a noisy run shows its noise
+without hiding the others) under a connected line through each column's mean; a
+dotted one is a pixel every other column, so the two stay apart without colour.
+Lines are clipped at the plot's edges (a run that explodes leaves through the top).
 """
 
 from __future__ import annotations
