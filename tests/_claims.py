@@ -93,7 +93,7 @@ def texts(mission: str) -> tuple[tuple[str, str], ...]:
     """(where, text) for every text a learner reads in ``mission``."""
     spec = load_scenario(SCENARIOS / f"{mission}.toml").spec
     out = [("briefing", spec.briefing), ("debrief", spec.debrief)]
-    out += [(f"watch_for[{i}]", w) for i, w in enumerate(spec.watch_for)]
+    out += [(f"watch_for[{i}]", getattr(w, "text", w)) for i, w in enumerate(spec.watch_for)]
     for kind in ("concept", "prediction"):
         for i, q in enumerate(getattr(spec.quiz, kind)):
             out.append((f"{kind}[{i}].question", q.question))

@@ -185,3 +185,20 @@ def test_an_assignment_needs_an_equals_sign():
 def test_unset_goes_back_to_the_default(landscape):
     clipped = apply(landscape, {"clip_norm": 1.0})
     assert apply(clipped, {"clip_norm": None}).spec == landscape.spec
+
+
+def test_a_shorter_run_keeps_its_notes_and_drops_late_pauses(tmp_path):
+    """The file may not pause after its last step, but a learner who cuts ``steps``
+    is not refused: the note stays, only a 'step:' past the new end stops pausing."""
+    text = LANDSCAPE.replace('watch_for = ["zig-zag across the valley"]',
+                             'watch_for = [{text = "late", when = "step:40"},'
+                             ' {text = "early", when = "step:5"}]')
+    p = tmp_path / "notes.toml"
+    p.write_text(text)
+    loaded = load_scenario(p)
+    assert [w.when for w in loaded.spec.watch_for] == ["step:40", "step:5"]
+    short = apply(loaded, {"steps": 30})
+    assert [(w.text, w.when) for w in short.spec.watch_for] == [("late", None), ("early", "step:5")]
+    assert apply(loaded, {"steps": 40}).spec.watch_for == loaded.spec.watch_for
+    with pytest.raises(ScenarioError, match=r"watch_for\[0\]\.when"):
+        loads_scenario(text.replace("steps = 50", "steps = 30"), name="f.toml", base_dir=tmp_path)

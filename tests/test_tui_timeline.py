@@ -117,16 +117,15 @@ async def test_a_fork_is_drawn_beside_the_runs_and_dropped(missions):
         await settle(pilot)
         assert fork.step == 4
         plot = screen.query_one(LossPlot)
-        labels = [s["label"] for s in plot.series]
-        assert labels == ["slow", "fast", fork.label]
-        assert [s["index"] for s in plot.series] == [0, 1, 2]
-        assert list(plot.series[2]["steps"])[-1] == 4
+        assert [(k.label, k.index) for k in plot.legend] == [("slow", 0), ("fast", 1), (fork.label, 2)]
+        (drawn,) = [c for c in plot.curves if c.index == 2]
+        assert list(drawn.steps)[-1] == 4
         assert fork.label in rendered_text(screen.query_one(StatusLine))
         assert len(screen.sim.runs) == 2  # the quiz grades the runs as first trained
         await pilot.press("d")
         await settle(pilot)
         assert screen.timeline.forks == []
-        assert [s["label"] for s in screen.query_one(LossPlot).series] == ["slow", "fast"]
+        assert [k.label for k in screen.query_one(LossPlot).legend] == ["slow", "fast"]
         assert fork.label not in rendered_text(screen.query_one(StatusLine))
         assert any(f"Dropped '{fork.label}'" in m for m in notes(app))
         await pilot.press("d")
@@ -164,7 +163,7 @@ async def test_a_network_fork_steps_with_the_runs(missions):
         await settle(pilot)
         (fork,) = screen.timeline.forks
         assert fork.step == screen.sim.step_count == 3
-        assert fork.label in [s["label"] for s in screen.query_one(LossPlot).series]
+        assert fork.label in [k.label for k in screen.query_one(LossPlot).legend]
         await pilot.press("left_square_bracket")
         await settle(pilot)
         assert fork.step == 3 and screen.timeline.forks[0].step == 2  # rewound with the runs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from descent_tui import __version__
 
@@ -51,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("show", parents=[common], help="print a scenario as text")
     s.add_argument("target", metavar="ID|FILE")
 
+    _training_commands(sub, common)
+    _class_commands(sub, common)
+    return p
+
+
+def _training_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``run`` and ``export``: train a scenario headless, or write it out as a script."""
     r = sub.add_parser("run", parents=[common],
                        help="train a scenario without the app and print the losses")
     r.add_argument("target", metavar="ID|FILE")
@@ -76,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("-o", "--output", default=None, metavar="FILE",
                    help="write the script here (default: standard output)")
 
+
+def _class_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``play``, ``report`` and ``serve``: the app, and the app for a class."""
     a = sub.add_parser("play", parents=[common], help="open the app (the default command)")
     a.add_argument("target", nargs="?", metavar="ID|FILE")
     _class_options(a, default=argparse.SUPPRESS)
@@ -93,7 +104,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address to listen on (default: localhost, this machine only)")
     w.add_argument("--port", type=_port, default=8000, help="port (default: 8000)")
     _class_options(w, default=None)
-    return p
 
 
 def _class_options(p: argparse.ArgumentParser, default: object) -> None:

@@ -38,6 +38,7 @@ from descent_tui.scenario import schema as S
 from descent_tui.scenario.errors import Problems, ScenarioError, did_you_mean
 from descent_tui.scenario.loader import LoadedScenario
 from descent_tui.scenario.read import MAX_DEPTH, depth
+from descent_tui.scenario.triggers import parse_trigger
 
 __all__ = ["OverrideError", "apply", "parse_assignment", "parse_value"]
 
@@ -124,6 +125,7 @@ def apply(loaded: LoadedScenario, changes: Mapping[str, Any] | Iterable[tuple[st
             touched.append((key, _assign(data, key, value)))
         except (LookupError, TypeError, AttributeError):  # an earlier change broke the shape
             raise OverrideError(key, "no such key in the changed scenario") from None
+    _quiet_late_steps(data)
     try:
         spec, problems = rules.check(_drop_none(data), loaded.base_dir)
     except Exception as e:  # a rule that crashed: still one line naming the keys
@@ -132,6 +134,24 @@ def apply(loaded: LoadedScenario, changes: Mapping[str, Any] | Iterable[tuple[st
     if spec is None:
         raise _blame(problems, touched)
     return LoadedScenario(spec=spec, path=loaded.path, source=loaded.source)
+
+
+def _quiet_late_steps(data: dict[str, Any]) -> None:
+    """A shorter run keeps its watch-for notes; a 'step:N' past the new end just never pauses.
+
+    The loader refuses such a trigger in a file (the author's slip), but a learner
+    who cuts ``steps`` should not be refused because of a note.
+    """
+    steps = data.get("steps")
+    for item in data.get("watch_for") or ():
+        if not isinstance(item, dict) or not isinstance(item.get("when"), str):
+            continue
+        try:
+            trigger = parse_trigger(item["when"])
+        except ValueError:
+            continue  # the rules report it
+        if trigger.kind == "step" and isinstance(steps, int) and trigger.value > steps:
+            del item["when"]
 
 
 # ------------------------------------------------------------ writing a change
