@@ -308,6 +308,21 @@ async def test_the_board_at_80_columns(missions):
 
 
 @asyncrun
+async def test_help_and_palette_keys_lead_the_footer_and_nothing_overlaps(missions):
+    """At 80 columns the mission's keys overflow the footer; Textual docks the palette's
+    key on the right, over the row, and the two were drawn into each other."""
+    app = make_app(initial="tiny-bowl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        keys = list(app.screen.query("FooterKey"))
+        assert [k.key_display for k in keys[:2]] == ["?", "^p"]
+        assert keys[1].description == "Palette"
+        assert not any(k.styles.dock == "right" for k in keys)
+        shown = [k.region for k in keys if k.region.width]
+        assert all(a.right <= b.x for a, b in zip(shown, shown[1:]))  # side by side, in order
+
+
+@asyncrun
 async def test_the_palette_opens_a_mission_by_name(missions):
     from descent_tui.tui.screens.mission import MissionScreen
 

@@ -4,6 +4,10 @@ Textual's footer lists the focused widget's keys, then the screen's, then the
 app's, and cuts what does not fit; on an 80-column mission screen that cut the
 help key.  :class:`KeyFooter` shows the keys of :data:`FIRST` (help) before the rest;
 the help screen (``?``) and the command palette (``ctrl+p``) list every key.
+
+The palette's key comes second, in the row: Textual docks it on the right, and
+on a screen whose keys overflow, the row scrolled under it and the two were
+drawn over each other ("^ppa lette").
 """
 
 from __future__ import annotations
@@ -19,9 +23,13 @@ FIRST = ("app.help", "help")
 
 
 class KeyFooter(Footer):
-    """A footer that puts the help key first."""
+    """A footer that puts the help key first and the command palette's second."""
 
     def compose(self) -> ComposeResult:
         widgets = list(super().compose())  # no binding groups here: the order is flat
         first = [w for w in widgets if isinstance(w, FooterKey) and w.action in FIRST]
-        yield from first + [w for w in widgets if w not in first]
+        docked = [w for w in widgets if isinstance(w, FooterKey) and w.has_class("-command-palette")]
+        palette = [FooterKey(w.key, w.key_display, w.description.capitalize(), w.action, disabled=w.disabled,
+                             tooltip=w.tooltip) for w in docked]  # a key of the row, undocked
+        rest = [w for w in widgets if w not in first and w not in docked]
+        yield from first + palette + rest
