@@ -14,7 +14,7 @@ def _home(descent_home):
 
 
 #: the private missions (tests/missions/) the `missions` fixture installs
-MISSION_FILES = ["underflow.toml"]
+MISSION_FILES = ["underflow.toml", "diverge-bowl.toml"]
 
 
 def test_an_underflowing_loss_is_drawn_at_the_floor_on_log_scale():
@@ -85,3 +85,27 @@ async def test_curves_are_continuous_the_legend_is_above_and_the_floor_is_stated
             assert len(cols) > 10
             gaps = [b - a for a, b in zip(cols, cols[1:]) if b - a > 1]
             assert not gaps, f"run {index}: the line breaks at {gaps}"
+
+
+@asyncrun
+async def test_a_diverged_run_s_legend_gives_the_loss_that_tripped_the_alarm(missions):
+    """The history keeps only healthy points, so the curve's last point is the step
+    before the alarm; the legend says what the status line says."""
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.loss_plot import LossPlot, short_value
+
+    app = DescentApp(initial="diverge-bowl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(3):
+            await pilot.pause()
+        app.screen.action_step(20)
+        for _ in range(4):
+            await pilot.pause()
+        wild = app.screen.sim.runs[1]
+        assert wild.diverged and wild.diverged_at == 11
+        alarm, before = wild.last.loss, float(wild.history.series("loss")[-1])
+        assert alarm > 1e4 > before
+        (key,) = [k for k in app.screen.query_one(LossPlot).legend if k.label == "wild"]
+        assert key.value == "✖ " + short_value(alarm)
+        (calm,) = [k for k in app.screen.query_one(LossPlot).legend if k.label == "calm"]
+        assert "✖" not in calm.value

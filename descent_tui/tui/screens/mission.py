@@ -561,7 +561,8 @@ class MissionScreen(Screen[None]):
         runs = snap["runs"]
         self._relabel(runs)
         series = [{"index": r["index"], "label": r["label"], "steps": r["steps"],
-                   "loss": r["loss"], "val_loss": r["val_loss"]} for r in runs]
+                   "loss": r["loss"], "val_loss": r["val_loss"], "loss_now": r["loss_now"],
+                   "diverged": r["diverged"]} for r in runs]
         self.query_one(LossPlot).show(series, log_scale=self.log_scale, total_steps=snap["total"])
         self.query_one(LossPlot).border_title = "LOSS (log₁₀)" if self.log_scale else "LOSS"
         sel = runs[self.selected] if self.selected < len(runs) else runs[0]

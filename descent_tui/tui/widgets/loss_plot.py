@@ -6,7 +6,9 @@ Each run has its colour and glyph (:func:`~descent_tui.tui.run_style.run_style`)
 the glyph is also stamped at a few steps along its training curve, so the curves
 stay apart without colour. The legend is its own rows above the plot, so it never
 covers a curve; it gives each run's latest training loss and, when the mission
-holds out data, its validation loss (``▲ momentum 0.123 val 0.145``).
+holds out data, its validation loss (``▲ momentum 0.123 val 0.145``). A diverged
+run's latest loss is the one that tripped the alarm (``✖ 1.16e+06``, as in the
+status line), which the curve does not draw: the history keeps only healthy points.
 
 Scale: the y range stops at 1.5× the largest starting loss, so one exploding run
 leaves through the top instead of flattening the others. On log scale the values
@@ -87,6 +89,13 @@ def short_value(v: float) -> str:
     return f"{v:.3g}"
 
 
+def _latest(s: dict[str, Any], ys: Any, dotted: bool) -> str:
+    """The legend's value of one curve: its last point, or a diverged run's alarm loss."""
+    if not dotted and s.get("diverged") and s.get("loss_now") is not None:
+        return "✖ " + short_value(float(s["loss_now"]))
+    return short_value(float(ys[-1]))
+
+
 def log_label(t: float) -> str:
     """A tick on the log axis: the power of ten (``1e-3``, ``1e0``, ``1e12``)."""
     return f"1e{int(t)}" if t == int(t) else f"1e{t:g}"
@@ -130,7 +139,7 @@ class LossPlot(StepChart):
                 ys = s.get(key)
                 if ys is None or len(ys) == 0:
                     continue
-                values.append(("val " if dotted else "") + short_value(float(ys[-1])))
+                values.append(("val " if dotted else "") + _latest(s, ys, dotted))
                 xs, yv, clamped = plotted(s["steps"], ys, log_scale=self.log_scale, cap=cap)
                 self.clamped |= clamped
                 inside = yv[np.isfinite(yv) & (yv <= (math.inf if top is None else top))]
