@@ -323,6 +323,32 @@ async def test_help_and_palette_keys_lead_the_footer_and_nothing_overlaps(missio
 
 
 @asyncrun
+async def test_w_widens_the_side_panel_and_esc_narrows_it_again(missions):
+    """At 80×24 the briefing column is a third of the screen; ``w`` gives it all."""
+    from descent_tui.tui.screens.mission import MissionScreen
+
+    app = make_app(initial="tiny-bowl")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        side = screen.query_one("#side")
+        narrow = side.region.width
+        assert narrow < 50
+        await pilot.press("4", "w")
+        await settle(pilot)
+        assert screen.maximized is side and side.region.width >= 78
+        await pilot.press("w")
+        await settle(pilot)
+        assert screen.maximized is None and side.region.width == narrow
+        await pilot.press("w", "escape")
+        await settle(pilot)
+        assert isinstance(app.screen, MissionScreen) and screen.maximized is None
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, MissionScreen)
+
+
+@asyncrun
 async def test_the_palette_opens_a_mission_by_name(missions):
     from descent_tui.tui.screens.mission import MissionScreen
 

@@ -99,6 +99,9 @@ class MissionScreen(Screen[None]):
                 tooltip="A what-if run from the selected run at this step, with the knobs'"
                         " lr (none typed: half its lr)"),
         Binding("d", "drop_fork", "Drop fork", show=False, tooltip="Forget the newest fork"),
+        Binding("w", "wide_text", "Wide text", show=False,
+                tooltip="The briefing, knobs, quiz and debrief across the whole screen"
+                        " (w or esc: back), for a narrow terminal or a wide table"),
         Binding("escape", "back", "Back", tooltip="Back to the mission board"),
     ]
 
@@ -438,7 +441,17 @@ class MissionScreen(Screen[None]):
         self._stop()
         self.app.push_screen(InspectorScreen(self.sim, self.selected, self._lock))
 
+    def action_wide_text(self) -> None:
+        """``w``: the side panel fills the screen (its text re-wraps); again: back."""
+        if self.maximized is not None:
+            self.minimize()
+        else:
+            self.maximized = self.query_one("#side", TabbedContent)
+
     def action_back(self) -> None:
+        if self.maximized is not None:  # esc first leaves the wide text
+            self.minimize()
+            return
         focused = self.focused
         if isinstance(focused, (Input, Select, RadioSet)):
             self.set_focus(None)

@@ -30,6 +30,7 @@ class KeyFooter(Footer):
         first = [w for w in widgets if isinstance(w, FooterKey) and w.action in FIRST]
         docked = [w for w in widgets if isinstance(w, FooterKey) and w.has_class("-command-palette")]
         palette = [FooterKey(w.key, w.key_display, w.description.capitalize(), w.action, disabled=w.disabled,
-                             tooltip=w.tooltip) for w in docked]  # a key of the row, undocked
+                             tooltip=w.tooltip).data_bind(compact=Footer.compact)
+                   for w in docked]  # a key of the row, undocked
         rest = [w for w in widgets if w not in first and w not in docked]
         yield from first + palette + rest
