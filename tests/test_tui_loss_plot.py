@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from _tui_helpers import asyncrun
 
 from descent_tui.tui.widgets.loss_plot import LOG_SPAN, log_floor, plotted
+from descent_tui.tui.widgets.step_chart import moving_mean
 
 
 @pytest.fixture(autouse=True)
@@ -14,7 +16,7 @@ def _home(descent_home):
 
 
 #: the private missions (tests/missions/) the `missions` fixture installs
-MISSION_FILES = ["underflow.toml", "diverge-bowl.toml"]
+MISSION_FILES = ["underflow.toml", "diverge-bowl.toml", "noisy-batches.toml"]
 
 
 def test_an_underflowing_loss_is_drawn_at_the_floor_on_log_scale():
@@ -109,3 +111,35 @@ async def test_a_diverged_run_s_legend_gives_the_loss_that_tripped_the_alarm(mis
         assert key.value == "✖ " + short_value(alarm)
         (calm,) = [k for k in app.screen.query_one(LossPlot).legend if k.label == "calm"]
         assert "✖" not in calm.value
+
+
+def test_the_moving_mean_is_centred_shrinks_at_the_ends_and_skips_inf():
+    assert list(moving_mean(np.array([0.0, 3, 0, 3, 0]), 1)) == [1.5, 1, 2, 1, 1.5]
+    assert list(moving_mean(np.array([1.0, np.inf, 3.0]), 1)) == [1, 2, 3]
+    assert list(moving_mean(np.array([1.0, 2.0]), 3)) == [1, 2]  # too short: as it is
+
+
+@asyncrun
+async def test_a_mini_batch_run_is_drawn_as_its_trend_over_a_faint_band(missions):
+    """One example a step: the training loss jumps from example to example. Its line is
+    a moving mean (it wanders far less than the raw losses), the axis says so, and the
+    full-batch run, whose loss is the whole set's, is drawn as it is."""
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.loss_plot import LossPlot
+
+    app = DescentApp(initial="noisy-batches")
+    async with app.run_test(size=(160, 50)) as pilot:
+        for _ in range(3):
+            await pilot.pause()
+        app.screen.action_step(120)
+        for _ in range(4):
+            await pilot.pause()
+        plot = app.screen.query_one(LossPlot)
+        full, single = (c for c in plot.curves if not c.dotted)
+        assert not full.smooth and single.smooth
+        assert "line = moving mean" in plot.note
+        raw = np.asarray(single.values, dtype=float)
+        trend = moving_mean(raw, 5)
+        assert np.abs(np.diff(trend)).sum() < np.abs(np.diff(raw)).sum() / 3
+        text = "".join(ch for row in painted(plot) for ch, _ in row)
+        assert "moving mean" in text

@@ -575,7 +575,7 @@ class MissionScreen(Screen[None]):
         self._relabel(runs)
         series = [{"index": r["index"], "label": r["label"], "steps": r["steps"],
                    "loss": r["loss"], "val_loss": r["val_loss"], "loss_now": r["loss_now"],
-                   "diverged": r["diverged"]} for r in runs]
+                   "diverged": r["diverged"], "noisy": r["noisy"]} for r in runs]
         self.query_one(LossPlot).show(series, log_scale=self.log_scale, total_steps=snap["total"])
         self.query_one(LossPlot).border_title = "LOSS (log₁₀)" if self.log_scale else "LOSS"
         sel = runs[self.selected] if self.selected < len(runs) else runs[0]
@@ -738,6 +738,7 @@ class MissionScreen(Screen[None]):
             "val_loss": h.series("val_loss") if "val_loss" in h.names else None,
             "diverged": rs.diverged, "reason": rs.reason,
             "loss_now": rs.last.loss, "step": rs.step, "lr": _lr_of(rs),
+            "noisy": getattr(rs, "batch_size", 0) > 0,  # each step's loss on another batch
         }
         if landscape:
             run["path"] = rs.path

@@ -9,6 +9,9 @@ covers a curve; it gives each run's latest training loss and, when the mission
 holds out data, its validation loss (``▲ momentum 0.123 val 0.145``). A diverged
 run's latest loss is the one that tripped the alarm (``✖ 1.16e+06``, as in the
 status line), which the curve does not draw: the history keeps only healthy points.
+A run that trains on mini-batches (``noisy``) sees a different batch each step, so
+its training loss jumps; its line is a moving mean over its noise (the faint
+band, see :mod:`~.step_chart`), and the step axis says so.
 
 Scale: the y range stops at 1.5× the largest starting loss, so one exploding run
 leaves through the top instead of flattening the others. On log scale the values
@@ -149,14 +152,16 @@ class LossPlot(StepChart):
                 phase = k / max(1, len(series))
                 stamps = () if dotted else tuple(
                     (j + 0.5 * phase + 0.25) * self.total / STAMPS for j in range(STAMPS))
-                curves.append(Curve(xs, yv, s["index"], dotted,
-                                    style.glyph, stamps))
+                curves.append(Curve(xs, yv, s["index"], dotted, style.glyph, stamps,
+                                    smooth=bool(s.get("noisy")) and not dotted))
             keys.append(Key(style.glyph, clean(s["label"], one_line=True), s["index"],
                             " ".join(values)))
         self.y_range = self._range(ymin, ymax)
         floor = log_floor(cap)
-        self.note = f"floor 1e{floor}" if self.log_scale and self.clamped else ""
-        self.marks = [float(floor)] if self.note else []
+        floor_note = f"floor 1e{floor}" if self.log_scale and self.clamped else ""
+        self.marks = [float(floor)] if floor_note else []
+        smoothed = "batch losses: line = moving mean" if any(c.smooth for c in curves) else ""
+        self.note = " · ".join(n for n in (smoothed, floor_note) if n)
         return curves, keys
 
     def _range(self, ymin: float, ymax: float) -> tuple[float, float]:

@@ -11,6 +11,9 @@ cost follows the width, not the number of steps. A solid curve is a faint band
 of everything it passed through in each column (a noisy run shows its noise
 without hiding the others) under a connected line through each column's mean; a
 dotted one is a pixel every other column, so the two stay apart without colour.
+A curve marked ``smooth`` (the loss of a random mini-batch, which jumps from one
+batch to the next) has its line through a centred moving mean of the column
+means (:func:`moving_mean`) instead: the trend, with the raw noise as the band.
 Lines are clipped at the plot's edges (a run that explodes leaves through the top).
 """
 
@@ -30,7 +33,8 @@ from descent_tui.tui.widgets.axes import label_row, nice_ticks, short
 from descent_tui.tui.widgets.canvas import Canvas, clip_segment
 from descent_tui.tui.widgets.safe import safe_render_line
 
-__all__ = ["Curve", "Key", "Series", "StepChart", "canvas_strips", "columns", "pack_keys"]
+__all__ = ["Curve", "Key", "Series", "StepChart", "canvas_strips", "columns", "moving_mean",
+           "pack_keys"]
 
 MARGIN = 6  # columns for the y tick labels and the axis
 
@@ -49,6 +53,8 @@ class Curve:
     dotted: bool = False
     glyph: str = ""
     stamps: tuple[float, ...] = ()
+    #: a noisy curve (a mini-batch's loss): its line is a moving mean, its band stays raw
+    smooth: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,6 +184,24 @@ def columns(steps: Any, values: Any, total: int, pw: int) -> tuple[np.ndarray, .
             np.maximum.reduceat(v, starts), v[ends], mean)
 
 
+def moving_mean(values: np.ndarray, half: int) -> np.ndarray:
+    """The centred mean of ``values[i - half : i + half + 1]`` at each ``i`` (fewer at the ends).
+
+    ±inf is left out of the windows it falls in (a window of only ±inf keeps it).
+    """
+    v = np.asarray(values, dtype=float)
+    if half < 1 or v.size < 3:
+        return v
+    ok = np.isfinite(v)
+    csum = np.r_[0.0, np.cumsum(np.where(ok, v, 0.0))]
+    ccount = np.r_[0, np.cumsum(ok)]
+    i = np.arange(v.size)
+    lo, hi = np.maximum(i - half, 0), np.minimum(i + half + 1, v.size)
+    n = ccount[hi] - ccount[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, (csum[hi] - csum[lo]) / np.maximum(n, 1), v)
+
+
 def _clipped_line(canvas: Canvas, a: tuple[float, float], b: tuple[float, float],
                   box: tuple[float, float, float, float], colour: str) -> None:
     """The part of the line a→b inside ``box`` (columns are always inside: rows are tested)."""
@@ -197,7 +221,8 @@ def _draw_curve(canvas: Canvas, curve: Curve, frame: _Frame, colour: str, part: 
 
     * ``"band"``: everything the curve passes through, extremes and the jumps
       between columns included (drawn faint, under every line);
-    * ``"line"``: a connected line through each column's mean;
+    * ``"line"``: a connected line through each column's mean (a ``smooth`` curve:
+      their moving mean over about an eighth of the plot's width);
     * ``"dots"``: the mean, one pixel every other column (a dotted curve).
     """
     step, first, low, high, last, mean = columns(curve.steps, curve.values, frame.total,
@@ -205,6 +230,8 @@ def _draw_curve(canvas: Canvas, curve: Curve, frame: _Frame, colour: str, part: 
     if step.size == 0:
         return
     xs = frame.col(step).tolist()
+    if curve.smooth and part == "line":
+        mean = moving_mean(mean, max(2, frame.pw // 16))
     big = frame.lo + 4 * frame.span  # ±inf becomes a point far outside, then clipped
     first, low, high, last, mean = (
         frame.row(np.clip(a, frame.lo - 3 * frame.span, big)).tolist()
@@ -331,8 +358,9 @@ class StepChart(Widget):
             for curve in self.curves:
                 if (part == "dots") == curve.dotted:
                     colour = run_color(curve.index, dark)
-                    if part == "band":
-                        colour = _blend(colour, canvas.fill or "#000000", 0.55)
+                    if part == "band":  # a noisy curve's band spans its noise: fainter
+                        colour = _blend(colour, canvas.fill or "#000000",
+                                        0.78 if curve.smooth else 0.55)
                     _draw_curve(canvas, curve, frame, colour, part)
         guide = _blend(canvas.fill, dim, 0.6)
         for m in self.marks:  # a thin dotted rule, on the cells no curve touched
