@@ -4,8 +4,8 @@
 
 Each client does what a browser tab does (textual-serve's protocol: ``["stdin", keys]``
 in, terminal bytes out): signs in as ``s<i>``, opens the pack's mission (the-bowl),
-answers the first prediction, steps it ``--steps`` times one key at a time, then
-turns auto-pause off and runs it to the end (skipping the second prediction).  The figure is
+answers the first prediction and skips the second, steps it ``--steps`` times one
+key at a time, then turns auto-pause off and runs it to the end.  The figure is
 the time from a step key to the first screen bytes coming back (the key answered),
 over every key of every student.  Afterwards the gradebook must hold exactly one
 finished row per student, each in that student's own file.  Needs textual-serve
@@ -67,14 +67,16 @@ async def student(url: str, i: int, steps: int, latencies: list[float]) -> None:
         await _drain(ws, 20)                        # the mission opens
         await ws.send_json(["stdin", " "])          # the first step asks for predictions
         await _drain(ws, 3)
-        for keys in ("a", "\r", "\x1b"):             # answer the first now, choose, leave the quiz
+        # answer the first now, choose, leave the quiz; the next step asks for the
+        # second: skip it (and take that step)
+        for keys in ("a", "\r", "\x1b", " ", "s"):
             await ws.send_json(["stdin", keys])
             await _drain(ws, 1)
         for _ in range(steps):
             latencies.append(await _key(ws, " "))
             await _drain(ws, 0.4)
-        # the-bowl pauses at its watch-for notes: auto-pause off, run, skip the other prediction
-        for keys in ("a", "r", "s"):
+        # the-bowl pauses at its watch-for notes: auto-pause off, then run
+        for keys in ("a", "r"):
             await ws.send_json(["stdin", keys])
             await _drain(ws, 1)
         await _drain(ws, 90)                        # to the end: status done, quiz graded
