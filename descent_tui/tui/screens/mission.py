@@ -440,7 +440,7 @@ class MissionScreen(Screen[None]):
     def _views_snapshot(self) -> Any:
         """What the views area draws (the caller holds the lock)."""
         views = self.query_one(ViewsArea)
-        return views.take(self.sim, self.selected, self.running)
+        return views.take(self.sim, self.selected, self.running, self._shown_runs())
 
     def action_inspect(self) -> None:
         from descent_tui.tui.screens.inspector import InspectorScreen
