@@ -6,8 +6,9 @@
     PYTHONPATH=. python benchmarks/timeline.py network     # peak RSS, 100,000 network steps
 
 *back*: a network mission trained 10,000 steps with a :class:`Timeline`; then
-``state_at`` at random steps (and at ``k - 1`` from the end, the ``[`` key),
-median and max, beside the median of one forward ``sim.step(1)``.
+what the app's ``[`` key and a scrub-bar jump do: ``timeline.rewind(k)`` of every
+run, to random steps (a jump) and to ``k - 1`` from a random ``k`` (``[``),
+median and max, beside one forward ``sim.step(1)`` of every run.
 *landscape* / *network*: each in its own process, ``ru_maxrss`` after the run
 with a timeline, beside the same run without one.
 """
@@ -40,19 +41,22 @@ def back(mission: str = "batch-sizes", steps: int = 10_000) -> None:
         sim.step(1)
         forward.append(time.perf_counter() - t)
     rng = random.Random(0)
-    back_ms = []
-    for k in [rng.randrange(steps) for _ in range(200)]:
+    jump, step_back = [], []
+    for k in [rng.randrange(1, steps) for _ in range(100)]:
         t = time.perf_counter()
-        timeline.state_at(0, k)
-        back_ms.append(time.perf_counter() - t)
-    ms = 1e3
+        timeline.rewind(k)
+        jump.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        timeline.rewind(k - 1)
+        step_back.append(time.perf_counter() - t)
     print(f"{mission}, {steps} steps, {len(sim.runs)} runs, "
-          f"{timeline.checkpoint_count()} checkpoints "
-          f"(spacing {timeline.tracks[0].policy.spacing})")
-    print(f"  forward sim.step(1): median {statistics.median(forward) * ms:.2f} ms,"
-          f" max {max(forward) * ms:.2f} ms")
-    print(f"  state_at(run 0, random k): median {statistics.median(back_ms) * ms:.2f} ms,"
-          f" max {max(back_ms) * ms:.2f} ms")
+          f"{timeline.checkpoint_count()} checkpoints, spacing "
+          f"{[t.policy.spacing for t in timeline.tracks]}, "
+          f"{[t.checkpoint_bytes // 1024 for t in timeline.tracks]} kB each")
+    for name, times in (("forward sim.step(1)", forward), ("rewind(random k), a jump", jump),
+                        ("rewind(k - 1), the [ key", step_back)):
+        print(f"  {name}: median {statistics.median(times) * 1e3:.2f} ms,"
+              f" max {max(times) * 1e3:.2f} ms")
 
 
 def peak(mission: str, steps: int, with_timeline: bool) -> None:

@@ -167,3 +167,98 @@ async def test_a_network_fork_steps_with_the_runs(missions):
         await pilot.press("left_square_bracket")
         await settle(pilot)
         assert fork.step == 3 and screen.timeline.forks[0].step == 2  # rewound with the runs
+
+
+@asyncrun
+async def test_the_scrub_keys_jump_every_run_and_end_returns(missions):
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.scrub_bar import ScrubBar
+
+    app = DescentApp(initial="tiny-bowl")  # 40 steps: a tenth is 4
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_mission(pilot, app)
+        seen = {}
+        for k in range(1, 13):
+            await pilot.press("space")
+            await settle(pilot)
+            seen[k] = state(screen)
+        await pilot.press("left_curly_bracket")  # {: 12 -> 8
+        await settle(pilot)
+        assert screen.sim.step_count == 8 and state(screen) == seen[8]
+        bar = screen.query_one(ScrubBar)
+        assert (bar.step, bar.reached, bar.total) == (8, 12, 40)
+        await pilot.press("home")
+        await settle(pilot)
+        assert screen.sim.step_count == 0 and all(rs.step == 0 for rs in screen.sim.runs)
+        await pilot.press("right_curly_bracket")  # }: 0 -> 4
+        await settle(pilot)
+        assert state(screen) == seen[4]
+        await pilot.press("end")  # back to the furthest step reached, as first trained
+        await settle(pilot)
+        assert state(screen) == seen[12]
+        await pilot.press("right_curly_bracket")  # nothing beyond what was reached
+        await settle(pilot)
+        assert screen.sim.step_count == 12
+
+
+@asyncrun
+async def test_a_click_on_the_scrub_bar_jumps_there(missions):
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.scrub_bar import ScrubBar, cell_of
+
+    app = DescentApp(initial="tiny-bowl")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_mission(pilot, app)
+        seen = {}
+        for k in range(1, 21):
+            await pilot.press("space")
+            await settle(pilot)
+            seen[k] = state(screen)
+        bar = screen.query_one(ScrubBar)
+        x0, width = bar._bar_span()
+        col = x0 + cell_of(10, width, 40)
+        target = bar.step_at(col)
+        assert 8 <= target <= 12
+        await pilot.click(ScrubBar, offset=(col + bar.styles.padding.left, 0))
+        await settle(pilot)
+        assert screen.sim.step_count == target and state(screen) == seen[target]
+        assert bar.step == target
+        await pilot.click(ScrubBar, offset=(bar.size.width - 2, 0))  # past the bar's end:
+        await settle(pilot)                                         # the reached step at most
+        assert screen.sim.step_count <= 20
+
+
+@asyncrun
+async def test_a_fork_shows_in_the_views_area_and_on_the_scrub_bar(missions):
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.lr_panel import LrPanel
+    from descent_tui.tui.widgets.scrub_bar import ForkMark, ScrubBar
+    from descent_tui.tui.widgets.step_sizes import StepSizes
+
+    app = DescentApp(initial="tiny-bowl")
+    async with app.run_test(size=(160, 50)) as pilot:  # roomy: every panel shows
+        screen = await open_mission(pilot, app)
+        for _ in range(3):
+            await pilot.press("space")
+        await pilot.press("f", "space")
+        await settle(pilot)
+        (fork,) = screen.timeline.forks
+        lr_keys = [(k.label, k.index) for k in screen.query_one(LrPanel).legend]
+        assert (fork.label, 2) in lr_keys
+        assert [(r.label, r.index) for r in screen.query_one(StepSizes).rows][-1] == (fork.label, 2)
+        assert screen.query_one(ScrubBar).forks == (ForkMark(3, 2),)
+        await pilot.press("d")
+        await settle(pilot)
+        assert fork.label not in [k.label for k in screen.query_one(LrPanel).legend]
+        assert screen.query_one(ScrubBar).forks == ()
+
+
+def test_the_bar_marks_the_reached_stretch_the_cursor_and_the_forks():
+    from descent_tui.tui.widgets.scrub_bar import ForkMark, bar_cells
+
+    cells = bar_cells(11, total=100, step=30, reached=50, forks=(ForkMark(80, 3),))
+    roles = [role for _, role in cells]
+    assert roles[3] == "now" and roles[8] == "fork:3"
+    assert roles[:3] == ["done"] * 3 and roles[4:6] == ["done"] * 2
+    assert roles[6:8] == ["ahead"] * 2 and roles[9:] == ["ahead"] * 2
+    assert bar_cells(0, 100, 0, 0) == []

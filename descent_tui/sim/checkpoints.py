@@ -12,16 +12,33 @@ The history is not copied into each checkpoint: between two decimations a
 kept rows per ``stride`` (:class:`HistoryArchive`) serves every checkpoint taken
 at that stride; a checkpoint keeps only how many rows it had and which series.
 
+A network run's pending batch carries the activations of its last forward pass
+(what the next update's layer records read). A checkpoint leaves them out and
+:meth:`Checkpoint.restore` recomputes them with the run's own ``forward`` on
+the same micro-batch at the same weights: the same code on the same inputs, so
+the same bits, at a fifth of the memory for a full batch.
+
 Spacing (:class:`SpacingPolicy`): a checkpoint at every multiple of ``spacing``
 steps; when there would be more than ``budget`` of them, every second one goes
 and the spacing doubles. So a run of ``N`` steps keeps at most ``budget``
 checkpoints (step 0 always among them) spaced ``spacing <= 2 N / budget`` apart,
 and any step is reached by replaying at most ``spacing - 1`` steps forward.
+
+The budget is a memory budget: :data:`CHECKPOINT_BYTES` (16 MiB) per run. The
+count is that divided by the measured size of one checkpoint
+(:func:`state_nbytes`, the largest of the run's first few), never below
+:data:`MIN_CHECKPOINTS` (128). A landscape run (a few kB a checkpoint) keeps
+thousands, the 2-16-16-1 networks of the missions (about 20 kB) some 800, so a
+10,000-step run replays at most 15 steps to reach any step. Peak memory stays
+bounded whatever the run's length: 16 MiB a run (or 128 checkpoints of a large
+network), plus each stride's copy of the history rows (at most the history's
+capacity per stride kept).
 """
 
 from __future__ import annotations
 
 import copy
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,10 +47,47 @@ import numpy as np
 from descent_tui.sim.history import History
 from descent_tui.sim.run import Run
 
-__all__ = ["CHECKPOINT_BUDGET", "Checkpoint", "HistoryArchive", "SpacingPolicy", "copy_run"]
+__all__ = ["CHECKPOINT_BUDGET", "CHECKPOINT_BYTES", "MIN_CHECKPOINTS", "Checkpoint",
+           "HistoryArchive", "SpacingPolicy", "budget_for", "copy_run", "state_nbytes"]
 
-#: checkpoints one run keeps at most (step 0 included)
-CHECKPOINT_BUDGET = 128
+#: the memory one run's checkpoints may take (bytes, as measured by :func:`state_nbytes`)
+CHECKPOINT_BYTES = 16 * 2**20
+#: checkpoints a run keeps at least, however large one is (step 0 included)
+MIN_CHECKPOINTS = 128
+#: the old fixed count (kept as the floor's name for callers)
+CHECKPOINT_BUDGET = MIN_CHECKPOINTS
+
+
+def budget_for(nbytes: int, memory: int = CHECKPOINT_BYTES) -> int:
+    """How many checkpoints of ``nbytes`` each fit in ``memory`` (at least the floor)."""
+    return max(MIN_CHECKPOINTS, int(memory) // max(1, int(nbytes)))
+
+
+def state_nbytes(obj: Any, shared: Any = ()) -> int:
+    """The bytes an object graph holds: ``sys.getsizeof`` of every object reached
+    (through attributes, slots, dicts, lists, tuples and sets) plus each array's
+    own buffer; objects whose ``id`` is in ``shared`` (and what they hold) not counted."""
+    seen = set(shared)
+    todo = [obj]
+    total = 0
+    while todo:
+        x = todo.pop()
+        if id(x) in seen or x is None or isinstance(x, (bool, type)):
+            continue
+        seen.add(id(x))
+        total += sys.getsizeof(x)
+        if isinstance(x, np.ndarray):
+            total += x.nbytes if x.base is None else 0
+            continue
+        if isinstance(x, dict):
+            todo += list(x.keys()) + list(x.values())
+        elif isinstance(x, (list, tuple, set, frozenset)):
+            todo += list(x)
+        elif not isinstance(x, (int, float, str, bytes, complex)):
+            todo += list(getattr(x, "__dict__", {}).values())
+            todo += [getattr(x, n) for c in type(x).__mro__
+                     for n in getattr(c, "__slots__", ()) if hasattr(x, n)]
+    return total
 
 
 class SpacingPolicy:
@@ -71,13 +125,18 @@ def _shared(run: Run) -> dict[int, Any]:
     return memo
 
 
-def copy_run(run: Run, history: History | None) -> Run:
+def copy_run(run: Run, history: History | None, lean: bool = False) -> Run:
     """A deep copy of ``run`` with ``history`` as its history (shared parts shared).
 
     The optimizer remembers each group's last lr by ``id(group)``; the copy's
-    record is re-keyed to the copy's groups.
+    record is re-keyed to the copy's groups. ``lean``: the pending batch's
+    activations are left out (None; see :func:`_recompute_activations`).
     """
-    twin: Run = copy.deepcopy(run, _shared(run))
+    memo = _shared(run)
+    pending = getattr(run, "_pending", None)
+    if lean and pending is not None:
+        memo[id(pending[1])] = None
+    twin: Run = copy.deepcopy(run, memo)
     twin.history = history  # type: ignore[assignment]
     old, new = run.optimizer, twin.optimizer
     if old is not None and hasattr(old, "_last_lr"):
@@ -159,8 +218,27 @@ class Checkpoint:
 
     @classmethod
     def take(cls, run: Run, archive: HistoryArchive) -> Checkpoint:
-        return cls(run.step, copy_run(run, None), archive.mark(run.history))
+        return cls(run.step, copy_run(run, None, lean=True), archive.mark(run.history))
+
+    def nbytes(self) -> int:
+        """The checkpoint's own memory (what it shares with its run is not counted)."""
+        return state_nbytes(self.run, _shared(self.run))
 
     def restore(self, archive: HistoryArchive) -> Run:
         """A fresh live copy of the run at this checkpoint (the checkpoint is not touched)."""
-        return copy_run(self.run, archive.history(self.history))
+        twin = copy_run(self.run, archive.history(self.history))
+        _recompute_activations(twin)
+        return twin
+
+
+def _recompute_activations(run: Run) -> None:
+    """Put back a lean copy's pending activations: the run's ``forward`` on the last
+    micro-batch at the weights it was measured at (those of the copy)."""
+    pending = getattr(run, "_pending", None)
+    if pending is None or pending[1] is not None:
+        return
+    micro, _, layer_sq = pending
+    stats: list[Any] = []
+    with np.errstate(all="ignore"):
+        run.forward(micro[-1][0], stats)  # type: ignore[attr-defined]
+    run._pending = (micro, stats, layer_sq)  # type: ignore[attr-defined]

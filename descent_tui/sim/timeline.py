@@ -8,7 +8,8 @@
 
 A :class:`Timeline` listens to its simulation (``sim.on_step``, ``sim.on_set_lr``)
 and keeps, per run, checkpoints of its full state at spaced steps
-(:mod:`descent_tui.sim.checkpoints`: at most ``budget`` per run) and the log of
+(:mod:`descent_tui.sim.checkpoints`: a memory budget per run, 16 MiB, and at
+least 128 checkpoints; or a fixed count, ``budget``) and the log of
 learning-rate changes made between steps. :meth:`Timeline.state_at` restores
 the nearest checkpoint at or before ``k`` and replays forward with the same code
 as the first pass (``Run.advance``), re-applying the logged changes at the steps
@@ -39,7 +40,13 @@ import numpy as np
 
 from descent_tui.scenario.overrides import OverrideError, apply
 from descent_tui.sim import build
-from descent_tui.sim.checkpoints import CHECKPOINT_BUDGET, Checkpoint, HistoryArchive, SpacingPolicy
+from descent_tui.sim.checkpoints import (
+    CHECKPOINT_BYTES,
+    Checkpoint,
+    HistoryArchive,
+    SpacingPolicy,
+    budget_for,
+)
 from descent_tui.sim.run import Run
 
 __all__ = ["FORK_SETTINGS", "ForkOrigin", "Timeline", "Track"]
@@ -53,6 +60,8 @@ FORK_SETTINGS = frozenset({
 #: settings the run reads at every step (changing them needs no new optimizer)
 _STEP_SETTINGS = frozenset({"clip_norm", "clip_value", "accumulate", "forget_zero_grad",
                             "apply_twice", "batch_size"})
+#: how many of a run's first checkpoints are measured to size its budget
+_MEASURED = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +84,13 @@ class Track:
     #: step -> the learning rates set at that step, in order
     edits: dict[int, list[float]] = field(default_factory=dict)
     origin: ForkOrigin | None = None
+    #: the memory budget (bytes) the count follows; None: ``policy.budget`` is fixed
+    memory: int | None = None
+    #: the largest checkpoint measured so far (the first few are measured)
+    checkpoint_bytes: int = 0
+    _measured: int = 0
+    #: the furthest step the run has been trained to (its recorded future ends there)
+    reached: int = 0
 
     @property
     def first_step(self) -> int:
@@ -83,15 +99,23 @@ class Track:
     def keep(self) -> None:
         """Checkpoint the run where it stands, if the spacing wants it there."""
         s = self.run.step
+        self.reached = max(self.reached, s)
         if s in self.checkpoints or not (self.policy.wants(s) or not self.checkpoints):
             return
         self.checkpoints[s] = Checkpoint.take(self.run, self.archive)
+        if self.memory is not None and self._measured < _MEASURED:
+            self._measured += 1
+            self.checkpoint_bytes = max(self.checkpoint_bytes, self.checkpoints[s].nbytes())
+            # step 0 is kept outside the spacing
+            self.policy.budget = min(self.policy.budget,
+                                     budget_for(self.checkpoint_bytes, self.memory) - 1)
         for gone in self.policy.thin([k for k in self.checkpoints if k != self.first_step]):
             del self.checkpoints[gone]
         self.archive.prune([c.history for c in self.checkpoints.values()])
 
     def forget_after(self, step: int) -> None:
         """The run's future after ``step`` changed: drop the checkpoints and edits beyond it."""
+        self.reached = step
         for k in [k for k in self.checkpoints if k > step]:
             del self.checkpoints[k]
         for k in [k for k in self.edits if k > step]:
@@ -119,9 +143,13 @@ class Track:
 class Timeline:
     """Checkpoints, replay and forks for every run of ``sim`` (see the module docstring)."""
 
-    def __init__(self, sim: Any, budget: int = CHECKPOINT_BUDGET) -> None:
+    def __init__(self, sim: Any, budget: int | None = None,
+                 memory: int = CHECKPOINT_BYTES) -> None:
+        """``budget``: a fixed count of checkpoints per run; by default the count follows
+        ``memory`` bytes per run (see :mod:`descent_tui.sim.checkpoints`)."""
         self.sim = sim
-        self.budget = int(budget)
+        self.budget = budget
+        self.memory = int(memory)
         self._start()
         sim.on_step.append(self._after_step)
         sim.on_set_lr.append(self._after_set_lr)
@@ -138,7 +166,10 @@ class Timeline:
 
     def _new_track(self, run: Run, origin: ForkOrigin | None = None) -> Track:
         # the first checkpoint (step 0, a fork's birth) is kept outside the spacing
-        track = Track(run, SpacingPolicy(self.budget - 1), origin=origin)
+        if self.budget is not None:
+            track = Track(run, SpacingPolicy(int(self.budget) - 1), origin=origin)
+        else:
+            track = Track(run, SpacingPolicy(1 << 30), origin=origin, memory=self.memory)
         track.keep()
         return track
 
@@ -188,10 +219,18 @@ class Timeline:
         track = self.track_of(run)
         k = int(k)
         live = track.run
-        if not track.first_step <= k <= live.step:
+        if not track.first_step <= k <= track.reached:
             raise ValueError(f"step {k} is outside run '{live.label}' (steps "
-                             f"{track.first_step} to {live.step})")
+                             f"{track.first_step} to {track.reached})")
         return track.replay(k)
+
+    @property
+    def reached(self) -> int:
+        """The furthest step the simulation has been trained to: :meth:`rewind` goes
+        anywhere from 0 to here (forward too, after stepping back), until a change
+        (a live lr) rewrites the future."""
+        self._sync()
+        return max([self.sim.step_count] + [t.reached for t in self.tracks])
 
     def checkpoint_count(self) -> int:
         return sum(len(t.checkpoints) for t in self.tracks + self.fork_tracks)
@@ -200,18 +239,19 @@ class Timeline:
     def rewind(self, k: int) -> None:
         """Put every run of the simulation (and every fork born by ``k``) in its state at ``k``.
 
-        Stepping on from there retraces the same steps (or new ones, after a change).
+        ``k`` is any step from 0 to :attr:`reached`. Stepping on from there retraces
+        the same steps (or new ones, after a change).
         """
-        self._sync()
+        reached = self.reached
         k = int(k)
-        if not 0 <= k <= self.sim.step_count:
-            raise ValueError(f"step {k} is outside 0 to {self.sim.step_count}")
+        if not 0 <= k <= reached:
+            raise ValueError(f"step {k} is outside 0 to {reached}")
         for i, track in enumerate(self.tracks):
-            track.run = track.replay(min(k, track.run.step))
+            track.run = track.replay(min(k, track.reached))
             self.sim.runs[i] = track.run
         for track in self.fork_tracks:
-            if track.first_step <= k < track.run.step:
-                track.run = track.replay(k)
+            if track.first_step <= k and k != track.run.step:
+                track.run = track.replay(min(k, track.reached))
         self.sim.step_count = k
 
     # ----------------------------------------------------------------- forks

@@ -31,6 +31,7 @@ from descent_tui.tui.widgets.knobs import KnobsPanel
 from descent_tui.tui.widgets.layer_grads import LayerGrads
 from descent_tui.tui.widgets.loss_plot import LossPlot
 from descent_tui.tui.widgets.quiz_panel import QuizPanel
+from descent_tui.tui.widgets.scrub_bar import ForkMark, ScrubBar
 from descent_tui.tui.widgets.status import Alarm, StatusLine, fmt_num
 from descent_tui.tui.widgets.views import ViewsArea
 
@@ -102,6 +103,14 @@ class MissionScreen(Screen[None]):
         Binding("w", "wide_text", "Wide text", show=False,
                 tooltip="The briefing, knobs, quiz and debrief across the whole screen"
                         " (w or esc: back), for a narrow terminal or a wide table"),
+        Binding("left_curly_bracket", "jump('back')", "Jump back", key_display="{", show=False,
+                tooltip="Every run back a tenth of the run (the scrub bar; a click jumps too)"),
+        Binding("right_curly_bracket", "jump('on')", "Jump on", key_display="}", show=False,
+                tooltip="Every run on a tenth of the run, up to the step reached"),
+        Binding("home", "jump('start')", "Jump to step 0", show=False,
+                tooltip="Every run back to step 0 (its steps stay: End returns)"),
+        Binding("end", "jump('end')", "Jump to the end", show=False,
+                tooltip="Every run to the furthest step reached"),
         Binding("escape", "back", "Back", tooltip="Back to the mission board"),
     ]
 
@@ -164,6 +173,7 @@ class MissionScreen(Screen[None]):
                 plot = LossPlot(id="loss-plot")
                 plot.border_title = "LOSS"
                 yield plot
+                yield ScrubBar(id="scrub")
                 yield ViewsArea(self.sim, id="views")
             with TabbedContent(id="side", initial="tab-briefing"):
                 with TabPane("Briefing", id="tab-briefing"), VerticalScroll():
@@ -433,7 +443,7 @@ class MissionScreen(Screen[None]):
     def _views_snapshot(self) -> Any:
         """What the views area draws (the caller holds the lock)."""
         views = self.query_one(ViewsArea)
-        return views.take(self.sim, self.selected, self.running)
+        return views.take(self.sim, self.selected, self.running, self._shown_runs())
 
     def action_inspect(self) -> None:
         from descent_tui.tui.screens.inspector import InspectorScreen
@@ -555,6 +565,7 @@ class MissionScreen(Screen[None]):
                     bounds = land.view_bounds(sim.spec.landscape.plot_bounds())
                     snap["grid"] = sim.loss_grid(nx, ny, bounds)
             snap["views"] = self._views_snapshot()
+            snap["scrub"] = self._scrub_marks()
         finally:
             self._lock.release()
         return snap
@@ -604,6 +615,7 @@ class MissionScreen(Screen[None]):
              "runs": status_runs}, running=self.running, speed=self._speed_label(),
             log_scale=self.log_scale, selected=self.selected)
         self.query_one(ViewsArea).show(snap["views"])
+        self.query_one(ScrubBar).show(snap["step"], *snap["scrub"])
         reasons = [clean(f"{r['label']}: {r['reason'] or 'diverged'}", one_line=True)
                    for r in runs if r["diverged"]]
         self.query_one(Alarm).show(reasons)
@@ -784,6 +796,37 @@ class MissionScreen(Screen[None]):
         self.notify(clean(f"Forked '{run.label}' at step {fork.step} with lr {fmt_num(lr)}"
                           f" {said} (d: drop it).", one_line=True), timeout=4, markup=False)
         self._redraw_soon()
+
+    def _scrub_marks(self) -> tuple[int, int, tuple[ForkMark, ...]]:
+        """The scrub bar's reached step, length and fork marks (the caller holds the lock)."""
+        slots = getattr(self, "_fork_slots", {})
+        marks = tuple(ForkMark(t.origin.step, slots[id(t)]) for t in self.timeline.fork_tracks
+                      if t.origin is not None and id(t) in slots)
+        return self.timeline.reached, self.sim.total_steps, marks
+
+    def action_jump(self, where: str) -> None:
+        """``{`` ``}`` Home End: every run a tenth of the run back or on, to 0, to the end."""
+        with self._lock:
+            now, reached = self.sim.step_count, self.timeline.reached
+        tenth = max(1, self.sim.total_steps // 10)
+        k = {"back": now - tenth, "on": now + tenth, "start": 0, "end": reached}[where]
+        self._jump(max(0, min(reached, k)))
+
+    @on(ScrubBar.Jump)
+    def _scrub_clicked(self, event: ScrubBar.Jump) -> None:
+        self._jump(event.step)
+
+    def _jump(self, k: int) -> None:
+        """Every run (and fork) to its exact state at step ``k`` (pauses first)."""
+        self._stop()
+        with self._lock:
+            same = k == self.sim.step_count
+            if not same:
+                self.timeline.rewind(k)
+        if not same:
+            self.notify(f"At step {k} (space: step on from here).", timeout=2)
+        self._dirty = True
+        self._tick()
 
     def _fork_lr(self, run: Any) -> tuple[float, str]:
         """The lr a fork of ``run`` gets: typed in the knobs for it (or for every run),

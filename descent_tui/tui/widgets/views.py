@@ -107,9 +107,9 @@ class ViewsSnapshot:
     error: str | None = None  # a read-out failed: what it said
 
 
-def _series(rs: Any, name: str, now: float | None) -> Series:
+def _series(index: int, rs: Any, name: str, now: float | None) -> Series:
     h = rs.history
-    return Series(rs.index, rs.label, h.steps, h.series(name), now)
+    return Series(index, rs.label, h.steps, h.series(name), now)
 
 
 def _plain_sgd(config: Any) -> bool:
@@ -205,38 +205,45 @@ class ViewsArea(Horizontal):
                 panel.border_subtitle = hint
 
     # ------------------------------------------------------------------ data
-    def take(self, sim: Any, selected: int, running: bool) -> ViewsSnapshot:
+    def take(self, sim: Any, selected: int, running: bool,
+             runs: list[tuple[int, Any]] | None = None) -> ViewsSnapshot:
         """Copy what the visible panels need (call with the simulation's lock held).
 
+        ``runs``: ``(style index, run)`` of every run the panels draw (the screen adds
+        the timeline's forks after the simulation's runs); by default ``sim.runs``.
         A read-out that raises does not take the screen down: the snapshot carries
         the error, and :meth:`show` writes it under the visible panels.
         """
         try:
-            return self._take(sim, selected, running)
+            if runs is None:
+                runs = [(rs.index, rs) for rs in sim.runs]
+            return self._take(sim, selected, running, runs)
         except Exception as error:
             return ViewsSnapshot(total=sim.total_steps, error=failure_text(error).plain)
 
-    def _take(self, sim: Any, selected: int, running: bool) -> ViewsSnapshot:
+    def _take(self, sim: Any, selected: int, running: bool,
+              runs: list[tuple[int, Any]]) -> ViewsSnapshot:
         from descent_tui.sim.steps import gradient_here, last_update
         from descent_tui.sim.units import unit_grids
 
         shown = self.visible()
         snap = ViewsSnapshot(total=sim.total_steps)
-        for rs in sim.runs:
+        for index, rs in runs:
             if "lr" in shown:
-                snap.lr.append(_series(rs, "lr", rs.lr))
+                snap.lr.append(_series(index, rs, "lr", rs.lr))
             if "acc" in shown:
-                snap.acc.append(_series(rs, "accuracy", rs.last.accuracy))
+                snap.acc.append(_series(index, rs, "accuracy", rs.last.accuracy))
                 if "val_accuracy" in rs.history:
-                    snap.val_acc.append(_series(rs, "val_accuracy", rs.last.val_accuracy))
+                    snap.val_acc.append(_series(index, rs, "val_accuracy",
+                                                rs.last.val_accuracy))
             if "grad" in shown:
                 here = gradient_here(rs)
-                snap.grad.append(GradRow(rs.index, rs.label, float(here.point[0]),
+                snap.grad.append(GradRow(index, rs.label, float(here.point[0]),
                                          float(here.grad[0]), here.lr,
                                          _plain_sgd(rs.config), rs.diverged))
             if "steps" in shown:
                 up = last_update(rs)
-                snap.steps.append(StepRow(rs.index, rs.label, rs.config.optimizer,
+                snap.steps.append(StepRow(index, rs.label, rs.config.optimizer,
                                           None if up is None else up.delta,
                                           None if up is None else up.effective,
                                           0 if up is None else up.step))
