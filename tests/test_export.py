@@ -8,6 +8,7 @@ agree to 1e-12 relative, PyTorch's to 1e-9 (float64; skipped without torch).
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
 import subprocess
@@ -104,3 +105,28 @@ def test_cli_errors_are_one_line(argv, words, capsys) -> None:
     assert err.count("\n") == 1
     for w in words:
         assert w in err
+
+
+@pytest.mark.parametrize("mission", MISSIONS)
+def test_every_run_reads_in_every_language_with_its_five_phases(mission: str) -> None:
+    """The Code view's texts: each parses as Python and tags the five phases in order."""
+    for plan in run_plans(find(mission, []), [("steps", 5)]):
+        for target in ("numpy", "engine", "torch", "tensorflow"):
+            try:
+                text = export_script(plan, target)
+            except ExportError:  # Newton's method: no optimizer to name (the view says so)
+                assert plan.config.optimizer == "newton"
+                continue
+            ast.parse(text)
+            lines = phase_lines(text)
+            assert list(lines) == ["zero_grad", "forward", "loss", "backward", "step"], \
+                (plan.label, target)
+            assert sorted(lines.values()) == list(lines.values())
+
+
+def test_tensorflow_script_uses_the_runs_settings() -> None:
+    plan = run_plans(find("forgot-zero-grad", []))[0]
+    text = export_script(plan, "tensorflow")
+    assert "tf.GradientTape()" in text and "import torch" not in text
+    assert f"learning_rate={plan.config.lr!r}" in text
+    assert ("total = grads if total is None" in text) == bool(plan.config.forget_zero_grad)

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from .grad_array import GradArray
 from .graph import run_backward
 
 #: An op's local derivative: dL/d(out) -> one share of it per parent (None: no share).
@@ -113,12 +115,12 @@ class Tensor:
     no parents and ``grad_fn is None``.
     """
 
-    __slots__ = ("__weakref__", "data", "grad", "grad_fn", "name", "op", "parents",
+    __slots__ = ("__weakref__", "_data", "grad", "grad_fn", "name", "op", "parents",
                  "requires_grad")
     __array_priority__ = 1000  # make `ndarray * Tensor` call Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        self.data: Any = _float_array(data, dtype)
+        self._data: Any = _float_array(data, dtype)
         self.grad: Any = None
         self.requires_grad = requires_grad
         self.parents: tuple[Tensor, ...] = ()
@@ -127,6 +129,12 @@ class Tensor:
         self.name: str | None = None
 
     # ----------------------------------------------------------------- basics
+    def _set_data(self, value: Any) -> None:
+        """``t.data = other``: t now holds other's numbers (a Tensor gives its array, shared)."""
+        self._data = value._data if isinstance(value, Tensor) else value
+
+    data = property(attrgetter("_data"), _set_data,
+                    doc="The numbers, a NumPy array (float64 unless told). Outside the graph.")
     # the array's own attributes, read through
     shape = property(lambda self: self.data.shape, doc="The length of each axis: () for a number.")
     dtype = property(lambda self: self.data.dtype, doc="float64, or float32 if asked for.")
@@ -772,7 +780,7 @@ class Tensor:
         if isinstance(self.data, np.ndarray) and self.data.flags.writeable:
             np.copyto(self.data, values, casting="same_kind")
         else:  # a NumPy scalar or a read-only view: this tensor gets an array of its own
-            self.data = np.array(values, dtype=self.data.dtype)
+            self._data = np.array(values, dtype=self.data.dtype)
         return self
 
 
@@ -784,7 +792,7 @@ def from_op(data: Any, parents: tuple[Tensor, ...], op: str, grad_fn: GradFn | N
     grad; otherwise it is a plain leaf, as in PyTorch under ``no_grad``.
     """
     out = Tensor.__new__(Tensor)  # __init__ would copy data; an op's result is already its own
-    out.data = data
+    out._data = data
     out.grad = out.name = None
     if _grad_enabled:
         for p in parents:
@@ -808,15 +816,17 @@ def _accumulate(leaf: Tensor, g: Any, passed: Any) -> None:
     may also be someone else's: ``passed`` on unchanged (the node's own
     dL/dnode, as ``a + b`` hands it to both sides, or the caller's seed), a
     view of another array, or read-only. (A ``grad_fn`` returns either what
-    it was given or a new array per parent.) ``.grad`` is always an array.
+    it was given or a new array per parent.) ``.grad`` is always an array: a
+    :class:`GradArray`, NumPy's own with PyTorch's in-place methods.
     """
     old = leaf.grad
     if old is not None:
-        leaf.grad = np.asarray(old + g)
+        new = np.asarray(old + g)
     elif type(g) is np.ndarray and g is not passed and g.base is None and g.flags.writeable:
-        leaf.grad = g
+        new = g
     else:
-        leaf.grad = np.array(g)
+        new = np.array(g)
+    leaf.grad = new.view(GradArray)  # the same array, answering p.grad.zero_() and co.
 
 
 def _dims(t: Tensor, axis: Any, dim: Any, keepdims: Any, keepdim: Any) -> tuple[Any, bool]:

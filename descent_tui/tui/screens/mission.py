@@ -90,6 +90,8 @@ class MissionScreen(Screen[None]):
                 tooltip="Fit the landscape to the runs' paths; again: the mission's bounds"),
         Binding("v", "cycle_view", "Next view",
                 tooltip="Show the next extra panel (lr, step sizes, gradient, accuracy, units)"),
+        Binding("c", "code", "Code",
+                tooltip="The selected run's training loop as code (NumPy, engine, PyTorch, TF)"),
         Binding("g", "inspect", "Inspect backprop",
                 tooltip="Watch this step's backward pass node by node (selected run)"),
         Binding("left_square_bracket", "step_back", "Step back", key_display="[", show=False,
@@ -457,6 +459,13 @@ class MissionScreen(Screen[None]):
             self.minimize()
         else:
             self.maximized = self.query_one("#side", TabbedContent)
+
+    def action_code(self) -> None:
+        """The Code screen: the selected run's loop with the current settings."""
+        from descent_tui.tui.screens.code import CodeScreen
+
+        self.app.push_screen(CodeScreen(self.loaded, self.sim.overrides, self.selected,
+                                        lambda: self.action_step(1), len(self.sim.runs)))
 
     def action_back(self) -> None:
         if self.maximized is not None:  # esc first leaves the wide text
