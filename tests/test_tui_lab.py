@@ -41,6 +41,28 @@ async def choose(pilot, name: str, option: str) -> None:
     await pilot.press("enter", "home", *["down"] * options.index(option), "enter")
 
 
+async def layers(pilot, spec: list[tuple[int, str]]) -> None:
+    """Build hidden layers ``[(units, activation), …]`` with the layer editor's keys: ✕ on
+    every row, then + add layer, ← / → on each units counter, enter/arrows on each menu."""
+    from descent_tui.scenario.schema import ACTIVATIONS
+    from descent_tui.tui.widgets.lab_layers import LayerEditor
+
+    editor = pilot.app.screen.query_one(LayerEditor)
+    while editor.hidden:
+        await focus(pilot, "lab-drop-0")
+        await pilot.press("enter")
+        await pilot.pause()
+    for i, (units, act) in enumerate(spec):
+        await focus(pilot, "lab-add-layer")
+        await pilot.press("enter")
+        await pilot.pause()
+        await focus(pilot, f"lab-units-{i}")
+        await pilot.press("home", *["right"] * (units - 1))
+        await focus(pilot, f"lab-act-{i}")
+        await pilot.press("enter", "home", *["down"] * ACTIVATIONS.index(act), "enter")
+    await pilot.pause()
+
+
 async def toggle(pilot, feature_id: str) -> None:
     await focus(pilot, f"lab-f-{feature_id}")
     await pilot.press("space")
@@ -149,22 +171,22 @@ def test_a_bad_value_is_named_and_the_runs_stay():
 
 
 # ---------------------------------------------------------------- architectures
-@pytest.mark.parametrize("hidden, activation, layers, acts", [
-    ("", "tanh", [2, 1], []),
-    ("8", "relu", [2, 8, 1], ["relu"]),
-    ("8, 8, 3", "tanh, relu, sigmoid", [2, 8, 8, 3, 1], ["tanh", "relu", "sigmoid"]),
+@pytest.mark.parametrize("spec, sizes", [
+    ([], [2, 1]),
+    ([(8, "relu")], [2, 8, 1]),
+    ([(8, "tanh"), (8, "relu"), (3, "sigmoid")], [2, 8, 8, 3, 1]),
 ])
-def test_architectures_from_the_controls(hidden, activation, layers, acts):
+def test_architectures_from_the_controls(spec, sizes):
     async def go():
         async with DescentApp().run_test(size=SIZE) as pilot:
             await open_lab(pilot)
-            await type_in(pilot, "hidden", hidden)
-            await type_in(pilot, "activations", activation)
+            await layers(pilot, spec)
             await choose(pilot, "init", "kaiming_uniform")
             screen = await settle(pilot)
             assert screen.problem == ""
             model = screen.sim.spec.network.model
-            assert model.layers == layers and model.hidden_activations == acts
+            acts = [a for _, a in spec]
+            assert model.layers == sizes and model.hidden_activations == acts
             assert model.init == "kaiming_uniform"
             trains(screen)
             assert len(screen.query_one("#lab-units").unit_layers) == len(acts)
@@ -250,7 +272,7 @@ def test_save_as_mission_and_find_it_on_the_board(tmp_path):
     async def go():
         async with DescentApp().run_test(size=SIZE) as pilot:
             screen = await open_lab(pilot)
-            await type_in(pilot, "hidden", "6")
+            await layers(pilot, [(6, "tanh")])
             await settle(pilot)
             await pilot.press("escape", "ctrl+s")
             await pilot.pause()
@@ -303,8 +325,7 @@ def test_playground_default_setup_from_the_keyboard():
         async with DescentApp().run_test(size=SIZE) as pilot:
             await open_lab(pilot)
             await choose(pilot, "dataset", "circles")
-            await type_in(pilot, "hidden", "4, 4")
-            await type_in(pilot, "activations", "tanh")
+            await layers(pilot, [(4, "tanh"), (4, "tanh")])
             await type_in(pilot, "batch_size", "10")
             screen = await settle(pilot)
             net = screen.sim.spec.network
@@ -316,3 +337,52 @@ def test_playground_default_setup_from_the_keyboard():
             assert screen.sim.step_count > 0
     run(go())
 
+
+
+# ---------------------------------------------------------------- the layer editor
+def test_layers_are_added_edited_and_removed_and_the_runs_follow():
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            screen = await open_lab(pilot)  # the default: 4, 2 tanh
+            await focus(pilot, "lab-add-layer")
+            await pilot.press("enter")  # a copy of the last layer: 2 tanh
+            screen = await settle(pilot)
+            assert screen.sim.spec.network.model.layers == [2, 4, 2, 2, 1]
+            assert pilot.app.focused.id == "lab-add-layer"
+            await focus(pilot, "lab-units-2")
+            await pilot.press("right", "right", "right", "minus")  # 2 → 5 → 4
+            await focus(pilot, "lab-act-2")
+            await pilot.press("enter", "home", "down", "down", "enter")  # relu, leaky, sigmoid
+            screen = await settle(pilot)
+            model = screen.sim.spec.network.model
+            assert model.layers == [2, 4, 2, 4, 1]
+            assert model.hidden_activations == ["tanh", "tanh", "sigmoid"]
+            await focus(pilot, "lab-drop-0")
+            await pilot.press("enter")
+            screen = await settle(pilot)
+            model = screen.sim.spec.network.model
+            assert model.layers == [2, 2, 4, 1]
+            assert model.hidden_activations == ["tanh", "sigmoid"]
+            assert screen.cfg.hidden == [2, 4]
+            trains(screen)
+            assert [len(u.bias) for u in screen.query_one("#lab-units").unit_layers] == [2, 4]
+    run(go())
+
+
+def test_a_mission_with_per_layer_activations_fills_the_editor():
+    from descent_tui.scenario.lab import LabConfig
+    from descent_tui.tui.widgets.lab_layers import LayerEditor
+
+    cfg = LabConfig(hidden=[3, 20], activations=["relu", "sigmoid"])
+
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            pilot.app.push_screen(LabScreen(cfg))
+            screen = await settle(pilot)
+            editor = screen.query_one(LayerEditor)
+            assert (editor.hidden, editor.activations) == ([3, 20], ["relu", "sigmoid"])
+            assert screen.query_one("#lab-act-1").value == "sigmoid"
+            assert screen.query_one("#lab-units-1").value == 20  # wider than the counter's 16
+            assert screen.cfg.hidden == [3, 20]
+    run(go())

@@ -35,6 +35,7 @@ from descent_tui.tui.safe_text import clean, content
 from descent_tui.tui.widgets.decision_map import DecisionMap
 from descent_tui.tui.widgets.key_footer import KeyFooter
 from descent_tui.tui.widgets.lab_controls import LabControls
+from descent_tui.tui.widgets.lab_layers import LayerEditor
 from descent_tui.tui.widgets.layer_grads import LayerGrads
 from descent_tui.tui.widgets.loss_plot import LossPlot
 from descent_tui.tui.widgets.notch_slider import NotchSlider
@@ -149,11 +150,11 @@ class LabScreen(Screen[None]):
         yield Static("", id="lab-status")
         yield KeyFooter()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.title = "THE LAB"
         self.sub_title = "free play"
         self._filling = True
-        self.query_one(LabControls).fill(self.cfg)
+        await self.query_one(LabControls).fill(self.cfg)
         self.call_after_refresh(self._filled)
         self.set_interval(REFRESH, self._tick)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -175,14 +176,15 @@ class LabScreen(Screen[None]):
     @on(Select.Changed)
     @on(Checkbox.Changed)
     @on(NotchSlider.Changed)
+    @on(LayerEditor.Changed)
     def _control_changed(self, event: Any) -> None:
         """Any control moved: apply once the user has stopped typing (see :data:`SETTLE`)."""
         if self._filling or not str(getattr(event.control, "id", "")).startswith("lab-"):
             return
         if getattr(event.control, "id", "") in ("lab-dataset", "lab-classes"):
             self.query_one(LabControls).adapt()
-        if isinstance(event, NotchSlider.Changed):
-            self.apply_controls()  # a slider moves one notch per key: apply at once
+        if isinstance(event, NotchSlider.Changed | LayerEditor.Changed):
+            self.apply_controls()  # one notch or one layer per key: apply at once
             return
         if self._settle is not None:
             self._settle.stop()
