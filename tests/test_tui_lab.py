@@ -386,3 +386,26 @@ def test_a_mission_with_per_layer_activations_fills_the_editor():
             assert screen.query_one("#lab-units-1").value == 20  # wider than the counter's 16
             assert screen.cfg.hidden == [3, 20]
     run(go())
+
+
+# ---------------------------------------------------------------- the loss menu (a bug)
+def test_the_loss_menu_shows_its_value():
+    """The loss plot once had the loss menu's id (``lab-loss``), so the plot's CSS (a
+    10-row box with a border) sized the menu too and its one row showed only a border."""
+    from collections import Counter
+
+    from textual.widgets import Select
+
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            screen = await open_lab(pilot)
+            ids = Counter(w.id for w in screen.query("*") if str(w.id).startswith("lab-"))
+            assert [i for i, n in ids.items() if n > 1] == []
+            menu = screen.query_one("#lab-loss", Select)
+            await choose(pilot, "dataset", "sine")
+            await settle(pilot)
+            assert menu.value == "mse" and menu.size.height == 1
+            label = menu.query_one("SelectCurrent #label")
+            assert label.region.height == 1 and label.region.width >= 3
+            assert "mse" in str(label.render())
+    run(go())

@@ -91,12 +91,12 @@ class LabScreen(Screen[None]):
     LabScreen #lab-side { width: 46; }
     LabScreen #lab-viz { width: 1fr; }
     LabScreen #lab-top { height: 1fr; min-height: 10; }
-    LabScreen #lab-decision, LabScreen #lab-grads, LabScreen #lab-loss, LabScreen #lab-units {
+    LabScreen #lab-decision, LabScreen #lab-grads, LabScreen #lab-loss-plot, LabScreen #lab-units {
         border: round $primary 50%; border-title-color: $accent; border-title-style: bold;
         border-subtitle-color: $text-muted; background: $surface; }
     LabScreen #lab-decision { width: 1fr; }
     LabScreen #lab-grads { width: 40; padding: 0 1; }
-    LabScreen #lab-loss { height: 10; }
+    LabScreen #lab-loss-plot { height: 10; }
     LabScreen #lab-units { height: 1fr; min-height: 8; max-height: 24; }
     LabScreen #lab-unit { height: 2; padding: 0 1; }
     LabScreen #lab-problem { height: auto; color: $error; padding: 0 1; }
@@ -140,7 +140,7 @@ class LabScreen(Screen[None]):
                     grads = LayerGrads(id="lab-grads")
                     grads.border_title = "GRADIENTS PER LAYER (log)"
                     yield grads
-                plot = LossPlot(id="lab-loss")
+                plot = LossPlot(id="lab-loss-plot")
                 plot.border_title = "LOSS ━ train ┄ val"
                 yield plot
                 units = UnitView(id="lab-units")
