@@ -189,7 +189,9 @@ def test_architectures_from_the_controls(spec, sizes):
             assert model.layers == sizes and model.hidden_activations == acts
             assert model.init == "kaiming_uniform"
             trains(screen)
-            assert len(screen.query_one("#lab-units").unit_layers) == len(acts)
+            await pilot.pause(0.2)
+            picture = screen.query_one("#lab-network").picture
+            assert [c.title for c in picture.columns] == ["in", *acts, "out"]
     run(go())
 
 
@@ -365,7 +367,9 @@ def test_layers_are_added_edited_and_removed_and_the_runs_follow():
             assert model.hidden_activations == ["tanh", "sigmoid"]
             assert screen.cfg.hidden == [2, 4]
             trains(screen)
-            assert [len(u.bias) for u in screen.query_one("#lab-units").unit_layers] == [2, 4]
+            await pilot.pause(0.2)
+            columns = screen.query_one("#lab-network").picture.columns
+            assert [len(c.names) for c in columns] == [2, 2, 4, 1]
     run(go())
 
 
@@ -408,4 +412,60 @@ def test_the_loss_menu_shows_its_value():
             label = menu.query_one("SelectCurrent #label")
             assert label.region.height == 1 and label.region.width >= 3
             assert "mse" in str(label.render())
+    run(go())
+
+
+# ---------------------------------------------------------------- connections
+def test_connection_glyphs_grow_with_the_weight():
+    from descent_tui.tui.widgets.lab_network import connection_glyph
+
+    assert connection_glyph(0.9, 0.0) == ("━", True)
+    assert connection_glyph(0.5, 0.0) == ("─", False)
+    assert connection_glyph(0.1, 0.0)[0] == "┄"
+    assert connection_glyph(0.9, 2.0)[0] == "╲" and connection_glyph(0.9, -2.0)[0] == "╱"
+
+
+def _network_cells(screen):
+    """{(x, y): (char, colour)} of the network picture as drawn."""
+    view = screen.query_one("#lab-network")
+    cells = {}
+    for y in range(view.size.height):
+        x = 0
+        for seg in view.render_line(y):
+            for ch in seg.text:
+                colour = seg.style.color.get_truecolor() if seg.style and seg.style.color else None
+                cells[x, y] = (ch, colour)
+                x += 1
+    return view, cells
+
+
+@pytest.mark.parametrize("size", [(160, 50), (80, 24)])
+def test_the_network_draws_each_weight_as_a_line_coloured_by_sign(size):
+    from descent_tui.scenario.lab import LabConfig
+    from descent_tui.tui.widgets.units import RAMPS
+
+    cfg = LabConfig(hidden=[3], activations=["tanh"])
+
+    async def go():
+        async with DescentApp().run_test(size=size) as pilot:
+            await pilot.pause()
+            pilot.app.push_screen(LabScreen(cfg))
+            screen = await settle(pilot)
+            w = screen.sim.runs[0].linears[1].weight.data  # 1 × 3: hidden → output
+            w[0] = [2.0, -2.0, 0.01]
+            screen._dirty = True
+            screen._tick()
+            await pilot.pause(0.2)
+            view, cells = _network_cells(screen)
+            legend = "".join(cells[x, view.size.height - 1][0] for x in range(view.size.width))
+            assert "━ +" in legend and "━ −" in legend
+            assert ("strong" in legend) == (size == (160, 50))
+            neg, _mid, pos = RAMPS[pilot.app.current_theme.dark]
+            chars = {c for c, col in cells.values() if col is not None and
+                     col.hex.lower() == pos}
+            assert "━" in chars or "╲" in chars or "╱" in chars  # the strong positive weight
+            assert any(col is not None and col.hex.lower() == neg and c in "━╲╱"
+                       for c, col in cells.values())
+            if size == (80, 24):
+                assert view.size.width >= 12
     run(go())
