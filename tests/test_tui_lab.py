@@ -469,3 +469,53 @@ def test_the_network_draws_each_weight_as_a_line_coloured_by_sign(size):
             if size == (80, 24):
                 assert view.size.width >= 12
     run(go())
+
+
+# ---------------------------------------------------------------- tried as a new user
+def _shot(pilot, name: str) -> None:
+    """Save a screenshot when LAB_SHOTS names a folder (outside the repository)."""
+    import os
+
+    folder = os.environ.get("LAB_SHOTS")
+    if folder:
+        pilot.app.save_screenshot(f"{name}.svg", path=folder)
+
+
+CLASSICS = {
+    # TensorFlow Playground's opening: circles, x₁ x₂, 4-4 tanh, lr 0.03, batch 10
+    "playground-default": ("circles", [], [(4, "tanh"), (4, "tanh")], 0, [2, 4, 4, 1]),
+    # the spiral with the crosses: x₁² x₂² x₁x₂ sin x₁ sin x₂, 8-8 tanh, lr 0.03 → 0.01
+    "spiral-crosses": ("spiral", ["x1sq", "x2sq", "x1x2", "sin-x1", "sin-x2"],
+                       [(8, "tanh"), (8, "tanh")], -1, [7, 8, 8, 1]),
+    # xor with one layer of 4 ReLUs, lr 0.1
+    "xor-one-layer": ("xor", [], [(4, "relu")], 1, [2, 4, 1]),
+}
+
+
+@pytest.mark.parametrize("name", list(CLASSICS))
+def test_classic_setups_from_the_keyboard(name):
+    dataset, crosses, spec, lr_notches, sizes = CLASSICS[name]
+
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            await open_lab(pilot)
+            await choose(pilot, "dataset", dataset)
+            for feature in crosses:
+                await toggle(pilot, feature)
+            await layers(pilot, spec)
+            await type_in(pilot, "batch_size", "10")
+            await focus(pilot, "lab-lr")
+            await pilot.press(*["right" if lr_notches > 0 else "left"] * abs(lr_notches))
+            screen = await settle(pilot)
+            assert screen.problem == ""
+            net = screen.sim.spec.network
+            assert net.model.layers == sizes and net.batch_size == 10
+            assert net.model.hidden_activations == [a for _, a in spec]
+            assert screen.sim.runs[0].lr == {0: 0.03, -1: 0.01, 1: 0.1}[lr_notches]
+            await pilot.press("escape", *["plus"] * 3, "r")
+            await until(pilot, lambda: screen.sim.step_count >= 150, seconds=30)
+            await pilot.press("r")
+            await pilot.pause(0.3)
+            assert np.isfinite(screen.sim.runs[0].last.loss)
+            _shot(pilot, name)
+    run(go())
