@@ -41,6 +41,28 @@ async def choose(pilot, name: str, option: str) -> None:
     await pilot.press("enter", "home", *["down"] * options.index(option), "enter")
 
 
+async def layers(pilot, spec: list[tuple[int, str]]) -> None:
+    """Build hidden layers ``[(units, activation), …]`` with the layer editor's keys: ✕ on
+    every row, then + add layer, ← / → on each units counter, enter/arrows on each menu."""
+    from descent_tui.scenario.schema import ACTIVATIONS
+    from descent_tui.tui.widgets.lab_layers import LayerEditor
+
+    editor = pilot.app.screen.query_one(LayerEditor)
+    while editor.hidden:
+        await focus(pilot, "lab-drop-0")
+        await pilot.press("enter")
+        await pilot.pause()
+    for i, (units, act) in enumerate(spec):
+        await focus(pilot, "lab-add-layer")
+        await pilot.press("enter")
+        await pilot.pause()
+        await focus(pilot, f"lab-units-{i}")
+        await pilot.press("home", *["right"] * (units - 1))
+        await focus(pilot, f"lab-act-{i}")
+        await pilot.press("enter", "home", *["down"] * ACTIVATIONS.index(act), "enter")
+    await pilot.pause()
+
+
 async def toggle(pilot, feature_id: str) -> None:
     await focus(pilot, f"lab-f-{feature_id}")
     await pilot.press("space")
@@ -149,25 +171,27 @@ def test_a_bad_value_is_named_and_the_runs_stay():
 
 
 # ---------------------------------------------------------------- architectures
-@pytest.mark.parametrize("hidden, activation, layers, acts", [
-    ("", "tanh", [2, 1], []),
-    ("8", "relu", [2, 8, 1], ["relu"]),
-    ("8, 8, 3", "tanh, relu, sigmoid", [2, 8, 8, 3, 1], ["tanh", "relu", "sigmoid"]),
+@pytest.mark.parametrize("spec, sizes", [
+    ([], [2, 1]),
+    ([(8, "relu")], [2, 8, 1]),
+    ([(8, "tanh"), (8, "relu"), (3, "sigmoid")], [2, 8, 8, 3, 1]),
 ])
-def test_architectures_from_the_controls(hidden, activation, layers, acts):
+def test_architectures_from_the_controls(spec, sizes):
     async def go():
         async with DescentApp().run_test(size=SIZE) as pilot:
             await open_lab(pilot)
-            await type_in(pilot, "hidden", hidden)
-            await type_in(pilot, "activations", activation)
+            await layers(pilot, spec)
             await choose(pilot, "init", "kaiming_uniform")
             screen = await settle(pilot)
             assert screen.problem == ""
             model = screen.sim.spec.network.model
-            assert model.layers == layers and model.hidden_activations == acts
+            acts = [a for _, a in spec]
+            assert model.layers == sizes and model.hidden_activations == acts
             assert model.init == "kaiming_uniform"
             trains(screen)
-            assert len(screen.query_one("#lab-units").unit_layers) == len(acts)
+            await pilot.pause(0.2)
+            picture = screen.query_one("#lab-network").picture
+            assert [c.title for c in picture.columns] == ["in", *acts, "out"]
     run(go())
 
 
@@ -250,7 +274,7 @@ def test_save_as_mission_and_find_it_on_the_board(tmp_path):
     async def go():
         async with DescentApp().run_test(size=SIZE) as pilot:
             screen = await open_lab(pilot)
-            await type_in(pilot, "hidden", "6")
+            await layers(pilot, [(6, "tanh")])
             await settle(pilot)
             await pilot.press("escape", "ctrl+s")
             await pilot.pause()
@@ -303,8 +327,7 @@ def test_playground_default_setup_from_the_keyboard():
         async with DescentApp().run_test(size=SIZE) as pilot:
             await open_lab(pilot)
             await choose(pilot, "dataset", "circles")
-            await type_in(pilot, "hidden", "4, 4")
-            await type_in(pilot, "activations", "tanh")
+            await layers(pilot, [(4, "tanh"), (4, "tanh")])
             await type_in(pilot, "batch_size", "10")
             screen = await settle(pilot)
             net = screen.sim.spec.network
@@ -316,3 +339,183 @@ def test_playground_default_setup_from_the_keyboard():
             assert screen.sim.step_count > 0
     run(go())
 
+
+
+# ---------------------------------------------------------------- the layer editor
+def test_layers_are_added_edited_and_removed_and_the_runs_follow():
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            screen = await open_lab(pilot)  # the default: 4, 2 tanh
+            await focus(pilot, "lab-add-layer")
+            await pilot.press("enter")  # a copy of the last layer: 2 tanh
+            screen = await settle(pilot)
+            assert screen.sim.spec.network.model.layers == [2, 4, 2, 2, 1]
+            assert pilot.app.focused.id == "lab-add-layer"
+            await focus(pilot, "lab-units-2")
+            await pilot.press("right", "right", "right", "minus")  # 2 → 5 → 4
+            await focus(pilot, "lab-act-2")
+            await pilot.press("enter", "home", "down", "down", "enter")  # relu, leaky, sigmoid
+            screen = await settle(pilot)
+            model = screen.sim.spec.network.model
+            assert model.layers == [2, 4, 2, 4, 1]
+            assert model.hidden_activations == ["tanh", "tanh", "sigmoid"]
+            await focus(pilot, "lab-drop-0")
+            await pilot.press("enter")
+            screen = await settle(pilot)
+            model = screen.sim.spec.network.model
+            assert model.layers == [2, 2, 4, 1]
+            assert model.hidden_activations == ["tanh", "sigmoid"]
+            assert screen.cfg.hidden == [2, 4]
+            trains(screen)
+            await pilot.pause(0.2)
+            columns = screen.query_one("#lab-network").picture.columns
+            assert [len(c.names) for c in columns] == [2, 2, 4, 1]
+    run(go())
+
+
+def test_a_mission_with_per_layer_activations_fills_the_editor():
+    from descent_tui.scenario.lab import LabConfig
+    from descent_tui.tui.widgets.lab_layers import LayerEditor
+
+    cfg = LabConfig(hidden=[3, 20], activations=["relu", "sigmoid"])
+
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            pilot.app.push_screen(LabScreen(cfg))
+            screen = await settle(pilot)
+            editor = screen.query_one(LayerEditor)
+            assert (editor.hidden, editor.activations) == ([3, 20], ["relu", "sigmoid"])
+            assert screen.query_one("#lab-act-1").value == "sigmoid"
+            assert screen.query_one("#lab-units-1").value == 20  # wider than the counter's 16
+            assert screen.cfg.hidden == [3, 20]
+    run(go())
+
+
+# ---------------------------------------------------------------- the loss menu (a bug)
+def test_the_loss_menu_shows_its_value():
+    """The loss plot once had the loss menu's id (``lab-loss``), so the plot's CSS (a
+    10-row box with a border) sized the menu too and its one row showed only a border."""
+    from collections import Counter
+
+    from textual.widgets import Select
+
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            screen = await open_lab(pilot)
+            ids = Counter(w.id for w in screen.query("*") if str(w.id).startswith("lab-"))
+            assert [i for i, n in ids.items() if n > 1] == []
+            menu = screen.query_one("#lab-loss", Select)
+            await choose(pilot, "dataset", "sine")
+            await settle(pilot)
+            assert menu.value == "mse" and menu.size.height == 1
+            label = menu.query_one("SelectCurrent #label")
+            assert label.region.height == 1 and label.region.width >= 3
+            assert "mse" in str(label.render())
+    run(go())
+
+
+# ---------------------------------------------------------------- connections
+def test_connection_glyphs_grow_with_the_weight():
+    from descent_tui.tui.widgets.lab_network import connection_glyph
+
+    assert connection_glyph(0.9, 0.0) == ("━", True)
+    assert connection_glyph(0.5, 0.0) == ("─", False)
+    assert connection_glyph(0.1, 0.0)[0] == "┄"
+    assert connection_glyph(0.9, 2.0)[0] == "╲" and connection_glyph(0.9, -2.0)[0] == "╱"
+
+
+def _network_cells(screen):
+    """{(x, y): (char, colour)} of the network picture as drawn."""
+    view = screen.query_one("#lab-network")
+    cells = {}
+    for y in range(view.size.height):
+        x = 0
+        for seg in view.render_line(y):
+            for ch in seg.text:
+                colour = seg.style.color.get_truecolor() if seg.style and seg.style.color else None
+                cells[x, y] = (ch, colour)
+                x += 1
+    return view, cells
+
+
+@pytest.mark.parametrize("size", [(160, 50), (80, 24)])
+def test_the_network_draws_each_weight_as_a_line_coloured_by_sign(size):
+    from descent_tui.scenario.lab import LabConfig
+    from descent_tui.tui.widgets.units import RAMPS
+
+    cfg = LabConfig(hidden=[3], activations=["tanh"])
+
+    async def go():
+        async with DescentApp().run_test(size=size) as pilot:
+            await pilot.pause()
+            pilot.app.push_screen(LabScreen(cfg))
+            screen = await settle(pilot)
+            w = screen.sim.runs[0].linears[1].weight.data  # 1 × 3: hidden → output
+            w[0] = [2.0, -2.0, 0.01]
+            screen._dirty = True
+            screen._tick()
+            await pilot.pause(0.2)
+            view, cells = _network_cells(screen)
+            legend = "".join(cells[x, view.size.height - 1][0] for x in range(view.size.width))
+            assert "━ +" in legend and "━ −" in legend
+            assert ("strong" in legend) == (size == (160, 50))
+            neg, _mid, pos = RAMPS[pilot.app.current_theme.dark]
+            chars = {c for c, col in cells.values() if col is not None and
+                     col.hex.lower() == pos}
+            assert "━" in chars or "╲" in chars or "╱" in chars  # the strong positive weight
+            assert any(col is not None and col.hex.lower() == neg and c in "━╲╱"
+                       for c, col in cells.values())
+            if size == (80, 24):
+                assert view.size.width >= 12
+    run(go())
+
+
+# ---------------------------------------------------------------- tried as a new user
+def _shot(pilot, name: str) -> None:
+    """Save a screenshot when LAB_SHOTS names a folder (outside the repository)."""
+    import os
+
+    folder = os.environ.get("LAB_SHOTS")
+    if folder:
+        pilot.app.save_screenshot(f"{name}.svg", path=folder)
+
+
+CLASSICS = {
+    # TensorFlow Playground's opening: circles, x₁ x₂, 4-4 tanh, lr 0.03, batch 10
+    "playground-default": ("circles", [], [(4, "tanh"), (4, "tanh")], 0, [2, 4, 4, 1]),
+    # the spiral with the crosses: x₁² x₂² x₁x₂ sin x₁ sin x₂, 8-8 tanh, lr 0.03 → 0.01
+    "spiral-crosses": ("spiral", ["x1sq", "x2sq", "x1x2", "sin-x1", "sin-x2"],
+                       [(8, "tanh"), (8, "tanh")], -1, [7, 8, 8, 1]),
+    # xor with one layer of 4 ReLUs, lr 0.1
+    "xor-one-layer": ("xor", [], [(4, "relu")], 1, [2, 4, 1]),
+}
+
+
+@pytest.mark.parametrize("name", list(CLASSICS))
+def test_classic_setups_from_the_keyboard(name):
+    dataset, crosses, spec, lr_notches, sizes = CLASSICS[name]
+
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            await open_lab(pilot)
+            await choose(pilot, "dataset", dataset)
+            for feature in crosses:
+                await toggle(pilot, feature)
+            await layers(pilot, spec)
+            await type_in(pilot, "batch_size", "10")
+            await focus(pilot, "lab-lr")
+            await pilot.press(*["right" if lr_notches > 0 else "left"] * abs(lr_notches))
+            screen = await settle(pilot)
+            assert screen.problem == ""
+            net = screen.sim.spec.network
+            assert net.model.layers == sizes and net.batch_size == 10
+            assert net.model.hidden_activations == [a for _, a in spec]
+            assert screen.sim.runs[0].lr == {0: 0.03, -1: 0.01, 1: 0.1}[lr_notches]
+            await pilot.press("escape", *["plus"] * 3, "r")
+            await until(pilot, lambda: screen.sim.step_count >= 150, seconds=30)
+            await pilot.press("r")
+            await pilot.pause(0.3)
+            assert np.isfinite(screen.sim.runs[0].last.loss)
+            _shot(pilot, name)
+    run(go())

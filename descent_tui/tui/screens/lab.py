@@ -6,8 +6,9 @@ architecture rebuilds the runs (the config goes through the ordinary scenario
 loader, so the Lab can build nothing a mission file could not say); the learning
 rate and the two penalties apply to the running runs at once. The views are the
 mission screen's: the decision map (or fitted curve), the gradient per layer, the
-loss curves, and the unit view with every hidden unit's map; ``[`` / ``]`` select a
-unit (its weights and bias are written under the view) and ``k`` knocks it out.
+loss curves; and the network picture (every unit's map, every weight a line:
+:mod:`~descent_tui.tui.widgets.lab_network`). ``[`` / ``]`` select a unit (its
+weights and bias are written under the view) and ``k`` knocks it out.
 
 Threading as on the mission screen: one worker thread trains in chunks while
 holding ``self._lock``; a 10 Hz timer copies what the views draw under that lock.
@@ -35,11 +36,12 @@ from descent_tui.tui.safe_text import clean, content
 from descent_tui.tui.widgets.decision_map import DecisionMap
 from descent_tui.tui.widgets.key_footer import KeyFooter
 from descent_tui.tui.widgets.lab_controls import LabControls
+from descent_tui.tui.widgets.lab_layers import LayerEditor
+from descent_tui.tui.widgets.lab_network import GRID, NetworkView, network_picture
 from descent_tui.tui.widgets.layer_grads import LayerGrads
 from descent_tui.tui.widgets.loss_plot import LossPlot
 from descent_tui.tui.widgets.notch_slider import NotchSlider
 from descent_tui.tui.widgets.status import fmt_num
-from descent_tui.tui.widgets.units import UnitView
 
 __all__ = ["LabScreen"]
 
@@ -87,16 +89,17 @@ class LabScreen(Screen[None]):
 
     DEFAULT_CSS = """
     LabScreen #lab-body { height: 1fr; }
-    LabScreen #lab-side { width: 46; }
+    LabScreen #lab-side { width: 46; max-width: 45%; }
     LabScreen #lab-viz { width: 1fr; }
     LabScreen #lab-top { height: 1fr; min-height: 10; }
-    LabScreen #lab-decision, LabScreen #lab-grads, LabScreen #lab-loss, LabScreen #lab-units {
+    LabScreen #lab-decision, LabScreen #lab-grads, LabScreen #lab-loss-plot, LabScreen #lab-network {
         border: round $primary 50%; border-title-color: $accent; border-title-style: bold;
         border-subtitle-color: $text-muted; background: $surface; }
-    LabScreen #lab-decision { width: 1fr; }
-    LabScreen #lab-grads { width: 40; padding: 0 1; }
-    LabScreen #lab-loss { height: 10; }
-    LabScreen #lab-units { height: 1fr; min-height: 8; max-height: 24; }
+    LabScreen #lab-network { width: 1fr; padding: 0 1; }
+    LabScreen #lab-right { width: 48%; max-width: 56; }
+    LabScreen #lab-decision { height: 2fr; min-height: 5; }
+    LabScreen #lab-grads { height: 1fr; max-height: 10; padding: 0 1; }
+    LabScreen #lab-loss-plot { height: 10; }
     LabScreen #lab-unit { height: 2; padding: 0 1; }
     LabScreen #lab-problem { height: auto; color: $error; padding: 0 1; }
     LabScreen #lab-status { height: 1; padding: 0 1; background: $panel; }
@@ -133,27 +136,28 @@ class LabScreen(Screen[None]):
                 yield LabControls(id="lab-controls")
             with Vertical(id="lab-viz"):
                 with Horizontal(id="lab-top"):
-                    dm = DecisionMap(id="lab-decision")
-                    dm.border_title = "DECISION"
-                    yield dm
-                    grads = LayerGrads(id="lab-grads")
-                    grads.border_title = "GRADIENTS PER LAYER (log)"
-                    yield grads
-                plot = LossPlot(id="lab-loss")
+                    net = NetworkView(id="lab-network")
+                    net.border_title = "NETWORK  each unit over the plane · lines: weights"
+                    yield net
+                    with Vertical(id="lab-right"):
+                        dm = DecisionMap(id="lab-decision")
+                        dm.border_title = "DECISION"
+                        yield dm
+                        grads = LayerGrads(id="lab-grads")
+                        grads.border_title = "GRADIENTS PER LAYER (log)"
+                        yield grads
+                plot = LossPlot(id="lab-loss-plot")
                 plot.border_title = "LOSS ━ train ┄ val"
                 yield plot
-                units = UnitView(id="lab-units")
-                units.border_title = "UNITS  each hidden unit over the plane · weights in"
-                yield units
                 yield Static("", id="lab-unit", markup=False)
         yield Static("", id="lab-status")
         yield KeyFooter()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.title = "THE LAB"
         self.sub_title = "free play"
         self._filling = True
-        self.query_one(LabControls).fill(self.cfg)
+        await self.query_one(LabControls).fill(self.cfg)
         self.call_after_refresh(self._filled)
         self.set_interval(REFRESH, self._tick)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -165,7 +169,7 @@ class LabScreen(Screen[None]):
             self._settle = None
 
     def _theme_changed(self, _theme: Any) -> None:
-        for w in self.query("DecisionMap, UnitView"):
+        for w in self.query("DecisionMap, NetworkView"):
             w._lines = None  # type: ignore[attr-defined]
             w.refresh()
         self._dirty = True
@@ -175,14 +179,15 @@ class LabScreen(Screen[None]):
     @on(Select.Changed)
     @on(Checkbox.Changed)
     @on(NotchSlider.Changed)
+    @on(LayerEditor.Changed)
     def _control_changed(self, event: Any) -> None:
         """Any control moved: apply once the user has stopped typing (see :data:`SETTLE`)."""
         if self._filling or not str(getattr(event.control, "id", "")).startswith("lab-"):
             return
         if getattr(event.control, "id", "") in ("lab-dataset", "lab-classes"):
             self.query_one(LabControls).adapt()
-        if isinstance(event, NotchSlider.Changed):
-            self.apply_controls()  # a slider moves one notch per key: apply at once
+        if isinstance(event, NotchSlider.Changed | LayerEditor.Changed):
+            self.apply_controls()  # one notch or one layer per key: apply at once
             return
         if self._settle is not None:
             self._settle.stop()
@@ -415,8 +420,9 @@ class LabScreen(Screen[None]):
                 "label": run.label, "layers": list(run.layers),
                 "first_layers": run.first_layers, "data": sim.data,
                 "decision": self.query_one(DecisionMap).request(sim, run.index),
-                "units": unit_grids(run, self.query_one(UnitView).wanted_n())
-                if len(sim.spec.network.model.layers) > 2 else [],
+                "units": (units := unit_grids(run, GRID)
+                          if len(sim.spec.network.model.layers) > 2 else []),
+                "picture": network_picture(run, units, sim.spec.network.inputs, self.knocked),
                 "runs": [(rs.label, rs.last.loss, rs.last.val_loss, rs.last.accuracy,
                           rs.diverged) for rs in sim.runs],
             }
@@ -438,9 +444,9 @@ class LabScreen(Screen[None]):
         dm.show(snap["decision"])
         dm.border_subtitle = content(snap["label"], one_line=True)
         self._units = snap["units"]
-        view = self.query_one(UnitView)
-        view.selected = (f"layer {self.unit[0] + 1}", self.unit[1])
-        view.show(snap["units"], snap["label"])
+        view = self.query_one(NetworkView)
+        view.selected = self.unit if self.cfg.hidden else None
+        view.show(snap["picture"])
         self.query_one("#lab-unit", Static).update(self._unit_text())
         self.query_one("#lab-status", Static).update(self._status(snap))
         self.frame_times.append(time.perf_counter() - t0)

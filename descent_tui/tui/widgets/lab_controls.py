@@ -7,8 +7,8 @@ writes a config into the controls; :meth:`LabControls.read` parses them back int
 new config or the one-line problems (``"samples: a whole number, not 'x'"``).
 Which fields apply live (no rebuild of the runs) is :data:`LIVE`.
 
-Hidden layers are written as units per layer, ``4, 2`` (empty: no hidden layer);
-activations as one name for every layer or one per layer, ``tanh, relu``.
+The hidden layers are a :class:`~descent_tui.tui.widgets.lab_layers.LayerEditor`:
+one row per layer (units, activation) with add / remove buttons.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from textual.widgets import Checkbox, Input, Label, Select
 from descent_tui.data.features import needs_columns
 from descent_tui.scenario import schema as S
 from descent_tui.scenario.lab import LabConfig, LabRun, default_loss
+from descent_tui.tui.widgets.lab_layers import LayerEditor
 from descent_tui.tui.widgets.notch_slider import LR_NOTCHES, REG_NOTCHES, NotchSlider
 
 __all__ = ["FEATURE_LABELS", "LIVE", "LabControls"]
@@ -37,7 +38,6 @@ FIELDS: dict[str, tuple[str, str]] = {
     "data_seed": ("data seed", "int"), "val_split": ("validation share", "float"),
     "csv_path": ("csv file", "text"), "csv_features": ("csv features", "text"),
     "csv_label": ("csv label", "text"),
-    "hidden": ("hidden units", "text"), "activations": ("activation", "text"),
     "momentum": ("momentum", "opt-float"), "beta1": ("β₁", "float"), "beta2": ("β₂", "float"),
     "batch_size": ("batch (0 = all)", "int"), "clip_norm": ("clip norm", "opt-float"),
     "steps": ("steps", "int"), "seed": ("seed", "int"),
@@ -68,30 +68,6 @@ def _number(kind: str, name: str, text: str) -> Any:
         raise ValueError(f"{name}: {what}, not {text!r}") from None
 
 
-def _hidden(text: str) -> list[int]:
-    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
-    try:
-        units = [int(p) for p in parts]
-    except ValueError:
-        raise ValueError(f"hidden units: whole numbers per layer, e.g. '4, 2', not {text!r}"
-                         ) from None
-    if any(u < 1 for u in units):
-        raise ValueError("hidden units: every layer needs at least 1 unit")
-    return units
-
-
-def _activations(text: str, n_layers: int) -> list[str]:
-    names = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
-    bad = [n for n in names if n not in S.ACTIVATIONS]
-    if bad:
-        raise ValueError(f"activation: {bad[0]!r} is not one of {', '.join(S.ACTIVATIONS)}")
-    if len(names) == 1:
-        return names * n_layers
-    if len(names) != n_layers:
-        raise ValueError(f"activation: one name, or one per hidden layer ({n_layers})")
-    return names
-
-
 class LabControls(VerticalScroll):
     """Every control of the Lab, in a scrollable column (see the module docstring)."""
 
@@ -115,7 +91,7 @@ class LabControls(VerticalScroll):
             for name, label in FEATURE_LABELS.items():
                 yield Checkbox(label, id=f"lab-f-{_fid(name)}", compact=True)
         yield Label("NETWORK", classes="lab-head")
-        yield from self._inputs(("hidden", "activations"))
+        yield LayerEditor(id="lab-layers")
         yield from self._selects(("init", "loss"))
         yield Label("TRAINING", classes="lab-head")
         yield from self._selects(("optimizer",))
@@ -137,16 +113,14 @@ class LabControls(VerticalScroll):
                                      allow_blank=False, compact=True))
 
     # ------------------------------------------------------------------ config ⇄ controls
-    def fill(self, cfg: LabConfig) -> None:
+    async def fill(self, cfg: LabConfig) -> None:
         """Show ``cfg`` in the controls (posts the widgets' own Changed messages)."""
         run = cfg.runs[0]
         texts = {
             "samples": cfg.samples, "noise": cfg.noise, "classes": cfg.classes,
             "data_seed": cfg.data_seed, "val_split": cfg.val_split,
             "csv_path": cfg.csv_path or "", "csv_features": ", ".join(cfg.csv_features),
-            "csv_label": cfg.csv_label or "", "hidden": ", ".join(map(str, cfg.hidden)),
-            "activations": ", ".join(cfg.activations) if len(set(cfg.activations)) > 1
-            else (cfg.activations[0] if cfg.activations else "tanh"),
+            "csv_label": cfg.csv_label or "",
             "momentum": "" if run.momentum is None else run.momentum,
             "beta1": run.betas[0], "beta2": run.betas[1], "batch_size": cfg.batch_size,
             "clip_norm": "" if run.clip_norm is None else run.clip_norm,
@@ -163,6 +137,7 @@ class LabControls(VerticalScroll):
             self.query_one(f"#lab-f-{_fid(name)}", Checkbox).value = name in inputs
         for name, value in (("lr", run.lr), ("l2", run.l2), ("l1", run.l1)):
             self.query_one(f"#lab-{name}", NotchSlider).set_value(value)
+        await self.query_one(LayerEditor).set_layers(cfg.hidden, cfg.activations)
 
     def adapt(self) -> None:
         """After the data set (or class count) changed: its natural loss, and only the
@@ -194,7 +169,7 @@ class LabControls(VerticalScroll):
         dataset = str(self.query_one("#lab-dataset", Select).value)
         classes = self._value("classes")
         loss = str(self.query_one("#lab-loss", Select).value)
-        hidden = _hidden(self._value("hidden"))
+        layers = self.query_one(LayerEditor)
         inputs = [n for n in FEATURE_LABELS
                   if self.query_one(f"#lab-f-{_fid(n)}", Checkbox).value]
         if not inputs:
@@ -206,7 +181,7 @@ class LabControls(VerticalScroll):
             val_split=self._value("val_split"), csv_path=self._value("csv_path") or None,
             csv_features=features, csv_label=self._value("csv_label") or None,
             inputs=None if dataset == "csv" and len(features) > 2 else inputs,
-            hidden=hidden, activations=_activations(self._value("activations"), len(hidden)),
+            hidden=list(layers.hidden), activations=list(layers.activations),
             init=str(self.query_one("#lab-init", Select).value),
             loss=default_loss(dataset, classes) if loss == "auto" else loss,
             batch_size=self._value("batch_size"), steps=self._value("steps"),
