@@ -414,7 +414,9 @@ class LabScreen(Screen[None]):
             series = [{"index": rs.index, "label": rs.label, "steps": rs.history.steps,
                        "loss": rs.history.series("loss"),
                        "val_loss": rs.history.series("val_loss")
-                       if "val_loss" in rs.history.names else None} for rs in sim.runs]
+                       if "val_loss" in rs.history.names else None,
+                       "loss_now": rs.last.loss, "diverged": rs.diverged,
+                       "noisy": rs.batch_size > 0} for rs in sim.runs]
             snap = {
                 "series": series, "total": sim.total_steps, "step": sim.step_count,
                 "label": run.label, "layers": list(run.layers),
