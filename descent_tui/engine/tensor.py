@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Sequence
-from operator import attrgetter
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from .grad_array import GradArray
 from .graph import run_backward
 
 #: An op's local derivative: dL/d(out) -> one share of it per parent (None: no share).
@@ -115,12 +113,12 @@ class Tensor:
     no parents and ``grad_fn is None``.
     """
 
-    __slots__ = ("__weakref__", "_data", "grad", "grad_fn", "name", "op", "parents",
+    __slots__ = ("__weakref__", "data", "grad", "grad_fn", "name", "op", "parents",
                  "requires_grad")
     __array_priority__ = 1000  # make `ndarray * Tensor` call Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        self._data: Any = _float_array(data, dtype)
+        self.data: Any = _float_array(data, dtype)
         self.grad: Any = None
         self.requires_grad = requires_grad
         self.parents: tuple[Tensor, ...] = ()
@@ -129,12 +127,6 @@ class Tensor:
         self.name: str | None = None
 
     # ----------------------------------------------------------------- basics
-    def _set_data(self, value: Any) -> None:
-        """``t.data = other``: t now holds other's numbers (a Tensor gives its array, shared)."""
-        self._data = value._data if isinstance(value, Tensor) else value
-
-    data = property(attrgetter("_data"), _set_data,
-                    doc="The numbers, a NumPy array (float64 unless told). Outside the graph.")
     # the array's own attributes, read through
     shape = property(lambda self: self.data.shape, doc="The length of each axis: () for a number.")
     dtype = property(lambda self: self.data.dtype, doc="float64, or float32 if asked for.")
@@ -780,7 +772,7 @@ class Tensor:
         if isinstance(self.data, np.ndarray) and self.data.flags.writeable:
             np.copyto(self.data, values, casting="same_kind")
         else:  # a NumPy scalar or a read-only view: this tensor gets an array of its own
-            self._data = np.array(values, dtype=self.data.dtype)
+            self.data = np.array(values, dtype=self.data.dtype)
         return self
 
 
@@ -792,7 +784,7 @@ def from_op(data: Any, parents: tuple[Tensor, ...], op: str, grad_fn: GradFn | N
     grad; otherwise it is a plain leaf, as in PyTorch under ``no_grad``.
     """
     out = Tensor.__new__(Tensor)  # __init__ would copy data; an op's result is already its own
-    out._data = data
+    out.data = data
     out.grad = out.name = None
     if _grad_enabled:
         for p in parents:
@@ -816,17 +808,15 @@ def _accumulate(leaf: Tensor, g: Any, passed: Any) -> None:
     may also be someone else's: ``passed`` on unchanged (the node's own
     dL/dnode, as ``a + b`` hands it to both sides, or the caller's seed), a
     view of another array, or read-only. (A ``grad_fn`` returns either what
-    it was given or a new array per parent.) ``.grad`` is always an array: a
-    :class:`GradArray`, NumPy's own with PyTorch's in-place methods.
+    it was given or a new array per parent.) ``.grad`` is always an array.
     """
     old = leaf.grad
     if old is not None:
-        new = np.asarray(old + g)
+        leaf.grad = np.asarray(old + g)
     elif type(g) is np.ndarray and g is not passed and g.base is None and g.flags.writeable:
-        new = g
+        leaf.grad = g
     else:
-        new = np.array(g)
-    leaf.grad = new.view(GradArray)  # the same array, answering p.grad.zero_() and co.
+        leaf.grad = np.array(g)
 
 
 def _dims(t: Tensor, axis: Any, dim: Any, keepdims: Any, keepdim: Any) -> tuple[Any, bool]:
