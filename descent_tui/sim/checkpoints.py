@@ -24,15 +24,16 @@ and the spacing doubles. So a run of ``N`` steps keeps at most ``budget``
 checkpoints (step 0 always among them) spaced ``spacing <= 2 N / budget`` apart,
 and any step is reached by replaying at most ``spacing - 1`` steps forward.
 
-The budget is a memory budget: :data:`CHECKPOINT_BYTES` (16 MiB) per run. The
+The budget is a memory budget: :data:`CHECKPOINT_BYTES` (32 MiB) per run. The
 count is that divided by the measured size of one checkpoint
 (:func:`state_nbytes`, the largest of the run's first few), never below
-:data:`MIN_CHECKPOINTS` (128). A landscape run (a few kB a checkpoint) keeps
-thousands, the 2-16-16-1 networks of the missions (about 20 kB) some 800, so a
-10,000-step run replays at most 15 steps to reach any step. Peak memory stays
-bounded whatever the run's length: 16 MiB a run (or 128 checkpoints of a large
-network), plus each stride's copy of the history rows (at most the history's
-capacity per stride kept).
+:data:`MIN_CHECKPOINTS` (128) and never above :data:`MAX_CHECKPOINTS` (2048:
+a landscape run, a few kB a checkpoint, replays microsecond steps and needs no
+more). The 2-16-16-1 networks of the missions (about 25-30 kB) keep about 1100,
+so a 10,000-step run replays at most 15 steps to reach any step. Peak memory
+stays bounded whatever the run's length: at most 32 MiB of checkpoints a run (or
+128 checkpoints of a large network), plus each stride's copy of the history rows
+(at most the history's capacity per stride kept).
 """
 
 from __future__ import annotations
@@ -47,20 +48,22 @@ import numpy as np
 from descent_tui.sim.history import History
 from descent_tui.sim.run import Run
 
-__all__ = ["CHECKPOINT_BUDGET", "CHECKPOINT_BYTES", "MIN_CHECKPOINTS", "Checkpoint",
+__all__ = ["CHECKPOINT_BUDGET", "CHECKPOINT_BYTES", "MAX_CHECKPOINTS", "MIN_CHECKPOINTS", "Checkpoint",
            "HistoryArchive", "SpacingPolicy", "budget_for", "copy_run", "state_nbytes"]
 
 #: the memory one run's checkpoints may take (bytes, as measured by :func:`state_nbytes`)
-CHECKPOINT_BYTES = 16 * 2**20
+CHECKPOINT_BYTES = 32 * 2**20
 #: checkpoints a run keeps at least, however large one is (step 0 included)
 MIN_CHECKPOINTS = 128
+#: checkpoints a run keeps at most, however small one is
+MAX_CHECKPOINTS = 2048
 #: the old fixed count (kept as the floor's name for callers)
 CHECKPOINT_BUDGET = MIN_CHECKPOINTS
 
 
 def budget_for(nbytes: int, memory: int = CHECKPOINT_BYTES) -> int:
-    """How many checkpoints of ``nbytes`` each fit in ``memory`` (at least the floor)."""
-    return max(MIN_CHECKPOINTS, int(memory) // max(1, int(nbytes)))
+    """How many checkpoints of ``nbytes`` each fit in ``memory`` (between the floor and the cap)."""
+    return max(MIN_CHECKPOINTS, min(MAX_CHECKPOINTS, int(memory) // max(1, int(nbytes))))
 
 
 def state_nbytes(obj: Any, shared: Any = ()) -> int:
