@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from rich.segment import Segment
-from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -33,7 +31,7 @@ from descent_tui.tui.widgets.axes import label_row, nice_ticks, short
 from descent_tui.tui.widgets.canvas import Canvas, clip_segment
 from descent_tui.tui.widgets.safe import safe_render_line
 
-__all__ = ["Curve", "Key", "Series", "StepChart", "canvas_strips", "columns", "moving_mean",
+__all__ = ["Curve", "Key", "Series", "StepChart", "columns", "moving_mean",
            "pack_keys"]
 
 MARGIN = 6  # columns for the y tick labels and the axis
@@ -81,22 +79,6 @@ class Key:
 def ink(dark: bool) -> tuple[str, str]:
     """(strong, dim) text colours on the panel background."""
     return ("#e8f0ff", "#7f8fa8") if dark else ("#101826", "#5a6b85")
-
-
-def canvas_strips(canvas: Canvas) -> list[Strip]:
-    """``canvas.strips()``, with one Rich Style per distinct (fg, bg, bold): maps repeat colours."""
-    styles: dict[tuple[Any, Any, bool], Style] = {}
-    out = []
-    for line in canvas.cells:
-        segs = []
-        for ch, fg, bg, bold in line:
-            key = (fg, bg, bold)
-            style = styles.get(key)
-            if style is None:
-                style = styles[key] = Style(color=fg, bgcolor=bg, bold=bold)
-            segs.append(Segment(ch, style))
-        out.append(Strip(segs, canvas.width))
-    return out
 
 
 def _blend(a: str | None, b: str, t: float) -> str:
@@ -313,7 +295,7 @@ class StepChart(Widget):
         top = len(legend)
         if h - top >= 3 and w > MARGIN + 4:
             self._draw_plot(canvas, top, dark)
-        return canvas_strips(canvas)
+        return canvas.strips()
 
     def _draw_keys(self, canvas: Canvas, row: int, line: list[tuple[Key, str, bool]],
                    dark: bool) -> None:

@@ -28,7 +28,7 @@ from textual.widget import Widget
 
 from descent_tui.tui.widgets.canvas import HALF, Canvas
 from descent_tui.tui.widgets.safe import safe_render_line
-from descent_tui.tui.widgets.step_chart import canvas_strips, ink
+from descent_tui.tui.widgets.step_chart import ink
 
 if TYPE_CHECKING:
     from descent_tui.sim.units import UnitLayer
@@ -166,7 +166,7 @@ class UnitView(Widget):
         canvas = Canvas(w, h, self.background_colors[1].hex)
         if not self.unit_layers:
             canvas.text(0, 0, "No hidden layer to show.", ink(dark)[1])
-            return canvas_strips(canvas)
+            return canvas.strips()
         tile, map_rows, extra, shown = self._geometry()
         row = 0
         for i in shown:
@@ -177,7 +177,7 @@ class UnitView(Widget):
                 row += 1
                 continue
             row = self._draw_layer(canvas, i, row, tile, map_rows, extra, dark)
-        return canvas_strips(canvas)
+        return canvas.strips()
 
     def _header(self, layer: UnitLayer, twins: list[int | None]) -> str:
         """``layer 1 · tanh · 8 units · ALL IDENTICAL · 2 dead (red) · over …``: the news first."""
