@@ -143,3 +143,11 @@ async def test_a_mini_batch_run_is_drawn_as_its_trend_over_a_faint_band(missions
         assert np.abs(np.diff(trend)).sum() < np.abs(np.diff(raw)).sum() / 3
         text = "".join(ch for row in painted(plot) for ch, _ in row)
         assert "moving mean" in text
+        # the accuracy panel: one example a step scores 0 % or 100 %, drawn as its trend
+        from descent_tui.tui.widgets.accuracy import AccuracyPanel
+
+        acc = app.screen.query_one(AccuracyPanel)
+        full_acc, single_acc = (c for c in acc.curves if not c.dotted)
+        assert not full_acc.smooth and single_acc.smooth
+        assert set(np.unique(single_acc.values[1:])) <= {0.0, 1.0}
+        assert "line = moving mean" in acc.note

@@ -2,7 +2,9 @@
 
 Train accuracy (solid) is measured on each step's batch before its update;
 validation accuracy (dotted) on the held-out split. The y axis is 0–100 %, with
-guide lines at 50 % (a coin flip on two classes) and 75 %.
+guide lines at 50 % (a coin flip on two classes) and 75 %. A run on mini-batches
+scores another batch each step (one example: 0 % or 100 %), so its train line is
+a moving mean over the faint band of its raw values, and the step axis says so.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class AccuracyPanel(StepChart):
         self.total = max(1, int(total))
         self.y_range = (0.0, 1.0)
         self.marks = [0.5, 0.75]
-        self.curves = [Curve(s.steps, s.values, s.index) for s in train]
+        self.curves = [Curve(s.steps, s.values, s.index, smooth=s.noisy) for s in train]
         self.curves += [Curve(s.steps, s.values, s.index, dotted=True) for s in val]
         by_index = {s.index: s for s in val}
         keys = []
@@ -42,4 +44,5 @@ class AccuracyPanel(StepChart):
             value = percent(s.now) + (f" val {percent(v.now)}" if v is not None else "")
             keys.append(Key("━", clean(s.label, one_line=True), s.index, value))
         self.legend = keys
+        self.note = "batch accuracy: line = moving mean" if any(s.noisy for s in train) else ""
         self.refresh_chart()

@@ -64,6 +64,8 @@ class Series:
     steps: np.ndarray
     values: np.ndarray
     now: float | None
+    #: measured on a random mini-batch, another each step (drawn as its moving mean)
+    noisy: bool = False
 
 
 @dataclass(frozen=True)

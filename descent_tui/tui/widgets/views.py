@@ -109,7 +109,8 @@ class ViewsSnapshot:
 
 def _series(index: int, rs: Any, name: str, now: float | None) -> Series:
     h = rs.history
-    return Series(index, rs.label, h.steps, h.series(name), now)
+    noisy = name == "accuracy" and getattr(rs, "batch_size", 0) > 0  # on the next batch
+    return Series(index, rs.label, h.steps, h.series(name), now, noisy)
 
 
 def _plain_sgd(config: Any) -> bool:
