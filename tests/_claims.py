@@ -28,7 +28,14 @@ from descent_tui.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
+#: the lesson-test files whose docstrings guard claims: the lesson suites and the
+#: claim guards, one file a mission or a group (``test_claims_*.py``)
 LESSON_TESTS = ("test_lessons.py", "test_lessons_new_missions.py", "test_lesson_claims_guards.py")
+
+
+def lesson_test_files() -> list[Path]:
+    tests = ROOT / "tests"
+    return [tests / n for n in LESSON_TESTS] + sorted(tests.glob("test_claims_*.py"))
 
 COMPARATIVES = (
     "faster", "slower", "quicker", "sooner", "later", "more", "less", "fewer", "larger",
@@ -120,8 +127,7 @@ _QUOTE = re.compile(r"\"([^\"]+)\"|“([^”]+)”")
 
 def _docstrings() -> list[str]:
     docs = []
-    for name in LESSON_TESTS:
-        path = ROOT / "tests" / name
+    for path in lesson_test_files():
         if not path.exists():
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))

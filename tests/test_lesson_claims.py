@@ -6,8 +6,8 @@ on screen or asserted by a lesson test (the test names the sentence it guards)."
 
 ``tests/_claims.py`` finds the claim sentences and the quotes in lesson-test
 docstrings. A claim passes when a quote guards it, or when it is in
-:data:`ALLOWED` (a definition or an instruction, not a claim about a run, with
-the reason), or in ``lesson_claims_pending.txt``: the sentences not audited yet.
+``lesson_claims_allowed.txt`` (a definition or an instruction, not a claim about
+a run or a fact, with the reason), or in ``lesson_claims_pending.txt``: the sentences not audited yet.
 That file is a ratchet: a new unguarded claim fails, and so does a pending line
 that is now guarded or gone (delete it), so the list only shrinks.
 
@@ -25,8 +25,21 @@ from _claims import SCENARIOS, claims, guards, is_guarded, normalise, sentences,
 MISSIONS = tuple(sorted(p.stem for p in SCENARIOS.glob("*.toml")))
 PENDING_FILE = Path(__file__).with_name("lesson_claims_pending.txt")
 
-#: (mission, normalised sentence) -> why it needs no lesson test
-ALLOWED: dict[tuple[str, str], str] = {}
+ALLOWED_FILE = Path(__file__).with_name("lesson_claims_allowed.txt")
+
+
+def _allowed() -> dict[tuple[str, str], str]:
+    """(mission, normalised sentence) -> why it needs no lesson test."""
+    out = {}
+    for n, line in enumerate(ALLOWED_FILE.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip() and not line.startswith("#"):
+            mission, sentence, reason = (line.split("\t") + ["", ""])[:3]
+            assert reason.strip(), f"{ALLOWED_FILE.name}:{n}: no reason given"
+            out[(mission, sentence)] = reason
+    return out
+
+
+ALLOWED = _allowed()
 
 
 def checked_claims(mission: str) -> list[str]:
@@ -83,3 +96,16 @@ def test_guards_name_real_sentences():
             if not any(is_guarded(s, (f,)) for s in sents):
                 stale.append(f"{mission}: {f}")
     assert not stale, "\n".join(stale)
+
+
+@pytest.mark.parametrize("mission", MISSIONS)
+def test_allowed_list_names_live_claims(mission):
+    """An allowed sentence that changed, went, or is now guarded leaves the list."""
+    allowed = {s for m, s in ALLOWED if m == mission}
+    stale = allowed - unguarded(mission)
+    assert not stale, f"{mission}: delete from {ALLOWED_FILE.name}:\n" + "\n".join(sorted(stale))
+
+
+def test_allowed_and_pending_do_not_overlap():
+    both = set(ALLOWED) & _pending()
+    assert not both, "\n".join(f"{m}: {s}" for m, s in sorted(both))
