@@ -220,3 +220,19 @@ async def test_at_80x24_the_folded_views_are_named_above_the_footer(missions):
         await pilot.press("v")
         await pilot.pause()
         assert views.display and not plot.border_subtitle  # a panel shows: no hint
+
+
+@pytest.mark.parametrize("md, body", [
+    ("## Debrief\n\nThe bowl is round.", "The bowl is round."),
+    ("# DEBRIEF ##\nOne line.", "One line."),
+    ("## Debrief notes\n\nKept.", "## Debrief notes\n\nKept."),  # another heading stays
+    ("Text first.\n\n## Debrief", "Text first.\n\n## Debrief"),  # only a leading one goes
+    ("## Debrief", "## Debrief"),  # nothing else: keep what the author wrote
+    (None, "Run complete. Log your observations."),
+])
+def test_the_debrief_panel_does_not_repeat_its_title(md, body):
+    """The panel is titled "… — DEBRIEF"; a mission's leading "## Debrief" heading
+    would say it twice (every shipped mission has one)."""
+    from descent_tui.tui.widgets.briefing import debrief_body
+
+    assert debrief_body(md) == body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.console import Group
@@ -71,6 +72,16 @@ class Briefing(Static):
             self._restyle(None)
 
 
+_DEBRIEF_TITLE = re.compile(r"\A\s*#{1,6}[ \t]*debrief[ \t]*#*[ \t]*(\n|\Z)", re.IGNORECASE)
+
+
+def debrief_body(debrief: str | None) -> str:
+    """The debrief's Markdown without a leading "## Debrief" heading: the panel is
+    already titled "<ENGINEER> — DEBRIEF", and the heading would say it twice."""
+    body = (debrief or "Run complete. Log your observations.").strip()
+    return _DEBRIEF_TITLE.sub("", body, count=1).strip() or body
+
+
 class Debrief(Static):
     """Locked until the run ends; then the engineer's debrief and each run's outcome."""
 
@@ -93,7 +104,7 @@ class Debrief(Static):
         parts: list[Any] = [
             Text.assemble(("◆ ", "bold"), (f"{ENGINEER.upper()} — DEBRIEF", "bold")),
             *([text(note, "yellow")] if note else []),
-            Markdown(clean(self.spec.debrief or "Run complete. Log your observations.").strip(),
+            Markdown(clean(debrief_body(self.spec.debrief)),
                      **markdown_options(self.app.current_theme.dark)),
             Text(""),
         ]
