@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _tui_helpers import asyncrun
+from _tui_helpers import MISSIONS, asyncrun
 
 from descent_tui.tui.widgets.loss_plot import LOG_SPAN, log_floor, plotted
 from descent_tui.tui.widgets.step_chart import moving_mean
@@ -151,3 +151,33 @@ async def test_a_mini_batch_run_is_drawn_as_its_trend_over_a_faint_band(missions
         assert not full_acc.smooth and single_acc.smooth
         assert set(np.unique(single_acc.values[1:])) <= {0.0, 1.0}
         assert "line = moving mean" in acc.note
+
+
+@asyncrun
+async def test_a_mission_can_open_its_loss_plot_on_log_scale(missions, tmp_path):
+    """``log_scale = true`` in the file: the plot opens as "LOSS (log₁₀)", ``l`` still
+    toggles it, and a reset keeps what the learner chose; without the key it opens linear."""
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.loss_plot import LossPlot
+
+    source = (MISSIONS / "underflow.toml").read_text(encoding="utf-8")
+    logged = tmp_path / "underflow-log.toml"
+    logged.write_text(source.replace('id = "underflow"', 'id = "underflow-log"\nlog_scale = true'),
+                      encoding="utf-8")
+    for target, first in ((str(logged), "LOSS (log₁₀)"), ("underflow", "LOSS")):
+        app = DescentApp(initial=target)
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(3):
+                await pilot.pause()
+            app.screen.action_step(5)
+            await pilot.pause()
+            plot = app.screen.query_one(LossPlot)
+            assert plot.border_title == first, target
+            await pilot.press("l")
+            await pilot.pause()
+            assert plot.border_title != first
+            await pilot.press("l", "x")  # back, then a reset
+            await pilot.pause()
+            app.screen.action_step(1)
+            await pilot.pause()
+            assert plot.border_title == first

@@ -449,6 +449,9 @@ class Scenario(_Base, kw_only=True):
     steps: Steps = 200
     #: the app's default speed in steps per second (None: from ``steps``, a run of ~10-25 s)
     pace: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
+    #: the loss plot opens on a log scale (``l`` still toggles it): for losses that
+    #: span many decades, where a linear axis shows only the first few steps
+    log_scale: bool = False
     seed: Seed = 0
     #: a run diverges when its loss is not finite or exceeds this
     diverge_above: Positive = 1e6

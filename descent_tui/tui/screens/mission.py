@@ -143,6 +143,7 @@ class MissionScreen(Screen[None]):
         #: how long one step takes: measured after each manual step, estimated before the first
         self._seconds_per_step = _estimated_step_seconds(self.sim)
         self.speed_index = default_speed_index(self.spec)
+        self.log_scale = bool(self.spec.log_scale)
         #: pause at the moments a lesson is about (descent_tui.sim.events)
         self.auto_pause = True
         self._seen: set[tuple[Any, ...]] = set()  # keys of the events already reported
