@@ -143,6 +143,15 @@ async def test_a_mini_batch_run_is_drawn_as_its_trend_over_a_faint_band(missions
         assert np.abs(np.diff(trend)).sum() < np.abs(np.diff(raw)).sum() / 3
         text = "".join(ch for row in painted(plot) for ch, _ in row)
         assert "moving mean" in text
+        # its legend: the mean of its last batch losses (the level the line ends at),
+        # not the last single example's, which can dip far below it
+        from descent_tui.tui.widgets.loss_plot import avg_window, short_value
+
+        keys = {k.label: k.value for k in plot.legend}
+        w = avg_window(120)
+        assert w == 7 and f"avg = last {w}" in plot.note
+        assert keys["single"] == "avg " + short_value(raw[-w:].mean())
+        assert keys["full"] == short_value(float(full.values[-1]))
         # the accuracy panel: one example a step scores 0 % or 100 %, drawn as its trend
         from descent_tui.tui.widgets.accuracy import AccuracyPanel
 

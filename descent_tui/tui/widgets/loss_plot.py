@@ -11,7 +11,9 @@ run's latest loss is the one that tripped the alarm (``✖ 1.16e+06``, as in the
 status line), which the curve does not draw: the history keeps only healthy points.
 A run that trains on mini-batches (``noisy``) sees a different batch each step, so
 its training loss jumps; its line is a moving mean over its noise (the faint
-band, see :mod:`~.step_chart`), and the step axis says so.
+band, see :mod:`~.step_chart`), and the step axis says so. Its legend gives the
+mean of its last batch losses (``avg 0.412``), the level its line ends at: the
+latest single batch can dip far below what the model does (one lucky example).
 
 Scale: the y range stops at 1.5× the largest starting loss, so one exploding run
 leaves through the top instead of flattening the others. On log scale the values
@@ -92,10 +94,22 @@ def short_value(v: float) -> str:
     return f"{v:.3g}"
 
 
-def _latest(s: dict[str, Any], ys: Any, dotted: bool) -> str:
-    """The legend's value of one curve: its last point, or a diverged run's alarm loss."""
+def avg_window(total_steps: int) -> int:
+    """How many of a noisy run's last batch losses its legend averages: a sixteenth
+    of the run (at least 2), about the moving mean's window on a wide plot."""
+    return max(2, int(total_steps) // 16)
+
+
+def _latest(s: dict[str, Any], ys: Any, dotted: bool, window: int) -> str:
+    """The legend's value of one curve: its last point, a diverged run's alarm loss,
+    or a noisy run's mean of its last ``window`` finite batch losses (``avg …``)."""
     if not dotted and s.get("diverged") and s.get("loss_now") is not None:
         return "✖ " + short_value(float(s["loss_now"]))
+    if not dotted and s.get("noisy"):
+        tail = np.asarray(ys[-window:], dtype=float)
+        tail = tail[np.isfinite(tail)]
+        if tail.size:
+            return "avg " + short_value(float(tail.mean()))
     return short_value(float(ys[-1]))
 
 
@@ -142,7 +156,8 @@ class LossPlot(StepChart):
                 ys = s.get(key)
                 if ys is None or len(ys) == 0:
                     continue
-                values.append(("val " if dotted else "") + _latest(s, ys, dotted))
+                values.append(("val " if dotted else "")
+                              + _latest(s, ys, dotted, avg_window(self.total)))
                 xs, yv, clamped = plotted(s["steps"], ys, log_scale=self.log_scale, cap=cap)
                 self.clamped |= clamped
                 inside = yv[np.isfinite(yv) & (yv <= (math.inf if top is None else top))]
@@ -160,7 +175,8 @@ class LossPlot(StepChart):
         floor = log_floor(cap)
         floor_note = f"floor 1e{floor}" if self.log_scale and self.clamped else ""
         self.marks = [float(floor)] if floor_note else []
-        smoothed = "batch losses: line = moving mean" if any(c.smooth for c in curves) else ""
+        smoothed = (f"batch losses: line = moving mean, avg = last {avg_window(self.total)}"
+                    if any(c.smooth for c in curves) else "")
         self.note = " · ".join(n for n in (smoothed, floor_note) if n)
         return curves, keys
 
