@@ -110,12 +110,13 @@ def test_zero_init_network_and_task():
 
 
 def test_zero_init_all_zeros_gradients():
-    """zero-init-symmetry: "In 'all zeros' the hidden layer's gradient is exactly 0 at
-    every step."; "Only the output bias moves."; "Hidden outputs are tanh(0) = 0, so
+    """zero-init-symmetry: "With tanh units, 'all zeros' gets a hidden-layer gradient
+    of exactly 0 at every step."; "Only the output bias moves."; "Hidden outputs are tanh(0) = 0, so
     the output weights' gradient (blame × hidden output) is 0."; "The hidden weights'
     gradient passes through the zero output weights, so it is 0 too."; "Only the
     output bias sees the error directly." (every state's gradients; at the start the
-    output bias's gradient is the mean error σ(0) − y itself)"""
+    output bias's gradient is the mean error σ(0) − y itself; with the activation knob
+    at sigmoid, whose σ(0) = 0.5 is not 0, the hidden layer does get a gradient)"""
     trace = states("all zeros")
     for s in trace[1:]:
         for key in ("gW1", "gb1", "gW2"):
@@ -137,6 +138,10 @@ def test_zero_init_all_zeros_gradients():
     assert np.all(first.weight.grad == 0) and np.all(first.bias.grad == 0)
     assert np.all(second.weight.grad == 0)
     assert float(np.ravel(second.bias.grad)[0]) == pytest.approx(np.mean(0.5 - np.ravel(y)))
+    sig = Simulation(load_scenario(PATH), {"activation": "sigmoid"})
+    sig.step(3)
+    zeros = next(r for r in sig.runs if r.label == "all zeros")
+    assert np.abs(zeros.linears[0].weight.grad).max() > 0
 
 
 def test_zero_init_constant_start_moves_in_lockstep():
