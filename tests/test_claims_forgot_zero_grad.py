@@ -153,9 +153,9 @@ def _engine_pair(forget: bool, momentum: float, steps: int = 15) -> np.ndarray:
 
 
 def test_lazy_crew_never_blows_up_and_never_settles():
-    """forgot-zero-grad: "'forgot, no momentum' never blows up, but it never settles
-    either."; "The run keeps swinging past the answer and never comes to rest." (200
-    steps, and the knob's 600)"""
+    """forgot-zero-grad: "'forgot, no momentum' doesn't blow up at this lr (0.01), not
+    even in 600 steps, but it never settles either."; "The run keeps swinging past
+    the answer and never comes to rest." (at the knob's lr = 0.2 it does blow up)"""
     _, rec = stepped()
     lazy, good = run(LAZY), run(GOOD)
     loss = losses_after_updates(lazy)
@@ -171,6 +171,10 @@ def test_lazy_crew_never_blows_up_and_never_settles():
     long_run = run_of(longer, LAZY)
     assert not long_run.diverged
     assert losses_after_updates(long_run)[-100:].min() > 0.1
+    assert long_run.config.lr == 0.01
+    fast = Simulation(load_scenario(MISSION), {"lr": 0.2})
+    fast.step(fast.total_steps)
+    assert run_of(fast, LAZY).diverged  # hence "at this lr"
 
 
 def test_momentum_crew_takes_off_well_before_step_100():
