@@ -178,13 +178,18 @@ def test_lazy_crew_never_blows_up_and_never_settles():
 
 
 def test_momentum_crew_takes_off_well_before_step_100():
-    """forgot-zero-grad: "Then the loss takes off and the alarm trips well before step
-    100." ('forgot zero_grad' looks fine for the first few steps)"""
+    """forgot-zero-grad: "Then the loss takes off and, at this lr, the alarm trips well
+    before step 100 (a smaller lr only delays it)." ('forgot zero_grad' looks fine for
+    the first few steps)"""
     forgot = run(FORGOT)
     loss = losses_after_updates(forgot)
     assert np.all(loss[1:3] < loss[0])  # fine at first
-    assert forgot.diverged and forgot.diverged_at <= 60
+    assert forgot.diverged and forgot.diverged_at <= 60 and forgot.config.lr == 0.01
     assert loss[-1] > 1e5 * loss[0]
+    slow = Simulation(load_scenario(MISSION), {"lr": 0.0005})  # the knob's smallest
+    slow.step(slow.total_steps)
+    late = run_of(slow, FORGOT)
+    assert late.diverged and late.diverged_at > 100  # later, but it still explodes
 
 
 def test_the_bug_raises_nothing():
