@@ -712,8 +712,8 @@ def test_exploding_clipped_run_is_no_better_than_the_mean():
 
 
 def test_exploding_big_init_at_a_small_lr_beats_he():
-    """exploding-weights: "At `lr = 1e-4` ... the big init does not blow up at all,
-    and after 200 steps it even ends lower than He init does at that rate." """
+    """exploding-weights: "But it does not blow up: ... and after 200 steps the big
+    init even ends lower than He init does at that rate." """
     sim = _sim("exploding-weights", {"lr": 1e-4})
     big, he = run(sim, "big init"), run(sim, "He init")
     assert not big.diverged and big.last.loss < he.last.loss
