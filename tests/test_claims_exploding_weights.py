@@ -327,7 +327,8 @@ def test_a_smaller_rate_moves_the_limit():
     still below the starting sharpness, so the first step overshoots and the loss
     jumps about fivefold."; "the overshoot lands on flatter ground (two updates in,
     the sharpness is below `2·10⁴`), the loss is back below its start after two
-    updates" """
+    updates"; "'big init' overflows within a handful of steps (at the knob's smallest
+    rates it survives)" """
     spec = load_scenario(MISSION).spec
     assert spec.knobs.lr.min <= 1e-4
     limit = 2 / 1e-4

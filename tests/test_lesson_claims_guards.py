@@ -68,7 +68,8 @@ def test_double_applied_update_prediction():
 
 
 def test_exploding_weights_prediction():
-    """exploding-weights: "'big init' overflows within a handful of steps."; "Clipping
+    """exploding-weights: "At the mission's lr of 0.01, 'big init' overflows within a handful
+    of steps"; "Clipping
     caps each step for the second crew, and He init never has a big gradient to
     begin with."; "The clipped crew survives, but it spends its capped steps
     recovering from the bad start and ends hopping around the predict-the-mean loss
@@ -108,8 +109,8 @@ def test_first_descent_prediction():
 
 def test_forgot_zero_grad_prediction():
     """forgot-zero-grad: "Momentum on top of summed gradients adds up the old gradients
-    over and over, so the step grows until the model explodes, in well under 100
-    steps."; "Only the correct loop uses each batch's own gradient, so only it
+    over and over, so the step grows until the model explodes: at the mission's lr
+    of 0.01 in well under 100 steps"; "Only the correct loop uses each batch's own gradient, so only it
     settles into a good fit." """
     m = "forgot-zero-grad"
     forgot = run(m, "forgot zero_grad")
