@@ -551,3 +551,23 @@ def test_summary_and_first_below(tmp_path):
     loss = sim.runs[2].history.series("loss")
     assert adam["first_below"]["1"] == int(sim.runs[2].history.steps[np.argmax(loss < 1)])
     json.dumps(s)
+
+
+@pytest.mark.parametrize("steps, which", [(0, 0), (3, 2)])  # big init at the start, He later
+def test_measuring_sharpness_leaves_the_run_as_it_was(steps, which):
+    """sharpness() evaluates gradients at other points; the run's pending gradient (the
+    one its next update uses), its weights and so its whole future are untouched."""
+    from pathlib import Path
+
+    from descent_tui.sim.sharpness import sharpness
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "exploding-weights.toml"
+    plain, measured = Simulation(load_scenario(path)), Simulation(load_scenario(path))
+    plain.step(steps)
+    measured.step(steps)
+    lam = sharpness(measured.runs[which], iters=5)
+    assert lam > 0
+    plain.step(5)
+    measured.step(5)
+    for a, b in zip(plain.runs, measured.runs, strict=True):
+        assert np.array_equal(a.history.series("loss"), b.history.series("loss"), equal_nan=True)

@@ -17,7 +17,9 @@ backward, so ``H·v`` is a central difference of two exact autograd gradients,
 the same idea as :mod:`descent_tui.engine.hessian`, but one product costs two
 gradient evaluations instead of ``2n``, so it works for networks with
 thousands of weights (no ``n × n`` matrix is ever built). The parameters are
-restored afterwards; the run's own state (optimizer, history) is not touched.
+restored afterwards, and so are their gradients: a run holds the gradient of the
+batch its next update will use, and measuring must not spend it. The run's own
+state (optimizer, history) is not touched.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def sharpness(run: Any, iters: int = 60, h: float = 1e-5, seed: int = 0) -> floa
     params = list(run.params)
     X, y = run.problem.data["X"], run.problem.data["y"]
     theta = np.concatenate([p.data.reshape(-1) for p in params]).astype(float)
+    grads = [p.grad for p in params]  # the pending update's gradient: put back after
 
     def grad_at(point: np.ndarray) -> np.ndarray:
         _set_flat(params, point)
@@ -63,6 +66,6 @@ def sharpness(run: Any, iters: int = 60, h: float = 1e-5, seed: int = 0) -> floa
             v = hv / norm
     finally:
         _set_flat(params, theta)
-        for p in params:
-            p.grad = None
+        for p, g in zip(params, grads, strict=True):
+            p.grad = g
     return lam
