@@ -206,9 +206,10 @@ def _noisy_sgd(lrs: np.ndarray, chains: int = 2000, seed: int = 0) -> np.ndarray
 def test_noise_spread_grows_like_sqrt_lr_and_loss_like_lr():
     """learning-rate-schedules: "Near a smooth minimum the spread of the weights grows
     like √lr and the extra loss like lr; decaying the lr shrinks both."; "Noisy
-    gradients never quite agree, so each step overshoots a little in some direction."
-    (NumPy: SGD on ½x² with unit gradient noise; the stationary variance is
-    lr/(2 − lr), so the spread ∝ √lr and the extra loss ½·var ∝ lr.)"""
+    gradients never quite agree, so each step overshoots a little in some direction.";
+    "the loss sits above the minimum by an amount that grows like `lr`" (NumPy: SGD on
+    ½x² with unit gradient noise; the stationary variance is lr/(2 − lr), so the
+    spread ∝ √lr and the extra loss ½·var ∝ lr.)"""
     T = 2500
     spread, extra = {}, {}
     for lr in (0.01, 0.04):

@@ -249,3 +249,35 @@ def test_diagonal_and_quasi_newton_stand_ins():
         w = w + step
     np.testing.assert_allclose(inv, np.linalg.inv(H), rtol=1e-9)
     np.testing.assert_allclose(w, MIN, atol=1e-9)
+
+
+def test_newton_jumps_to_the_bottom_of_the_local_bowl():
+    """newton-vs-gradient: "Near any point the loss looks like a quadratic built from those
+    two (a bowl, where the curvature is upward in every direction), and Newton's method
+    jumps to that bowl's bottom:" (the engine's Newton on a loss that is not quadratic,
+    Rosenbrock's banana, from a point where its Hessian is positive definite)"""
+    text = """id = "r"\ntitle = "r"\nsteps = 2\n[landscape]\nparams = ["x", "y"]
+loss = "(1 - x)**2 + 10*(y - x**2)**2"\nstart = [1.2, 1.0]
+[[runs]]\nlabel = "n"\noptimizer = "newton"\nlr = 1.0\n"""
+    sim = Simulation(loads_scenario(text))
+    w = np.array([1.2, 1.0])
+
+    def f(p):
+        return sim.loss_at(p)
+
+    h = 1e-4
+    g = np.array([(f(w + h * e) - f(w - h * e)) / (2 * h) for e in np.eye(2)])
+    hess = np.array([[(f(w + h * a + h * b) - f(w + h * a - h * b) - f(w - h * a + h * b)
+                       + f(w - h * a - h * b)) / (4 * h * h) for b in np.eye(2)]
+                     for a in np.eye(2)])
+    assert np.all(np.linalg.eigvalsh(hess) > 0)  # a bowl here
+    sim.step(1)
+    jump = np.asarray(sim.runs[0].point) - w
+    np.testing.assert_allclose(jump, -np.linalg.solve(hess, g), rtol=1e-4)
+
+    def model(d):  # the local quadratic built from the slope and the curvature
+        return f(w) + g @ d + 0.5 * d @ hess @ d
+
+    rng = np.random.default_rng(7)
+    assert all(model(jump) < model(jump + 0.01 * e) for e in rng.standard_normal((20, 2)))
+    assert f(w + jump) != pytest.approx(model(jump), abs=1e-6)  # a model, not the loss

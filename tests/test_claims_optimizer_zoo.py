@@ -334,3 +334,20 @@ def test_the_ravine_rewards_momentum():
     for rs in ravine.runs:  # momentum, the tuned heavy ball and Adam (β1 = 0.9)
         if rs.label != "SGD":
             assert at[rs.label] < at["SGD"] / 3
+
+
+def test_rmsprop_creeps_without_building_speed():
+    """optimizer-zoo: "Adaptive step sizes but no momentum, so it never builds up speed: it
+    creeps smoothly along the floor in steps of about 0.01, a tenth of momentum's." """
+    assert not run("RMSProp").config.momentum
+
+    def steps(label):
+        x, y = xy(label)
+        end = finish(label)
+        return np.diff(x)[10:end], np.hypot(np.diff(x), np.diff(y))[10:end]
+
+    dx, size = steps("RMSProp")
+    assert np.all(dx > 0)  # smoothly: x never turns back, no zig-zag
+    assert np.median(size) == pytest.approx(0.01, abs=0.005) and size.max() < 0.03
+    _, heavy = steps("momentum")
+    assert np.median(size) / np.median(heavy) == pytest.approx(0.1, abs=0.03)
