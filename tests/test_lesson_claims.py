@@ -109,3 +109,12 @@ def test_allowed_list_names_live_claims(mission):
 def test_allowed_and_pending_do_not_overlap():
     both = set(ALLOWED) & _pending()
     assert not both, "\n".join(f"{m}: {s}" for m, s in sorted(both))
+
+
+def test_every_quote_in_a_lesson_docstring_is_closed():
+    """A quote that ends where the docstring ends loses its closing mark to the
+    docstring's own: it is never read as a guard, and its sentence goes unchecked."""
+    from _claims import _docstrings
+
+    odd = [doc[:80] for doc in _docstrings() if doc.count('"') % 2]
+    assert not odd, "an unclosed quote (leave a space before the closing marks):\n" + "\n".join(odd)

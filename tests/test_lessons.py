@@ -464,7 +464,7 @@ def test_first_descent_bold_below_a_thousandth_after_two_updates():
 
 def test_first_descent_the_edge_is_two_over_curvature():
     """first-descent: "2/f″ = 1.0 is the edge ... lr = 1/f″ = 0.5, lands on the
-    minimum in a single step."""
+    minimum in a single step." """
     for lr, expect in ((1.0, "bounce"), (0.5, "land")):
         sim = _sim("first-descent", {"lr": lr}, steps=10)
         xs = after_updates(sim.runs[0], "param.x")
