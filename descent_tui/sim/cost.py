@@ -35,6 +35,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 __all__ = ["RunCost", "costs", "forward_macs", "macs_per_step", "run_cost", "summary_line",
            "updates_to_reach"]
 
@@ -85,8 +87,16 @@ def updates_to_reach(run: Any, target: float) -> int | None:
     """Updates the run took until its training loss was below ``target`` (None: never).
 
     The record of step ``s`` describes the state after ``s`` updates
-    (:mod:`descent_tui.sim.run`), so the first step below is the count.
+    (:mod:`descent_tui.sim.run`), so the first step below is the count. A mini-batch
+    run's recorded loss is that of one batch, which a lucky batch can take below the
+    target long before the model gets there; such a run also records its loss on the
+    whole training set (``train_loss``), and that is what the bill counts. (In a run
+    longer than its history the first *kept* row below is the count: at most one
+    decimation stride late.)
     """
+    if "train_loss" in run.history:
+        hits = np.nonzero(run.history.series("train_loss") < float(target))[0]
+        return int(run.history.steps[hits[0]]) if hits.size else None
     return run.first_step_below(target)
 
 

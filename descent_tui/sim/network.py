@@ -146,6 +146,10 @@ class NetworkRun(Run):
         bs = self.config.batch_size if self.config.batch_size is not None else \
             self.spec.network.batch_size
         self.batch_size = 0 if bs >= len(data["X"]) else bs
+        #: a mini-batch run of a mission with a compute bill also records its loss on the
+        #: whole training set (``train_loss``): the bill counts the updates until the
+        #: *model* is below the target, not until one lucky batch reads below it
+        self.tracks_train_loss = self.batch_size != 0 and getattr(self.spec, "cost", None) is not None
         #: the L1 penalty now (the Lab changes it live, see :meth:`add_l1_gradient`)
         self.l1 = float(self.config.l1)
         self.layers: list[LayerRecord] = []
@@ -270,6 +274,9 @@ class NetworkRun(Run):
         record = StepRecord(s, loss_v, vloss, accuracy, vacc, lr=self.lr,
                             grad_norm=math.sqrt(sum(layer_sq)))
         row = record.row()
+        if self.tracks_train_loss:
+            with no_grad():
+                row["train_loss"] = self._eval(self.problem.data["X"], self.problem.data["y"])[0]
         if s:
             for layer in self.layers:
                 layer.add_to(row)
