@@ -91,7 +91,10 @@ async def test_each_trajectory_is_one_connected_line(missions):
     app = DescentApp(initial="asym-basin")
     async with app.run_test(size=(120, 40)) as pilot:
         land = await opened(app, pilot, 6)
-        colour = run_style(1, app.current_theme.dark).color  # momentum, drawn last
+        await pilot.press("s")  # select momentum: the selected run's path is drawn last
+        for _ in range(3):
+            await pilot.pause()
+        colour = run_style(1, app.current_theme.dark).color
         pix, bridges = set(), set()  # glyphs (markers, arrows) may sit on the line
         for r, row in enumerate(cells(land)):
             for c, (ch, fg, bg) in enumerate(row):
@@ -134,3 +137,32 @@ async def test_one_parameter_landscape_is_the_curve_with_the_ball_on_it(missions
         # not stripes: above the curve at x = 2 is background, not the curve's colours
         mid = round(left + (2 - x0) / (x1 - x0) * (pw - 1))
         assert grid[top][mid][1] == grid[top][mid][2] == land.background_colors[1].hex.lower()
+
+
+@asyncrun
+async def test_the_selected_run_is_drawn_over_the_others(missions):
+    """Where two paths share pixels, the run selected with ``s`` is the one seen: on
+    the-ravine a heavy ball swinging across the whole plot hid the selected SGD path."""
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.run_style import run_style
+
+    app = DescentApp(initial="asym-basin")
+    async with app.run_test(size=(120, 40)) as pilot:
+        land = await opened(app, pilot, 6)
+        dark = app.current_theme.dark
+        counts = []
+        for selected in (0, 1):
+            if selected:
+                await pilot.press("s")
+                for _ in range(3):
+                    await pilot.pause()
+            assert land.selected == selected
+            seen = {i: 0 for i in (0, 1)}
+            for row in cells(land):
+                for ch, fg, bg in row:
+                    for i in (0, 1):
+                        colour = run_style(i, dark).color
+                        seen[i] += (ch == "▀" and fg == colour) + (bg == colour)
+            counts.append(seen)
+        # each run shows more of its path when it is selected (drawn on top) than when not
+        assert counts[0][0] > counts[1][0] and counts[1][1] > counts[0][1], counts

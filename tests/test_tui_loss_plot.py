@@ -190,3 +190,36 @@ async def test_a_mission_can_open_its_loss_plot_on_log_scale(missions, tmp_path)
             app.screen.action_step(1)
             await pilot.pause()
             assert plot.border_title == first
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 50)])
+@asyncrun
+async def test_step_labels_sit_on_their_ticks_beside_a_note(missions, size):
+    """With a note at the right end of the step axis ("floor 1e-11"), the last step
+    label was pushed left against the note ("200 300 floor") instead of being left out:
+    every label drawn must be centred on its step's column."""
+    import re
+
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.loss_plot import LossPlot
+    from descent_tui.tui.widgets.step_chart import MARGIN
+
+    app = DescentApp(initial="underflow")
+    async with app.run_test(size=size) as pilot:
+        for _ in range(3):
+            await pilot.pause()
+        app.screen.action_step(50)
+        await pilot.press("l")
+        for _ in range(4):
+            await pilot.pause()
+        plot = app.screen.query_one(LossPlot)
+        assert plot.note
+        axis = "".join(ch for ch, _ in painted(plot)[-1])
+        pw = plot.size.width - MARGIN  # the plot's columns, right of the y labels
+        before_note = axis[:axis.index(plot.note)]
+        labels = [(m.start() - MARGIN, m.group()) for m in re.finditer(r"\d+", before_note)]
+        assert len(labels) >= 2
+        for start, text in labels:
+            centre = start + len(text) / 2
+            col = int(text) / plot.total * (pw - 1)
+            assert abs(centre - col) <= len(text) / 2 + 1, (axis, text, col)

@@ -429,9 +429,13 @@ class Landscape(Widget):
         return list(zip(cols.tolist(), rows.tolist(), strict=True))
 
     def _draw_runs(self, canvas: Canvas, dark: bool) -> None:
-        """Each run's path as a connected line in its colour, then arrows, then current points."""
+        """Each run's path as a connected line in its colour, then arrows, then current points.
+
+        The selected run's path is drawn last, on top: where paths cross (or one run
+        swings across the whole plot) the run the learner picked with ``s`` stays whole."""
         box = self._pixel_box()
-        for run in self.runs:
+        order = sorted(self.runs, key=lambda r: r["index"] == self.selected)  # stable
+        for run in order:
             path = run.get("path")
             if path is None or not len(path):
                 continue
