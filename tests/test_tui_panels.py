@@ -253,3 +253,36 @@ async def test_a_failing_read_out_shows_in_place_and_the_screen_keeps_working(mi
         await stepped(screen, pilot, 2)
         assert "no gradient here" in str(screen.query_one("#view-grad").border_subtitle)
         assert screen.sim.step_count == 2 and app.is_running
+
+
+@pytest.mark.parametrize("units", [12, 32])
+@asyncrun
+async def test_unit_labels_are_whole_or_left_out(missions, tmp_path, units):
+    """In a narrow tile ``u10`` was cut to ``u1``, so a 32-unit layer read u1 … u9 u1 u1
+    u1: every label shown must name its own unit, whole."""
+    import re
+
+    from _tui_helpers import MISSIONS as MISSIONS_DIR
+
+    from descent_tui.tui.widgets.units import UnitView
+
+    src = (MISSIONS_DIR / "panel-zero-init.toml").read_text(encoding="utf-8")
+    wide = tmp_path / "wide-layer.toml"
+    wide.write_text(src.replace('id = "panel-zero-init"', 'id = "wide-layer"')
+                    .replace("layers = [2, 6, 1]", f"layers = [2, {units}, 1]"), encoding="utf-8")
+    app = make_app(str(wide))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await opened(app, pilot)
+        await stepped(screen, pilot, 3)
+        view = screen.query_one(UnitView)
+        while not (view.display and view.parent.display and view.size.width):
+            await pilot.press("v")
+            await pilot.pause()
+        await pilot.press("s", "s")  # the random run: its units differ
+        for _ in range(3):
+            await pilot.pause()
+        rows = strip_text(view).splitlines()
+        (label_row,) = [r for r in rows if re.match(r"\s*▸?u1\b", r)]
+        numbers = [int(t) for t in re.findall(r"u?(\d+)", label_row)]
+        assert numbers == sorted(set(numbers)) and numbers[0] == 1, label_row
+        assert len(numbers) >= min(units, 9), label_row

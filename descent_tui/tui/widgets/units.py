@@ -100,6 +100,11 @@ def palette(lo: float, hi: float, dark: bool, steps: int = PALETTE) -> list[str]
     return [shade(lo + (hi - lo) * i / (steps - 1), lo, hi, dark) for i in range(steps)]
 
 
+def fit_label(candidates: list[str], width: int) -> str | None:
+    """The first of ``candidates`` that fits in ``width`` cells whole (None: none does)."""
+    return next((c for c in candidates if len(c) <= width), None)
+
+
 class UnitView(Widget):
     """``show(layers, run_label)``: the :class:`~descent_tui.sim.units.UnitLayer` list of a run."""
 
@@ -271,18 +276,21 @@ class UnitView(Widget):
 
     def _draw_label(self, canvas: Canvas, layer: UnitLayer, j: int, twin: int | None,
                     col: int, row: int, tile: int, dark: bool) -> None:
-        """``uJ`` with its mark: ``dead`` / ``sat`` (in red / yellow), ``=uK`` for a twin."""
-        name = f"u{j + 1}"
-        if self.selected == (layer.name, j):
-            name = "▸" + name
+        """``uJ`` with its mark: ``dead`` / ``sat`` (in red / yellow), ``=uK`` for a twin.
+
+        A label never shows cut: in a narrow tile ``u12`` becomes ``12``, and a number
+        that does not fit either is left out (a cut ``u12`` would read ``u1``)."""
+        mark = "▸" if self.selected == (layer.name, j) else ""
+        name = fit_label([f"{mark}u{j + 1}", f"{mark}{j + 1}"], tile)
+        if name is None:
+            return
         if layer.dead[j] or layer.saturated[j]:
             colour, word = (DEAD, " dead") if layer.dead[j] else (SAT, " sat")
-            text = name + word if len(name + word) <= tile else name
-            canvas.text(col, row, text[:tile], colour, bold=True)
-        elif twin is not None and len(name) + 3 <= tile:
-            canvas.text(col, row, (name + f"=u{twin + 1}")[:tile], ink(dark)[1])
+            canvas.text(col, row, fit_label([name + word], tile) or name, colour, bold=True)
+        elif twin is not None:
+            canvas.text(col, row, fit_label([name + f"=u{twin + 1}"], tile) or name, ink(dark)[1])
         else:
-            canvas.text(col, row, name[:tile], ink(dark)[1])
+            canvas.text(col, row, name, ink(dark)[1])
 
     @safe_render_line
     def render_line(self, y: int) -> Strip:
