@@ -286,3 +286,25 @@ async def test_unit_labels_are_whole_or_left_out(missions, tmp_path, units):
         numbers = [int(t) for t in re.findall(r"u?(\d+)", label_row)]
         assert numbers == sorted(set(numbers)) and numbers[0] == 1, label_row
         assert len(numbers) >= min(units, 9), label_row
+
+
+@asyncrun
+async def test_a_low_gradient_panel_keeps_both_ends_and_a_whole_verdict(missions):
+    """At 80×24 the verdict "layer 1 gets no gradient at all · all |g| < 1e-05: the whole
+    stack stalled" took the output layer's row and was still cut ("· all"): a low panel
+    shows L1 and the last layer and the verdict's first clause, whole."""
+    from descent_tui.tui.widgets.layer_grads import LayerGrads
+
+    app = make_app("panel-zero-init")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await opened(app, pilot)
+        await stepped(screen, pilot, 5)
+        await pilot.press("v")  # a views panel opens under the plot: the top row gets lower
+        for _ in range(3):
+            await pilot.pause()
+        panel = screen.query_one(LayerGrads)
+        assert panel.run_label == "all zeros" and panel.size.height <= 5, panel.size
+        text = strip_text(panel)
+        flat = " ".join(text.split())
+        assert "L1" in text and "L2" in text, text
+        assert "layer 1 gets no gradient at all" in flat and "· all" not in flat, text

@@ -98,39 +98,55 @@ class LayerGrads(Widget):
         if not tiny:
             relu = any(layer.dead_frac is not None for layer in self.stats)
             head += [Text("dead" if relu else "sat.", style="bold")]
-        table.add_row(*head)
-        summary = self._verdict(ok_c, bad_c, warn_c)
+        # what a low panel keeps: layer 1 and the last layer first, then the verdict
+        # (its first clause if the whole one does not fit), then the column heads
+        ends = min(2, len(self.stats))
+        summary = self._verdict(ok_c, bad_c, warn_c, short=False)
         lines = len(summary.wrap(self.app.console, max(1, self.size.width)))
-        for layer in _visible(self.stats, self.size.height - 1 - lines):
+        if self.size.height - 1 - lines < ends:
+            summary = self._verdict(ok_c, bad_c, warn_c, short=True)
+            lines = len(summary.wrap(self.app.console, max(1, self.size.width)))
+        heads = 1 if self.size.height - 1 - lines >= ends else 0
+        if heads:
+            table.add_row(*head)
+        colours = {"ok": ok_c, "bad": bad_c, "warn": warn_c}
+        for layer in _visible(self.stats, self.size.height - heads - lines):
             if layer is None:  # the elided middle of a deep stack
                 table.add_row(Text("⋮"), Text("", style="dim"), Text(""))
-                continue
-            g = float(layer.grad_norm)
-            text, verdict = bar(g, bw)
-            color = {"ok": ok_c, "vanishing": bad_c, "exploding": bad_c, "nan": bad_c}[verdict]
-            name = layer.name.replace("layer ", "L")
-            dead = layer.dead_frac
-            sat = layer.saturated_frac
-            frac = dead if dead is not None else sat
-            frac_s = "—" if frac is None else f"{100 * float(frac):.0f}%"
-            frac_style = bad_c if (frac is not None and float(frac) > 0.5) else ""
-            row = [Text(name), Text(text, style=color), Text(_fmt(g), style=color)]
-            if wide:
-                row += [Text(_fmt(layer.weight_norm)),
-                        Text(_fmt(layer.update_ratio),
-                             style=warn_c if _big_ratio(layer.update_ratio) else "")]
-            if not tiny:
-                row += [Text(frac_s, style=frac_style)]
-            table.add_row(*row)
+            else:
+                table.add_row(*_layer_row(layer, bw, wide, tiny, colours))
         from rich.console import Group
 
         return Group(table, summary)
 
-    def _verdict(self, ok_c: str, bad_c: str, warn_c: str) -> Text:
-        """The verdict line in its colour (bold when something is wrong)."""
+    def _verdict(self, ok_c: str, bad_c: str, warn_c: str, *, short: bool) -> Text:
+        """The verdict line in its colour (bold when something is wrong); ``short``: its
+        first clause only, for a panel too low for the whole sentence and both ends."""
         verdict, style = verdict_of(self.stats, self.first)
+        if short:
+            verdict = verdict.split(" · ")[0].split(": the whole")[0]
         color = {"bad": bad_c, "warn": warn_c, "ok": ok_c}[style]
         return Text(verdict, style=f"bold {color}" if style != "ok" else color)
+
+
+def _layer_row(layer: Any, bw: int, wide: bool, tiny: bool, colours: dict[str, str]
+               ) -> list[Text]:
+    """One layer's cells: name, bar, |grad| (and |w|, upd/w when wide; dead/sat. unless tiny)."""
+    g = float(layer.grad_norm)
+    text, verdict = bar(g, bw)
+    color = colours["ok"] if verdict == "ok" else colours["bad"]
+    frac = layer.dead_frac if layer.dead_frac is not None else layer.saturated_frac
+    frac_s = "—" if frac is None else f"{100 * float(frac):.0f}%"
+    frac_style = colours["bad"] if (frac is not None and float(frac) > 0.5) else ""
+    row = [Text(layer.name.replace("layer ", "L")), Text(text, style=color),
+           Text(_fmt(g), style=color)]
+    if wide:
+        row += [Text(_fmt(layer.weight_norm)),
+                Text(_fmt(layer.update_ratio),
+                     style=colours["warn"] if _big_ratio(layer.update_ratio) else "")]
+    if not tiny:
+        row += [Text(frac_s, style=frac_style)]
+    return row
 
 
 def _visible(stats: list, rows: int) -> list:
