@@ -146,3 +146,14 @@ def test_importing_the_engine_leaves_numpys_error_state_alone():
                        "print(before == np.geterr(), before, np.geterr())\n")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("True"), f"np.geterr() before, after: {done.stdout}"
+
+
+def test_the_readme_lists_every_shipped_mission():
+    """The README's mission table: a mission added without a row goes unseen."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    missing = [p.stem for p in sorted((root / "scenarios").glob("*.toml"))
+               if f"| `{p.stem}` |" not in readme]
+    assert not missing, f"README.md's mission table lacks: {', '.join(missing)}"
