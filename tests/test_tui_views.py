@@ -236,3 +236,18 @@ def test_the_debrief_panel_does_not_repeat_its_title(md, body):
     from descent_tui.tui.widgets.briefing import debrief_body
 
     assert debrief_body(md) == body
+
+
+@pytest.mark.parametrize("width", [24, 30, 40, 60, 120])
+def test_legend_labels_shortened_in_the_middle_stay_apart(width):
+    """gradient-accumulation at 80×24 read "● batch… ▲ 4x8 a… ■ batch…": two runs with
+    one label. Shortened in the middle, as the status line does, they stay distinct."""
+    from descent_tui.tui.widgets.step_chart import Key, pack_keys
+
+    keys = [Key(g, label, i, "avg 0.0373") for i, (g, label) in
+            enumerate((("●", "batch 32"), ("▲", "4x8 accumulated"), ("■", "batch 8")))]
+    lines = pack_keys(keys, width, 2)
+    shown = [label for line in lines for _k, label, _v in line]
+    assert len(shown) == 3
+    if all(len(s) > 3 for s in shown):  # at 3 characters nothing can tell them apart
+        assert len(set(shown)) == 3, shown

@@ -15,7 +15,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from descent_tui.tui.run_style import run_style
+from descent_tui.tui.run_style import abbreviate, run_style
 from descent_tui.tui.safe_text import clean
 
 __all__ = ["Alarm", "StatusLine", "abbreviate", "fmt_num", "pack"]
@@ -33,22 +33,6 @@ def fmt_num(v: Any) -> str:
     if f != 0 and (abs(f) < 1e-3 or abs(f) >= 1e4):
         return f"{f:.2e}"
     return f"{f:.4g}"
-
-
-def abbreviate(label: str, limit: int) -> str:
-    """``label`` in at most ``limit`` characters, cut in the middle so both ends stay.
-
-    "constant 0.5" and "constant 0.02" at 7 become "con…0.5" and "con….02": the
-    end of a label often holds what tells two runs apart. ``limit`` 0 drops it.
-    """
-    if len(label) <= limit:
-        return label
-    if limit <= 0:
-        return ""
-    if limit < 5:
-        return label[: limit - 1] + "…"
-    tail = (limit - 1) // 2
-    return label[: limit - 1 - tail] + "…" + label[-tail:]
 
 
 #: (rows, label length) tried in turn: shorter labels on one row, then a second row

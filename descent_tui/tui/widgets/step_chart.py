@@ -26,6 +26,7 @@ import numpy as np
 from textual.strip import Strip
 from textual.widget import Widget
 
+from descent_tui.tui.run_style import abbreviate
 from descent_tui.tui.theme import run_color
 from descent_tui.tui.widgets.axes import label_row, nice_ticks, short
 from descent_tui.tui.widgets.canvas import Canvas, clip_segment
@@ -96,15 +97,15 @@ def _blend(a: str | None, b: str, t: float) -> str:
 def pack_keys(keys: list[Key], width: int, rows: int) -> list[list[tuple[Key, str, bool]]]:
     """Legend lines of at most ``width``, as ``(key, label shown, with value)``.
 
-    Every run stays: labels are shortened (40, 12, 6 characters), then the values
-    dropped, then labels cut to 3, until all entries fit in ``rows`` lines.
+    Every run stays: labels are shortened in the middle (40, 12, 6 characters), then
+    the values dropped, then labels cut to 3, until all entries fit in ``rows`` lines.
     """
     lines: list[list[tuple[Key, str, bool]]] = []
     for limit, valued in ((40, True), (12, True), (6, True), (12, False), (6, False),
                           (3, False)):
         lines, used = [[]], 0
         for k in keys:
-            label = k.label if len(k.label) <= limit else k.label[:limit - 1] + "…"
+            label = abbreviate(k.label, limit)  # both ends kept: "bat…32", "batch 8"
             piece = f"{k.glyph} {label}" + (f" {k.value}" if valued else "")
             if lines[-1] and used + 2 + len(piece) > width:
                 lines.append([])
