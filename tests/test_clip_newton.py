@@ -12,10 +12,12 @@ from descent_tui.engine.hessian import hessian
 from descent_tui.engine.nn.utils import clip_grad_norm_, clip_grad_value_
 
 
-class P:  # any object with .data and .grad is enough for clipping
+class P:  # any object with .data and a Tensor's ._grad (.grad: the same) is enough
     def __init__(self, grad):
         self.data = np.zeros_like(np.asarray(grad, float))
-        self.grad = None if grad is None else np.asarray(grad, float)
+        self._grad = None if grad is None else np.asarray(grad, float)
+
+    grad = property(lambda self: self._grad)
 
 
 # ---------------------------------------------------------------- clipping
@@ -118,7 +120,7 @@ def test_hessian_quadratic_exact_and_restores_state():
 
     H = hessian(f, [w, v])
     np.testing.assert_allclose(H, A, rtol=1e-9, atol=1e-9)
-    assert w.grad is old_grad and v.grad is None
+    assert w.grad.base is old_grad and v.grad is None  # the same array, restored
     assert w.data is w_data_obj
     np.testing.assert_array_equal(w.data, data_before[0])
     np.testing.assert_array_equal(v.data, data_before[1])

@@ -428,3 +428,91 @@ def test_the_pytorch_layout_is_importable():
     import descent_tui.engine.optim.lr_scheduler as LS
     assert E.nn.functional.cross_entropy is NF.cross_entropy is F.cross_entropy
     assert E.optim.lr_scheduler.ConstantLR is LS.ConstantLR
+
+
+# ----------------------------------------------------------- p.grad.zero_()
+def test_a_tutorial_loop_that_zeroes_grads_by_hand_learns_as_in_pytorch():
+    """The loop of PyTorch's polynomial_autograd: update under no_grad, then grad.zero_()."""
+    def fit(lib, t):
+        a = t(0.5, requires_grad=True)
+        xs, ys = t([1.0, 2.0, 3.0]), t([2.0, 4.0, 6.0])
+        for _ in range(5):
+            loss = ((a * xs - ys) ** 2).sum()
+            loss.backward()
+            with lib.no_grad():
+                a -= 0.01 * a.grad
+                a.grad.zero_()
+        return a.item(), a.grad.tolist()
+
+    ours = fit(E, lambda v, requires_grad=False: Tensor(v, requires_grad=requires_grad))
+    assert ours[1] == 0.0 and ours[0] > 0.5
+    torch = torch_or_skip()
+    theirs = fit(torch, lambda v, requires_grad=False: torch.tensor(
+        v, dtype=torch.float64, requires_grad=requires_grad))
+    assert ours[0] == pytest.approx(theirs[0], rel=1e-12)
+
+
+def test_in_place_methods_on_grad_match_pytorch():
+    def chain(w, g_of):
+        (w * w * w).sum().backward()  # dL/dw = 3w²
+        w.grad.mul_(0.5).add_(g_of([1.0, 1.0]), alpha=2.0).sub_(g_of([0.5, 0.5]))
+        w.grad.div_(2.0).clamp_(min=-1.0, max=2.0)
+        grads = [w.grad.tolist()]
+        w.grad.fill_(4.0)
+        grads.append(w.grad.tolist())
+        w.grad.data.zero_()  # the old tutorials' `.grad.data`
+        grads.append(w.grad.tolist())
+        return grads
+
+    ours = chain(Tensor([1.0, -2.0], requires_grad=True), Tensor)
+    assert ours == [[1.5, 2.0], [4.0, 4.0], [0.0, 0.0]]
+    torch = torch_or_skip()
+    theirs = chain(torch.tensor([1.0, -2.0], dtype=torch.float64, requires_grad=True),
+                   lambda v: torch.tensor(v, dtype=torch.float64))
+    assert ours == theirs
+
+
+def test_zeroing_a_grad_in_place_touches_no_other_array():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    h = w + b  # `+` hands the same dL/dh to both sides
+    h.sum().backward()
+    w.grad.zero_()
+    assert b.grad.tolist() == [1.0, 1.0]
+
+
+def test_grad_is_a_plain_numpy_array_for_numpy():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    (w * 3.0).sum().backward()
+    assert isinstance(w.grad, np.ndarray)
+    assert type(np.asarray(w.grad)) is np.ndarray and type(w.grad.numpy()) is np.ndarray
+    np.testing.assert_array_equal(w.grad * 2.0, [6.0, 6.0])
+    w.data -= 0.1 * w.grad.data
+    np.testing.assert_allclose(w.data, [0.7, 1.7])
+    assert type(w.data) is np.ndarray  # the parameter's own numbers stay a plain array
+
+
+def test_a_pytorch_method_grad_lacks_names_what_grad_is():
+    w = Tensor([1.0], requires_grad=True)
+    (w * 2.0).sum().backward()
+    with pytest.raises(AttributeError, match="NumPy array of dL/dp.*zero_"):
+        w.grad.exp_()
+    with pytest.raises(AttributeError, match="NumPy array"):
+        w.grad.norm()
+    assert not hasattr(w.grad, "__torch_function__")
+
+
+def test_assigning_grad_takes_an_array_or_tensor_of_the_shape_and_zero_grad_still_works():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    w.grad = Tensor([0.5, -1.0])  # a Tensor gives its numbers, as `p.grad = t` in PyTorch
+    w.grad.zero_()
+    assert w.grad.tolist() == [0.0, 0.0]
+    with pytest.raises(RuntimeError, match=r"assigned grad has shape \(3,\).*\(2,\)"):
+        w.grad = np.zeros(3)
+    opt = optim.SGD([w], lr=0.1)
+    (w * w).sum().backward()
+    w.grad.mul_(2.0)  # an in-place edit by user code is the gradient the optimizer reads
+    opt.step()
+    np.testing.assert_allclose(w.data, [1.0 - 0.1 * 4.0, 2.0 - 0.1 * 8.0])
+    opt.zero_grad()
+    assert w.grad is None

@@ -74,7 +74,7 @@ def test_unary_ops_on_a_single_number_match_the_array_path(name, dtype):
         val0, (g0,) = _run(UNARY[name], [v], (), dtype)
         val1, (g1,) = _run(UNARY[name], [v], (1,), dtype)
         assert val0.dtype == dtype and g0.dtype == dtype
-        assert type(g0) is np.ndarray and g0.shape == () and g0.flags.writeable
+        assert isinstance(g0, np.ndarray) and g0.shape == () and g0.flags.writeable
         _close(val0, val1, dtype)
         _close(g0, g1, dtype)
 
@@ -87,7 +87,7 @@ def test_binary_ops_on_single_numbers_match_the_array_path(name, dtype):
         val1, grads1 = _run(BINARY[name], [a, b], (1,), dtype)
         _close(val0, val1, dtype)
         for g0, g1 in zip(grads0, grads1):
-            assert type(g0) is np.ndarray and g0.dtype == dtype and g0.shape == ()
+            assert isinstance(g0, np.ndarray) and g0.dtype == dtype and g0.shape == ()
             _close(g0, g1, dtype)
 
 

@@ -124,3 +124,66 @@ async def test_a_bad_setting_is_shown_not_raised(missions):
 
     plan, error = plan_of(find("tiny-net", []), {"no_such_key": 1}, 0)
     assert plan is None and "no_such_key" in error
+
+
+@asyncrun
+async def test_the_code_follows_the_steps_taken_on_the_mission_screen(missions):
+    from descent_tui.tui.app import DescentApp
+
+    app = DescentApp(initial="tiny-net")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        mission = app.screen
+        skip_predictions(mission)
+        await pilot.press("space", "space")  # two updates on the mission screen
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        code = app.screen
+        view = code.query_one("CodeView")
+        lines = phase_lines(view.text())
+        title, _, _ = _texts(code)
+        # the last line the mission ran is the update of step 2
+        assert view.phase == len(PHASES) - 1 and f"line {lines['step'] + 1}" in title
+        assert "update 2 just taken" in title
+        await pilot.press("space")  # on to the next update's zero_grad: no step taken here
+        await pilot.pause()
+        assert view.phase == 0 and mission.sim.step_count == 2
+        mission.action_step(1)  # the mission steps while the code is shown (as when running)
+        await pilot.pause(0.4)
+        title, _, _ = _texts(code)
+        assert view.phase == len(PHASES) - 1 and "update 3 just taken" in title
+        # to zero_grad, then a whole step walked here: that one is taken here, for real
+        for _ in range(len(PHASES) + 1):
+            await pilot.press("space")
+            await pilot.pause()
+        await pilot.pause(0.4)
+        assert mission.sim.step_count == 4 and view.phase == 0
+        assert "just taken" not in _texts(code)[0]
+
+
+@asyncrun
+async def test_the_code_shows_the_lr_changed_live(missions):
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.knobs import KnobsPanel
+
+    app = DescentApp(initial="tiny-net")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        mission = app.screen
+        mission.post_message(KnobsPanel.LiveLr(0.0321, None))  # the knob, applied live
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        code = app.screen
+        view = code.query_one("CodeView")
+        assert "lr=0.0321" in export_script(view.plan, "torch") and "lr=0.5" not in \
+            export_script(view.plan, "torch")
+        assert "0.0321 set live" in code.sub_title
+        mission.post_message(KnobsPanel.LiveLr(0.2, None))  # changed again, code on screen
+        await pilot.pause(0.4)
+        assert "lr=0.2" in export_script(view.plan, "torch") and "0.2 set live" in code.sub_title
+        # the accepted knobs are untouched: a reset goes back to the mission's lr
+        assert mission.sim.runs[0].config.lr == 0.5

@@ -64,15 +64,15 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-8, rtol: float = 1
     for every entry. Returns a ``GradcheckResult`` (truthy when it passes).
     """
     inputs = list(inputs)
-    saved = [t.grad for t in inputs]
+    saved = [t._grad for t in inputs]  # the plain arrays (``t.grad`` is a view)
     for t in inputs:
-        t.grad = None
+        t._grad = None
     out = fn(*inputs)
     out = out if out.data.size == 1 else out.sum()
     out.backward()
     analytic = [np.zeros_like(t.data) if t.grad is None else np.array(t.grad) for t in inputs]
     for t, g in zip(inputs, saved):
-        t.grad = g
+        t._grad = g
     numerical = numerical_gradient(fn, inputs, eps)
     ok, max_abs, max_rel = True, 0.0, 0.0
     for a, n in zip(analytic, numerical):

@@ -116,7 +116,7 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool,
         if grad_fn is None:
             raise RuntimeError(_FREED)
         shares = grad_fn(g)
-        node.grad = g
+        node._grad = g
         if not retain_graph:
             node.grad_fn = None  # free what the forward pass saved
         for p, s in zip(node.parents, shares):

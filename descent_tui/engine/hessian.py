@@ -50,13 +50,13 @@ def flat_grad(loss_fn: Callable[[], Any], params: Sequence[Any]) -> tuple[Any, n
     depend on get zeros in the returned vector).
     """
     for p in params:
-        p.grad = None
+        p._grad = None  # the plain gradient array (``p.grad`` is a view of it)
     loss = loss_fn()
-    if all(p.grad is None for p in params) and getattr(loss, "requires_grad", False):
+    if all(p._grad is None for p in params) and getattr(loss, "requires_grad", False):
         loss.backward()
     parts = []
     for p in params:
-        g = p.grad
+        g = p._grad
         parts.append(np.zeros(p.data.size) if g is None else np.asarray(g, float).reshape(-1))
     return loss, (np.concatenate(parts) if parts else np.zeros(0))
 
@@ -83,7 +83,7 @@ def hessian(
     """
     params = _as_param_list(params)
     saved_data = [np.array(p.data, copy=True) for p in params]
-    saved_grad = [p.grad for p in params]
+    saved_grad = [p._grad for p in params]
     sizes = [p.data.size for p in params]
     n = int(sum(sizes))
     H = np.empty((n, n), dtype=np.float64)
@@ -106,7 +106,7 @@ def hessian(
     finally:
         for p, d, g in zip(params, saved_data, saved_grad, strict=True):
             np.copyto(p.data, d)
-            p.grad = g
+            p._grad = g
     H += H.T
     H *= 0.5
     return H

@@ -28,6 +28,7 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from .grad_array import GradArray
 from .graph import run_backward
 
 #: An op's local derivative: dL/d(out) -> one share of it per parent (None: no share).
@@ -113,13 +114,13 @@ class Tensor:
     no parents and ``grad_fn is None``.
     """
 
-    __slots__ = ("__weakref__", "data", "grad", "grad_fn", "name", "op", "parents",
+    __slots__ = ("__weakref__", "_grad", "data", "grad_fn", "name", "op", "parents",
                  "requires_grad")
     __array_priority__ = 1000  # make `ndarray * Tensor` call Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data: Any = _float_array(data, dtype)
-        self.grad: Any = None
+        self._grad: Any = None
         self.requires_grad = requires_grad
         self.parents: tuple[Tensor, ...] = ()
         self.op = ""
@@ -131,6 +132,29 @@ class Tensor:
     shape = property(lambda self: self.data.shape, doc="The length of each axis: () for a number.")
     dtype = property(lambda self: self.data.dtype, doc="float64, or float32 if asked for.")
     ndim = property(lambda self: self.data.ndim, doc="The number of axes.")
+
+    @property
+    def grad(self) -> Any:
+        """dL/dself after ``backward()`` (None before): an array of this tensor's shape.
+
+        The engine keeps the gradient in ``_grad``, a plain NumPy array, and
+        works on it there (backward adds into it, the optimizers read it).
+        What you read here is a view of that array, a :class:`GradArray`: the
+        same numbers, answering PyTorch's in-place calls, so that
+        ``p.grad.zero_()`` forgets the gradient as it does in PyTorch.
+        """
+        g = self._grad
+        return None if g is None else np.asarray(g).view(GradArray)
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        """``p.grad = g``: an array (or Tensor) of p's shape, or None to forget it."""
+        if value is not None:
+            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has shape {value.shape}, but the tensor "
+                                   f"has shape {self.shape}")
+        self._grad = value
 
     @property
     def is_leaf(self) -> bool:
@@ -785,7 +809,7 @@ def from_op(data: Any, parents: tuple[Tensor, ...], op: str, grad_fn: GradFn | N
     """
     out = Tensor.__new__(Tensor)  # __init__ would copy data; an op's result is already its own
     out.data = data
-    out.grad = out.name = None
+    out._grad = out.name = None
     if _grad_enabled:
         for p in parents:
             if p.requires_grad:  # someone will ask for dL/dp: remember how out was made
@@ -810,13 +834,13 @@ def _accumulate(leaf: Tensor, g: Any, passed: Any) -> None:
     view of another array, or read-only. (A ``grad_fn`` returns either what
     it was given or a new array per parent.) ``.grad`` is always an array.
     """
-    old = leaf.grad
+    old = leaf._grad
     if old is not None:
-        leaf.grad = np.asarray(old + g)
+        leaf._grad = np.asarray(old + g)
     elif type(g) is np.ndarray and g is not passed and g.base is None and g.flags.writeable:
-        leaf.grad = g
+        leaf._grad = g
     else:
-        leaf.grad = np.array(g)
+        leaf._grad = np.array(g)
 
 
 def _dims(t: Tensor, axis: Any, dim: Any, keepdims: Any, keepdim: Any) -> tuple[Any, bool]:

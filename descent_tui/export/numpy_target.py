@@ -11,6 +11,7 @@ from __future__ import annotations
 from descent_tui.export import frame
 from descent_tui.export.expr_code import forward_adjoint
 from descent_tui.export.literals import number
+from descent_tui.export.newton import check_newton, newton_constants, newton_helpers, newton_step
 from descent_tui.export.plan import ExportError, RunPlan
 
 __all__ = ["numpy_script", "optimizer_lines", "schedule_lines"]
@@ -92,8 +93,10 @@ def optimizer_lines(plan: RunPlan) -> list[str]:
     """``def update(p, g, st, lr)``: the optimizer's rule on one parameter array, in place."""
     c = plan.config
     name = c.optimizer
-    if name == "newton" or (name == "rmsprop" and (c.centered or c.effective_momentum)) \
-            or c.amsgrad:
+    if name == "newton":  # not a rule on one array: H couples them (see _newton_lines)
+        check_newton(plan)
+        return newton_constants(plan)
+    if (name == "rmsprop" and (c.centered or c.effective_momentum)) or c.amsgrad:
         raise ExportError(f"run '{plan.label}': {name} with these options is not written for "
                           "the NumPy target (use --to engine)")
     key = "momentum" if name in ("momentum", "nesterov") or (
@@ -154,6 +157,7 @@ def _zero(plan: RunPlan, grads: str, zeros: str, indent: str) -> list[str]:
 
 
 def _landscape(plan: RunPlan) -> list[str]:
+    newton = plan.config.optimizer == "newton"
     adj = forward_adjoint(plan.expr)
     names = ", ".join(plan.params)
     grads = ", ".join("d" + p for p in plan.params)
@@ -172,9 +176,9 @@ def _landscape(plan: RunPlan) -> list[str]:
         '    """Reverse mode: from dL/dL = 1 back to dL/d(each parameter), by the chain rule."""',
         *([unpack] if len(fwd) > 1 else []),
         *back, f"    return np.array([{grads}])", "", "",
-        *schedule_lines(plan), "",
+        *(_newton_lines() if newton else [*schedule_lines(plan), ""]),
         f"theta = np.array([{start}])                       # the starting point",
-        "states = [" + _state(plan, "theta") + "]",
+        *([] if newton else ["states = [" + _state(plan, "theta") + "]"]),
         "grad = np.zeros_like(theta)", "",
         "for k in range(STEPS + 1):                          # k: updates done so far",
         *_zero(plan, "grad", "np.zeros_like(theta)", "    "),
@@ -183,9 +187,18 @@ def _landscape(plan: RunPlan) -> list[str]:
         "    value = float(loss)",
         *frame.report_code("    ", "value"),
         frame.tag(f"    grad = grad + backward({names}, saved)", "backward"),
-        "    grads = [grad]",
-        *_step_lines(plan, "[theta]", "grads", "    "),
+        *(newton_step("grad", ["theta += LR * d"], "    ") if newton else
+          ["    grads = [grad]", *_step_lines(plan, "[theta]", "grads", "    ")]),
     ]
+
+
+def _newton_lines() -> list[str]:
+    """``grad_at``, ``hessian`` and ``newton_direction`` for Newton's method."""
+    return ["def grad_at(theta):",
+            '    """dL/dtheta at theta: forward, then backward by hand."""',
+            "    loss, saved = forward(*theta)",
+            "    return backward(*theta, saved)", "", "",
+            *newton_helpers("float(theta[j])", "theta[j] = {v}")]
 
 
 def numpy_script(plan: RunPlan) -> str:

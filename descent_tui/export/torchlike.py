@@ -10,6 +10,7 @@ from __future__ import annotations
 from descent_tui.export import frame
 from descent_tui.export.expr_code import expression_code
 from descent_tui.export.literals import array_literal, number
+from descent_tui.export.newton import check_newton, newton_constants, newton_helpers, newton_step
 from descent_tui.export.plan import ExportError, RunPlan
 
 __all__ = ["engine_script", "optimizer_code", "schedule_code", "torch_script"]
@@ -148,20 +149,36 @@ def _zero_grad(plan: RunPlan, indent: str) -> str:
     return frame.tag(f"{indent}optimizer.zero_grad()", "zero_grad")
 
 
+def _newton_landscape(plan: RunPlan, head: list[str], loop: list[str]) -> list[str]:
+    """Newton's method by hand (torch.optim has none): autograd's gradients, H, a solve."""
+    check_newton(plan)
+    grad_at = ["def grad_at(theta):",
+               '    """dL/dtheta at theta\'s current numbers: a fresh forward and backward."""',
+               "    theta.grad = None",
+               "    loss_fn(*theta).backward()",
+               "    return np.array(theta.grad)", "", ""]
+    helpers = newton_helpers("float(theta.data[j])", "theta.data[j] = {v}")
+    update = ["with torch.no_grad():",
+              "    theta += torch.tensor(LR * d)                # theta <- theta + LR*d"]
+    zero = frame.tag("    theta.grad = None", "zero_grad")
+    return [*newton_constants(plan), *head[:-2], *grad_at, *helpers, head[-1], "",
+            loop[0], zero, *loop[2:],
+            *newton_step("np.array(theta.grad)", update, "    ")]
+
+
 def _landscape(plan: RunPlan, torch_api: bool) -> list[str]:
     names = ", ".join(plan.params)
     unpack = f"{names}, = theta" if len(plan.params) == 1 else f"{names} = theta"
     start = ", ".join(number(v) for v in plan.start)
-    return [
+    head = [
         f"def loss_fn({names}):",
         f'    """The landscape: L({names}) = {plan.expr.to_string()}"""',
         f"    return {expression_code(plan.expr.root)}",
         "",
         "",
         f"theta = torch.tensor([{start}], requires_grad=True)   # the starting point",
-        f"optimizer = {optimizer_code(plan, '[theta]', torch_api)}",
-        *schedule_code(plan),
-        "",
+    ]
+    loop = [
         "for k in range(STEPS + 1):                          # k: updates done so far",
         _zero_grad(plan, "    "),
         frame.tag(f"    {unpack}", "forward"),
@@ -169,8 +186,11 @@ def _landscape(plan: RunPlan, torch_api: bool) -> list[str]:
         "    value = loss.item()",
         *frame.report_code("    ", "value"),
         frame.tag("    loss.backward()", "backward"),
-        *_update_code(plan, "[theta]", "    "),
     ]
+    if plan.config.optimizer == "newton":
+        return _newton_landscape(plan, head, loop)
+    return [*head, f"optimizer = {optimizer_code(plan, '[theta]', torch_api)}",
+            *schedule_code(plan), "", *loop, *_update_code(plan, "[theta]", "    ")]
 
 
 def _model_code(plan: RunPlan, torch_api: bool) -> list[str]:

@@ -232,6 +232,12 @@ class Run:
         """The learning rate the next step will use."""
         return float(self.optimizer.param_groups[0]["lr"])
 
+    @property
+    def base_lr(self) -> float:
+        """The learning-rate knob as it stands now (a live change included): the base lr
+        the schedule scales, or :attr:`lr` itself for a run without a schedule."""
+        return float(self.optimizer.param_groups[0].get("initial_lr", self.lr))
+
     def set_lr(self, lr: float) -> None:
         """Use ``lr`` from the next step on (the scheduler continues from it)."""
         for g in self.optimizer.param_groups:

@@ -45,7 +45,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.parameters():
-            p.grad = None if set_to_none else np.zeros_like(p.data)
+            p._grad = None if set_to_none else np.zeros_like(p.data)
 
     def children(self):
         return [v for v in vars(self).values() if isinstance(v, Module)]

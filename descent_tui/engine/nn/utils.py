@@ -1,9 +1,11 @@
 """Gradient clipping, PyTorch-style: ``clip_grad_norm_`` and ``clip_grad_value_``.
 
 Both functions *rebind* ``p.grad`` to new arrays instead of editing them in
-place, because a ``.grad`` array may be shared with other arrays. They use
-only NumPy and duck typing (anything with ``.grad``), so this module imports
-nothing from :mod:`descent_tui.engine.nn` (only the Tensor it returns).
+place, because a ``.grad`` array may be shared with other arrays. They work
+on the plain array, ``p._grad``, as the optimizers do (``p.grad`` is a view
+of it for user code). They use only NumPy and duck typing (anything with
+``._grad``), so this module imports nothing from :mod:`descent_tui.engine.nn`
+(only the Tensor it returns).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 def _params_with_grad(parameters: Any) -> list[Any]:
     if hasattr(parameters, "grad"):
         parameters = [parameters]
-    return [p for p in parameters if p.grad is not None]
+    return [p for p in parameters if p._grad is not None]
 
 
 def clip_grad_norm_(
@@ -57,11 +59,12 @@ def clip_grad_norm_(
     if not params:
         return Tensor(0.0)
     if norm_type == math.inf:
-        total = max(float(np.max(np.abs(p.grad))) if np.size(p.grad) else 0.0 for p in params)
+        total = max(float(np.max(np.abs(p._grad))) if np.size(p._grad) else 0.0
+                    for p in params)
     elif norm_type == 2.0:
-        total = math.sqrt(sum(float(np.vdot(p.grad, p.grad).real) for p in params))
+        total = math.sqrt(sum(float(np.vdot(p._grad, p._grad).real) for p in params))
     else:
-        norms = np.array([np.linalg.norm(np.ravel(p.grad), norm_type) for p in params])
+        norms = np.array([np.linalg.norm(np.ravel(p._grad), norm_type) for p in params])
         total = float(np.linalg.norm(norms, norm_type))
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
@@ -74,7 +77,7 @@ def clip_grad_norm_(
         # PyTorch multiplies by clamp(clip_coef, max=1) unconditionally; the
         # product by 1.0 is a no-op, so only rebind when something changes.
         for p in params:
-            p.grad = p.grad * clip_coef
+            p._grad = p._grad * clip_coef
     return Tensor(total)
 
 
@@ -86,4 +89,4 @@ def clip_grad_value_(parameters: Any, clip_value: float) -> None:
     """
     clip_value = float(clip_value)
     for p in _params_with_grad(parameters):
-        p.grad = np.clip(p.grad, -clip_value, clip_value)
+        p._grad = np.clip(p._grad, -clip_value, clip_value)

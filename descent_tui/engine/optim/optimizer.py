@@ -13,7 +13,8 @@ landscape.
 
 Gradients are never modified in place: ``.grad`` arrays may be shared with
 other arrays, so the optimizers only *read* them and write into their own
-buffers and into ``param.data``.
+buffers and into ``param.data``. They read the plain array, ``param._grad``
+(``param.grad`` is a view of it for user code: :mod:`descent_tui.engine.grad_array`).
 """
 
 from __future__ import annotations
@@ -141,11 +142,11 @@ class Optimizer:
         for group in self.param_groups:
             if set_to_none:
                 for p in group["params"]:
-                    p.grad = None
+                    p._grad = None
                 continue
             for p in group["params"]:
-                if p.grad is not None:
-                    p.grad = np.zeros_like(p.grad)
+                if p._grad is not None:
+                    p._grad = np.zeros_like(p._grad)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Apply one update to every parameter that has a gradient.
@@ -164,11 +165,11 @@ class Optimizer:
     def _step_group(self, group: dict[str, Any]) -> None:
         """One update of every parameter in ``group`` that has a gradient."""
         for p in group["params"]:
-            if p.grad is None:
+            if p._grad is None:
                 continue
             state = self.state.get(p) or self._state_of(p, group)
             state["step"] += 1
-            self._update(p, p.grad, state, group)
+            self._update(p, p._grad, state, group)
 
     def _state_of(self, param: Any, group: dict[str, Any]) -> dict[str, Any]:
         """``param``'s state, set up by :meth:`_init_state` the first time it is asked for."""

@@ -104,7 +104,7 @@ class SGD(Optimizer):
         neg_lr = -group["lr"]
         state = self.state
         for p in group["params"]:
-            g = p.grad
+            g = p._grad
             if g is None:
                 continue
             st = state.get(p) or self._state_of(p, group)

@@ -466,7 +466,14 @@ class MissionScreen(Screen[None]):
         from descent_tui.tui.screens.code import CodeScreen
 
         self.app.push_screen(CodeScreen(self.loaded, self.sim.overrides, self.selected,
-                                        lambda: self.action_step(1), len(self.sim.runs)))
+                                        lambda: self.action_step(1), len(self.sim.runs),
+                                        self._code_now))
+
+    def _code_now(self, run: int) -> tuple[int, float]:
+        """What the Code screen follows: run ``run``'s updates so far and its lr knob now."""
+        with self._lock:
+            rs = self.sim.runs[run % len(self.sim.runs)]
+            return rs.step, rs.base_lr
 
     def action_back(self) -> None:
         if self.maximized is not None:  # esc first leaves the wide text

@@ -50,6 +50,8 @@ class CodeView(Vertical):
         self.plan, self.error = plan, error
         self.level = 0
         self.phase = 0  # index into PHASES: the phase lit
+        #: the mission's update count when it lit *step* itself (None: the learner walks)
+        self.taken: int | None = None
         self._texts: dict[str, str] = {}
         self._coloured: dict[str, list[Text]] = {}  # per level: its lines, coloured
 
@@ -74,11 +76,20 @@ class CodeView(Vertical):
         return LEVELS[self.level][0]
 
     def next_phase(self, delta: int = 1) -> bool:
-        """Light the next phase (or previous, ``delta=-1``); True when it wrapped past step."""
-        wrapped = self.phase + delta >= len(PHASES)
-        self.phase = (self.phase + delta) % len(PHASES)
+        """Light the next phase (or previous, ``delta=-1``); True when it wrapped past a
+        *step* still to take (not one the mission has just taken, see :meth:`step_taken`)."""
+        wrapped = self.phase + delta >= len(PHASES) and self.taken is None
+        self.phase, self.taken = (self.phase + delta) % len(PHASES), None
         self.refresh_code()
         return wrapped
+
+    def step_taken(self, steps: int) -> None:
+        """The mission took update ``steps``: light *step*, the line it has just run.
+
+        The next phase is then the next update's zero_grad, without stepping again.
+        """
+        self.phase, self.taken = len(PHASES) - 1, steps
+        self.refresh_code()
 
     # ------------------------------------------------------------------ drawing
     def text(self) -> str:
@@ -126,6 +137,8 @@ class CodeView(Vertical):
     def _title(self, name: str, lit: int | None) -> Text:
         run = f"run {self.plan.label!r}" if self.plan is not None else ""
         where = f"line {lit + 1}" if lit is not None else "not in this version"
+        if self.taken is not None:
+            where += f" · update {self.taken} just taken"
         out = Text.assemble(("Code · ", "bold"), (name, "bold cyan"), f" · {run}\n")
         phases = Text()
         for i, phase in enumerate(PHASES):
