@@ -136,6 +136,28 @@ def test_the_spacing_keeps_a_million_steps_within_the_budget() -> None:
     assert gaps.max() <= 2 * 1_000_000 // 128  # any step is a short replay away
 
 
+def test_a_track_keeps_the_checkpoints_its_spacing_names() -> None:
+    """The steps a run's track keeps are the spacing policy's, applied on its own, and
+    its history archive keeps only the strides those checkpoints use."""
+    from descent_tui.scenario.overrides import apply
+
+    sim = Simulation(apply(find("the-ravine", []), [("steps", 3000)]))
+    timeline = Timeline(sim, budget=17)
+    sim.step(3000)
+    policy = SpacingPolicy(budget=16)
+    kept: list[int] = []
+    for s in range(1, 3001):
+        if policy.wants(s):
+            kept.append(s)
+            gone = set(policy.thin(kept))
+            kept = [k for k in kept if k not in gone]
+    for track in timeline.tracks:
+        assert sorted(track.checkpoints) == [0, *kept]
+        assert track.first_step == 0
+        assert set(track.archive._by_stride) == {c.history.stride
+                                                 for c in track.checkpoints.values()}
+
+
 def _cli(*args: str) -> str:
     out = subprocess.run([sys.executable, "-m", "descent_tui", "run", *args], capture_output=True,
                          text=True, check=True)

@@ -262,3 +262,120 @@ def test_the_bar_marks_the_reached_stretch_the_cursor_and_the_forks():
     assert roles[:3] == ["done"] * 3 and roles[4:6] == ["done"] * 2
     assert roles[6:8] == ["ahead"] * 2 and roles[9:] == ["ahead"] * 2
     assert bar_cells(0, 100, 0, 0) == []
+
+
+def _layer_numbers(layers):
+    return [(r.name, r.grad_norm, r.weight_norm) for r in layers]
+
+
+@asyncrun
+async def test_a_selected_fork_is_what_the_run_views_show(missions):
+    """``s`` walks the runs then the forks; the decision map, the layer panel, the unit
+    view and the inspector then show the fork's state at the step shown (not its parent's)."""
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.screens.inspector import InspectorScreen
+    from descent_tui.tui.widgets.layer_grads import LayerGrads
+    from descent_tui.tui.widgets.status import StatusLine
+    from descent_tui.tui.widgets.units import UnitView
+
+    app = DescentApp(initial="tiny-net")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_mission(pilot, app)
+        await pilot.press("space", "space", "space", "f", "space", "space", "space")
+        await settle(pilot)
+        (fork,) = screen.timeline.forks
+        parent = screen.sim.runs[0]
+        assert fork.step == parent.step == 6 and fork.lr != parent.lr
+        await pilot.press("s")
+        await settle(pilot)
+        assert screen.selected == 1
+        status = rendered_text(screen.query_one(StatusLine))
+        assert "⑂ fork selected" in status and f"lr {fork.lr:g}" in status
+        dm = screen.query_one("#decision")
+        _, _, shown = dm.grid
+        _, _, theirs = fork.decision_grid(*shown.shape[::-1])
+        _, _, parents = parent.decision_grid(*shown.shape[::-1])
+        assert dm.view.label == fork.label
+        assert np.allclose(shown, theirs) and not np.allclose(shown, parents)
+        grads = screen.query_one(LayerGrads)
+        assert grads.run_label == fork.label
+        assert _layer_numbers(grads.stats) == _layer_numbers(fork.layers)
+        assert _layer_numbers(grads.stats) != _layer_numbers(parent.layers)
+        assert screen.query_one(UnitView).run_label == fork.label
+
+        await pilot.press("left_square_bracket")  # the fork's state one step back
+        await settle(pilot)
+        then = screen.timeline.state_at(screen.timeline.forks[0], 5)
+        live = screen.timeline.forks[0]
+        assert live.step == 5 and screen.selected == 1
+        assert _layer_numbers(grads.stats) == _layer_numbers(then.layers)
+        _, _, shown = dm.grid
+        assert np.allclose(shown, then.decision_grid(*shown.shape[::-1])[2])
+
+        await pilot.press("g")
+        await settle(pilot)
+        inspector = app.screen
+        assert isinstance(inspector, InspectorScreen)
+        assert inspector.model.graph.run_label == live.label
+        assert inspector.model.graph.step == 6  # the update it is about to take
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("s")  # past the last fork: the first run again
+        await settle(pilot)
+        assert screen.selected == 0 and dm.view.label == parent.label
+
+
+@asyncrun
+async def test_dropping_the_selected_fork_selects_its_parent(missions):
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.status import StatusLine
+
+    app = DescentApp(initial="tiny-bowl")  # runs 'slow' (0) and 'fast' (1)
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_mission(pilot, app)
+        await pilot.press("space", "space", "s", "f", "f")  # two forks of 'fast'
+        await settle(pilot)
+        first, second = screen.timeline.forks
+        await pilot.press("s", "s")
+        await settle(pilot)
+        assert screen.selected == 3
+        await pilot.press("f")  # a fork of the selected fork
+        await settle(pilot)
+        assert screen.timeline.forks[-1].label.startswith(second.label + " ⑂ step 2")
+        await pilot.press("d")  # drops the selected fork (not the newest)
+        await settle(pilot)
+        assert [f.label for f in screen.timeline.forks][:1] == [first.label]
+        assert second not in screen.timeline.forks
+        assert screen.selected == 1  # 'fast', the dropped fork's parent
+        assert "fork selected" not in rendered_text(screen.query_one(StatusLine))
+        await pilot.press("s", "s")  # 'fast' -> the first fork -> the fork of the dropped one
+        await settle(pilot)
+        assert screen.selected == 4
+        assert "⑂ fork selected" in rendered_text(screen.query_one(StatusLine))
+        screen.action_reset()  # a reset drops the forks: the selection falls back
+        await settle(pilot)
+        assert screen.timeline.forks == [] and screen.selected == 0
+        assert "fork selected" not in rendered_text(screen.query_one(StatusLine))
+        land = screen.query_one("Landscape")
+        assert land.selected == screen.selected
+        assert screen.sim.runs[screen.selected].label in str(land.border_subtitle)
+
+
+@asyncrun
+async def test_a_selected_network_fork_with_no_layers_view_falls_back_after_reset(missions):
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.layer_grads import LayerGrads
+
+    app = DescentApp(initial="tiny-net")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_mission(pilot, app)
+        await pilot.press("space", "f", "s")
+        await settle(pilot)
+        assert screen.selected == 1
+        screen.action_reset()
+        await settle(pilot)
+        assert screen.selected == 0
+        grads = screen.query_one(LayerGrads)
+        assert grads.run_label == screen.sim.runs[0].label
+        assert screen.query_one("#decision").view.label == screen.sim.runs[0].label

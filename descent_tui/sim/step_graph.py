@@ -24,7 +24,7 @@ from descent_tui.engine import Tensor
 from descent_tui.engine import functional as F
 from descent_tui.sim.trace import Trace, norm, trace_backward
 
-__all__ = ["LayerGroup", "StepGraph", "example_graph", "layer_groups", "step_graph"]
+__all__ = ["LayerGroup", "StepGraph", "example_graph", "layer_groups", "run_step_graph", "step_graph"]
 
 
 @dataclass
@@ -68,7 +68,11 @@ def example_graph() -> StepGraph:
 
 def step_graph(sim: Any, run_index: int = 0) -> StepGraph:
     """The graph of run ``run_index``'s next step (see the module docstring); the sim is unchanged."""
-    rs = sim.runs[run_index]
+    return run_step_graph(sim.runs[run_index])
+
+
+def run_step_graph(rs: Any) -> StepGraph:
+    """The graph of ``rs``'s next step (a run of a simulation or a timeline's fork)."""
     return _GRAPH_OF_KIND[rs.kind](rs)
 
 

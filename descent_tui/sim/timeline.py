@@ -92,9 +92,14 @@ class Track:
     #: the furthest step the run has been trained to (its recorded future ends there)
     reached: int = 0
 
+    #: the step of the first checkpoint (0, or a fork's birth): kept outside the spacing
+    born: int | None = None
+
     @property
     def first_step(self) -> int:
-        return min(self.checkpoints)
+        if self.born is None:
+            raise ValueError("the track has no checkpoint yet")
+        return self.born
 
     def keep(self) -> None:
         """Checkpoint the run where it stands, if the spacing wants it there."""
@@ -103,13 +108,20 @@ class Track:
         if s in self.checkpoints or not (self.policy.wants(s) or not self.checkpoints):
             return
         self.checkpoints[s] = Checkpoint.take(self.run, self.archive)
+        if self.born is None:
+            self.born = s
         if self.memory is not None and self._measured < _MEASURED:
             self._measured += 1
             self.checkpoint_bytes = max(self.checkpoint_bytes, self.checkpoints[s].nbytes())
             # step 0 is kept outside the spacing
             self.policy.budget = min(self.policy.budget,
                                      budget_for(self.checkpoint_bytes, self.memory) - 1)
-        for gone in self.policy.thin([k for k in self.checkpoints if k != self.first_step]):
+        # thinning and pruning look at every checkpoint: only when the spacing is over budget
+        # (a checkpoint at a stride already archived leaves nothing to prune)
+        if len(self.checkpoints) - 1 <= self.policy.budget:
+            return
+        born = self.first_step
+        for gone in self.policy.thin([k for k in self.checkpoints if k != born]):
             del self.checkpoints[gone]
         self.archive.prune([c.history for c in self.checkpoints.values()])
 

@@ -20,7 +20,7 @@ from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from descent_tui.sim.chain_check import check_chain_rule
-from descent_tui.sim.step_graph import example_graph, step_graph
+from descent_tui.sim.step_graph import example_graph, run_step_graph
 from descent_tui.tui.safe_text import escape
 from descent_tui.tui.widgets.graph_view import (
     GraphModel,
@@ -128,9 +128,12 @@ class InspectorScreen(Screen[None]):
     ]
 
     def __init__(self, sim: Any = None, run_index: int = 0, lock: Any = None,
-                 example: bool = False) -> None:
+                 example: bool = False, runs: list[Any] | None = None) -> None:
+        """``runs``: the runs ``s`` walks and ``run_index`` counts in (the mission
+        passes its runs and then the timeline's forks); by default ``sim.runs``."""
         super().__init__()
         self.sim = sim
+        self.runs = runs
         self.run_index = run_index
         self.lock = lock if lock is not None else nullcontext()
         self.example = example or sim is None
@@ -142,7 +145,10 @@ class InspectorScreen(Screen[None]):
         if self.example:
             return GraphModel(example_graph())
         with self.lock:
-            return GraphModel(step_graph(self.sim, self.run_index))
+            return GraphModel(run_step_graph(self._runs()[self.run_index]))
+
+    def _runs(self) -> list[Any]:
+        return self.runs if self.runs is not None else self.sim.runs
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -236,7 +242,7 @@ class InspectorScreen(Screen[None]):
     def action_next_run(self) -> None:
         if self.sim is None or self.example:
             return
-        self.run_index = (self.run_index + 1) % len(self.sim.runs)
+        self.run_index = (self.run_index + 1) % len(self._runs())
         self._rebuild()
 
     def _rebuild(self) -> None:

@@ -421,7 +421,7 @@ class LabScreen(Screen[None]):
                 "series": series, "total": sim.total_steps, "step": sim.step_count,
                 "label": run.label, "layers": list(run.layers),
                 "first_layers": run.first_layers, "data": sim.data,
-                "decision": self.query_one(DecisionMap).request(sim, run.index),
+                "decision": self.query_one(DecisionMap).request(run, run.index),
                 "units": (units := unit_grids(run, GRID)
                           if len(sim.spec.network.model.layers) > 2 else []),
                 "picture": network_picture(run, units, sim.spec.network.inputs, self.knocked),

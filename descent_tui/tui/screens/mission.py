@@ -79,7 +79,7 @@ class MissionScreen(Screen[None]):
                         " note, and at the end (on / off)"),
         Binding("l", "toggle_log", "Log scale", tooltip="Log scale for the loss curves"),
         Binding("s", "select_run", "Next run",
-                tooltip="Cycle the selected run (arrows, layer panel, lr)"),
+                tooltip="Cycle the selected run, then the forks (layer panel, maps, lr)"),
         Binding("1", "tab('tab-briefing')", "Briefing", show=False,
                 tooltip="Show the briefing tab"),
         Binding("2", "tab('tab-knobs')", "Knobs", show=False, tooltip="Show the knobs tab"),
@@ -101,7 +101,8 @@ class MissionScreen(Screen[None]):
         Binding("f", "fork", "Fork run", show=False,
                 tooltip="A what-if run from the selected run at this step, with the knobs'"
                         " lr (none typed: half its lr)"),
-        Binding("d", "drop_fork", "Drop fork", show=False, tooltip="Forget the newest fork"),
+        Binding("d", "drop_fork", "Drop fork", show=False,
+                tooltip="Forget the selected fork (else the newest)"),
         Binding("w", "wide_text", "Wide text", show=False,
                 tooltip="The briefing, knobs, quiz and debrief across the whole screen"
                         " (w or esc: back), for a narrow terminal or a wide table"),
@@ -420,9 +421,23 @@ class MissionScreen(Screen[None]):
         self._redraw_soon()
 
     def action_select_run(self) -> None:
-        self.selected = (self.selected + 1) % len(self.sim.runs)
+        """``s``: the next run, then the timeline's forks, then the first run again."""
+        with self._lock:
+            order = [index for index, _ in self._shown_runs()]
+        now = order.index(self.selected) if self.selected in order else -1
+        self.selected = order[(now + 1) % len(order)]
         self._last_decision = 0.0
         self._redraw_soon()
+
+    def _selected_run(self) -> tuple[int, Any]:
+        """``(style index, run)`` of the selected run or fork; a selection that is gone
+        (its fork dropped, or a reset) falls back to the first run (the caller holds the lock)."""
+        shown = self._shown_runs()
+        for index, rs in shown:
+            if index == self.selected:
+                return index, rs
+        self.selected = shown[0][0]
+        return shown[0]
 
     def action_zoom_fit(self) -> None:
         """Fit the landscape to the runs' paths, or back to the mission's bounds."""
@@ -446,13 +461,19 @@ class MissionScreen(Screen[None]):
     def _views_snapshot(self) -> Any:
         """What the views area draws (the caller holds the lock)."""
         views = self.query_one(ViewsArea)
-        return views.take(self.sim, self.selected, self.running, self._shown_runs())
+        return views.take(self.sim, self._selected_run()[0], self.running, self._shown_runs())
 
     def action_inspect(self) -> None:
+        """``g``: the inspector on the selected run or fork (``s`` there walks them all)."""
         from descent_tui.tui.screens.inspector import InspectorScreen
 
         self._stop()
-        self.app.push_screen(InspectorScreen(self.sim, self.selected, self._lock))
+        with self._lock:
+            index = self._selected_run()[0]
+            shown = self._shown_runs()
+        at = [i for i, _ in shown].index(index)
+        self.app.push_screen(InspectorScreen(self.sim, at, self._lock,
+                                             runs=[rs for _, rs in shown]))
 
     def action_wide_text(self) -> None:
         """``w``: the side panel fills the screen (its text re-wraps); again: back."""
@@ -465,7 +486,9 @@ class MissionScreen(Screen[None]):
         """The Code screen: the selected run's loop with the current settings."""
         from descent_tui.tui.screens.code import CodeScreen
 
-        self.app.push_screen(CodeScreen(self.loaded, self.sim.overrides, self.selected,
+        with self._lock:
+            run_index = self._selected_run()[1].index  # a fork: its first ancestor's settings
+        self.app.push_screen(CodeScreen(self.loaded, self.sim.overrides, run_index,
                                         lambda: self.action_step(1), len(self.sim.runs),
                                         self._code_now))
 
@@ -561,6 +584,7 @@ class MissionScreen(Screen[None]):
         self._lock.acquire()
         self._ui_waiting = False
         try:
+            self._selected_run()  # a selection that is gone falls back first
             for index, rs in self._shown_runs():
                 runs.append(self._run_entry(rs, index, landscape))
             snap = {"step": sim.step_count, "total": sim.total_steps, "done": sim.done,
@@ -572,7 +596,8 @@ class MissionScreen(Screen[None]):
                 self._last_decision = now
                 try:
                     dm = self.query_one("#decision")
-                    snap["decision"] = dm.request(sim, self.selected)
+                    index, rs = self._selected_run()
+                    snap["decision"] = dm.request(rs, index)
                 except Exception:
                     snap["decision"] = None
             if landscape:
@@ -606,7 +631,7 @@ class MissionScreen(Screen[None]):
                    "diverged": r["diverged"], "noisy": r["noisy"]} for r in runs]
         self.query_one(LossPlot).show(series, log_scale=self.log_scale, total_steps=snap["total"])
         self.query_one(LossPlot).border_title = "LOSS (log₁₀)" if self.log_scale else "LOSS"
-        sel = runs[self.selected] if self.selected < len(runs) else runs[0]
+        sel = next((r for r in runs if r["index"] == self.selected), runs[0])
         if self.sim.kind == "landscape":
             land = self.query_one("Landscape")
             if "grid" in snap:
@@ -626,7 +651,8 @@ class MissionScreen(Screen[None]):
                 dm.show(snap["decision"])  # type: ignore[attr-defined]
                 dm.border_subtitle = content(sel["label"], one_line=True)
         status_runs = [{"index": r["index"], "label": r["label"], "loss": r["loss_now"],
-                        "diverged": r["diverged"], "lr": r.get("lr")} for r in runs]
+                        "diverged": r["diverged"], "lr": r.get("lr"), "fork": r["fork"]}
+                       for r in runs]
         self.query_one(StatusLine).show(
             {"step": snap["step"], "total": snap["total"], "done": snap["done"],
              "runs": status_runs}, running=self.running, speed=self._speed_label(),
@@ -652,7 +678,8 @@ class MissionScreen(Screen[None]):
             runs = []
             for index, rs in self._shown_runs():
                 runs.append({"index": index, "label": rs.label, "loss": rs.last.loss,
-                             "diverged": rs.diverged, "lr": _lr_of(rs)})
+                             "diverged": rs.diverged, "lr": _lr_of(rs),
+                             "fork": index >= len(sim.runs)})
             self._relabel(runs)
             snap = {"step": sim.step_count, "total": sim.total_steps, "done": False,
                     "runs": runs}
@@ -768,6 +795,7 @@ class MissionScreen(Screen[None]):
             "diverged": rs.diverged, "reason": rs.reason,
             "loss_now": rs.last.loss, "step": rs.step, "lr": _lr_of(rs),
             "noisy": getattr(rs, "batch_size", 0) > 0,  # each step's loss on another batch
+            "fork": index >= len(self.sim.runs),  # style indices after the runs: forks
         }
         if landscape:
             run["path"] = rs.path
@@ -799,10 +827,10 @@ class MissionScreen(Screen[None]):
         from descent_tui.scenario.overrides import OverrideError
 
         with self._lock:
-            run = self.sim.runs[self.selected]
+            run = self._selected_run()[1]  # a fork forks too
             lr, said = self._fork_lr(run)
             try:
-                fork = self.timeline.fork(self.selected, run.step, {"lr": lr})
+                fork = self.timeline.fork(run, run.step, {"lr": lr})
             except (OverrideError, ValueError) as e:
                 error: str | None = str(e)
             else:
@@ -856,15 +884,23 @@ class MissionScreen(Screen[None]):
         return 0.5 * float(_lr_of(run)), "(half its lr: no lr typed in the knobs)"
 
     def action_drop_fork(self) -> None:
-        """``d``: forget the newest fork."""
+        """``d``: forget the selected fork, else the newest one (a dropped selection
+        goes to the fork's parent)."""
         with self._lock:
             forks = self.timeline.forks
             if forks:
-                self.timeline.drop(forks[-1])
+                selected = self._selected_run()[1]
+                gone = selected if any(f is selected for f in forks) else forks[-1]
+                parent = self.timeline.track_of(gone).origin
+                self.timeline.drop(gone)
+                if gone is selected:
+                    self.selected = next((i for i, rs in self._shown_runs()
+                                          if parent is not None and rs.label == parent.parent),
+                                         gone.index)
         if not forks:
             self.notify("No fork to drop (f: fork the selected run).", timeout=2)
             return
-        self.notify(clean(f"Dropped '{forks[-1].label}'.", one_line=True), timeout=3,
+        self.notify(clean(f"Dropped '{gone.label}'.", one_line=True), timeout=3,
                     markup=False)
         self._redraw_soon()
 

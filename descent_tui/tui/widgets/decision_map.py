@@ -144,18 +144,19 @@ class DecisionMap(Widget):
         """Grid points across (one per column); up there are two per cell row."""
         return max(8, self.map_size()[0])
 
-    def request(self, sim: Any, run_index: int) -> MapView | None:
-        """The read-out of run ``run_index`` this map draws (call it under the sim's lock)."""
-        kind = map_kind(sim.spec.network)
-        label = sim.runs[run_index].label
+    def request(self, run: Any, run_index: int) -> MapView | None:
+        """The read-out of ``run`` (a run or a fork, drawn as number ``run_index``) this
+        map draws (call it under the simulation's lock)."""
+        kind = map_kind(run.spec.network)
+        label = run.label
         if kind == "curve":
             cols = max(8, self.size.width)
-            curve = sim.fit_curve(run_index, 2 * cols)
+            curve = run.fit_curve(2 * cols)
             return None if curve is None else MapView(kind, run_index, label, curve=curve)
         if kind == "none":
             return None
         cols, rows = self.map_size()
-        grid = sim.decision_grid(run_index, max(8, cols), max(8, 2 * rows))
+        grid = run.decision_grid(max(8, cols), max(8, 2 * rows))
         return None if grid is None else MapView(kind, run_index, label, grid=grid)
 
     #: the panel's title for each kind of map

@@ -89,14 +89,16 @@ class StatusLine(Static):
             head.append(" log", style="dim")
         head.append(" │")
         pieces = []
-        sel_lr = None
+        sel_lr, sel_fork = None, False
         for run in snap["runs"]:
             pieces.append((clean(run["label"], one_line=True),
                            _run_piece(run, run_style(run["index"], dark),
                                       run["index"] == selected)))
             if run["index"] == selected:
-                sel_lr = run.get("lr")
-        tail = Text(f" │ lr {fmt_num(sel_lr)}", style="bold") if sel_lr is not None else Text()
+                sel_lr, sel_fork = run.get("lr"), bool(run.get("fork"))
+        tail = Text(" │ ⑂ fork selected" if sel_fork else "", style="bold")
+        if sel_lr is not None:
+            tail.append(f"{' ·' if sel_fork else ' │'} lr {fmt_num(sel_lr)}", style="bold")
         rows = pack(head, pieces, tail, max(20, width))
         self.styles.height = len(rows)
         self.update(Text("\n").join(rows))

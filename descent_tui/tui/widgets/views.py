@@ -249,7 +249,8 @@ class ViewsArea(Horizontal):
                                           None if up is None else up.effective,
                                           0 if up is None else up.step))
         now = time.monotonic()
-        run = sim.runs[min(selected, len(sim.runs) - 1)]
+        # the selected run or fork (``selected``: its style index), else the first
+        run = next((rs for index, rs in runs if index == selected), runs[0][1])
         fresh = self._units_run is not run
         moved = self._units_step != run.step
         if "units" in shown and (fresh or (moved and (not running
