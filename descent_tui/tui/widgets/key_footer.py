@@ -8,9 +8,15 @@ the help screen (``?``) and the command palette (``ctrl+p``) list every key.
 The palette's key comes second, in the row: Textual docks it on the right, and
 on a screen whose keys overflow, the row scrolled under it and the two were
 drawn over each other ("^ppa lette").
+
+``KeyFooter(whole_keys=True)`` (the Lab) never cuts a key: once laid out, a key
+that would run past the right edge is hidden, and a later, shorter one that fits
+still shows (the screen's bindings are listed most useful first).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.widgets import Footer
@@ -25,6 +31,11 @@ FIRST = ("app.help", "help")
 class KeyFooter(Footer):
     """A footer that puts the help key first and the command palette's second."""
 
+    def __init__(self, *args: Any, whole_keys: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.whole_keys = whole_keys
+        self._fitted_width = 0
+
     def compose(self) -> ComposeResult:
         widgets = list(super().compose())  # no binding groups here: the order is flat
         first = [w for w in widgets if isinstance(w, FooterKey) and w.action in FIRST]
@@ -34,3 +45,18 @@ class KeyFooter(Footer):
                    for w in docked]  # a key of the row, undocked
         rest = [w for w in widgets if w not in first and w not in docked]
         yield from first + palette + rest
+        if self.whole_keys:
+            self.call_after_refresh(self._fit)
+
+    def on_resize(self) -> None:
+        if self.whole_keys and self.size.width != self._fitted_width:
+            self.call_after_refresh(self.recompose)
+
+    def _fit(self) -> None:
+        """Hide every key that would be cut at the right edge (see the module docstring)."""
+        self._fitted_width = width = self.size.width
+        used = 0
+        for key in self.query_children(FooterKey):
+            need = key.outer_size.width + key.styles.margin.width
+            key.display = used + need <= width
+            used += need if key.display else 0

@@ -45,6 +45,10 @@ __all__ = ["CRAMPED_KEEP", "NetworkPicture", "NetworkView", "connection_glyph",
 CRAMPED_KEEP = 2
 #: the room between two columns the tiles leave, when they can (cells)
 GAP = 10
+#: the least room between two columns when the picture is narrow (the tiles go first)
+MIN_GAP = 5
+#: tiles narrower than this take room from the gaps, down to MIN_GAP (cells)
+MIN_TILE = 6
 #: pixels per side of the maps network_picture evaluates
 GRID = 24
 #: the display names of the input features
@@ -152,15 +156,22 @@ class Layout:
 
 
 def layout(picture: NetworkPicture, width: int, height: int) -> Layout:
-    """Tiles as large as fit (square in pixels, up to 6 rows), columns spread evenly,
-    each column's units centred vertically in ``height`` rows (after a header row)."""
+    """Tiles as large as fit (square in pixels, up to 6 rows) with :data:`GAP` cells
+    between columns (as little as :data:`MIN_GAP` for tiles up to :data:`MIN_TILE`
+    wide on a narrow picture), columns spread evenly, each column's units centred
+    vertically in ``height`` rows (after a header row)."""
     cols = picture.columns
     label = max(len(n) for n in cols[0].names) + 1
     avail = max(1, height - 1)
     most = max(len(c.names) for c in cols)
     tile_h = max(1, min(6, (avail + 1) // most - 1))
     gap_v = 1 if (tile_h + 1) * most - 1 <= avail else 0
-    tile_w = max(2, min(2 * tile_h, (width - label - GAP * (len(cols) - 1)) // len(cols)))
+    def widest(gap: int) -> int:
+        return max(2, min(2 * tile_h, (width - label - gap * (len(cols) - 1)) // len(cols)))
+
+    tile_w = widest(GAP)
+    if tile_w < MIN_TILE:
+        tile_w = max(tile_w, min(MIN_TILE, widest(MIN_GAP)))
     tile_h = min(tile_h, max(1, (tile_w + 1) // 2))
     gap = max(1, (width - label - tile_w * len(cols)) // max(1, len(cols) - 1))
     xs = [label + k * (tile_w + gap) for k in range(len(cols))]
