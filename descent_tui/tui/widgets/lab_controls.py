@@ -106,6 +106,12 @@ class LabControls(VerticalScroll, can_focus=False):
     LabControls .lab-head { text-style: bold; color: $accent; }
     LabControls #lab-features { height: auto; grid-size: 3; grid-rows: 1; }
     LabControls.-narrow #lab-features { grid-size: 2; }
+    LabControls .lab-row:focus-within, LabControls .layer-row:focus-within {
+        background: $accent 25%; }
+    LabControls .lab-row:focus-within .lab-label { color: $accent; text-style: bold; }
+    LabControls Checkbox:focus, LabControls Button:focus { text-style: bold reverse; }
+    LabControls Select:focus > SelectCurrent, LabControls Input:focus {
+        background: $accent 45%; text-style: bold; }
     """
 
     def compose(self) -> Any:
