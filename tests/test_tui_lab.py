@@ -772,3 +772,40 @@ def test_a_narrow_network_picture_takes_room_from_the_gaps():
     assert narrow.tile_w == MIN_TILE  # not the 2 cells that GAP would leave
     assert narrow.xs[1] - narrow.xs[0] - narrow.tile_w >= MIN_GAP
     assert narrow.xs[-1] + narrow.tile_w <= 42
+
+
+def test_the_network_draws_the_same_with_its_caches_cold_or_warm():
+    """The picture keeps each line's cells and each tile's samples between frames; a
+    frame drawn from those must match one drawn from nothing, after new weights and a
+    new size too."""
+    from descent_tui.scenario.lab import LabConfig
+    from descent_tui.tui.widgets import lab_network
+
+    cfg = LabConfig(hidden=[6, 5], activations=["tanh", "relu"])
+
+    def cold(view):
+        lab_network._line_cells.cache_clear()
+        lab_network._samples.cache_clear()
+        return _network_cells_of(view._build())
+
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            pilot.app.push_screen(LabScreen(cfg))
+            screen = await settle(pilot)
+            view = screen.query_one("#lab-network")
+            for _ in range(2):
+                screen.action_step(40)  # new weights and maps
+                await pilot.pause(0.2)
+                warm = _network_cells_of(view._build())
+                assert warm == cold(view)
+                assert sum(c in "━─┄╲╱·" for c, _ in warm.values()) > 20  # lines drawn
+                await pilot.resize_terminal(120, 40)
+                await pilot.pause(0.3)
+    run(go())
+
+
+def _network_cells_of(strips):
+    """{(x, y): (char, style)} of drawn strips."""
+    return {(x, y): (c, seg.style) for y, strip in enumerate(strips)
+            for x, (c, seg) in enumerate((c, seg) for seg in strip for c in seg.text)}
