@@ -205,9 +205,9 @@ class LabScreen(Screen[None]):
     def _fit_titles(self) -> None:
         for name, title in self.TITLES.items():
             view = self.query_one(f"#lab-{VIEW_IDS[name]}")
-            view.border_title = fit_title(title, view.size.width)
+            view.border_title = fit_title(title, view.outer_size.width)
         dm = self.query_one(DecisionMap)
-        dm.border_title = fit_title(str(dm.border_title or "DECISION"), dm.size.width)
+        dm.border_title = fit_title(str(dm.border_title or "DECISION"), dm.outer_size.width)
 
     def action_cycle_view(self) -> None:
         """Show the next view when they fold (see :mod:`lab_layout`)."""
