@@ -250,7 +250,8 @@ def test_select_a_unit_and_knock_it_out():
     async def go():
         async with DescentApp().run_test(size=SIZE) as pilot:
             screen = await open_lab(pilot)
-            await pilot.press("escape", "space", "]", "]")
+            assert pilot.app.focused is None  # the Lab opens with its own keys live
+            await pilot.press("space", "]", "]")
             assert screen.unit == (0, 2)
             await pilot.pause(0.2)
             text = str(screen.query_one("#lab-unit").render())
@@ -519,3 +520,295 @@ def test_classic_setups_from_the_keyboard(name):
             assert np.isfinite(screen.sim.runs[0].last.loss)
             _shot(pilot, name)
     run(go())
+
+
+# ---------------------------------------------------------------- 80×24
+SMALL = (80, 24)
+
+
+def _shown(screen, selector):
+    """The widgets matching ``selector`` that are on screen (displayed, with a region)."""
+    return [w for w in screen.query(selector) if w.display and all(
+        a.display for a in w.ancestors_with_self if hasattr(a, "display"))
+        and w.region.width > 0 and w.region.height > 0]
+
+
+def _panels(screen):
+    """Regions of the Lab's panels on screen (controls, views, unit line, status)."""
+    ids = ("lab-controls", "lab-network", "lab-decision", "lab-grads", "lab-loss-plot",
+           "lab-unit", "lab-status")
+    return {w.id: w.region for w in _shown(screen, ", ".join(f"#{i}" for i in ids))}
+
+
+def test_at_80x24_the_views_fold_and_nothing_overlaps():
+    """One view at a time beside the controls; v walks all four; each fills its area."""
+    from descent_tui.tui.screens.lab_layout import VIEWS
+
+    async def go():
+        async with DescentApp().run_test(size=SMALL) as pilot:
+            screen = await open_lab(pilot)
+            seen = []
+            for _ in VIEWS:
+                await pilot.pause(0.2)
+                regions = _panels(screen)
+                views = [i for i in regions if i in ("lab-network", "lab-decision",
+                                                     "lab-grads", "lab-loss-plot")]
+                assert len(views) == 1
+                seen.append(views[0])
+                whole = screen.region
+                for name, r in regions.items():
+                    assert whole.contains_region(r), name
+                    assert r.width >= 10 and r.height >= 1, name
+                names = list(regions)
+                for i, a in enumerate(names):
+                    for b in names[i + 1:]:
+                        assert not regions[a].overlaps(regions[b]), (a, b)
+                view = regions[views[0]]
+                assert view.width >= 40 and view.height >= 15  # the view fills its area
+                await pilot.press("v")
+            assert sorted(seen) == sorted(f"lab-{i}" for i in
+                                          ("network", "decision", "grads", "loss-plot"))
+    run(go())
+
+
+def test_at_160x50_every_view_shows_at_once():
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            screen = await open_lab(pilot)
+            await pilot.pause(0.2)
+            regions = _panels(screen)
+            assert len(regions) == 7
+            names = list(regions)
+            for i, a in enumerate(names):
+                for b in names[i + 1:]:
+                    assert not regions[a].overlaps(regions[b]), (a, b)
+            await pilot.press("v")  # nothing to fold: says so, changes nothing
+            await pilot.pause()
+            assert _panels(screen) == regions
+    run(go())
+
+
+@pytest.mark.parametrize("size", [SMALL, (120, 40)])
+def test_nothing_is_cut_mid_word(size):
+    """Titles, the status line, the unit line and the footer keys fit whole."""
+    from textual.widgets._footer import FooterKey
+
+    async def go():
+        async with DescentApp().run_test(size=size) as pilot:
+            screen = await open_lab(pilot)
+            screen.action_step(3)
+            await pilot.pause(0.3)
+            for view in _shown(screen, "#lab-network, #lab-decision, #lab-grads, "
+                                       "#lab-loss-plot"):
+                title = str(view.border_title)
+                assert len(title) <= view.outer_size.width - 4, title
+            # shortened only as far as it must be: both network panels are 39-44 wide
+            network = str(screen.query_one("#lab-network").border_title)
+            assert network == "NETWORK  each unit over the plane"
+            for box in ("#lab-status", "#lab-unit"):
+                widget = screen.query_one(box)
+                lines = str(widget.render()).splitlines()
+                assert lines and all(len(line) <= widget.content_size.width for line in lines)
+            status = str(screen.query_one("#lab-status").render())
+            assert "step 3/" in status and "loss" in status and "paused" in status
+            unit = str(screen.query_one("#lab-unit").render())
+            assert "b = " in unit and unit.rstrip().endswith("(k: knock out)")
+            footer = screen.query_one("KeyFooter")
+            keys = [k for k in footer.query(FooterKey) if k.display]
+            assert any(k.key == "1" for k in keys) and any(k.key == "v" for k in keys)
+            for key in keys:
+                assert key.region.right <= footer.region.right, key.description
+    run(go())
+
+
+# ---------------------------------------------------------------- every control by keyboard
+def _content_y(controls, widget) -> int:
+    """Where ``widget`` sits in the control column's scrolled content (rows)."""
+    return widget.region.y - controls.content_region.y + round(controls.scroll_y)
+
+
+def test_tab_walks_every_control_in_the_order_they_show():
+    """From nothing focused, tab reaches each control once, top to bottom and left to
+    right, and each one it reaches is scrolled into the column's view, at 80×24."""
+    from descent_tui.tui.widgets.lab_controls import LabControls
+
+    async def go():
+        async with DescentApp().run_test(size=SMALL) as pilot:
+            screen = await open_lab(pilot)
+            controls = screen.query_one(LabControls)
+            expected = [w for w in _shown(controls, "*") if w.focusable]
+            assert len(expected) >= 25
+            walked, places = [], []
+            for _ in expected:
+                await pilot.press("tab")
+                widget = pilot.app.focused
+                walked.append(widget)
+                box = controls.content_region
+                assert box.contains_region(widget.region), widget.id
+                places.append((_content_y(controls, widget), widget.region.x))
+            assert walked == expected and len(set(map(id, walked))) == len(walked)
+            assert places == sorted(places)
+            await pilot.press("tab")
+            assert pilot.app.focused is expected[0]  # round again
+    run(go())
+
+
+def test_keys_1_to_5_go_to_each_group_of_controls():
+    from descent_tui.tui.widgets.lab_controls import SECTIONS, LabControls
+
+    firsts = {"data": "lab-dataset", "features": "lab-f-x1", "network": "lab-units-0",
+              "training": "lab-optimizer", "run": "lab-steps"}
+
+    async def go():
+        async with DescentApp().run_test(size=SMALL) as pilot:
+            screen = await open_lab(pilot)
+            controls = screen.query_one(LabControls)
+            for key, section in zip("54321", reversed(SECTIONS), strict=True):
+                await pilot.press(key)
+                await pilot.pause()
+                focused = pilot.app.focused
+                assert focused.id == firsts[section]
+                head = controls.query_one(f"#lab-sec-{section} .lab-head")
+                assert controls.content_region.contains_region(head.region), section
+                assert controls.content_region.contains_region(focused.region), section
+                await pilot.press("escape")
+                assert pilot.app.focused is None and pilot.app.screen is screen
+    run(go())
+
+
+def test_a_setup_built_from_key_presses_alone():
+    """Spiral, 150 samples, a third hidden layer of 5 units, adam at lr 0.1, run: keys
+    only (section keys, tab, enter, arrows, typing), at 80×24, no focus() call."""
+    from descent_tui.scenario.schema import DATASET_KINDS, OPTIMIZERS
+
+    async def go():
+        async with DescentApp().run_test(size=SMALL) as pilot:
+            screen = await open_lab(pilot)
+            await pilot.press("1", "enter", "home",
+                              *["down"] * DATASET_KINDS.index("spiral"), "enter")
+            await pilot.press("tab", "end", "ctrl+u", *"150")  # samples
+            await pilot.press("escape", "3", *["tab"] * 6)  # past layers 1 and 2: add layer
+            assert pilot.app.focused.id == "lab-add-layer"
+            await pilot.press("enter")
+            await pilot.pause()
+            await pilot.press("shift+tab", "shift+tab", "shift+tab")  # ✕, menu, counter
+            assert pilot.app.focused.id == "lab-units-2"
+            await pilot.press("right", "right", "right")  # 2 → 5 units
+            await pilot.press("escape", "4", "enter", "home",
+                              *["down"] * OPTIMIZERS.index("adam"), "enter")
+            await pilot.press("tab", "right")  # lr 0.03 → 0.1
+            screen = await settle(pilot)
+            await pilot.press("escape", "r")
+            await until(pilot, lambda: screen.sim.step_count >= 5)
+            await pilot.press("r")
+            assert screen.problem == ""
+            net = screen.sim.spec.network
+            assert (net.data.kind, net.data.n) == ("spiral", 150)
+            assert net.model.layers == [2, 4, 2, 5, 1]
+            run0 = screen.sim.runs[0]
+            assert run0.config.optimizer == "adam" and run0.lr == 0.1
+            assert np.isfinite(run0.last.loss)
+    run(go())
+
+
+def test_the_help_screen_lists_the_lab_keys():
+    from rich.console import Console
+
+    from descent_tui.tui.screens.help import HelpScreen, bindings_table
+
+    async def go():
+        async with DescentApp().run_test(size=SMALL) as pilot:
+            screen = await open_lab(pilot)
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert isinstance(pilot.app.screen, HelpScreen)
+            console = Console(width=120, record=True)
+            console.print(bindings_table(screen, list(pilot.app.BINDINGS)))
+            text = console.export_text()
+            for words in ("1 2 3 4 5", "data, features, network, training, run",
+                          "tab / shift+tab", "Next view", "Save mission", "Knock out"):
+                assert words in text, words
+    run(go())
+
+
+# ---------------------------------------------------------------- fitting text
+def test_titles_lose_whole_parts_until_they_fit():
+    from descent_tui.tui.screens.lab_layout import fit_title
+
+    title = "NETWORK  each unit over the plane · lines: weights"
+    assert fit_title(title, len(title) + 4) == title
+    assert fit_title(title, len(title) + 3) == "NETWORK  each unit over the plane"
+    assert fit_title(title, 20) == "NETWORK"
+    assert fit_title(title, 5) == "NETWORK"  # the head stays (the border cuts it)
+
+
+def test_a_line_drops_its_least_useful_parts_first():
+    from descent_tui.tui.screens.lab_layout import pack_parts
+
+    parts = [("step 3/500 ", 0), ("loss 0.5 ", 0), ("val 0.6 ", -2), ("· 5/chunk ", -3),
+             ("· 2 → 4 → 1", -4)]
+    assert pack_parts(parts, 100) == [0, 1, 2, 3, 4]
+    assert pack_parts(parts, 30) == [0, 1, 2]
+    assert pack_parts(parts, 5) == [0, 1]  # the must-haves stay even when too long
+
+
+def test_wrapped_parts_are_never_split():
+    from descent_tui.tui.screens.lab_layout import wrap_parts
+
+    parts = ["▸ hidden layer 1, unit 3 (tanh):", "w = [+1.466, -0.589]", "b = -0.094",
+             "(k: knock out)"]
+    lines = wrap_parts(parts, 44)
+    assert lines == ["▸ hidden layer 1, unit 3 (tanh):", "w = [+1.466, -0.589] b = -0.094",
+                     "(k: knock out)"]
+    assert wrap_parts(parts, 200) == [" ".join(parts)]
+
+
+def test_a_narrow_network_picture_takes_room_from_the_gaps():
+    from descent_tui.tui.widgets.lab_network import GAP, MIN_GAP, MIN_TILE, Column, NetworkPicture, layout
+
+    def col(n):
+        return Column("t", [f"u{i}" for i in range(n)], None, -1.0, 1.0)
+
+    pic = NetworkPicture([col(2), col(4), col(2), col(1)])
+    wide, narrow = layout(pic, 58, 33), layout(pic, 42, 17)
+    assert wide.xs[1] - wide.xs[0] - wide.tile_w >= GAP
+    assert narrow.tile_w == MIN_TILE  # not the 2 cells that GAP would leave
+    assert narrow.xs[1] - narrow.xs[0] - narrow.tile_w >= MIN_GAP
+    assert narrow.xs[-1] + narrow.tile_w <= 42
+
+
+def test_the_network_draws_the_same_with_its_caches_cold_or_warm():
+    """The picture keeps each line's cells and each tile's samples between frames; a
+    frame drawn from those must match one drawn from nothing, after new weights and a
+    new size too."""
+    from descent_tui.scenario.lab import LabConfig
+    from descent_tui.tui.widgets import lab_network
+
+    cfg = LabConfig(hidden=[6, 5], activations=["tanh", "relu"])
+
+    def cold(view):
+        lab_network._line_cells.cache_clear()
+        lab_network._samples.cache_clear()
+        return _network_cells_of(view._build())
+
+    async def go():
+        async with DescentApp().run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            pilot.app.push_screen(LabScreen(cfg))
+            screen = await settle(pilot)
+            view = screen.query_one("#lab-network")
+            for _ in range(2):
+                screen.action_step(40)  # new weights and maps
+                await pilot.pause(0.2)
+                warm = _network_cells_of(view._build())
+                assert warm == cold(view)
+                assert sum(c in "━─┄╲╱·" for c, _ in warm.values()) > 20  # lines drawn
+                await pilot.resize_terminal(120, 40)
+                await pilot.pause(0.3)
+    run(go())
+
+
+def _network_cells_of(strips):
+    """{(x, y): (char, style)} of drawn strips."""
+    return {(x, y): (c, seg.style) for y, strip in enumerate(strips)
+            for x, (c, seg) in enumerate((c, seg) for seg in strip for c in seg.text)}

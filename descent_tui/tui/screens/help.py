@@ -41,6 +41,14 @@ PANEL_KEYS: dict[str, list[tuple[str, str]]] = {
         ("esc", "In a field: leave it (a second esc leaves the mission)"),
         ("a / s", "When asked to predict first: answer now / skip & run"),
     ],
+    "LabScreen": [
+        ("1 2 3 4 5", "Go to the controls: data, features, network, training, run"),
+        ("tab / shift+tab", "The next or previous control, in the order they show"),
+        ("enter", "On a menu: open it (↑ / ↓ walk, enter picks); on a button: press it"),
+        ("← / →", "On a slider or a layer's units counter: one notch down or up"),
+        ("space", "On a feature: switch it on or off"),
+        ("esc", "In a control: leave it (the Lab's keys work again)"),
+    ],
 }
 
 

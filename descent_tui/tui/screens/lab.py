@@ -33,6 +33,7 @@ from textual.worker import get_current_worker
 
 from descent_tui.scenario.lab import LabConfig, to_loaded
 from descent_tui.tui.safe_text import clean, content
+from descent_tui.tui.screens.lab_layout import FOLD, VIEWS, fit_title, folds, pack_parts, wrap_parts
 from descent_tui.tui.widgets.decision_map import DecisionMap
 from descent_tui.tui.widgets.key_footer import KeyFooter
 from descent_tui.tui.widgets.lab_controls import LabControls
@@ -50,6 +51,8 @@ SPEEDS: tuple[int | None, ...] = (1, 2, 5, 10, 25, 100, None)
 DEFAULT_SPEED = 2
 TICK = 1 / 20
 REFRESH = 1 / 10
+#: the widget id (after ``lab-``) of each view
+VIEW_IDS = {"network": "network", "decision": "decision", "grads": "grads", "loss": "loss-plot"}
 #: seconds after the last keystroke in a control before the runs are rebuilt
 SETTLE = 0.35
 
@@ -65,26 +68,41 @@ def only_live_changes(old: LabConfig, new: LabConfig) -> bool:
 class LabScreen(Screen[None]):
     """Free play: any data set, any small network, every unit on screen."""
 
-    AUTO_FOCUS = None
+    AUTO_FOCUS = ""  # nothing focused: every key of the Lab works at once; 1–5 or tab reach the controls
 
+    #: most useful first: the footer shows the keys that fit, whole (help lists them all)
     BINDINGS = [
         Binding("r", "run_pause", "Run/pause", tooltip="Train continuously / pause"),
         Binding("space,n", "step(1)", "Step", key_display="space",
                 tooltip="Advance every run one step"),
-        Binding("N", "step(10)", "Step ×10", tooltip="Advance every run ten steps"),
+        Binding("1", "section('data')", "Controls", key_display="1-5",
+                tooltip="Go to the controls: 1 data · 2 features · 3 network · 4 training"
+                        " · 5 run (esc leaves a control first)"),
+        Binding("2", "section('features')", "Features controls", show=False,
+                tooltip="Go to the input features"),
+        Binding("3", "section('network')", "Network controls", show=False,
+                tooltip="Go to the hidden layers, init and loss"),
+        Binding("4", "section('training')", "Training controls", show=False,
+                tooltip="Go to the optimizer, lr, penalties and batch"),
+        Binding("5", "section('run')", "Run controls", show=False,
+                tooltip="Go to the steps, the seed and a second run side by side"),
+        Binding("v", "cycle_view", "Next view",
+                tooltip="On a small screen: show the next view (network, decision, loss,"
+                        " gradients)"),
+        Binding("escape", "leave", "Back", tooltip="Leave a control; then back to the board"),
+        Binding("right_square_bracket", "unit(1)", "Next unit", key_display="]",
+                tooltip="Select the next hidden unit"),
+        Binding("k", "knock", "Knock out", tooltip="Zero the selected unit (again: let it back)"),
+        Binding("ctrl+s", "save", "Save mission", tooltip="Write this setup as a mission file"),
         Binding("x", "reset", "Reset", tooltip="Fresh weights, step 0 (the same setup)"),
+        Binding("N", "step(10)", "Step ×10", tooltip="Advance every run ten steps"),
         Binding("plus,equals_sign", "speed(1)", "Faster", key_display="+",
                 tooltip="More steps per chunk"),
         Binding("minus", "speed(-1)", "Slower", key_display="-", tooltip="Fewer steps"),
         Binding("s", "select_run", "Next run", tooltip="Which run the maps show"),
-        Binding("right_square_bracket", "unit(1)", "Next unit", key_display="]",
-                tooltip="Select the next hidden unit"),
         Binding("left_square_bracket", "unit(-1)", "Prev unit", key_display="[",
                 tooltip="Select the previous hidden unit"),
-        Binding("k", "knock", "Knock out", tooltip="Zero the selected unit (again: let it back)"),
         Binding("l", "toggle_log", "Log scale", tooltip="Log scale for the loss curves"),
-        Binding("ctrl+s", "save", "Save mission", tooltip="Write this setup as a mission file"),
-        Binding("escape", "leave", "Back", tooltip="Leave a control; then back to the board"),
     ]
 
     DEFAULT_CSS = """
@@ -101,9 +119,16 @@ class LabScreen(Screen[None]):
     LabScreen #lab-grads { height: 1fr; max-height: 10; padding: 0 1; }
     LabScreen #lab-loss-plot { height: 10; }
     LabScreen #lab-unit { height: 2; padding: 0 1; }
-    LabScreen #lab-problem { height: auto; color: $error; padding: 0 1; }
+    LabScreen #lab-problem { height: auto; color: $error; padding: 0 1; display: none; }
     LabScreen #lab-status { height: 1; padding: 0 1; background: $panel; }
+    LabScreen.-fold #lab-right { width: 1fr; max-width: 100%; }
+    LabScreen.-fold #lab-decision, LabScreen.-fold #lab-grads { height: 1fr; max-height: 100%; }
+    LabScreen.-fold #lab-loss-plot { height: 1fr; }
     """
+
+    #: each view's title, long to short (:func:`fit_title` cuts at " · " and two spaces)
+    TITLES = {"network": "NETWORK  each unit over the plane · lines: weights",
+              "grads": "GRADIENTS PER LAYER (log)", "loss": "LOSS ━ train ┄ val"}
 
     def __init__(self, config: LabConfig | None = None, base_dir: Path | None = None) -> None:
         super().__init__()
@@ -126,6 +151,9 @@ class LabScreen(Screen[None]):
         self._settle: Any = None
         self._filling = False
         self._units: list[Any] = []
+        #: the view shown when the views fold (a small screen; see lab_layout)
+        self.view = VIEWS[0]
+        self.folded = False
         self.frame_times: list[float] = []  # seconds per refresh (benchmarks)
 
     def compose(self) -> ComposeResult:
@@ -136,22 +164,16 @@ class LabScreen(Screen[None]):
                 yield LabControls(id="lab-controls")
             with Vertical(id="lab-viz"):
                 with Horizontal(id="lab-top"):
-                    net = NetworkView(id="lab-network")
-                    net.border_title = "NETWORK  each unit over the plane · lines: weights"
-                    yield net
+                    yield NetworkView(id="lab-network")
                     with Vertical(id="lab-right"):
                         dm = DecisionMap(id="lab-decision")
                         dm.border_title = "DECISION"
                         yield dm
-                        grads = LayerGrads(id="lab-grads")
-                        grads.border_title = "GRADIENTS PER LAYER (log)"
-                        yield grads
-                plot = LossPlot(id="lab-loss-plot")
-                plot.border_title = "LOSS ━ train ┄ val"
-                yield plot
+                        yield LayerGrads(id="lab-grads")
+                yield LossPlot(id="lab-loss-plot")
                 yield Static("", id="lab-unit", markup=False)
         yield Static("", id="lab-status")
-        yield KeyFooter()
+        yield KeyFooter(whole_keys=True)
 
     async def on_mount(self) -> None:
         self.title = "THE LAB"
@@ -161,6 +183,45 @@ class LabScreen(Screen[None]):
         self.call_after_refresh(self._filled)
         self.set_interval(REFRESH, self._tick)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._apply_layout()
+
+    # ------------------------------------------------------------------ fitting the screen
+    def on_resize(self) -> None:
+        self._apply_layout()
+        self._dirty = True
+
+    def _apply_layout(self) -> None:
+        """Fold the views on a small screen (one at a time, ``v`` the next), else show all."""
+        w, h = self.app.size
+        self.folded = folds(w, h)
+        self.set_class(self.folded, "-fold")
+        self.query_one(LabControls).set_class(w < 120, "-narrow")
+        shown = {self.view} if self.folded else set(VIEWS)
+        for name in VIEWS:
+            self.query_one(f"#lab-{VIEW_IDS[name]}").display = name in shown
+        self.query_one("#lab-right").display = bool(shown & {"decision", "grads"})
+        self.query_one("#lab-top").display = bool(shown - {"loss"})
+
+    def _fit_titles(self) -> None:
+        for name, title in self.TITLES.items():
+            view = self.query_one(f"#lab-{VIEW_IDS[name]}")
+            view.border_title = fit_title(title, view.outer_size.width)
+        dm = self.query_one(DecisionMap)
+        dm.border_title = fit_title(str(dm.border_title or "DECISION"), dm.outer_size.width)
+
+    def action_cycle_view(self) -> None:
+        """Show the next view when they fold (see :mod:`lab_layout`)."""
+        if not self.folded:
+            self.notify("Every view is on screen (they fold below "
+                        f"{FOLD[0]}×{FOLD[1]}).", timeout=3)
+            return
+        self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
+        self._apply_layout()
+        self._dirty = True
+
+    def action_section(self, name: str) -> None:
+        """Focus the first control of group ``name`` (keys 1–5)."""
+        self.query_one(LabControls).go_to(name)
 
     def _filled(self) -> None:
         self._filling = False
@@ -238,7 +299,9 @@ class LabScreen(Screen[None]):
 
     def _say_problem(self, text: str) -> None:
         self.problem = text
-        self.query_one("#lab-problem", Static).update(clean(text))
+        box = self.query_one("#lab-problem", Static)
+        box.update(clean(text))
+        box.display = bool(text)
 
     # ------------------------------------------------------------------ training
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
@@ -357,17 +420,24 @@ class LabScreen(Screen[None]):
         self._dirty = True
         self._tick()
 
-    def _unit_text(self) -> str:
-        """The selected unit's incoming weights and bias, from the maps drawn last."""
+    def _unit_text(self, width: int = 1000) -> str:
+        """The selected unit's incoming weights and bias, from the maps drawn last: as many
+        weights as fit in the two rows of a line ``width`` cells wide (… for the rest)."""
         layer, j = self.unit
         if layer >= len(self._units) or j >= len(self._units[layer].bias):
             return "no hidden unit selected ([ / ] select one)"
         ul = self._units[layer]
-        weights = ", ".join(f"{w:+.3f}" for w in ul.weights[j][:8])
-        more = " …" if len(ul.weights[j]) > 8 else ""
-        out = "  KNOCKED OUT (k: back in)" if (layer, j) in self.knocked else "  (k: knock out)"
-        return (f"▸ hidden layer {layer + 1}, unit {j + 1} ({ul.activation}): w = [{weights}{more}]"
-                f"  b = {ul.bias[j]:+.3f}{out}")
+        weights = [f"{w:+.3f}" for w in ul.weights[j]]
+        out = "KNOCKED OUT (k: back in)" if (layer, j) in self.knocked else "(k: knock out)"
+        head = f"▸ hidden layer {layer + 1}, unit {j + 1} ({ul.activation}):"
+        lines: list[str] = []
+        for n in range(min(len(weights), 8), -1, -1):
+            more = " …" if n < len(weights) else ""
+            lines = wrap_parts([head, f"w = [{', '.join(weights[:n])}{more}]",
+                                f"b = {ul.bias[j]:+.3f}", out], width)
+            if len(lines) <= 2:
+                break
+        return "\n".join(lines)
 
     # ------------------------------------------------------------------ saving / leaving
     def action_save(self) -> None:
@@ -444,31 +514,44 @@ class LabScreen(Screen[None]):
         if dm.points is None:
             dm.set_data(snap["data"])
         dm.show(snap["decision"])
+        self._fit_titles()
         dm.border_subtitle = content(snap["label"], one_line=True)
         self._units = snap["units"]
         view = self.query_one(NetworkView)
         view.selected = self.unit if self.cfg.hidden else None
         view.show(snap["picture"])
-        self.query_one("#lab-unit", Static).update(self._unit_text())
+        unit = self.query_one("#lab-unit", Static)
+        unit.update(self._unit_text(unit.content_size.width or 1000))
         self.query_one("#lab-status", Static).update(self._status(snap))
         self.frame_times.append(time.perf_counter() - t0)
         if len(self.frame_times) > 2000:
             del self.frame_times[:1000]
 
     def _status(self, snap: dict[str, Any]) -> Any:
+        """The status line: the step, each run's numbers, the state; what does not fit the
+        line goes whole, least useful first (the layer sizes, the speed, val and acc)."""
         from rich.text import Text
 
         from descent_tui.tui.run_style import run_style
 
         state = "running" if self.running else "paused"
         speed = SPEEDS[self.speed_index]
-        text = Text(f"step {snap['step']}/{snap['total']}  ", style="bold")
+        parts: list[tuple[str, int, Any]] = [(f"step {snap['step']}/{snap['total']}  ", 0,
+                                              "bold")]
         for i, (label, loss, vloss, acc, diverged) in enumerate(snap["runs"]):
             style = run_style(i, self.app.current_theme.dark)
-            text.append(f"{style.glyph} {clean(label, one_line=True)} ", style=style.color)
-            text.append("diverged  " if diverged else
-                        f"loss {fmt_num(loss)} val {fmt_num(vloss)}"
-                        f"{'' if acc is None else f' acc {acc:.0%}'}  ")
-        text.append(f"· {state} · {'MAX' if speed is None else speed}/chunk"
-                    f" · {' → '.join(map(str, self.cfg.layers))}", style="dim")
+            parts.append((f"{style.glyph} {clean(label, one_line=True)} ", 0, style.color))
+            if diverged:
+                parts.append(("diverged  ", 0, None))
+                continue
+            parts += [(f"loss {fmt_num(loss)} ", 0, None), (f"val {fmt_num(vloss)} ", -2, None)]
+            parts.append((f"acc {acc:.0%} " if acc is not None else "", -2, None))
+            parts.append((" ", 0, None))
+        parts += [(f"· {state} ", 0, "dim"),
+                  (f"· {'MAX' if speed is None else speed}/chunk ", -3, "dim"),
+                  (f"· {' → '.join(map(str, self.cfg.layers))}", -4, "dim")]
+        width = self.query_one("#lab-status", Static).content_size.width or 1000
+        text = Text()
+        for i in pack_parts([(p[0], p[1]) for p in parts], width):
+            text.append(parts[i][0], style=parts[i][2])
         return text

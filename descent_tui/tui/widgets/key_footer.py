@@ -8,10 +8,17 @@ the help screen (``?``) and the command palette (``ctrl+p``) list every key.
 The palette's key comes second, in the row: Textual docks it on the right, and
 on a screen whose keys overflow, the row scrolled under it and the two were
 drawn over each other ("^ppa lette").
+
+``KeyFooter(whole_keys=True)`` (the Lab) never cuts a key: a key that would run
+past the right edge is left out, and a later, shorter one that fits still shows
+(the screen's bindings are listed most useful first); a new width lays it out again.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -25,6 +32,11 @@ FIRST = ("app.help", "help")
 class KeyFooter(Footer):
     """A footer that puts the help key first and the command palette's second."""
 
+    def __init__(self, *args: Any, whole_keys: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.whole_keys = whole_keys
+        self._fitted_width = 0
+
     def compose(self) -> ComposeResult:
         widgets = list(super().compose())  # no binding groups here: the order is flat
         first = [w for w in widgets if isinstance(w, FooterKey) and w.action in FIRST]
@@ -33,4 +45,24 @@ class KeyFooter(Footer):
                              tooltip=w.tooltip).data_bind(compact=Footer.compact)
                    for w in docked]  # a key of the row, undocked
         rest = [w for w in widgets if w not in first and w not in docked]
-        yield from first + palette + rest
+        keys = first + palette + rest
+        yield from self._whole(keys) if self.whole_keys else keys
+
+    def on_resize(self) -> None:
+        if self.whole_keys and self.size.width != self._fitted_width:
+            self.call_after_refresh(self.recompose)
+
+    def _whole(self, keys: list[Any]) -> list[Any]:
+        """The keys that fit whole, in order (see the module docstring): a key is as wide
+        as its key and description with the footer's padding (one cell each side of the
+        key and after the description; compact: one between them and a margin)."""
+        self._fitted_width = width = self.size.width or self.app.size.width
+        pad = 2 if self.compact else 3
+        kept, used = [], 0
+        for key in keys:
+            need = cell_len(key.key_display) + cell_len(key.description) + pad \
+                if isinstance(key, FooterKey) else 0
+            if used + need <= width:
+                kept.append(key)
+                used += need
+        return kept

@@ -2,7 +2,11 @@
 
 Every control is a Textual ``Select``, ``Input``, ``Checkbox`` or a
 :class:`~descent_tui.tui.widgets.notch_slider.NotchSlider` (learning rate and the
-two penalties, on a log scale), reachable with tab / shift+tab. :meth:`LabControls.fill`
+two penalties, on a log scale), in five groups (:data:`SECTIONS`: data, features,
+network, training, run; :meth:`LabControls.go_to` focuses the first control of
+one), reachable with tab / shift+tab in the order they show. A control that does
+not apply to the data set or optimizer chosen (the csv fields, the class count,
+momentum, the betas: :data:`ONLY_FOR`) is hidden. :meth:`LabControls.fill`
 writes a config into the controls; :meth:`LabControls.read` parses them back into a
 new config or the one-line problems (``"samples: a whole number, not 'x'"``).
 Which fields apply live (no rebuild of the runs) is :data:`LIVE`.
@@ -16,7 +20,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from textual.containers import Grid, Horizontal, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select
 
 from descent_tui.data.features import needs_columns
@@ -25,21 +30,29 @@ from descent_tui.scenario.lab import LabConfig, LabRun, default_loss
 from descent_tui.tui.widgets.lab_layers import LayerEditor
 from descent_tui.tui.widgets.notch_slider import LR_NOTCHES, REG_NOTCHES, NotchSlider
 
-__all__ = ["FEATURE_LABELS", "LIVE", "LabControls"]
+__all__ = ["FEATURE_LABELS", "LIVE", "SECTIONS", "LabControls"]
 
 #: the input features and the names the switches show
 FEATURE_LABELS: dict[str, str] = {"x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²",
                                   "x1*x2": "x₁x₂", "sin(x1)": "sin x₁", "sin(x2)": "sin x₂"}
+#: the groups of controls, top to bottom (the Lab's keys 1–5 go to them)
+SECTIONS: tuple[str, ...] = ("data", "features", "network", "training", "run")
+#: controls shown only when they apply: id → the data sets or optimizers they apply to
+ONLY_FOR: dict[str, tuple[str, ...]] = {
+    "classes": ("spiral", "blobs"), "csv_path": ("csv",), "csv_features": ("csv",),
+    "csv_label": ("csv",), "momentum": ("sgd", "momentum", "nesterov", "rmsprop"),
+    "beta1": ("adam", "adamw"), "beta2": ("adam", "adamw"),
+}
 #: the controls whose change applies to the running runs at once
 LIVE: tuple[str, ...] = ("lr", "l2", "l1")
 #: text inputs: id → (label, kind); kind "int", "float", "opt-float" (blank = none), "text"
 FIELDS: dict[str, tuple[str, str]] = {
     "samples": ("samples", "int"), "noise": ("noise", "float"), "classes": ("classes", "int"),
-    "data_seed": ("data seed", "int"), "val_split": ("validation share", "float"),
+    "data_seed": ("data seed", "int"), "val_split": ("val. share", "float"),
     "csv_path": ("csv file", "text"), "csv_features": ("csv features", "text"),
     "csv_label": ("csv label", "text"),
     "momentum": ("momentum", "opt-float"), "beta1": ("β₁", "float"), "beta2": ("β₂", "float"),
-    "batch_size": ("batch (0 = all)", "int"), "clip_norm": ("clip norm", "opt-float"),
+    "batch_size": ("batch (0: all)", "int"), "clip_norm": ("clip norm", "opt-float"),
     "steps": ("steps", "int"), "seed": ("seed", "int"),
 }
 SELECTS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -49,6 +62,13 @@ SELECTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "optimizer": ("optimizer", tuple(o for o in S.OPTIMIZERS if o != "newton")),
     "compare": ("side by side", ("none", *(o for o in S.OPTIMIZERS if o != "newton"))),
 }
+
+
+def _section(name: str, heading: str) -> Vertical:
+    """A group of controls under its heading (``1``–``5`` on the Lab go to one)."""
+    box = Vertical(id=f"lab-sec-{name}", classes="lab-section")
+    box.compose_add_child(Label(heading, classes="lab-head"))
+    return box
 
 
 def _row(label: str, widget: Any) -> Horizontal:
@@ -68,39 +88,61 @@ def _number(kind: str, name: str, text: str) -> Any:
         raise ValueError(f"{name}: {what}, not {text!r}") from None
 
 
-class LabControls(VerticalScroll):
-    """Every control of the Lab, in a scrollable column (see the module docstring)."""
+class LabControls(VerticalScroll, can_focus=False):
+    """Every control of the Lab, in a scrollable column (see the module docstring).
+
+    The column itself takes no focus: tab goes from control to control, top to
+    bottom, and the column scrolls to show the one focused."""
 
     DEFAULT_CSS = """
-    LabControls { width: 1fr; height: 1fr; border: round $primary; padding: 0 1; }
+    LabControls { width: 1fr; height: 1fr; border: round $primary; padding: 0 0 0 1;
+                  scrollbar-size-vertical: 1; }
+    LabControls .lab-section { height: auto; margin-top: 1; }
+    LabControls #lab-sec-data { margin-top: 0; }
     LabControls .lab-row { height: 1; margin-bottom: 0; }
-    LabControls .lab-label { width: 17; }
+    LabControls .lab-label { width: 15; }
     LabControls Input { width: 1fr; }
     LabControls Select { width: 1fr; }
-    LabControls .lab-head { text-style: bold; color: $accent; margin-top: 1; }
+    LabControls .lab-head { text-style: bold; color: $accent; }
     LabControls #lab-features { height: auto; grid-size: 3; grid-rows: 1; }
+    LabControls.-narrow #lab-features { grid-size: 2; }
+    LabControls .lab-row:focus-within, LabControls .layer-row:focus-within {
+        background: $accent 25%; }
+    LabControls .lab-row:focus-within .lab-label { color: $accent; text-style: bold; }
+    LabControls Checkbox:focus, LabControls Button:focus { text-style: bold reverse; }
+    LabControls Select:focus > SelectCurrent, LabControls Input:focus {
+        background: $accent 45%; text-style: bold; }
     """
 
     def compose(self) -> Any:
-        yield Label("DATA", classes="lab-head")
-        yield from self._selects(("dataset",))
-        yield from self._inputs(("samples", "noise", "classes", "data_seed", "val_split",
-                                 "csv_path", "csv_features", "csv_label"))
-        yield Label("FEATURES (the model's inputs)", classes="lab-head")
-        with Grid(id="lab-features"):
+        with _section("data", "DATA"):
+            yield from self._selects(("dataset",))
+            yield from self._inputs(("samples", "noise", "classes", "data_seed", "val_split",
+                                     "csv_path", "csv_features", "csv_label"))
+        with _section("features", "FEATURES (the model's inputs)"), Grid(id="lab-features"):
             for name, label in FEATURE_LABELS.items():
                 yield Checkbox(label, id=f"lab-f-{_fid(name)}", compact=True)
-        yield Label("NETWORK", classes="lab-head")
-        yield LayerEditor(id="lab-layers")
-        yield from self._selects(("init", "loss"))
-        yield Label("TRAINING", classes="lab-head")
-        yield from self._selects(("optimizer",))
-        yield NotchSlider("lr", LR_NOTCHES, 0.03, id="lab-lr")
-        yield NotchSlider("L2", REG_NOTCHES, 0.0, id="lab-l2")
-        yield NotchSlider("L1", REG_NOTCHES, 0.0, id="lab-l1")
-        yield from self._inputs(("momentum", "beta1", "beta2", "batch_size", "clip_norm",
-                                 "steps", "seed"))
-        yield from self._selects(("compare",))
+        with _section("network", "NETWORK"):
+            yield LayerEditor(id="lab-layers")
+            yield from self._selects(("init", "loss"))
+        with _section("training", "TRAINING"):
+            yield from self._selects(("optimizer",))
+            yield NotchSlider("lr", LR_NOTCHES, 0.03, id="lab-lr")
+            yield NotchSlider("L2", REG_NOTCHES, 0.0, id="lab-l2")
+            yield NotchSlider("L1", REG_NOTCHES, 0.0, id="lab-l1")
+            yield from self._inputs(("momentum", "beta1", "beta2", "batch_size", "clip_norm"))
+        with _section("run", "RUN"):
+            yield from self._inputs(("steps", "seed"))
+            yield from self._selects(("compare",))
+
+    def go_to(self, section: str) -> Widget:
+        """Focus the first control of ``section`` (one of :data:`SECTIONS`) and scroll its
+        heading to the top; returns the control."""
+        box = self.query_one(f"#lab-sec-{section}", Vertical)
+        first = next(w for w in box.query("*") if w.focusable)
+        first.focus(scroll_visible=False)
+        self.scroll_to_widget(box, top=True, animate=False)
+        return first
 
     def _inputs(self, names: tuple[str, ...]) -> Any:
         for name in names:
@@ -138,6 +180,7 @@ class LabControls(VerticalScroll):
         for name, value in (("lr", run.lr), ("l2", run.l2), ("l1", run.l1)):
             self.query_one(f"#lab-{name}", NotchSlider).set_value(value)
         await self.query_one(LayerEditor).set_layers(cfg.hidden, cfg.activations)
+        self.show_relevant()
 
     def adapt(self) -> None:
         """After the data set (or class count) changed: its natural loss, and only the
@@ -155,6 +198,17 @@ class LabControls(VerticalScroll):
                     box.value = False
             if not any(box.value for box in boxes.values()):
                 boxes["x1"].value = True
+        self.show_relevant()
+
+    def show_relevant(self) -> None:
+        """Show only the controls that apply to the data set and optimizers chosen
+        (:data:`ONLY_FOR`); a hidden control keeps its value."""
+        chosen = {str(self.query_one(f"#lab-{n}", Select).value)
+                  for n in ("dataset", "optimizer", "compare")}
+        for name, where in ONLY_FOR.items():
+            row = self.query_one(f"#lab-{name}").parent
+            if row is not None:
+                row.display = bool(chosen & set(where))
 
     def _value(self, name: str) -> Any:
         label, kind = FIELDS[name]

@@ -68,10 +68,10 @@ class LayerEditor(Vertical):
     DEFAULT_CSS = """
     LayerEditor { height: auto; }
     LayerEditor .layer-row { height: 1; }
-    LayerEditor .layer-name { width: 9; }
+    LayerEditor .layer-name { width: 8; }
     LayerEditor Select { width: 1fr; }
-    LayerEditor Button { width: 5; min-width: 5; }
-    LayerEditor #lab-add-layer { width: auto; margin-left: 9; }
+    LayerEditor Button { width: 3; min-width: 3; }
+    LayerEditor #lab-add-layer { width: auto; margin-left: 8; }
     LayerEditor .layer-none { color: $text-muted; }
     """
 

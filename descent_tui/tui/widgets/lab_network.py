@@ -33,7 +33,7 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
-from descent_tui.tui.widgets.canvas import HALF, Canvas
+from descent_tui.tui.widgets.canvas import HALF
 from descent_tui.tui.widgets.safe import safe_render_line
 from descent_tui.tui.widgets.step_chart import ink
 from descent_tui.tui.widgets.units import DEAD, RAMPS, SAT, palette, value_range
@@ -45,6 +45,10 @@ __all__ = ["CRAMPED_KEEP", "NetworkPicture", "NetworkView", "connection_glyph",
 CRAMPED_KEEP = 2
 #: the room between two columns the tiles leave, when they can (cells)
 GAP = 10
+#: the least room between two columns when the picture is narrow (the tiles go first)
+MIN_GAP = 5
+#: tiles narrower than this take room from the gaps, down to MIN_GAP (cells)
+MIN_TILE = 6
 #: pixels per side of the maps network_picture evaluates
 GRID = 24
 #: the display names of the input features
@@ -152,15 +156,22 @@ class Layout:
 
 
 def layout(picture: NetworkPicture, width: int, height: int) -> Layout:
-    """Tiles as large as fit (square in pixels, up to 6 rows), columns spread evenly,
-    each column's units centred vertically in ``height`` rows (after a header row)."""
+    """Tiles as large as fit (square in pixels, up to 6 rows) with :data:`GAP` cells
+    between columns (as little as :data:`MIN_GAP` for tiles up to :data:`MIN_TILE`
+    wide on a narrow picture), columns spread evenly, each column's units centred
+    vertically in ``height`` rows (after a header row)."""
     cols = picture.columns
     label = max(len(n) for n in cols[0].names) + 1
     avail = max(1, height - 1)
     most = max(len(c.names) for c in cols)
     tile_h = max(1, min(6, (avail + 1) // most - 1))
     gap_v = 1 if (tile_h + 1) * most - 1 <= avail else 0
-    tile_w = max(2, min(2 * tile_h, (width - label - GAP * (len(cols) - 1)) // len(cols)))
+    def widest(gap: int) -> int:
+        return max(2, min(2 * tile_h, (width - label - gap * (len(cols) - 1)) // len(cols)))
+
+    tile_w = widest(GAP)
+    if tile_w < MIN_TILE:
+        tile_w = max(tile_w, min(MIN_TILE, widest(MIN_GAP)))
     tile_h = min(tile_h, max(1, (tile_w + 1) // 2))
     gap = max(1, (width - label - tile_w * len(cols)) // max(1, len(cols) - 1))
     xs = [label + k * (tile_w + gap) for k in range(len(cols))]
@@ -175,6 +186,77 @@ def layout(picture: NetworkPicture, width: int, height: int) -> Layout:
                 default=0)
     cramped = gap < 6 or lines * 3 > gap * avail
     return Layout(tile_w, tile_h, xs, rows, cramped)
+
+
+class Cells:
+    """``width × height`` cells in four flat row-major lists: character, foreground,
+    background, bold (colours ``#rrggbb``). A blank frame is four list copies; the
+    :class:`~descent_tui.tui.widgets.canvas.Canvas` keeps a list per cell, and
+    allocating those thousands of lists each frame was most of the paint's time (and
+    its collector pauses)."""
+
+    def __init__(self, width: int, height: int, fill: str | None) -> None:
+        self.width, self.height = width, height
+        n = width * height
+        self.ch: list[str] = [" "] * n
+        self.fg: list[str | None] = [fill] * n
+        self.bg: list[str | None] = [fill] * n
+        self.bold: list[bool] = [False] * n
+
+    def text(self, col: int, row: int, s: str, fg: str | None, bold: bool = False) -> None:
+        """Write ``s`` from ``col`` on (cut at the edges); each cell keeps its background."""
+        if not 0 <= row < self.height:
+            return
+        for k, c in enumerate(s):
+            if 0 <= col + k < self.width:
+                i = row * self.width + col + k
+                self.ch[i], self.fg[i], self.bold[i] = c, fg, bold
+
+    def strips(self, styles: dict[tuple[Any, Any, bool], Style]) -> list[Strip]:
+        """The cells as strips: one segment per run of cells of one style (``styles``
+        keeps the Rich Styles between frames)."""
+        w, ch, fg, bg, bold = self.width, self.ch, self.fg, self.bg, self.bold
+        out = []
+        for start in range(0, w * self.height, w):
+            segs = []
+            run = start
+            for i in range(start + 1, start + w + 1):
+                if i < start + w and fg[i] == fg[run] and bg[i] == bg[run] and \
+                        bold[i] == bold[run]:
+                    continue
+                key = (fg[run], bg[run], bold[run])
+                style = styles.get(key)
+                if style is None:
+                    style = styles[key] = Style(color=key[0], bgcolor=key[1], bold=key[2])
+                segs.append(Segment("".join(ch[run:i]), style))
+                run = i
+            out.append(Strip(segs, w))
+        return out
+
+
+@lru_cache(maxsize=4096)
+def _line_cells(a: tuple[int, int], b: tuple[int, int], width: int, height: int
+                ) -> tuple[tuple[int, ...], float]:
+    """The cells (flat indices inside ``width × height``) of the line from cell ``a`` to
+    cell ``b``, one or more a column, and its slope (rows per column): kept, since a
+    line's cells change only with the layout."""
+    (x0, y0), (x1, y1) = a, b
+    slope = (y1 - y0) / max(1, x1 - x0)
+    cells = []
+    for x in range(x0, x1 + 1):
+        ya = y0 + (x - x0) * slope
+        yb = ya + slope if x < x1 else ya
+        for y in range(round(min(ya, yb)), round(max(ya, yb)) + 1):
+            if 0 <= x < width and 0 <= y < height:
+                cells.append(y * width + x)
+    return tuple(cells), slope
+
+
+@lru_cache(maxsize=256)
+def _samples(n: int, tile_w: int, tile_h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows (top = highest y) and columns of an ``n × n`` map a tile shows."""
+    return (np.linspace(n - 1, 0, 2 * tile_h).round().astype(int),
+            np.linspace(0, n - 1, tile_w).round().astype(int))
 
 
 class NetworkView(Widget):
@@ -203,36 +285,27 @@ class NetworkView(Widget):
     def _build(self) -> list[Strip]:
         w, h = self.size.width, self.size.height
         dark = self.app.current_theme.dark
-        canvas = Canvas(w, h, self.background_colors[1].hex)
+        cells = Cells(w, h, self.background_colors[1].hex)
         pic = self.picture
         if pic is None or w < 12 or h < 4:
-            canvas.text(0, 0, "(the network: more room needed)", ink(dark)[1])
-            return self._strips(canvas)
+            cells.text(0, 0, "(the network: more room needed)", ink(dark)[1])
+            return self._strips(cells)
         lay = layout(pic, w, h - 1)
         for k in range(1, len(pic.columns)):
-            self._draw_lines(canvas, pic, lay, k, dark)
+            self._draw_lines(cells, pic, lay, k, dark)
         for k, col in enumerate(pic.columns):
-            self._draw_column(canvas, col, lay, k, dark)
-        self._draw_legend(canvas, lay, h - 1, dark)
-        return self._strips(canvas)
+            self._draw_column(cells, col, lay, k, dark)
+        self._draw_legend(cells, lay, h - 1, dark)
+        return self._strips(cells)
 
-    def _strips(self, canvas: Canvas) -> list[Strip]:
-        """The canvas as strips, with the Styles of earlier frames reused."""
-        styles = self._styles
-        if len(styles) > 8192:
-            styles.clear()
-        out = []
-        for line in canvas.cells:
-            segs = []
-            for ch, fg, bg, bold in line:
-                style = styles.get((fg, bg, bold))
-                if style is None:
-                    style = styles[fg, bg, bold] = Style(color=fg, bgcolor=bg, bold=bold)
-                segs.append(Segment(ch, style))
-            out.append(Strip(segs, canvas.width))
-        return out
+    def _strips(self, cells: Cells) -> list[Strip]:
+        """The cells as strips, with the Styles of earlier frames reused."""
+        if len(self._styles) > 8192:
+            self._styles.clear()
+        return cells.strips(self._styles) if cells.width else \
+            [Strip.blank(0)] * cells.height
 
-    def _draw_lines(self, canvas: Canvas, pic: NetworkPicture, lay: Layout, k: int,
+    def _draw_lines(self, cells: Cells, pic: NetworkPicture, lay: Layout, k: int,
                     dark: bool) -> None:
         """The weights into column ``k``, weakest first (the strongest CRAMPED_KEEP per unit
         when cramped)."""
@@ -250,78 +323,79 @@ class NetworkView(Widget):
             keep[:] = False
             np.put_along_axis(keep, order, True, axis=1)
         x0, x1 = lay.xs[k - 1] + lay.tile_w, lay.xs[k] - 1
-        mid = lay.tile_h // 2
-        for flat in np.argsort(np.abs(np.nan_to_num(W)), axis=None):
-            j, i = divmod(int(flat), W.shape[1])
-            if keep[j, i]:
-                self._line(canvas, (x0, rows_in[i] + mid), (x1, rows_out[j] + mid),
-                           float(W[j, i]), wmax, dark)
-
-    @staticmethod
-    def _line(canvas: Canvas, a: tuple[int, int], b: tuple[int, int], w: float, wmax: float,
-              dark: bool) -> None:
-        """One weight's line from cell ``a`` to cell ``b`` (one or more cells per column)."""
-        (x0, y0), (x1, y1) = a, b
-        if x1 < x0 or not np.isfinite(w):
+        if x1 < x0:
             return
+        mid = lay.tile_h // 2
         colours = _palette(-1.0, 1.0, dark)
-        colour = colours[round((max(-1.0, min(1.0, w / wmax)) + 1) / 2 * (len(colours) - 1))]
-        slope = (y1 - y0) / max(1, x1 - x0)
-        char, bold = connection_glyph(abs(w) / wmax, slope)
-        for x in range(x0, x1 + 1):
-            ya = y0 + (x - x0) * slope
-            yb = ya + slope if x < x1 else ya
-            for y in range(round(min(ya, yb)), round(max(ya, yb)) + 1):
-                canvas.glyph(x, y, char, colour, bold)
+        top = len(colours) - 1
+        ch, fg, bold = cells.ch, cells.fg, cells.bold
+        weights, keep_flat = W.ravel().tolist(), keep.ravel().tolist()
+        for flat in np.argsort(np.abs(np.nan_to_num(W)), axis=None).tolist():
+            w = weights[flat]
+            if not keep_flat[flat] or not np.isfinite(w):
+                continue
+            j, i = divmod(flat, W.shape[1])
+            line, slope = _line_cells((x0, rows_in[i] + mid), (x1, rows_out[j] + mid),
+                                      cells.width, cells.height)
+            colour = colours[round((max(-1.0, min(1.0, w / wmax)) + 1) / 2 * top)]
+            char, strong = connection_glyph(abs(w) / wmax, slope)
+            for c in line:
+                ch[c], fg[c], bold[c] = char, colour, strong
 
-    def _draw_column(self, canvas: Canvas, col: Column, lay: Layout, k: int,
+    def _draw_column(self, cells: Cells, col: Column, lay: Layout, k: int,
                      dark: bool) -> None:
         strong, dim = ink(dark)
         x = lay.xs[k]
         room = lay.xs[1] - lay.xs[0] - 1 if len(lay.xs) > 1 else lay.tile_w
         title = col.title[:max(1, min(lay.tile_w + 4, room))]
-        canvas.text(max(0, min(canvas.width - len(title), x + (lay.tile_w - len(title)) // 2)),
-                    0, title, dim)
-        colours = _palette(col.lo, col.hi, dark)
+        cells.text(max(0, min(cells.width - len(title), x + (lay.tile_w - len(title)) // 2)),
+                   0, title, dim)
+        if col.maps is not None:
+            self._draw_maps(cells, col, x, lay, lay.rows[k], dark)
         for u, row in enumerate(lay.rows[k]):
-            if col.maps is not None:
-                self._draw_map(canvas, col.maps[u], x, row, lay, colours, col.lo, col.hi)
-            else:
-                canvas.text(x, row, "▒" * lay.tile_w, dim)
+            if col.maps is None:
+                cells.text(x, row, "▒" * lay.tile_w, dim)
             mark = col.marks[u] if u < len(col.marks) else ""
             name = col.names[u]
             if k == 0:
-                canvas.text(0, row + lay.tile_h // 2, name, strong)
+                cells.text(0, row + lay.tile_h // 2, name, strong)
             elif mark or (k - 1, u) == self.selected or lay.tile_h >= 3:
                 colour = {"dead": DEAD, "knocked": DEAD, "sat": SAT}.get(mark, strong)
                 sel = "▸" if (k - 1, u) == self.selected else ""
                 text = sel + ("✕" if mark == "knocked" else "") + name
-                canvas.text(x, row, text[:lay.tile_w], colour, bold=bool(sel or mark))
+                cells.text(x, row, text[:lay.tile_w], colour, bold=bool(sel or mark))
         hidden = len(col.names) - len(lay.rows[k])
         if hidden > 0:
-            canvas.text(x, lay.rows[k][-1] + lay.tile_h, f"+{hidden}"[:lay.tile_w + 2], dim)
+            cells.text(x, lay.rows[k][-1] + lay.tile_h, f"+{hidden}"[:lay.tile_w + 2], dim)
 
     @staticmethod
-    def _draw_map(canvas: Canvas, values: np.ndarray, x: int, row: int, lay: Layout,
-                  colours: tuple[str, ...], lo: float, hi: float) -> None:
-        """One unit's map in a tile (two pixel rows a cell; the top row is the highest y)."""
-        n = values.shape[0]
-        ri = np.linspace(n - 1, 0, 2 * lay.tile_h).round().astype(int)
-        ci = np.linspace(0, n - 1, lay.tile_w).round().astype(int)
+    def _draw_maps(cells: Cells, col: Column, x: int, lay: Layout, rows: list[int],
+                   dark: bool) -> None:
+        """The column's unit maps in their tiles (two pixel rows a cell; the top row is the
+        highest y), every tile's colours in one array operation."""
+        assert col.maps is not None
+        colours = _palette(col.lo, col.hi, dark)
+        lo, hi = col.lo, col.hi
+        ri, ci = _samples(col.maps.shape[-1], lay.tile_w, lay.tile_h)
         with np.errstate(all="ignore"):
-            t = np.clip((values[ri][:, ci] - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
+            t = np.clip((col.maps[:len(rows)][:, ri][:, :, ci] - lo) /
+                        (hi - lo if hi > lo else 1.0), 0, 1)
         idx = np.round(np.nan_to_num(t) * (len(colours) - 1)).astype(int).tolist()
-        for r in range(lay.tile_h):
-            if row + r >= canvas.height:
-                return
-            cells = canvas.cells[row + r]
-            for c in range(min(lay.tile_w, canvas.width - x)):
-                cells[x + c] = [HALF, colours[idx[2 * r][c]], colours[idx[2 * r + 1][c]], False]
+        n = min(lay.tile_w, cells.width - x)
+        if n <= 0:
+            return
+        for tile, row in zip(idx, rows, strict=False):
+            for r in range(min(lay.tile_h, cells.height - row)):
+                a = (row + r) * cells.width + x
+                cells.ch[a:a + n] = [HALF] * n
+                cells.fg[a:a + n] = [colours[v] for v in tile[2 * r][:n]]
+                cells.bg[a:a + n] = [colours[v] for v in tile[2 * r + 1][:n]]
+                cells.bold[a:a + n] = [False] * n
 
-    def _draw_legend(self, canvas: Canvas, lay: Layout, row: int, dark: bool) -> None:
+    def _draw_legend(self, cells: Cells, lay: Layout, row: int, dark: bool) -> None:
         neg, _mid, pos = RAMPS[dark]
         dim = ink(dark)[1]
-        wide = canvas.width >= 44
+        wide = cells.width >= 44
         parts: list[tuple[str, str | None, bool]] = [
             ("weights " if wide else "", dim, False), ("━ +", pos, True), (" ", dim, False),
             ("━ −", neg, True),
@@ -330,7 +404,7 @@ class NetworkView(Widget):
             parts.append((f" · {CRAMPED_KEEP} strongest into each unit", dim, False))
         col = 0
         for text, colour, bold in parts:
-            canvas.text(col, row, text, colour, bold=bold)
+            cells.text(col, row, text, colour, bold=bold)
             col += len(text)
 
     @safe_render_line
