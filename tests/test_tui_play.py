@@ -320,6 +320,11 @@ async def test_help_and_palette_keys_lead_the_footer_and_nothing_overlaps(missio
         assert not any(k.styles.dock == "right" for k in keys)
         shown = [k.region for k in keys if k.region.width]
         assert all(a.right <= b.x for a, b in zip(shown, shown[1:]))  # side by side, in order
+        # and none cut at the right edge ("Next run" read "S"): a key that does not fit
+        # is left out (the help screen lists them all)
+        footer = app.screen.query_one("KeyFooter")
+        assert shown and all(r.right <= footer.region.right for r in shown)
+        assert len(shown) >= 6  # the essential keys: help, palette, step, ×10, run, reset
 
 
 @asyncrun

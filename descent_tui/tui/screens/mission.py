@@ -190,7 +190,7 @@ class MissionScreen(Screen[None]):
                     yield Debrief(self.spec, id="debrief")
         yield Alarm(id="alarm")
         yield StatusLine(id="status")
-        yield KeyFooter()
+        yield KeyFooter(whole_keys=True)
 
     def _landscape_title(self) -> str:
         ls = self.spec.landscape

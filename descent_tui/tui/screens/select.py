@@ -81,7 +81,7 @@ class SelectScreen(Screen[None]):
                 with VerticalScroll(id="preview-scroll"):
                     yield Static("Scanning the mission archive…", id="preview")
                 yield Static("", id="preview-hint")
-        yield KeyFooter()
+        yield KeyFooter(whole_keys=True)
 
     DEFAULT_CSS = """
     SelectScreen #preview-scroll { height: 1fr; }

@@ -9,7 +9,7 @@ The palette's key comes second, in the row: Textual docks it on the right, and
 on a screen whose keys overflow, the row scrolled under it and the two were
 drawn over each other ("^ppa lette").
 
-``KeyFooter(whole_keys=True)`` (the Lab) never cuts a key: a key that would run
+``KeyFooter(whole_keys=True)`` (every screen of the app) never cuts a key: a key that would run
 past the right edge is left out, and a later, shorter one that fits still shows
 (the screen's bindings are listed most useful first); a new width lays it out again.
 """
