@@ -447,3 +447,26 @@ async def test_a_slow_manual_step_is_taken_off_the_ui_thread(missions, monkeypat
         await settle(pilot)
         assert screen.sim.step_count == 1
         assert stepped_on and threading.main_thread().name not in stepped_on
+
+
+# ---------------------------------------------------------------------- gc
+@asyncrun
+async def test_gc_and_gil_switching_tuned_while_the_app_runs_then_as_before(missions):
+    import gc
+    import sys
+
+    from descent_tui.tui.app import FULL_GC_EVERY, SWITCH_INTERVAL
+
+    before, interval = gc.get_threshold(), sys.getswitchinterval()
+    gc.set_threshold(before[0], before[1], 10)
+    sys.setswitchinterval(0.005)
+    try:
+        async with make_app().run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            assert gc.get_threshold() == (before[0], before[1], FULL_GC_EVERY)
+            assert sys.getswitchinterval() == SWITCH_INTERVAL
+        assert gc.get_threshold() == (before[0], before[1], 10)
+        assert sys.getswitchinterval() == 0.005
+    finally:
+        gc.set_threshold(*before)
+        sys.setswitchinterval(interval)

@@ -7,6 +7,7 @@ simulation) are imported only when a mission opens.
 
 from __future__ import annotations
 
+import gc
 import io
 import sys
 import time
@@ -25,6 +26,19 @@ from descent_tui.tui.theme import DARK, LIGHT, THEMES
 __all__ = ["MIN_HEIGHT", "MIN_WIDTH", "DescentApp", "run_app"]
 
 MIN_WIDTH = 80
+#: while the app runs, a full garbage collection waits for this many collections of the
+#: middle generation (Python's default: 10). A full one walks every object alive (the
+#: timeline's checkpoints, tens of thousands at full speed): 100–300 ms with the GIL
+#: held, which a frame or a key then waits out; at 10 they came every 1.5 s at full
+#: speed (3.6 s of 30). Young objects are collected as often as before.
+FULL_GC_EVERY = 100
+#: while the app runs, the seconds a thread holds the GIL before another waiting one gets
+#: it (Python's default: 0.005). Each NumPy call on a few thousand points lets the GIL go;
+#: taking it back from the training thread cost the UI thread up to 5 ms, and a loss plot
+#: of six runs (a dozen such calls a curve) took 22-50 ms instead of 12 (optimizer-zoo at
+#: full speed, 160x50; its draws' maxima 150-680 ms against 30-76). The trainer pays:
+#: 40 % of headless steps/s instead of 60 % there.
+SWITCH_INTERVAL = 0.0005
 MIN_HEIGHT = 24
 
 
@@ -68,6 +82,10 @@ class DescentApp(App[int]):
 
     # ----------------------------------------------------------------- lifecycle
     def on_mount(self) -> None:
+        self._gc_thresholds = gc.get_threshold()
+        gc.set_threshold(*self._gc_thresholds[:2], max(FULL_GC_EVERY, self._gc_thresholds[2]))
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(SWITCH_INTERVAL, self._switch_interval))
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = self._theme_name
@@ -79,6 +97,10 @@ class DescentApp(App[int]):
             self._check_size()
             return
         self._open_board()
+
+    def on_unmount(self) -> None:
+        gc.set_threshold(*self._gc_thresholds)  # as the process had it (tests run many apps)
+        sys.setswitchinterval(self._switch_interval)
 
     def _student_progress(self) -> Any:
         """The progress file of this player: the class's file of the call sign, the

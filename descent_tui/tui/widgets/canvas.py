@@ -7,12 +7,17 @@ is drawn on it). A cell may instead hold a glyph (a marker, a letter of a label)
 drawing a pixel on such a cell changes only its background (the lower half).
 
 Coordinates: ``col`` counts cells from the left; ``prow`` counts pixel rows from
-the top (cell row ``prow // 2``).
+the top (cell row ``prow // 2``). The cells are kept in four flat lists (char,
+foreground, background, bold; cell ``(col, row)`` at ``row * width + col``), not
+one list per cell: a frame allocates four lists instead of thousands, so the
+garbage collector has little to walk. :meth:`Canvas.strips` writes one segment
+per run of cells of one style, with the Rich styles kept between frames.
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from rich.segment import Segment
 from rich.style import Style
@@ -23,32 +28,64 @@ __all__ = ["HALF", "Canvas", "clip_segment"]
 HALF = "▀"
 
 
+@lru_cache(maxsize=4096)
+def _style(fg: str | None, bg: str | None, bold: bool) -> Style:
+    """The Rich style of a cell (kept: the same few colours come back every frame)."""
+    return Style(color=fg, bgcolor=bg, bold=bold)
+
+
 class Canvas:
-    """``width × height`` cells ``[char, fg, bg, bold]``; colours are ``#rrggbb`` or None."""
+    """``width × height`` cells: ``chars``, ``fgs``, ``bgs``, ``bolds`` (flat, row after row);
+    colours are ``#rrggbb`` or None."""
+
+    __slots__ = ("bgs", "bolds", "chars", "fgs", "fill", "height", "width")
 
     def __init__(self, width: int, height: int, fill: str | None = None) -> None:
         self.width, self.height = width, height
         self.fill = fill
-        self.cells = [[[" ", fill, fill, False] for _ in range(width)] for _ in range(height)]
+        n = max(0, width) * max(0, height)
+        self.chars = [" "] * n
+        self.fgs: list[str | None] = [fill] * n
+        self.bgs: list[str | None] = [fill] * n
+        self.bolds = [False] * n
 
     def inside(self, col: int, prow: int) -> bool:
         return 0 <= col < self.width and 0 <= prow < 2 * self.height
 
+    def char(self, col: int, row: int) -> str:
+        """The character in cell ``(col, row)``."""
+        return self.chars[row * self.width + col]
+
     def pixel(self, col: int, prow: int, colour: str | None) -> None:
         """Paint one pixel (upper or lower half of its cell)."""
-        if not self.inside(col, prow):
+        w = self.width
+        if not (0 <= col < w and 0 <= prow < 2 * self.height):
             return
-        cell = self.cells[prow // 2][col]
-        if cell[0] == " ":  # an empty cell becomes a half block of its background
-            cell[0], cell[1] = HALF, cell[2]
-        if prow % 2 == 0 and cell[0] == HALF:
-            cell[1] = colour
-        elif prow % 2 == 1:
-            cell[2] = colour
+        i = (prow >> 1) * w + col
+        ch = self.chars[i]
+        if ch == " ":  # an empty cell becomes a half block of its background
+            ch = self.chars[i] = HALF
+            self.fgs[i] = self.bgs[i]
+        if prow & 1:
+            self.bgs[i] = colour
+        elif ch == HALF:
+            self.fgs[i] = colour
 
     def pixel_colour(self, col: int, prow: int) -> str | None:
-        cell = self.cells[prow // 2][col]
-        return cell[1] if prow % 2 == 0 and cell[0] == HALF else cell[2]
+        i = (prow >> 1) * self.width + col
+        return self.fgs[i] if prow % 2 == 0 and self.chars[i] == HALF else self.bgs[i]
+
+    def half_blocks(self, col: int, row: int, uppers: list, lowers: list) -> None:
+        """Cells from ``col`` on in ``row`` (cut at the right edge) become half blocks of
+        ``uppers[k]`` over ``lowers[k]`` (a map drawn pixel for pixel)."""
+        n = min(len(uppers), self.width - col)
+        if n <= 0 or not 0 <= row < self.height or col < 0:
+            return
+        i = row * self.width + col
+        self.chars[i:i + n] = [HALF] * n
+        self.fgs[i:i + n] = uppers[:n]
+        self.bgs[i:i + n] = lowers[:n]
+        self.bolds[i:i + n] = [False] * n
 
     def line(self, a: tuple[float, float], b: tuple[float, float], colour: str) -> None:
         """Bresenham's line between two pixel points (clip them first: see clip_segment)."""
@@ -57,8 +94,9 @@ class Canvas:
         dc, dr = abs(c1 - c0), -abs(r1 - r0)
         sc, sr = (1 if c1 > c0 else -1), (1 if r1 > r0 else -1)
         err = dc + dr
+        pixel = self.pixel
         while True:
-            self.pixel(c0, r0, colour)
+            pixel(c0, r0, colour)
             if c0 == c1 and r0 == r1:
                 return
             e2 = 2 * err
@@ -72,23 +110,28 @@ class Canvas:
     def glyph(self, col: int, row: int, char: str, fg: str | None, bold: bool = True) -> None:
         """Put a character in a cell; the cell keeps its lower pixel as background."""
         if 0 <= col < self.width and 0 <= row < self.height:
-            cell = self.cells[row][col]
-            cell[0], cell[1], cell[3] = char, fg, bold
+            i = row * self.width + col
+            self.chars[i], self.fgs[i], self.bolds[i] = char, fg, bold
 
     def text(self, col: int, row: int, s: str, fg: str | None, bg: str | None = None,
              bold: bool = False) -> None:
         """Write ``s`` from ``col`` on (cut at the right edge); ``bg`` None keeps each cell's."""
-        for k, ch in enumerate(s):
-            if 0 <= col + k < self.width and 0 <= row < self.height:
-                cell = self.cells[row][col + k]
-                cell[0], cell[1], cell[3] = ch, fg, bold
-                if bg is not None:
-                    cell[2] = bg
+        w = self.width
+        lo, hi = max(0, col), min(w, col + len(s))
+        if not 0 <= row < self.height or lo >= hi:
+            return
+        i, j = row * w + lo, row * w + hi
+        n = hi - lo
+        self.chars[i:j] = s[lo - col:hi - col]
+        self.fgs[i:j] = [fg] * n
+        self.bolds[i:j] = [bold] * n
+        if bg is not None:
+            self.bgs[i:j] = [bg] * n
 
     def toned(self, col: int, row: int, factor: float) -> str | None:
         """The cell's background scaled by ``factor`` (< 1 darker; > 1 towards white)."""
-        bg = self.cells[row][col][2] if 0 <= row < self.height and 0 <= col < self.width \
-            else None
+        bg = self.bgs[row * self.width + col] \
+            if 0 <= row < self.height and 0 <= col < self.width else None
         if bg is None or not bg.startswith("#") or len(bg) != 7:
             return bg
         rgb = [int(bg[i:i + 2], 16) for i in (1, 3, 5)]
@@ -99,18 +142,22 @@ class Canvas:
         return "#{:02x}{:02x}{:02x}".format(*rgb)
 
     def strips(self) -> list[Strip]:
-        """The cells as Textual strips (one Rich style per distinct colour pair, reused)."""
-        styles: dict[tuple, Style] = {}
+        """The cells as Textual strips: one segment per run of cells of one style."""
+        w, chars, fgs, bgs, bolds = self.width, self.chars, self.fgs, self.bgs, self.bolds
+        if w <= 0:
+            return [Strip([], w) for _ in range(self.height)]
         out = []
-        for line in self.cells:
+        for start in range(0, w * self.height, w):
             segs = []
-            for ch, fg, bg, bold in line:
-                key = (fg, bg, bold)
-                style = styles.get(key)
-                if style is None:
-                    style = styles[key] = Style(color=fg, bgcolor=bg, bold=bold)
-                segs.append(Segment(ch, style))
-            out.append(Strip(segs, self.width))
+            run = start
+            fg, bg, bold = fgs[run], bgs[run], bolds[run]
+            for i in range(start + 1, start + w):
+                if fgs[i] != fg or bgs[i] != bg or bolds[i] != bold:
+                    segs.append(Segment("".join(chars[run:i]), _style(fg, bg, bold)))
+                    run = i
+                    fg, bg, bold = fgs[i], bgs[i], bolds[i]
+            segs.append(Segment("".join(chars[run:start + w]), _style(fg, bg, bold)))
+            out.append(Strip(segs, w))
         return out
 
 

@@ -344,7 +344,7 @@ def _draw_curve_view(widget: DecisionMap, canvas: Canvas, view: MapView, dark: b
         prow = int(to_px(x0, mean)[1] + 0.5)
         for c in range(left, left + pw):
             if (c - left) % 3 != 2 and (c, prow // 2) not in curve_cells \
-                    and canvas.cells[prow // 2][c][0] in (" ", HALF):
+                    and canvas.char(c, prow // 2) in (" ", HALF):
                 canvas.pixel(c, prow, dim)
     if left:
         _curve_axes(canvas, (left, top, pw, ph), (x0, x1), (y0, y1), dim)
@@ -363,7 +363,7 @@ def _curve_points(widget: DecisionMap, canvas: Canvas, to_px: Any,
             if not (box[0] <= col <= box[2] and box[1] <= prow <= box[3]):
                 continue
             cell = (col, prow // 2)
-            if cell not in curve_cells and canvas.cells[cell[1]][col][0] in (" ", HALF):
+            if cell not in curve_cells and canvas.char(col, cell[1]) in (" ", HALF):
                 canvas.glyph(col, cell[1], "○" if val else "•", ink[1 if val else 0])
 
 

@@ -17,7 +17,7 @@ from textual.widget import Widget
 
 from descent_tui.tui.run_style import run_style
 from descent_tui.tui.widgets.axes import label_row, nice_ticks, short
-from descent_tui.tui.widgets.canvas import HALF, Canvas, clip_segment
+from descent_tui.tui.widgets.canvas import Canvas, clip_segment
 from descent_tui.tui.widgets.decision_map import DecisionMap
 from descent_tui.tui.widgets.safe import safe_render_line
 
@@ -316,10 +316,8 @@ class Landscape(Widget):
         else:
             bands = np.zeros((2 * ph, pw), dtype=int)
         for r in range(ph):
-            line = canvas.cells[top + r]
-            for c in range(pw):
-                line[left + c] = [HALF, palette[bands[2 * r, c]], palette[bands[2 * r + 1, c]],
-                                  False]
+            canvas.half_blocks(left, top + r, [palette[b] for b in bands[2 * r].tolist()],
+                               [palette[b] for b in bands[2 * r + 1].tolist()])
 
     def _draw_curve(self, canvas: Canvas, dark: bool) -> None:
         """One parameter: the curve f(x) over its bounds, the area below it faintly shaded."""

@@ -353,7 +353,7 @@ class StepChart(Widget):
         for m in self.marks:  # a thin dotted rule, on the cells no curve touched
             row = int(round(prow(m))) // 2
             for c in range(MARGIN, w):
-                if canvas.cells[row][c][0] == " ":
+                if canvas.char(c, row) == " ":
                     canvas.text(c, row, "┈", guide)
         for curve in self.curves:  # the glyphs last: no line crosses them
             _stamp(canvas, curve, frame, run_color(curve.index, dark))

@@ -26,7 +26,7 @@ import numpy as np
 from textual.strip import Strip
 from textual.widget import Widget
 
-from descent_tui.tui.widgets.canvas import HALF, Canvas
+from descent_tui.tui.widgets.canvas import Canvas
 from descent_tui.tui.widgets.safe import safe_render_line
 from descent_tui.tui.widgets.step_chart import ink
 
@@ -255,11 +255,11 @@ class UnitView(Widget):
             return blank if bad[r][c] else colours[idx[r][c]]
 
         for rr in range(len(idx) // 2):
-            cells = canvas.cells[row + rr] if row + rr < canvas.height else None
-            if cells is None:
+            if row + rr >= canvas.height:
                 return
-            for c in range(min(len(idx[0]), canvas.width - col)):
-                cells[col + c] = [HALF, colour(2 * rr, c), colour(2 * rr + 1, c), False]
+            n = min(len(idx[0]), canvas.width - col)
+            canvas.half_blocks(col, row + rr, [colour(2 * rr, c) for c in range(n)],
+                               [colour(2 * rr + 1, c) for c in range(n)])
 
     def _draw_weights(self, canvas: Canvas, layer: UnitLayer, j: int, col: int, row: int,
                       tile: int, wmax: float, dark: bool) -> None:
