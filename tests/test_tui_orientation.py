@@ -29,11 +29,11 @@ def painted_pixels(widget):
     for row in range(widget.size.height):
         col = 0
         for seg in widget.render_line(row):
-            for _ in seg.text:
+            for ch in seg.text:  # a segment may hold a run of cells of one style
                 style = seg.style
                 if style is not None and style.bgcolor is not None:
                     pixels[(col, 2 * row + 1)] = style.bgcolor.triplet.hex
-                    if seg.text == "▀" and style.color is not None:
+                    if ch == "▀" and style.color is not None:
                         pixels[(col, 2 * row)] = style.color.triplet.hex
                 col += 1
     return pixels

@@ -99,8 +99,10 @@ class DescentApp(App[int]):
         self._open_board()
 
     def on_unmount(self) -> None:
-        gc.set_threshold(*self._gc_thresholds)  # as the process had it (tests run many apps)
-        sys.setswitchinterval(self._switch_interval)
+        # as the process had them (tests run many apps); not set if mounting failed early
+        if hasattr(self, "_gc_thresholds"):
+            gc.set_threshold(*self._gc_thresholds)
+            sys.setswitchinterval(self._switch_interval)
 
     def _student_progress(self) -> Any:
         """The progress file of this player: the class's file of the call sign, the
