@@ -11,6 +11,9 @@ updates. If that convention changes, only this module changes.
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import numpy as np
 
 
@@ -27,3 +30,20 @@ def losses_after_updates(rs) -> np.ndarray:
 def updates_to_reach(rs, target: float) -> int | None:
     """How many updates the run takes until its training loss is below ``target``."""
     return rs.first_step_below(target)
+
+
+@functools.cache
+def run_to_end(path: Path, changes: tuple = ()):
+    """The mission at ``path``, with knob ``changes`` (``(key, value)`` pairs), trained to
+    its last step: built once per test process, whichever lesson test asks first."""
+    from descent_tui.scenario import load_scenario
+    from descent_tui.sim import Simulation
+
+    sim = Simulation(load_scenario(path), dict(changes))
+    sim.step(sim.total_steps)
+    return sim
+
+
+def run_named(sim, label: str):
+    """The run of ``sim`` labelled ``label``."""
+    return next(r for r in sim.runs if r.label == label)

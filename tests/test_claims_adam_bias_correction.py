@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _lessons import losses_after_updates, updates_to_reach
+from _lessons import losses_after_updates, run_named, run_to_end, updates_to_reach
 
 from descent_tui.engine import Tensor, optim
 from descent_tui.scenario import load_scenario
@@ -28,15 +28,12 @@ MISSION = SCENARIOS / "adam-bias-correction.toml"
 B1, B2 = 0.9, 0.999
 
 
-@functools.cache
 def finished() -> Simulation:
-    sim = Simulation(load_scenario(MISSION))
-    sim.step(sim.total_steps)
-    return sim
+    return run_to_end(MISSION)
 
 
 def run(label: str):
-    return next(r for r in finished().runs if r.label == label)
+    return run_named(finished(), label)
 
 
 def path(label: str) -> np.ndarray:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _lessons import losses_after_updates, updates_to_reach
+from _lessons import losses_after_updates, run_named, run_to_end, updates_to_reach
 
 from descent_tui.engine import no_grad
 from descent_tui.scenario import load_scenario
@@ -26,15 +26,12 @@ MISSION = SCENARIOS / "compute-and-carbon.toml"
 PER_UPDATE = 208_896
 
 
-@functools.cache
 def finished() -> Simulation:
-    sim = Simulation(load_scenario(MISSION))
-    sim.step(sim.total_steps)
-    return sim
+    return run_to_end(MISSION)
 
 
 def run(label: str):
-    return next(r for r in finished().runs if r.label == label)
+    return run_named(finished(), label)
 
 
 @functools.cache

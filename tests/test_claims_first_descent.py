@@ -8,30 +8,25 @@ engine or NumPy, never read from the text.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import numpy as np
 import pytest
-from _lessons import after_updates, losses_after_updates
+from _lessons import after_updates, losses_after_updates, run_named, run_to_end
 
 from descent_tui.engine import Tensor
 from descent_tui.engine.hessian import hessian
-from descent_tui.scenario import load_scenario
 from descent_tui.sim import Simulation
 
 MISSION = Path(__file__).resolve().parents[1] / "scenarios" / "first-descent.toml"
 
 
-@functools.cache
 def finished(changes: tuple = ()) -> Simulation:
-    sim = Simulation(load_scenario(MISSION), dict(changes))
-    sim.step(sim.total_steps)
-    return sim
+    return run_to_end(MISSION, changes)
 
 
 def run(label: str, changes: tuple = ()):
-    return next(r for r in finished(changes).runs if r.label == label)
+    return run_named(finished(changes), label)
 
 
 def xs(rs) -> np.ndarray:

@@ -7,29 +7,24 @@ the theory, from an independent NumPy computation.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import numpy as np
 import pytest
-from _lessons import after_updates, losses_after_updates, updates_to_reach
+from _lessons import after_updates, losses_after_updates, run_named, run_to_end, updates_to_reach
 
-from descent_tui.scenario import load_scenario
 from descent_tui.sim import Simulation
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 M = "learning-rate-schedules"
 
 
-@functools.cache
 def finished(mission: str = M) -> Simulation:
-    sim = Simulation(load_scenario(SCENARIOS / f"{mission}.toml"))
-    sim.step(sim.total_steps)
-    return sim
+    return run_to_end(SCENARIOS / f"{mission}.toml")
 
 
 def run(label: str, mission: str = M):
-    return next(r for r in finished(mission).runs if r.label == label)
+    return run_named(finished(mission), label)
 
 
 def xy(label: str, mission: str = M) -> tuple[np.ndarray, np.ndarray]:

@@ -8,15 +8,13 @@ loss, linear algebra, arithmetic).
 
 from __future__ import annotations
 
-import functools
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
-from _lessons import after_updates, losses_after_updates, updates_to_reach
+from _lessons import after_updates, losses_after_updates, run_named, run_to_end, updates_to_reach
 
-from descent_tui.scenario import load_scenario
 from descent_tui.scenario.loader import loads_scenario
 from descent_tui.sim import Simulation
 
@@ -26,15 +24,12 @@ H = np.array([[2.0, 2.0], [2.0, 10.0]])
 MIN = np.array([3.0, -1.0])
 
 
-@functools.cache
 def finished() -> Simulation:
-    sim = Simulation(load_scenario(SCENARIOS / f"{M}.toml"))
-    sim.step(sim.total_steps)
-    return sim
+    return run_to_end(SCENARIOS / f"{M}.toml")
 
 
 def run(label: str):
-    return next(r for r in finished().runs if r.label == label)
+    return run_named(finished(), label)
 
 
 def points(label: str) -> np.ndarray:

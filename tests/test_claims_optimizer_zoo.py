@@ -14,10 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _lessons import after_updates, losses_after_updates, updates_to_reach
+from _lessons import after_updates, losses_after_updates, run_named, run_to_end, updates_to_reach
 
 from descent_tui.engine import Tensor, optim
-from descent_tui.scenario import load_scenario
 from descent_tui.scenario.loader import loads_scenario
 from descent_tui.sim import Simulation
 
@@ -26,15 +25,12 @@ M = "optimizer-zoo"
 SIX = ("SGD", "momentum", "Nesterov", "RMSProp", "Adagrad", "Adam")
 
 
-@functools.cache
 def finished(mission: str = M, changes: tuple = ()) -> Simulation:
-    sim = Simulation(load_scenario(SCENARIOS / f"{mission}.toml"), dict(changes))
-    sim.step(sim.total_steps)
-    return sim
+    return run_to_end(SCENARIOS / f"{mission}.toml", changes)
 
 
 def run(label: str, mission: str = M, changes: tuple = ()):
-    return next(r for r in finished(mission, changes).runs if r.label == label)
+    return run_named(finished(mission, changes), label)
 
 
 def xy(label: str) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import msgspec
 import numpy as np
 import pytest
-from _lessons import after_updates, losses_after_updates
+from _lessons import after_updates, losses_after_updates, run_named, run_to_end
 
 from descent_tui.engine import Tensor, hessian
 from descent_tui.scenario import load_scenario
@@ -24,11 +24,8 @@ PATH = Path(__file__).resolve().parents[1] / "scenarios" / f"{M}.toml"
 VARIANT_LRS = (0.2, 0.3, 0.4, 0.45, 0.49)
 
 
-@functools.cache
 def finished() -> Simulation:
-    sim = Simulation(load_scenario(PATH))
-    sim.step(sim.total_steps)
-    return sim
+    return run_to_end(PATH)
 
 
 @functools.cache
@@ -41,7 +38,7 @@ def variant() -> Simulation:
 
 
 def run(label: str):
-    return next(r for r in finished().runs if r.label == label)
+    return run_named(finished(), label)
 
 
 def xy(rs) -> tuple[np.ndarray, np.ndarray]:

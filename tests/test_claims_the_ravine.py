@@ -7,12 +7,11 @@ iteration matrix (NumPy), not from the text.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import numpy as np
 import pytest
-from _lessons import after_updates, losses_after_updates, updates_to_reach
+from _lessons import after_updates, losses_after_updates, run_named, run_to_end, updates_to_reach
 
 from descent_tui.engine import Tensor, hessian
 from descent_tui.scenario import load_scenario
@@ -23,15 +22,12 @@ PATH = Path(__file__).resolve().parents[1] / "scenarios" / f"{M}.toml"
 LAM = np.array([0.1, 10.0])  # the floor's and the walls' curvature (checked below)
 
 
-@functools.cache
 def finished() -> Simulation:
-    sim = Simulation(load_scenario(PATH))
-    sim.step(sim.total_steps)
-    return sim
+    return run_to_end(PATH)
 
 
 def run(label: str):
-    return next(r for r in finished().runs if r.label == label)
+    return run_named(finished(), label)
 
 
 def series(label: str, name: str) -> np.ndarray:
