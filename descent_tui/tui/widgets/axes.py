@@ -44,13 +44,17 @@ def short(v: float) -> str:
     return s.replace("e+0", "e").replace("e-0", "e-")
 
 
-def label_row(width: int, labels: list[tuple[int, str]]) -> str:
-    """A row of ``width`` characters with each label centred on its column, none overlapping."""
+def label_row(width: int, labels: list[tuple[int, str]], end: int | None = None) -> str:
+    """A row of ``width`` characters with each label centred on its column, none overlapping.
+
+    ``end``: the labels must stop before this column (a note follows there); one that
+    would reach it is left out, not moved."""
     row = [" "] * width
     free_from = 0
+    stop = width if end is None else min(width, end)
     for col, text in labels:
         start = max(0, min(width - len(text), col - len(text) // 2))
-        if start < free_from or start + len(text) > width:
+        if start < free_from or start + len(text) > stop:
             continue
         row[start:start + len(text)] = list(text)
         free_from = start + len(text) + 1

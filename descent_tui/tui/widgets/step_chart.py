@@ -336,9 +336,8 @@ class StepChart(Widget):
         note = f" {self.note}" if self.note and len(self.note) + 12 < pw else ""
         ticks = nice_ticks(0, self.total, max(2, (pw - len(note)) // 10))
         cols = [(int(round(t / max(1, self.total) * (pw - 1))), short(t)) for t in ticks]
-        room = pw - len(note)  # a label that would reach into the note is left out, not moved
-        cols = [(c, t) for c, t in cols if min(pw - len(t), max(0, c - len(t) // 2)) + len(t) <= room]
-        canvas.text(MARGIN, h - 1, label_row(room, cols) + note, dim)
+        room = pw - len(note)
+        canvas.text(MARGIN, h - 1, label_row(pw, cols, end=room)[:room] + note, dim)
         canvas.text(0, h - 1, "step".ljust(MARGIN - 1), strong)
         frame = _Frame(MARGIN, 2 * top, pw, ph, lo, span, self.total)
         for part in ("band", "line", "dots"):  # every run's faint band under every line
