@@ -116,34 +116,24 @@ def _class_options(p: argparse.ArgumentParser, default: object) -> None:
                    help="fix every mission's settings (no knobs)")
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {value}")
-    return value
+def _whole_number(what: str, low: int, high: int | None = None) -> Any:
+    """An argparse ``type=``: ``text`` as a whole number from ``low`` (to ``high``)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f"from {low} to {high}" if high is not None else f">= {low}"
+            raise argparse.ArgumentTypeError(f"expected {what} {bound}, got {value}")
+        return value
+
+    return parse
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
-
-
-def _step_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a step number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a step >= 0, got {value}")
-    return value
+_port = _whole_number("a port number", 1, 65535)
+_positive_int = _whole_number("a whole number", 1)
+_step_number = _whole_number("a step number", 0)
 
 
 def normalise(argv: list[str]) -> list[str]:
