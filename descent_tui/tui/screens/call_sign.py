@@ -25,11 +25,7 @@ class CallSignScreen(Screen[str]):
     """Ask for the student's call sign; dismiss with it once it is valid."""
 
     DEFAULT_CSS = """
-    CallSignScreen { align: center middle; }
-    CallSignScreen #sign-box { width: 64; max-width: 95%; height: auto;
-                               border: round $accent; background: $surface; padding: 1 2; }
-    CallSignScreen #sign-title { text-style: bold; color: $accent; }
-    CallSignScreen #sign-text { margin: 1 0; }
+    CallSignScreen #sign-box { width: 64; padding: 1 2; }
     CallSignScreen #sign-error { color: $text-error; height: auto; }
     """
 
@@ -38,12 +34,12 @@ class CallSignScreen(Screen[str]):
         self.class_name = class_name
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="sign-box"):
-            yield Static("VECTOR PRIME · CREW SIGN-IN", id="sign-title")
+        with Vertical(id="sign-box", classes="dialog-box"):
+            yield Static("VECTOR PRIME · CREW SIGN-IN", id="sign-title", classes="dialog-title")
             yield Static(content(f"Class {self.class_name}. Your call sign keeps your progress"
                                  f" apart from everyone else's: up to {MAX_NAME} letters,"
                                  " digits, '-', '_' or '.'. Use the same one next time."),
-                         id="sign-text")
+                         id="sign-text", classes="dialog-text")
             yield Input(placeholder="call sign, e.g. ada-7", max_length=MAX_NAME + 8,
                         id="call-sign")
             yield Static("", id="sign-error")

@@ -22,11 +22,7 @@ class PredictPrompt(ModalScreen[str]):
     """Answer the unanswered predictions now, or skip them and run."""
 
     DEFAULT_CSS = """
-    PredictPrompt { align: center middle; }
-    PredictPrompt #predict-box { width: 60; max-width: 95%; height: auto;
-                                 border: round $accent; background: $surface; padding: 0 1; }
-    PredictPrompt #predict-title { text-style: bold; color: $accent; }
-    PredictPrompt #predict-text { margin: 1 0; }
+    PredictPrompt #predict-box { width: 60; padding: 0 1; }
     PredictPrompt #predict-buttons { height: auto; align-horizontal: center; }
     PredictPrompt Button { margin: 0 1; }
     """
@@ -46,11 +42,11 @@ class PredictPrompt(ModalScreen[str]):
     def compose(self) -> ComposeResult:
         n = self.unanswered
         which = "prediction" if n == 1 else "predictions"
-        with Vertical(id="predict-box"):
-            yield Static("Predict before you run?", id="predict-title")
+        with Vertical(id="predict-box", classes="dialog-box"):
+            yield Static("Predict before you run?", id="predict-title", classes="dialog-title")
             yield Static(f"{n} of {self.total} {which} not answered yet. Predictions lock"
                          " when the run starts; a reset (x) opens them again.",
-                         id="predict-text")
+                         id="predict-text", classes="dialog-text")
             with Horizontal(id="predict-buttons"):
                 yield Button("Answer now (a)", id="answer", variant="primary")
                 yield Button("Skip & run (s)", id="skip")
