@@ -166,3 +166,24 @@ async def test_the_selected_run_is_drawn_over_the_others(missions):
             counts.append(seen)
         # each run shows more of its path when it is selected (drawn on top) than when not
         assert counts[0][0] > counts[1][0] and counts[1][1] > counts[0][1], counts
+
+
+@asyncrun
+async def test_the_loss_grid_follows_the_landscape_when_only_the_layout_changes(missions):
+    """The map is one grid cell per plot pixel, also after the landscape alone changes
+    size (a panel shown or hidden, a width set by CSS: no Resize of the screen or the
+    terminal), while paused. A grid left at the old size is drawn stretched, with band
+    edges and a legend taken from other sample points."""
+    from descent_tui.tui.app import DescentApp
+
+    app = DescentApp(initial="asym-basin")
+    async with app.run_test(size=(160, 50)) as pilot:
+        land = await opened(app, pilot, 3)
+        assert land.grid_size == land.wanted_grid()
+        before = land.wanted_grid()
+        side = app.screen.query_one("#side")
+        side.styles.width = 30  # the landscape widens; the screen keeps its size
+        for _ in range(6):
+            await pilot.pause()
+        assert land.wanted_grid() != before  # the layout really changed
+        assert land.grid_size == land.wanted_grid()

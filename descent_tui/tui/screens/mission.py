@@ -227,6 +227,11 @@ class MissionScreen(Screen[None]):
         self.app.call_later(self.app._check_size)  # type: ignore[attr-defined]
         self._dirty = True
 
+    def on_landscape_grid_wanted(self) -> None:
+        """The landscape changed size without the screen doing so (a panel shown or
+        hidden): its grid is taken again at the next redraw."""
+        self._redraw_soon()
+
     def _apply_size_class(self) -> None:
         w, h = self.app.size
         self.set_class(w < 120, "-narrow")

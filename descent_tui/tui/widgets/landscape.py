@@ -3,7 +3,9 @@ trajectory and current point, and the selected run's gradient / velocity arrows.
 
 Rendered with Rich segments (two pixels per cell with half blocks), so a full
 redraw costs a few milliseconds.  The grid itself comes from
-``sim.loss_grid`` and is only recomputed when the widget changes size.
+``sim.loss_grid`` and is only recomputed when the widget changes size: the
+widget then posts :class:`Landscape.GridWanted`, and the mission screen takes a
+new grid at the next redraw (running or paused).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -127,6 +130,9 @@ class Landscape(Widget):
     Landscape { width: 1fr; height: 1fr; }
     """
 
+    class GridWanted(Message):
+        """The plot area has a new size in pixels: the loss grid must be taken again."""
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.levels: Any = None  # band indices, row 0 = the TOP of the plot (highest y)
@@ -199,6 +205,8 @@ class Landscape(Widget):
 
     def on_resize(self) -> None:
         self._lines = None
+        if self.grid_size != self.wanted_grid():
+            self.post_message(self.GridWanted())
 
     # ------------------------------------------------------------------ geometry
     def plot_box(self) -> tuple[int, int, int, int]:
