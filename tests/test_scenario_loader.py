@@ -153,12 +153,12 @@ def test_all_problems_reported(tmp_path):
 
 
 @pytest.mark.parametrize("old, new, needle", [
-    ('chapter = 2', 'chapter = "two"', "chapter: expected an integer, got a string"),
+    ('chapter = 2', 'chapter = "two"', "chapter: expected an integer, got string 'two'"),
     ('steps = 50', 'steps = 0', "steps: expected an integer >= 1"),
     ('steps = 50', 'steps = 2000000', "steps: expected an integer <= 1000000"),
     ('id = "ex-ravine"', 'id = "The Ravine"', "id: must be a lowercase slug"),
     ('lr = 0.1', 'lr = -0.1', "runs[0].lr: expected a number > 0.0"),
-    ('lr = 0.1', 'lr = true', "runs[0].lr: expected a number, got a boolean"),
+    ('lr = 0.1', 'lr = true', "runs[0].lr: expected a number, got boolean true"),
     ('params = ["x", "y"]', 'params = ["x", "exp"]', "landscape.params[1]: 'exp' is a function"),
     ('params = ["x", "y"]', 'params = ["x", "1y"]', "landscape.params[1]: not a valid name"),
     ('start = [-8.0, 1.0]', 'start = [-8.0]', "landscape.start: needs one value per param"),

@@ -196,7 +196,10 @@ def msgspec_message(err: str, value: Any, path: str) -> tuple[str, str]:
     got = follow(value, sub) if sub else value
     sub_path = path + sub
     msg = msg.replace("Expected", "expected", 1)
-    msg = re.sub(r", got `(\w+)`", lambda m: ", got " + _GOT_WORDS.get(m.group(1), m.group(1)), msg)
+    # the value itself where it is one (", got string 'two'"), else its kind (", got a table")
+    scalar = isinstance(got, (str, int, float))
+    msg = re.sub(r", got `(\w+)`", lambda m: ", got " + (
+        describe(got) if scalar else _GOT_WORDS.get(m.group(1), m.group(1))), msg)
     for k, v in _TYPE_WORDS.items():
         msg = msg.replace(k, v)
     msg = msg.replace("`", "")
