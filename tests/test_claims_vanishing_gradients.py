@@ -313,3 +313,31 @@ def test_vanishing_other_remedies_are_not_in_the_course():
     after = sorted((s.chapter, s.order, k) for k, s in specs.items() if (s.chapter, s.order) > here)
     assert after[0][2] == "exploding-weights"
     assert "init" in specs["exploding-weights"].briefing.lower()
+
+
+def test_vanishing_sigmoid_accuracy_below_chance_is_a_millionth_ripple():
+    """vanishing-gradients: "One number on the screen looks like a mistake and is not
+    one: from step 12 on, the sigmoid stack's accuracy reads about 15%, worse than
+    guessing."; "By the end, every one of its outputs lies within 5·10⁻⁷ of 50/50 (as
+    logits, between −2·10⁻⁶ and +2·10⁻⁶), so which side of 50/50 a point falls on is
+    settled by differences of a millionth."; "Here they point the wrong way for 170 of
+    the 200 points."; "Accuracy counts only the side; the loss, ln 2 + 4·10⁻⁷, barely
+    notices, and a gradient norm of about 4·10⁻⁶ is far too small to turn them round."
+    """
+    rs = run("sigmoid")
+    acc = after_updates(rs, "accuracy")
+    assert acc[11] > 0.3  # before step 12: not yet
+    assert np.all(np.abs(acc[12:] - 0.15) <= 0.01) and acc[-1] < 0.5
+    X, y = rs.problem.data["X"], rs.problem.data["y"]
+    with no_grad():
+        logits = np.asarray(rs.forward(X).data, dtype=float).ravel()
+    assert len(y) == 200 and np.all(np.abs(logits) < 2e-6) and np.ptp(logits) > 1e-6
+    p = 1.0 / (1.0 + np.exp(-logits))
+    assert np.all(np.abs(p - 0.5) < 5e-7)
+    wrong = np.count_nonzero((logits > 0) != (np.asarray(y).ravel() > 0.5))
+    assert wrong == 170
+    excess = losses_after_updates(rs)[-1] - math.log(2)
+    assert 3.5e-7 < excess < 4.5e-7
+    grad = after_updates(rs, "grad_norm")
+    assert 3.5e-6 < grad[-1] < 4.5e-6
+    assert np.all(acc[20:] == acc[-1])  # 180 updates of that gradient: not one point turned
