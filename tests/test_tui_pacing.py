@@ -35,6 +35,20 @@ def _notes(app) -> list[str]:
     return [n.message for n in app._notifications]
 
 
+def _record_notes(app) -> list[str]:
+    """Every notification the app is asked to show from now on, kept after its toast
+    expires (on a loaded machine a 6 s toast can be gone before the test reads it)."""
+    sent: list[str] = []
+    show = app.notify
+
+    def notify(message, *args, **kwargs):
+        sent.append(str(message))
+        return show(message, *args, **kwargs)
+
+    app.notify = notify
+    return sent
+
+
 @asyncrun
 async def test_slowest_speed_is_one_step_a_second_and_the_default_is_the_missions(missions):
     from descent_tui.tui.app import DescentApp
@@ -64,6 +78,7 @@ async def test_auto_pause_at_each_lesson_moment_once(missions):
     from descent_tui.tui.widgets.briefing import Briefing
 
     app = DescentApp(initial="paced-bowl")
+    sent = _record_notes(app)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _open(pilot)
         briefing = screen.query_one(Briefing)
@@ -76,7 +91,7 @@ async def test_auto_pause_at_each_lesson_moment_once(missions):
             await _until_paused(pilot, screen)
             assert screen.sim.step_count == step  # paused right at the moment
             assert screen.event_notes[-1].startswith(note)
-            assert any(n.startswith(note) for n in _notes(app))
+            assert any(n.startswith(note) for n in sent)
             if step == 5:
                 assert "✓ steady drops below 1" in rendered_text(briefing)
                 assert "▸ a plain note: never ticked" in rendered_text(briefing)
@@ -84,7 +99,7 @@ async def test_auto_pause_at_each_lesson_moment_once(missions):
         await _until_paused(pilot, screen)
         assert screen.sim.done and screen.sim.step_count == 30
         assert screen.event_notes[-1] == "The end: step 30 of 30, 1 of 2 runs diverged."
-        assert any(n.startswith("The end: step 30 of 30") for n in _notes(app))
+        assert any(n.startswith("The end: step 30 of 30") for n in sent)
         assert len(screen.event_notes) == 4  # never twice
         # a reset arms every moment again, and unticks the note
         await pilot.press("x")
