@@ -187,3 +187,37 @@ async def test_the_loss_grid_follows_the_landscape_when_only_the_layout_changes(
             await pilot.pause()
         assert land.wanted_grid() != before  # the layout really changed
         assert land.grid_size == land.wanted_grid()
+
+
+@asyncrun
+async def test_a_run_at_the_minimum_is_drawn_in_the_minimums_cell(missions):
+    """A run that has reached the minimum to twelve digits is drawn where the minimum
+    is, also when the minimum falls exactly between two pixel rows (the-saddle's
+    momentum run at (8e-13, -1.25 + 2e-14) was drawn a row above its minimum)."""
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.canvas import nearest
+
+    app = DescentApp(initial="asym-basin")
+    async with app.run_test(size=(120, 40)) as pilot:
+        land = await opened(app, pilot, 3)
+        _left, top, pw, ph = land.plot_box()
+        (x0, x1), (y0, y1) = land.bounds[0], land.y_range()
+        checked = 0
+        for k in range(2 * top + 1, 2 * (top + ph) - 2, 3):
+            # a y whose pixel row is k + 1/2, and an x on a column boundary too
+            y = y1 - (k + 0.5 - 2 * top) * (y1 - y0) / (2 * ph - 1)
+            x = x0 + (pw // 2 + 0.5) * (x1 - x0) / (pw - 1)
+            land.minimum = [x, y]
+            for nudge in (-1e-13, 0.0, 1e-13):
+                land.runs = [{"index": 0, "label": "a", "point": [x + nudge, y + nudge],
+                              "path": None, "diverged": False}]
+                land._lines = None
+                text = lines(land)
+                where = [(r, c) for r, t in enumerate(text) for c, ch in enumerate(t)
+                         if ch in "✚●"]
+                assert len(where) == 1, (k, nudge, where)  # one cell: the run covers ✚
+                assert text[where[0][0]][where[0][1]] == "●"
+                checked += 1
+        assert checked >= 9
+        assert nearest(17.49999999998) == nearest(17.5) == 18 and nearest(16.5) == 17
+        assert nearest(17.4) == 17 and nearest(-0.5) == 0

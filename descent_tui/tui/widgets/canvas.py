@@ -23,9 +23,23 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-__all__ = ["HALF", "Canvas", "clip_segment"]
+__all__ = ["HALF", "Canvas", "clip_segment", "nearest"]
 
 HALF = "▀"
+
+
+def nearest(v: float) -> int:
+    """The pixel (or cell) a position falls in: halves round up, and so does anything
+    within a millionth of a pixel below a half.
+
+    One rule for every mark of the landscape, so a run that has reached the minimum
+    to twelve digits lands in the minimum's cell (``17.49999999998`` and ``17.5``
+    are both pixel 18) and a path ends in the same pixel as the point drawn at its
+    end (the landscape hands :meth:`Canvas.line` pixels already rounded so).
+    (``round`` rounds halves to even, ``int(v + 0.5)`` does not allow for rounding
+    error: each alone puts such a pair in neighbouring rows or columns.)
+    """
+    return math.floor(v + 0.5 + 1e-6)
 
 
 @lru_cache(maxsize=4096)

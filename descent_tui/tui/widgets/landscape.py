@@ -20,7 +20,7 @@ from textual.widget import Widget
 
 from descent_tui.tui.run_style import run_style
 from descent_tui.tui.widgets.axes import label_row, nice_ticks, short
-from descent_tui.tui.widgets.canvas import Canvas, clip_segment
+from descent_tui.tui.widgets.canvas import Canvas, clip_segment, nearest
 from descent_tui.tui.widgets.decision_map import DecisionMap
 from descent_tui.tui.widgets.safe import safe_render_line
 
@@ -261,7 +261,7 @@ class Landscape(Widget):
         xy = self.plot_xy(p)
         if xy is None:
             return None
-        c, r = int(xy[0] + 0.5), int(xy[1] + 0.5)
+        c, r = nearest(xy[0]), nearest(xy[1])
         left, top, pw, ph = self.plot_box()
         return (c, r) if left <= c < left + pw and 2 * top <= r < 2 * (top + ph) else None
 
@@ -340,17 +340,18 @@ class Landscape(Widget):
         fill = "#10213d" if dark else "#dbe7f3"
         ink = "#9fb6d6" if dark else "#38506e"
         bottom = 2 * (top + ph) - 1
-        prev = None
+        prev: tuple[int, int] | None = None
         for c, (x, f) in enumerate(zip(xs, fx, strict=True)):
             xy = self.plot_xy([x], float(f))
             if xy is None:
                 prev = None
                 continue
-            for r in range(max(2 * top, int(xy[1] + 0.5) + 1), bottom + 1):
+            here = (nearest(xy[0]), nearest(xy[1]))
+            for r in range(max(2 * top, here[1] + 1), bottom + 1):
                 canvas.pixel(left + c, r, fill)
             if prev is not None:
-                canvas.line(prev, xy, ink)
-            prev = xy
+                canvas.line(prev, here, ink)
+            prev = here
 
     def _draw_axes(self, canvas: Canvas, dark: bool) -> None:
         """y ticks in the left margin, x ticks below the plot, then the legend row."""
@@ -363,7 +364,7 @@ class Landscape(Widget):
             canvas.text(0, row, f"{short(t):>{left - 1}}┤", dim)
         labels = []
         for t in nice_ticks(x0, x1, max(2, pw // 9)):
-            labels.append((int(left + (t - x0) / (x1 - x0) * (pw - 1) + 0.5), short(t)))
+            labels.append((nearest(left + (t - x0) / (x1 - x0) * (pw - 1)), short(t)))
         canvas.text(0, top + ph, label_row(canvas.width, labels), dim)
         self._draw_legend(canvas, top + ph + 1, dark)
 
@@ -372,7 +373,7 @@ class Landscape(Widget):
         """(value, cell row) of the y ticks: as many round values as fit two rows apart."""
         for n in range(max(2, ph // 2), 1, -1):
             ticks = nice_ticks(y0, y1, n)
-            rows = [int(2 * top + (y1 - t) / (y1 - y0) * (2 * ph - 1) + 0.5) // 2
+            rows = [nearest(2 * top + (y1 - t) / (y1 - y0) * (2 * ph - 1)) // 2
                     for t in ticks]
             if len(ticks) >= 2 and all(abs(a - b) >= 2 for a, b in zip(rows, rows[1:])):
                 return list(zip(ticks, rows, strict=True))
@@ -428,8 +429,8 @@ class Landscape(Widget):
         cols, rows = cols[keep], rows[keep]
         if len(cols) > 1:  # a run standing still: one point, not hundreds on one pixel
             moved = np.ones(len(cols), dtype=bool)
-            moved[1:] = (np.rint(cols[1:]) != np.rint(cols[:-1])) | \
-                (np.rint(rows[1:]) != np.rint(rows[:-1]))
+            pc, pr = np.floor(cols + 0.5 + 1e-6), np.floor(rows + 0.5 + 1e-6)  # as nearest()
+            moved[1:] = (pc[1:] != pc[:-1]) | (pr[1:] != pr[:-1])
             moved[-1] = True
             cols, rows = cols[moved], rows[moved]
         return list(zip(cols.tolist(), rows.tolist(), strict=True))
@@ -449,8 +450,9 @@ class Landscape(Widget):
             pts = self._path_points(path)
             for a, b in zip(pts, pts[1:]):
                 seg = clip_segment(a, b, box)
-                if seg is not None:
-                    canvas.line(seg[0], seg[1], colour)
+                if seg is not None:  # rounded as the points and the minimum are
+                    (c0, r0), (c1, r1) = seg
+                    canvas.line((nearest(c0), nearest(r0)), (nearest(c1), nearest(r1)), colour)
         if self.minimum is not None:
             px = self._to_pixel(self.minimum)
             if px is not None:
@@ -474,9 +476,13 @@ class Landscape(Widget):
         colour = style.color
         c, r = xy
         cc, rr = min(max(c, box[0]), box[2]), min(max(r, box[1]), box[3])
-        col, row = int(cc + 0.5), int(rr + 0.5) // 2
+        col, row = nearest(cc), nearest(rr) // 2
         if (cc, rr) == (c, r):
-            canvas.glyph(col, row, "✖" if run.get("diverged") else style.glyph, colour)
+            # on a darkened (light theme: paler) backing of what is under it, as the
+            # arrows are: the run's own path may end in that cell, in the same colour
+            backing = canvas.toned(col, row, 0.35 if dark else 1.8)
+            canvas.text(col, row, "✖" if run.get("diverged") else style.glyph, colour,
+                        bg=backing, bold=True)
             return
         head = ARROWS[int(round(math.atan2(-(r - rr), c - cc) / (math.pi / 4))) % 8]
         canvas.glyph(col, row, head, colour)
@@ -530,7 +536,7 @@ class Landscape(Widget):
 
     def _to_pixel_raw(self, c: float, r: float) -> tuple[int, int] | None:
         box = self._pixel_box()
-        ci, ri = int(round(c)), int(round(r))
+        ci, ri = nearest(c), nearest(r)
         return (ci, ri) if box[0] <= ci <= box[2] and box[1] <= ri <= box[3] else None
 
     @safe_render_line
