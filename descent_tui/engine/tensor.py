@@ -423,10 +423,10 @@ class Tensor:
         a = self.data
 
         def grad_fn(g):  # 1 where a > 0, else 0 (a dead unit passes nothing back)
-            return (np.where(a > 0, g, 0),)
+            return (np.where(a > 0, g, 0.0),)
 
-        # where, not `a * mask`: -inf * 0 would be nan (relu(-inf) is 0, relu(nan) nan)
-        return from_op(np.where(a < 0, 0, a), (self,), "relu", grad_fn)
+        # max(a, 0), not `a * mask`: -inf * 0 would be nan (relu(-inf) is 0, relu(nan) nan)
+        return from_op(np.maximum(a, 0.0), (self,), "relu", grad_fn)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         a = self.data
