@@ -183,6 +183,7 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean", *,
     logp = _log_softmax(logits.data, -1)
     rows, safe = np.arange(labels.shape[0]), np.where(kept, labels, 0)
     per_item = np.where(kept, -logp[rows, safe], 0.0)
+    scale: float | None
     if reduction == "mean":  # the mean over the counted items only
         counted = int(kept.sum())
         scale = 1.0 / counted if counted else float("nan")
