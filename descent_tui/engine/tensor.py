@@ -151,9 +151,9 @@ class Tensor:
         self._data = value
 
     # the array's own attributes, read through
-    shape = property(lambda self: self.data.shape, doc="The length of each axis: () for a number.")
-    dtype = property(lambda self: self.data.dtype, doc="float64, or float32 if asked for.")
-    ndim = property(lambda self: self.data.ndim, doc="The number of axes.")
+    shape = property(lambda self: self._data.shape, doc="The length of each axis: () for a number.")
+    dtype = property(lambda self: self._data.dtype, doc="float64, or float32 if asked for.")
+    ndim = property(lambda self: self._data.ndim, doc="The number of axes.")
 
     @property
     def grad(self) -> Any:
