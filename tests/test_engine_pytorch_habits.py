@@ -82,6 +82,83 @@ def test_zero_and_requires_grad_():
     assert t.requires_grad_() is t and t.requires_grad
 
 
+# --------------------------------------------------------- p.data = tensor
+def _assign_data_and_train(lib, t):
+    """PyTorch's way to swap a knob's numbers: ``p.data = tensor``, then train on.
+
+    What the program sees: the numbers after each assignment and update, the
+    gradient (kept through the assignment, then the new one), and whether the
+    knob shares the new tensor's numbers (an in-place change of the source shows
+    in the knob).
+    """
+    p = t([1.0, 2.0, 3.0], requires_grad=True)
+    opt = lib.optim.SGD([p], lr=0.1)
+    (p * p).sum().backward()                    # grad = 2p = [2, 4, 6]
+    source = t([5.0, -1.0, 0.5], requires_grad=True)
+    p.data = source                             # the numbers only: no graph joins them
+    seen = [p.tolist(), p.grad.tolist(), p.requires_grad, p.is_leaf]
+    with lib.no_grad():
+        source += t([2.0, 0.0, 0.0])            # p shares source's numbers
+    seen.append(p.tolist())
+    opt.step()                                  # the kept grad moves the new numbers
+    seen.append(p.tolist())
+    opt.zero_grad()
+    (p * p * p).sum().backward()                # the next gradient is at the new numbers
+    seen += [p.grad.tolist(), source.grad is None]
+    p.data = t([0.0, 0.0])                      # another shape: p takes it, grad stays
+    seen += [list(p.shape), p.grad.tolist()]
+    return seen
+
+
+def test_assigning_a_tensor_to_data_swaps_the_numbers_as_in_pytorch():
+    ours = _assign_data_and_train(E, lambda v, requires_grad=False: Tensor(
+        v, requires_grad=requires_grad))
+    assert ours[:5] == [[5.0, -1.0, 0.5], [2.0, 4.0, 6.0], True, True, [7.0, -1.0, 0.5]]
+    assert ours[7] is True  # the source got no gradient
+    torch = torch_or_skip()
+    theirs = _assign_data_and_train(torch, lambda v, requires_grad=False: torch.tensor(
+        v, dtype=torch.float64, requires_grad=requires_grad))
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(np.asarray(a, float), np.asarray(b, float), rtol=1e-12)
+
+
+def test_assigning_a_tensor_to_a_layers_weight_keeps_the_parameter():
+    layer = nn.Linear(2, 1, rng=np.random.default_rng(0))
+    w = layer.weight
+    opt = optim.SGD(layer.parameters(), lr=0.5)
+    source = Tensor([[1.0, -1.0]])
+    layer.weight.data = source
+    assert layer.weight is w and isinstance(w, nn.Parameter) and w.requires_grad
+    assert type(w.data) is np.ndarray and w.data is source.data  # its numbers, not a copy
+    assert layer.parameters()[0] is w
+    out = layer(Tensor([[3.0, 1.0]])).sum()
+    np.testing.assert_allclose(out.item(), 2.0 + layer.bias.item())
+    out.backward()
+    opt.step()  # the optimizer still holds w: it moves the new numbers
+    np.testing.assert_allclose(w.data, [[1.0 - 1.5, -1.0 - 0.5]])
+
+
+@pytest.mark.parametrize("value", [3.0, [1.0, 2.0], "1.0"])
+def test_assigning_a_non_tensor_to_data_is_a_type_error_naming_pytorchs_way(value):
+    p = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"p\.data = torch\.tensor"):
+        p.data = value
+    np.testing.assert_array_equal(p.data, [1.0, 2.0])  # p is left as it was
+    torch = torch_or_skip()
+    tp = torch.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError):
+        tp.data = value
+
+
+def test_a_numpy_array_assigned_to_data_is_taken_as_it_is():
+    """The engine's NumPy side: an array is a tensor's numbers already (no copy)."""
+    p = Tensor([1.0, 2.0], requires_grad=True)
+    arr = np.array([4.0, 5.0])
+    p.data = arr
+    assert p.data is arr and p.requires_grad and p.is_leaf
+
+
 # ------------------------------------------------------------ comparisons
 def test_comparisons_return_boolean_tensors_outside_the_graph():
     a = Tensor([1.0, 2.0, 3.0], requires_grad=True)

@@ -42,16 +42,16 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     x = as_tensor(x)
     X = x.data
-    out_data = X @ weight.data.T
+    out_data = np.dot(X, weight.data.T)
     if bias is not None:
         out_data += bias.data
 
     def grad_fn(g):  # dL/dx = g W, dL/dW = gᵀ x, dL/db = sum of g over the batch
-        gx = g @ weight.data if x.requires_grad else None
+        gx = np.dot(g, weight.data) if x.requires_grad else None
         g2, X2 = g, X
         if X.ndim != 2:  # any leading batch dimensions become one (a lone sample: a batch of 1)
             g2, X2 = g.reshape(-1, g.shape[-1]), X.reshape(-1, X.shape[-1])
-        gw = g2.T @ X2
+        gw = np.dot(g2.T, X2)
         gb = g2.sum(axis=0) if bias is not None else None
         return (gx, gw) if bias is None else (gx, gw, gb)
 
@@ -86,7 +86,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     val, scale = _reduce(diff * diff, reduction)
 
     def grad_fn(g):  # d/dinput (input - target)² = 2 (input - target), over n
-        gi = 2.0 * diff * (g if scale is None else g * scale)
+        gi = diff * (2.0 * (g if scale is None else g * scale))
         # either side may have been broadcast against the other: sum back to its shape
         gt = unbroadcast(-gi, target.shape) if target.requires_grad else None
         return unbroadcast(gi, input.shape), gt
@@ -183,18 +183,20 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean", *,
     logp = _log_softmax(logits.data, -1)
     rows, safe = np.arange(labels.shape[0]), np.where(kept, labels, 0)
     per_item = np.where(kept, -logp[rows, safe], 0.0)
-    val, scale = _reduce(per_item, reduction)
-    if scale is not None and reduction == "mean":  # the mean over the counted items only
-        scale = 1.0 / int(kept.sum()) if kept.any() else float("nan")
+    scale: float | None
+    if reduction == "mean":  # the mean over the counted items only
+        counted = int(kept.sum())
+        scale = 1.0 / counted if counted else float("nan")
         val = np.asarray(per_item.sum() * scale)
+    else:
+        val, scale = _reduce(per_item, reduction)
 
     def grad_fn(g):  # softmax(logits) - onehot(label), over n for the mean
         grad = np.exp(logp)
         grad[rows, safe] -= 1.0
         if not kept.all():
             grad *= kept[:, None]
-        if scale is None:
-            return (grad * g[:, None],)
-        return (grad * (g * scale),)
+        grad *= g[:, None] if scale is None else g * scale
+        return (grad,)
 
     return from_op(val, (logits,), "cross_entropy", grad_fn)

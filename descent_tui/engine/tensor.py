@@ -114,12 +114,12 @@ class Tensor:
     no parents and ``grad_fn is None``.
     """
 
-    __slots__ = ("__weakref__", "_grad", "data", "grad_fn", "name", "op", "parents",
+    __slots__ = ("__weakref__", "_data", "_grad", "grad_fn", "name", "op", "parents",
                  "requires_grad")
     __array_priority__ = 1000  # make `ndarray * Tensor` call Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        self.data: Any = _float_array(data, dtype)
+        self._data: Any = _float_array(data, dtype)
         self._grad: Any = None
         self.requires_grad = requires_grad
         self.parents: tuple[Tensor, ...] = ()
@@ -128,10 +128,32 @@ class Tensor:
         self.name: str | None = None
 
     # ----------------------------------------------------------------- basics
+    @property
+    def data(self) -> Any:
+        """The numbers: a NumPy array (float64 unless asked for float32)."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        """``p.data = t``: p's numbers become t's, as in PyTorch.
+
+        p keeps being the same tensor: the same leaf, with its ``requires_grad``
+        and its ``.grad``. It takes t's array itself, not a copy, as PyTorch's
+        p shares t's storage. A NumPy array is taken as it is.
+        """
+        if isinstance(value, Tensor):
+            value = value._data
+        elif not isinstance(value, (np.ndarray, np.generic)):
+            raise TypeError(
+                f"Tensor.data has to be a tensor (or a NumPy array), but got "
+                f"{type(value).__name__}: as in PyTorch, write p.data = torch.tensor(...), "
+                f"or change p's numbers in place under `with torch.no_grad():`")
+        self._data = value
+
     # the array's own attributes, read through
-    shape = property(lambda self: self.data.shape, doc="The length of each axis: () for a number.")
-    dtype = property(lambda self: self.data.dtype, doc="float64, or float32 if asked for.")
-    ndim = property(lambda self: self.data.ndim, doc="The number of axes.")
+    shape = property(lambda self: self._data.shape, doc="The length of each axis: () for a number.")
+    dtype = property(lambda self: self._data.dtype, doc="float64, or float32 if asked for.")
+    ndim = property(lambda self: self._data.ndim, doc="The number of axes.")
 
     @property
     def grad(self) -> Any:
@@ -205,14 +227,14 @@ class Tensor:
                 "backward() on a tensor that does not require grad: nothing in its "
                 "graph has requires_grad=True"
             )
+        d = self.data
         if grad is None:
-            if self.data.size != 1:
+            if d.size != 1:
                 raise RuntimeError(
                     f"backward() needs a gradient argument for a non-scalar output "
                     f"(shape {self.shape}); call .sum() or .mean() first, or pass gradient="
                 )
             # dL/dL = 1: for a 0-d loss a NumPy scalar, as NumPy's 0-d arithmetic returns
-            d = self.data
             return d.dtype.type(1.0) if d.ndim == 0 else np.ones(d.shape, d.dtype)
         grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
         if grad.shape != self.shape:
@@ -227,26 +249,28 @@ class Tensor:
         if isinstance(other, _NUMBER):
             c = float(other)  # d(a+c)/da = 1
             return from_op(self.data + c, (self,), f"add({c:g})", lambda g: (g,))
-        other = as_tensor(other, self.data.dtype)
-        a_shape, b_shape = self.data.shape, other.data.shape
+        a = self.data
+        other = as_tensor(other, a.dtype)
+        b = other.data
 
         def grad_fn(g):  # d(a+b)/da = 1, d(a+b)/db = 1
-            return unbroadcast(g, a_shape), unbroadcast(g, b_shape)
+            return unbroadcast(g, a.shape), unbroadcast(g, b.shape)
 
-        return from_op(self.data + other.data, (self, other), "add", grad_fn)
+        return from_op(a + b, (self, other), "add", grad_fn)
 
     __radd__ = __add__
 
     def __sub__(self, other: Any) -> Tensor:
         if isinstance(other, _NUMBER):
             return self + (-float(other))
-        other = as_tensor(other, self.data.dtype)
-        a_shape, b_shape = self.data.shape, other.data.shape
+        a = self.data
+        other = as_tensor(other, a.dtype)
+        b = other.data
 
         def grad_fn(g):  # d(a-b)/da = 1, d(a-b)/db = -1
-            return unbroadcast(g, a_shape), unbroadcast(-g, b_shape)
+            return unbroadcast(g, a.shape), unbroadcast(-g, b.shape)
 
-        return from_op(self.data - other.data, (self, other), "sub", grad_fn)
+        return from_op(a - b, (self, other), "sub", grad_fn)
 
     def __rsub__(self, other: Any) -> Tensor:
         if isinstance(other, _NUMBER):
@@ -261,8 +285,9 @@ class Tensor:
         if isinstance(other, _NUMBER):
             c = float(other)  # d(c·a)/da = c
             return from_op(self.data * c, (self,), f"mul({c:g})", lambda g: (g * c,))
-        other = as_tensor(other, self.data.dtype)
-        a, b = self.data, other.data
+        a = self.data
+        other = as_tensor(other, a.dtype)
+        b = other.data
 
         def grad_fn(g):  # d(ab)/da = b, d(ab)/db = a
             ga = unbroadcast(g * b, a.shape) if self.requires_grad else None
@@ -277,8 +302,9 @@ class Tensor:
         if isinstance(other, _NUMBER):
             c = float(other)  # d(a/c)/da = 1/c
             return from_op(self.data / c, (self,), f"div({c:g})", lambda g: (g / c,))
-        other = as_tensor(other, self.data.dtype)
-        a, b = self.data, other.data
+        a = self.data
+        other = as_tensor(other, a.dtype)
+        b = other.data
 
         def grad_fn(g):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b²
             ga = unbroadcast(g / b, a.shape) if self.requires_grad else None
@@ -423,10 +449,10 @@ class Tensor:
         a = self.data
 
         def grad_fn(g):  # 1 where a > 0, else 0 (a dead unit passes nothing back)
-            return (np.where(a > 0, g, 0),)
+            return (np.where(a > 0, g, 0.0),)
 
-        # where, not `a * mask`: -inf * 0 would be nan (relu(-inf) is 0, relu(nan) nan)
-        return from_op(np.where(a < 0, 0, a), (self,), "relu", grad_fn)
+        # max(a, 0), not `a * mask`: -inf * 0 would be nan (relu(-inf) is 0, relu(nan) nan)
+        return from_op(np.maximum(a, 0.0), (self,), "relu", grad_fn)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         a = self.data
@@ -796,7 +822,7 @@ class Tensor:
         if isinstance(self.data, np.ndarray) and self.data.flags.writeable:
             np.copyto(self.data, values, casting="same_kind")
         else:  # a NumPy scalar or a read-only view: this tensor gets an array of its own
-            self.data = np.array(values, dtype=self.data.dtype)
+            self._data = np.array(values, dtype=self.data.dtype)
         return self
 
 
@@ -808,7 +834,7 @@ def from_op(data: Any, parents: tuple[Tensor, ...], op: str, grad_fn: GradFn | N
     grad; otherwise it is a plain leaf, as in PyTorch under ``no_grad``.
     """
     out = Tensor.__new__(Tensor)  # __init__ would copy data; an op's result is already its own
-    out.data = data
+    out._data = data
     out._grad = out.name = None
     if _grad_enabled:
         for p in parents:

@@ -14,7 +14,9 @@ landscape.
 Gradients are never modified in place: ``.grad`` arrays may be shared with
 other arrays, so the optimizers only *read* them and write into their own
 buffers and into ``param.data``. They read the plain array, ``param._grad``
-(``param.grad`` is a view of it for user code: :mod:`descent_tui.engine.grad_array`).
+(``param.grad`` is a view of it for user code: :mod:`descent_tui.engine.grad_array`),
+and the fast loops write into ``param._data``, the array ``param.data`` hands out
+(its setter is for user code: ``p.data = t``).
 """
 
 from __future__ import annotations

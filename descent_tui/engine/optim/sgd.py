@@ -110,7 +110,7 @@ class SGD(Optimizer):
             st = state.get(p) or self._state_of(p, group)
             st["step"] += 1
             update = st["update"] = neg_lr * (g[()] if g.ndim == 0 else g)
-            p.data += update
+            p._data += update
 
     def _update(self, param: Any, g: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
