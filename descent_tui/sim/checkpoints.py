@@ -45,11 +45,12 @@ from typing import Any
 
 import numpy as np
 
+from descent_tui.sim.flat import Layout, flatten, unflatten
 from descent_tui.sim.history import History
 from descent_tui.sim.run import Run
 
 __all__ = ["CHECKPOINT_BUDGET", "CHECKPOINT_BYTES", "MAX_CHECKPOINTS", "MIN_CHECKPOINTS", "Checkpoint",
-           "HistoryArchive", "SpacingPolicy", "budget_for", "copy_run", "state_nbytes"]
+           "HistoryArchive", "SpacingPolicy", "budget_for", "copy_run"]
 
 #: the memory one run's checkpoints may take (bytes, as measured by :func:`state_nbytes`)
 CHECKPOINT_BYTES = 32 * 2**20
@@ -64,33 +65,6 @@ CHECKPOINT_BUDGET = MIN_CHECKPOINTS
 def budget_for(nbytes: int, memory: int = CHECKPOINT_BYTES) -> int:
     """How many checkpoints of ``nbytes`` each fit in ``memory`` (between the floor and the cap)."""
     return max(MIN_CHECKPOINTS, min(MAX_CHECKPOINTS, int(memory) // max(1, int(nbytes))))
-
-
-def state_nbytes(obj: Any, shared: Any = ()) -> int:
-    """The bytes an object graph holds: ``sys.getsizeof`` of every object reached
-    (through attributes, slots, dicts, lists, tuples and sets) plus each array's
-    own buffer; objects whose ``id`` is in ``shared`` (and what they hold) not counted."""
-    seen = set(shared)
-    todo = [obj]
-    total = 0
-    while todo:
-        x = todo.pop()
-        if id(x) in seen or x is None or isinstance(x, (bool, type)):
-            continue
-        seen.add(id(x))
-        total += sys.getsizeof(x)
-        if isinstance(x, np.ndarray):
-            total += x.nbytes if x.base is None else 0
-            continue
-        if isinstance(x, dict):
-            todo += list(x.keys()) + list(x.values())
-        elif isinstance(x, (list, tuple, set, frozenset)):
-            todo += list(x)
-        elif not isinstance(x, (int, float, str, bytes, complex)):
-            todo += list(getattr(x, "__dict__", {}).values())
-            todo += [getattr(x, n) for c in type(x).__mro__
-                     for n in getattr(c, "__slots__", ()) if hasattr(x, n)]
-    return total
 
 
 class SpacingPolicy:
@@ -117,28 +91,19 @@ class SpacingPolicy:
         return dropped
 
 
-def _shared(run: Run) -> dict[int, Any]:
-    """A deepcopy memo that shares the read-only objects every copy of ``run`` can use."""
+def copy_run(run: Run, history: History | None) -> Run:
+    """A deep copy of ``run`` with ``history`` as its history (what every run of the
+    scenario shares, read-only, is shared: the spec, the settings, the problem and its data).
+
+    The optimizer remembers each group's last lr by ``id(group)``; the copy's
+    record is re-keyed to the copy's groups.
+    """
     keep: list[Any] = [run.spec, run.config, getattr(run, "problem", None)]
     data = getattr(getattr(run, "problem", None), "data", None)
     if data:
         keep += list(data.values())
     memo: dict[int, Any] = {id(x): x for x in keep if x is not None}
-    memo[id(run.history)] = None  # the history travels through a HistoryArchive
-    return memo
-
-
-def copy_run(run: Run, history: History | None, lean: bool = False) -> Run:
-    """A deep copy of ``run`` with ``history`` as its history (shared parts shared).
-
-    The optimizer remembers each group's last lr by ``id(group)``; the copy's
-    record is re-keyed to the copy's groups. ``lean``: the pending batch's
-    activations are left out (None; see :func:`_recompute_activations`).
-    """
-    memo = _shared(run)
-    pending = getattr(run, "_pending", None)
-    if lean and pending is not None:
-        memo[id(pending[1])] = None
+    memo[id(run.history)] = None
     twin: Run = copy.deepcopy(run, memo)
     twin.history = history  # type: ignore[assignment]
     old, new = run.optimizer, twin.optimizer
@@ -213,35 +178,39 @@ class HistoryArchive:
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """A run after ``step`` updates: a detached copy and where its history stood."""
+    """A run after ``step`` updates: its :meth:`~descent_tui.sim.run.Run.state_dict`
+    laid flat (:func:`~descent_tui.sim.flat.flatten`: a layout shared with the run's
+    other checkpoints of that shape, one byte buffer, one tuple of scalars) and where
+    its history stood."""
 
     step: int
-    run: Run
+    layout: Layout
+    buffer: np.ndarray
+    scalars: tuple[Any, ...]
     history: HistoryMark
 
     @classmethod
-    def take(cls, run: Run, archive: HistoryArchive) -> Checkpoint:
-        return cls(run.step, copy_run(run, None, lean=True), archive.mark(run.history))
+    def take(cls, run: Run, archive: HistoryArchive,
+             layouts: dict[Layout, Layout] | None = None) -> Checkpoint:
+        """Checkpoint ``run`` as it stands; ``layouts`` interns the layouts (one object
+        per shape of state)."""
+        layout, buffer, scalars = flatten(run.state_dict())
+        if layouts is not None:
+            layout = layouts.setdefault(layout, layout)
+        return cls(run.step, layout, buffer, scalars, archive.mark(run.history))
 
     def nbytes(self) -> int:
-        """The checkpoint's own memory (what it shares with its run is not counted)."""
-        return state_nbytes(self.run, _shared(self.run))
+        """The checkpoint's own memory: its buffer, scalars and history mark (the
+        layout, shared, and the archived history rows are not counted)."""
+        mark = self.history
+        return (sys.getsizeof(self) + sys.getsizeof(self.buffer)  # (the array's bytes included)
+                + sys.getsizeof(self.scalars) + sum(sys.getsizeof(x) for x in self.scalars)
+                + sys.getsizeof(mark) + sys.getsizeof(mark.latest) + sys.getsizeof(mark.names)
+                + sum(sys.getsizeof(v) for v in mark.latest.values()))
 
-    def restore(self, archive: HistoryArchive) -> Run:
-        """A fresh live copy of the run at this checkpoint (the checkpoint is not touched)."""
-        twin = copy_run(self.run, archive.history(self.history))
-        _recompute_activations(twin)
-        return twin
-
-
-def _recompute_activations(run: Run) -> None:
-    """Put back a lean copy's pending activations: the run's ``forward`` on the last
-    micro-batch at the weights it was measured at (those of the copy)."""
-    pending = getattr(run, "_pending", None)
-    if pending is None or pending[1] is not None:
-        return
-    micro, _, layer_sq = pending
-    stats: list[Any] = []
-    with np.errstate(all="ignore"):
-        run.forward(micro[-1][0], stats)  # type: ignore[attr-defined]
-    run._pending = (micro, stats, layer_sq)  # type: ignore[attr-defined]
+    def restore(self, archive: HistoryArchive, into: Run) -> Run:
+        """Put ``into`` (this checkpoint's run, or a copy of it) in the checkpointed state,
+        history included; the checkpoint is not touched. Returns ``into``."""
+        into.load_state_dict(unflatten(self.layout, self.buffer, self.scalars))
+        into.history = archive.history(self.history)
+        return into

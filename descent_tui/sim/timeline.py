@@ -24,6 +24,12 @@ otherwise, and its scheduler continues. Forks live in :attr:`Timeline.forks`,
 never in ``sim.runs``: quizzes grade the runs as first trained. Every step of
 the simulation also steps each fork that is behind it; forks can be forked and
 dropped. With no setting changed a fork equals its parent, bitwise, from ``k`` on.
+A fork does not exist before its birth step: rewound to before it, it waits at its
+birth state, and :meth:`Timeline.born` (what the views show) leaves it out.
+
+The checkpoints are flat (:mod:`descent_tui.sim.flat`: a byte buffer and a tuple of
+numbers each, nothing the garbage collector walks), and :meth:`Timeline.rewind`
+loads one into the live run object and replays from there, without copying runs.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from descent_tui.sim.checkpoints import (
     HistoryArchive,
     SpacingPolicy,
     budget_for,
+    copy_run,
 )
 from descent_tui.sim.run import Run
 
@@ -81,6 +88,8 @@ class Track:
     policy: SpacingPolicy
     archive: HistoryArchive = field(default_factory=HistoryArchive)
     checkpoints: dict[int, Checkpoint] = field(default_factory=dict)
+    #: the layouts of the checkpoints' flat states, one object per shape
+    layouts: dict[Any, Any] = field(default_factory=dict)
     #: step -> the learning rates set at that step, in order
     edits: dict[int, list[float]] = field(default_factory=dict)
     origin: ForkOrigin | None = None
@@ -107,7 +116,7 @@ class Track:
         self.reached = max(self.reached, s)
         if s in self.checkpoints or not (self.policy.wants(s) or not self.checkpoints):
             return
-        self.checkpoints[s] = Checkpoint.take(self.run, self.archive)
+        self.checkpoints[s] = Checkpoint.take(self.run, self.archive, self.layouts)
         if self.born is None:
             self.born = s
         if self.memory is not None and self._measured < _MEASURED:
@@ -134,11 +143,13 @@ class Track:
             del self.edits[k]
         self.archive.cut([c.history for c in self.checkpoints.values()])
 
-    def replay(self, k: int) -> Run:
-        """A new copy of the run after ``k`` updates (see the module docstring)."""
+    def replay(self, k: int, into: Run | None = None) -> Run:
+        """The run after ``k`` updates (see the module docstring): ``into`` (the track's
+        run, rewound in place) put in that state, or by default a new copy."""
         steps = sorted(self.checkpoints)
         c = steps[bisect_right(steps, k) - 1]
-        run = self.checkpoints[c].restore(self.archive)
+        run = self.checkpoints[c].restore(self.archive,
+                                          copy_run(self.run, None) if into is None else into)
         with np.errstate(all="ignore"):
             for s in range(c, k):
                 for lr in self.edits.get(s, ()):
@@ -197,6 +208,15 @@ class Timeline:
         return [t.run for t in self.fork_tracks]
 
     # ------------------------------------------------------------- listening
+    def born(self) -> list[Run]:
+        """The forks that exist at the simulation's step: born at or before it (what the
+        views show). A fork made at step 40 does not exist at step 30: after a rewind
+        to 30 it waits at its birth state, hidden, and from step 40 on races again,
+        retracing the steps it first took."""
+        self._sync()
+        now = self.sim.step_count
+        return [t.run for t in self.fork_tracks if t.first_step <= now]
+
     def _after_step(self, sim: Any) -> None:
         self._sync()
         for i, track in enumerate(self.tracks):
@@ -249,7 +269,9 @@ class Timeline:
 
     # ---------------------------------------------------------------- rewind
     def rewind(self, k: int) -> None:
-        """Put every run of the simulation (and every fork born by ``k``) in its state at ``k``.
+        """Put every run of the simulation (and every fork born by ``k``) in its state at ``k``,
+        in place (the run objects stay the same); a fork born after ``k`` goes back to
+        its birth state, where it waits until the simulation reaches that step again.
 
         ``k`` is any step from 0 to :attr:`reached`. Stepping on from there retraces
         the same steps (or new ones, after a change).
@@ -259,11 +281,12 @@ class Timeline:
         if not 0 <= k <= reached:
             raise ValueError(f"step {k} is outside 0 to {reached}")
         for i, track in enumerate(self.tracks):
-            track.run = track.replay(min(k, track.reached))
+            track.replay(min(k, track.reached), into=track.run)
             self.sim.runs[i] = track.run
-        for track in self.fork_tracks:
-            if track.first_step <= k and k != track.run.step:
-                track.run = track.replay(min(k, track.reached))
+        for track in self.fork_tracks:  # a fork made later waits at its birth (see below)
+            at = min(max(k, track.first_step), track.reached)
+            if at != track.run.step:
+                track.replay(at, into=track.run)
         self.sim.step_count = k
 
     # ----------------------------------------------------------------- forks
