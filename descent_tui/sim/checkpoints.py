@@ -1,11 +1,18 @@
 """Checkpoints of one run: its full state at spaced steps, in bounded memory.
 
-A *checkpoint* is a deep copy of a :class:`~descent_tui.sim.run.Run` after ``k``
-updates: parameters and gradients, the optimizer's ``state`` and
+A *checkpoint* is a run's :meth:`~descent_tui.sim.run.Run.state_dict` after ``k``
+updates (parameters and gradients, the optimizer's ``state`` and
 ``param_groups``, the scheduler, a network's shuffled order, position in it and
 its random generator, the pending batch, the record, best loss, thresholds and
-divergence flags. What every run of a scenario shares (the problem, its data,
-the scenario and the run's settings, all read-only) is shared, not copied.
+divergence flags) laid flat by :func:`~descent_tui.sim.flat.flatten`: one byte
+buffer, one tuple of numbers and a layout shared by the run's checkpoints of that
+shape. So a checkpoint is two objects the garbage collector tracks (itself and
+its history mark), not the fifty or so of a copied run: thousands of them no
+longer make every full collection walk thousands of object trees.
+:meth:`Checkpoint.restore` loads it into a run (``Run.load_state_dict``): the
+timeline's live run when it rewinds, or a copy (:func:`copy_run`) for a detached
+state. What every run of a scenario shares (the problem, its data, the scenario
+and the run's settings, all read-only) is never in a checkpoint.
 
 The history is not copied into each checkpoint: between two decimations a
 :class:`~descent_tui.sim.history.History` only appends rows, so one copy of its
@@ -14,9 +21,9 @@ at that stride; a checkpoint keeps only how many rows it had and which series.
 
 A network run's pending batch carries the activations of its last forward pass
 (what the next update's layer records read). A checkpoint leaves them out and
-:meth:`Checkpoint.restore` recomputes them with the run's own ``forward`` on
-the same micro-batch at the same weights: the same code on the same inputs, so
-the same bits, at a fifth of the memory for a full batch.
+``load_state_dict`` recomputes them with the run's own ``forward`` on the same
+micro-batch at the same weights: the same code on the same inputs, so the same
+bits; a full batch is the problem's own arrays, named rather than copied.
 
 Spacing (:class:`SpacingPolicy`): a checkpoint at every multiple of ``spacing``
 steps; when there would be more than ``budget`` of them, every second one goes
@@ -26,11 +33,11 @@ and any step is reached by replaying at most ``spacing - 1`` steps forward.
 
 The budget is a memory budget: :data:`CHECKPOINT_BYTES` (32 MiB) per run. The
 count is that divided by the measured size of one checkpoint
-(:func:`state_nbytes`, the largest of the run's first few), never below
+(:meth:`Checkpoint.nbytes`, the largest of the run's first few), never below
 :data:`MIN_CHECKPOINTS` (128) and never above :data:`MAX_CHECKPOINTS` (2048:
-a landscape run, a few kB a checkpoint, replays microsecond steps and needs no
-more). The 2-16-16-1 networks of the missions (about 25-30 kB) keep about 1100,
-so a 10,000-step run replays at most 15 steps to reach any step. Peak memory
+a landscape run, under 2 kB a checkpoint, replays microsecond steps and needs no
+more). The 2-16-16-1 networks of the missions (13-16 kB a checkpoint) keep 2047,
+so a 10,000-step run replays at most 7 steps to reach any step. Peak memory
 stays bounded whatever the run's length: at most 32 MiB of checkpoints a run (or
 128 checkpoints of a large network), plus each stride's copy of the history rows
 (at most the history's capacity per stride kept).
@@ -52,7 +59,7 @@ from descent_tui.sim.run import Run
 __all__ = ["CHECKPOINT_BUDGET", "CHECKPOINT_BYTES", "MAX_CHECKPOINTS", "MIN_CHECKPOINTS", "Checkpoint",
            "HistoryArchive", "SpacingPolicy", "budget_for", "copy_run"]
 
-#: the memory one run's checkpoints may take (bytes, as measured by :func:`state_nbytes`)
+#: the memory one run's checkpoints may take (bytes, as measured by :meth:`Checkpoint.nbytes`)
 CHECKPOINT_BYTES = 32 * 2**20
 #: checkpoints a run keeps at least, however large one is (step 0 included)
 MIN_CHECKPOINTS = 128

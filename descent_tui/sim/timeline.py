@@ -90,6 +90,10 @@ class Track:
     checkpoints: dict[int, Checkpoint] = field(default_factory=dict)
     #: the layouts of the checkpoints' flat states, one object per shape
     layouts: dict[Any, Any] = field(default_factory=dict)
+    #: states a rewind passed through near the step it went to (taken like checkpoints,
+    #: at most ``policy.spacing + 3``): ``[`` and ``]`` around that step load one
+    #: instead of replaying up to ``spacing - 1`` steps
+    recent: dict[int, Checkpoint] = field(default_factory=dict)
     #: step -> the learning rates set at that step, in order
     edits: dict[int, list[float]] = field(default_factory=dict)
     origin: ForkOrigin | None = None
@@ -132,7 +136,11 @@ class Track:
         born = self.first_step
         for gone in self.policy.thin([k for k in self.checkpoints if k != born]):
             del self.checkpoints[gone]
-        self.archive.prune([c.history for c in self.checkpoints.values()])
+        self.archive.prune(self._marks())
+
+    def _marks(self) -> list[Any]:
+        """Where the history stood at every state kept (the archive keeps what they use)."""
+        return [c.history for c in (*self.checkpoints.values(), *self.recent.values())]
 
     def forget_after(self, step: int) -> None:
         """The run's future after ``step`` changed: drop the checkpoints and edits beyond it."""
@@ -141,15 +149,22 @@ class Track:
             del self.checkpoints[k]
         for k in [k for k in self.edits if k > step]:
             del self.edits[k]
-        self.archive.cut([c.history for c in self.checkpoints.values()])
+        for k in [k for k in self.recent if k > step]:
+            del self.recent[k]
+        self.archive.cut(self._marks())
 
-    def replay(self, k: int, into: Run | None = None) -> Run:
+    def replay(self, k: int, into: Run | None = None, keep_from: int | None = None) -> Run:
         """The run after ``k`` updates (see the module docstring): ``into`` (the track's
-        run, rewound in place) put in that state, or by default a new copy."""
-        steps = sorted(self.checkpoints)
+        run, rewound in place) put in that state, or by default a new copy.
+
+        ``keep_from``: the states from that step to ``k`` that the replay passes
+        through are kept in :attr:`recent` (before the lr changes made at their step,
+        as a checkpoint is), and the recent states far from ``k`` are forgotten.
+        """
+        steps = sorted({*self.checkpoints, *self.recent})
         c = steps[bisect_right(steps, k) - 1]
-        run = self.checkpoints[c].restore(self.archive,
-                                          copy_run(self.run, None) if into is None else into)
+        start = self.checkpoints.get(c) or self.recent[c]
+        run = start.restore(self.archive, copy_run(self.run, None) if into is None else into)
         with np.errstate(all="ignore"):
             for s in range(c, k):
                 for lr in self.edits.get(s, ()):
@@ -157,6 +172,12 @@ class Track:
                 if run.finished:
                     break
                 run.advance()
+                if keep_from is not None and run.step >= keep_from:
+                    self.recent[run.step] = Checkpoint.take(run, self.archive, self.layouts)
+            if keep_from is not None:
+                near = k - self.policy.spacing - 1
+                for gone in [s for s in self.recent if not near <= s <= k + 1]:
+                    del self.recent[gone]
             if run.step == k:
                 for lr in self.edits.get(k, ()):
                     run.set_lr(lr)
@@ -280,13 +301,16 @@ class Timeline:
         k = int(k)
         if not 0 <= k <= reached:
             raise ValueError(f"step {k} is outside 0 to {reached}")
+        # the states near k are kept for the next [ and ]: one step back and k itself;
+        # stepping back (k one before now), every state the replay passes through
+        keep_from = 0 if k == self.sim.step_count - 1 else k - 1
         for i, track in enumerate(self.tracks):
-            track.replay(min(k, track.reached), into=track.run)
+            track.replay(min(k, track.reached), into=track.run, keep_from=keep_from)
             self.sim.runs[i] = track.run
         for track in self.fork_tracks:  # a fork made later waits at its birth (see below)
             at = min(max(k, track.first_step), track.reached)
             if at != track.run.step:
-                track.replay(at, into=track.run)
+                track.replay(at, into=track.run, keep_from=keep_from)
         self.sim.step_count = k
 
     # ----------------------------------------------------------------- forks
