@@ -126,14 +126,24 @@ def back(mission: str = "batch-sizes", steps: int = 10_000) -> None:
             t = time.perf_counter()
             timeline.rewind(k - 1)
             cold.append(time.perf_counter() - t)
+        presses = []  # [ ten times in a row from a trained step
+        for k in [rng.randrange(10, steps) for _ in range(20)]:
+            timeline.rewind(k)
+            for track in timeline.tracks:
+                getattr(track, "recent", {}).clear()
+            for j in range(1, 11):
+                t = time.perf_counter()
+                timeline.rewind(k - j)
+                presses.append(time.perf_counter() - t)
     print(f"{mission}, {steps} steps, {len(sim.runs)} runs, "
           f"{timeline.checkpoint_count()} checkpoints, spacing "
           f"{[t.policy.spacing for t in timeline.tracks]}, "
           f"{[t.checkpoint_bytes // 1024 for t in timeline.tracks]} kB each")
-    print(f"  {gc_load()}; in the 400 rewinds: {full}")
+    print(f"  {gc_load()}; in the timed rewinds: {full}")
     for name, times in (("forward sim.step(1)", forward), ("rewind(random k), a jump", jump),
                         ("rewind(k - 1) after it, the [ key", step_back),
-                        ("rewind(k - 1) from a trained k, the [ key", cold)):
+                        ("rewind(k - 1) from a trained k, the [ key", cold),
+                        ("[ ten times from a trained k, each press", presses)):
         print(f"  {name}: median {statistics.median(times) * 1e3:.2f} ms,"
               f" max {max(times) * 1e3:.2f} ms")
 
@@ -316,8 +326,8 @@ def memory(mission: str, steps: int) -> None:
 def against(rev: str, whats: list[str]) -> None:
     """Each measurement here and at ``rev`` (exported beside), taking turns."""
     there = Path(tempfile.mkdtemp(prefix="descent-bench-rev-"))
-    archive = subprocess.run(["git", "archive", rev, "descent_tui"], cwd=ROOT, check=True,
-                             capture_output=True).stdout
+    archive = subprocess.run(["git", "archive", rev, "descent_tui", "scenarios"], cwd=ROOT,
+                             check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(there)], input=archive, check=True)
     trees = {"here": str(ROOT), rev: str(there)}
     for n, what in enumerate(whats):

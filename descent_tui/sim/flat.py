@@ -56,33 +56,43 @@ def flatten(tree: Any) -> tuple[Layout, np.ndarray, tuple[Any, ...]]:
     """``(layout, buffer, scalars)`` of a plain tree; TypeError names what is not plain."""
     arrays: list[np.ndarray] = []
     scalars: list[Any] = []
-    layout = _walk(tree, arrays, scalars, "state")
+    try:
+        layout = _walk(tree, arrays, scalars)
+    except TypeError:
+        raise TypeError(f"{_not_plain(tree, 'state')} is not plain data") from None
     parts = [np.ascontiguousarray(a).reshape(-1).view(np.uint8) for a in arrays]
     buffer = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
     return layout, buffer, tuple(scalars)
 
 
-def _walk(x: Any, arrays: list[np.ndarray], scalars: list[Any], where: str) -> Layout:
+def _walk(x: Any, arrays: list[np.ndarray], scalars: list[Any]) -> Layout:
     kind = type(x)
-    if kind in _SCALARS:
-        scalars.append(x)
-        return "s"
-    if isinstance(x, _NUMPY_SCALARS):  # a NumPy number (immutable, as a Python number)
+    if kind in _SCALARS or isinstance(x, _NUMPY_SCALARS):  # (NumPy numbers are immutable)
         scalars.append(x)
         return "s"
     if kind is np.ndarray and x.dtype.kind in "biuf":
         arrays.append(x)
         return ("a", x.dtype.str, x.shape)
     if kind is list or kind is tuple:
-        return ("l" if kind is list else "t",
-                tuple(_walk(v, arrays, scalars, f"{where}[{i}]") for i, v in enumerate(x)))
-    if kind is dict:
-        for k in x:
+        return ("l" if kind is list else "t", tuple([_walk(v, arrays, scalars) for v in x]))
+    if kind is dict and all(type(k) in _SCALARS for k in x):
+        return ("d", tuple(x), tuple([_walk(v, arrays, scalars) for v in x.values()]))
+    raise TypeError
+
+
+def _not_plain(x: Any, where: str) -> str:
+    """Where in ``x`` the first thing that is not plain data is, and what it is."""
+    if type(x) in (list, tuple):
+        for i, v in enumerate(x):
+            if not is_plain(v):
+                return _not_plain(v, f"{where}[{i}]")
+    if type(x) is dict:
+        for k, v in x.items():
             if type(k) not in _SCALARS:
-                raise TypeError(f"{where}: a key of type {type(k).__name__} is not plain data")
-        return ("d", tuple(x),
-                tuple(_walk(v, arrays, scalars, f"{where}[{k!r}]") for k, v in x.items()))
-    raise TypeError(f"{where}: {kind.__name__} is not plain data")
+                return f"{where}: a key of type {type(k).__name__}"
+            if not is_plain(v):
+                return _not_plain(v, f"{where}[{k!r}]")
+    return f"{where}: {type(x).__name__}"
 
 
 def unflatten(layout: Layout, buffer: np.ndarray, scalars: tuple[Any, ...]) -> Any:
