@@ -5,34 +5,97 @@
     PYTHONPATH=. python benchmarks/timeline.py app         # the same in the app, 160×50
     PYTHONPATH=. python benchmarks/timeline.py landscape   # peak RSS, 1,000,000 landscape steps
     PYTHONPATH=. python benchmarks/timeline.py network     # peak RSS, 100,000 network steps
+    PYTHONPATH=. python benchmarks/timeline.py back --against main   # here and at main, in turn
 
 *back*: a network mission trained 10,000 steps with a :class:`Timeline`; then
 what the app's ``[`` key and a scrub-bar jump do: ``timeline.rewind(k)`` of every
-run, to random steps (a jump) and to ``k - 1`` from a random ``k`` (``[``),
-median and max, beside one forward ``sim.step(1)`` of every run.
+run, to random steps (a jump) and to ``k - 1`` from a random ``k`` (``[``), right
+after the jump and again with the states the jump kept near ``k`` forgotten (as
+after training to ``k``), median and max, beside one forward ``sim.step(1)``.
 *app*: the same in the real app at 160×50 (Pilot, ``app.run_test``): the time from
 a key press (``[``, and ``space`` for a forward step) or a scrub-bar click's
-message (``ScrubBar.Jump`` to a random column's step) until the next frame is
+message (``ScrubBar.Jump`` to a random column's step; then ``[`` again with the
+states near that step forgotten) until the next frame is
 painted (the compositor's update rendered to the terminal's text, which a
 headless run otherwise skips), median and max.
 *landscape* / *network*: each in its own process, ``ru_maxrss`` after the run
-with a timeline, beside the same run without one.
+with a timeline, beside the same run without one, and the bound it must stay
+under (:func:`bound_mb`): the peak without a timeline plus, per run, the
+checkpoint budget (``CHECKPOINT_BYTES``, 32 MiB) and its history archive (one
+copy of the kept rows per stride a checkpoint refers to: at most
+``ARCHIVE_STRIDES`` copies of the history's 2,000 rows).
+
+*back* and *app* also count the garbage collector's work: the objects it tracks
+once the run is trained, how long a full collection takes then, and the full
+collections (with their milliseconds) that land in the timed actions.
+
+``--against REV`` runs each measurement twice in the same sitting, here and at git
+revision REV (its ``descent_tui`` exported to a temporary folder, this script
+run on it), taking turns, and prints both.
 """
 
 from __future__ import annotations
 
+import gc
+import os
 import random
+import re
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from descent_tui.scenario.catalog import find
 from descent_tui.scenario.overrides import apply
 from descent_tui.sim import Simulation
 from descent_tui.sim.timeline import Timeline
+
+ROOT = Path(__file__).resolve().parents[1]
+#: the history archive's copies a run may hold: one per stride, 2,000 rows each
+ARCHIVE_STRIDES = 20
+
+
+class FullCollections:
+    """Full (generation 2) collections and their seconds, while installed."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self._t0 = 0.0
+
+    def __enter__(self) -> FullCollections:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        gc.callbacks.remove(self)
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._t0 = time.perf_counter()
+        else:
+            self.times.append(time.perf_counter() - self._t0)
+
+    def __str__(self) -> str:
+        ms = ", ".join(f"{1000 * t:.0f}" for t in self.times)
+        return f"{len(self.times)} full collections ({ms} ms)" if self.times else \
+            "no full collection"
+
+
+def gc_load() -> str:
+    """The objects the collector tracks now and a full collection's time (median of 3)."""
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        gc.collect()
+        times.append(time.perf_counter() - t)
+    return (f"gc: {len(gc.get_objects()):,} tracked objects, a full collection "
+            f"{statistics.median(times) * 1e3:.0f} ms")
 
 
 def _sim(mission: str, steps: int) -> Simulation:
@@ -48,20 +111,39 @@ def back(mission: str = "batch-sizes", steps: int = 10_000) -> None:
         sim.step(1)
         forward.append(time.perf_counter() - t)
     rng = random.Random(0)
-    jump, step_back = [], []
-    for k in [rng.randrange(1, steps) for _ in range(100)]:
-        t = time.perf_counter()
-        timeline.rewind(k)
-        jump.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        timeline.rewind(k - 1)
-        step_back.append(time.perf_counter() - t)
+    jump, step_back, cold = [], [], []
+    with FullCollections() as full:
+        for k in [rng.randrange(1, steps) for _ in range(100)]:
+            t = time.perf_counter()
+            timeline.rewind(k)
+            jump.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            timeline.rewind(k - 1)
+            step_back.append(time.perf_counter() - t)
+            timeline.rewind(k)
+            for track in timeline.tracks:  # as after training to k: no state near k kept
+                getattr(track, "recent", {}).clear()
+            t = time.perf_counter()
+            timeline.rewind(k - 1)
+            cold.append(time.perf_counter() - t)
+        presses = []  # [ ten times in a row from a trained step
+        for k in [rng.randrange(10, steps) for _ in range(20)]:
+            timeline.rewind(k)
+            for track in timeline.tracks:
+                getattr(track, "recent", {}).clear()
+            for j in range(1, 11):
+                t = time.perf_counter()
+                timeline.rewind(k - j)
+                presses.append(time.perf_counter() - t)
     print(f"{mission}, {steps} steps, {len(sim.runs)} runs, "
           f"{timeline.checkpoint_count()} checkpoints, spacing "
           f"{[t.policy.spacing for t in timeline.tracks]}, "
           f"{[t.checkpoint_bytes // 1024 for t in timeline.tracks]} kB each")
+    print(f"  {gc_load()}; in the timed rewinds: {full}")
     for name, times in (("forward sim.step(1)", forward), ("rewind(random k), a jump", jump),
-                        ("rewind(k - 1), the [ key", step_back)):
+                        ("rewind(k - 1) after it, the [ key", step_back),
+                        ("rewind(k - 1) from a trained k, the [ key", cold),
+                        ("[ ten times from a trained k, each press", presses)):
         print(f"  {name}: median {statistics.median(times) * 1e3:.2f} ms,"
               f" max {max(times) * 1e3:.2f} ms")
 
@@ -121,7 +203,7 @@ async def _in_app(mission: str, steps: int, trials: int) -> dict[str, list[float
 
     loaded = apply(find(mission, []), [("steps", steps), ("diverge_above", 1e300)])
     app = DescentApp(initial=loaded)
-    times: dict[str, list[float]] = {"space": [], "[": [], "scrub": []}
+    times: dict[str, list[float]] = {"space": [], "[": [], "scrub": [], "[ cold": []}
     async with app.run_test(size=(160, 50)) as pilot:
         await app.workers.wait_for_complete()  # the simulation is built in a worker
         await pilot.pause()
@@ -136,6 +218,9 @@ async def _in_app(mission: str, steps: int, trials: int) -> dict[str, list[float
         frames = _Frames(app, screen)
         bar = screen.query_one(ScrubBar)
         rng = random.Random(0)
+        print(f"  {gc_load()} (the app's full-collection threshold: {gc.get_threshold()})")
+        times["gc"] = FullCollections()  # type: ignore[assignment]
+        gc.callbacks.append(times["gc"])
         for _ in range(trials):
             k = rng.randrange(1, steps)
             with screen._lock:
@@ -147,6 +232,12 @@ async def _in_app(mission: str, steps: int, trials: int) -> dict[str, list[float
             target = bar.step_at(x0 + rng.randrange(width))
             times["scrub"].append(await frames.latency(pilot, lambda t=target: _posted(
                 bar, ScrubBar.Jump(t))))
+            with screen._lock:  # as after training to here: no state near it kept
+                for track in screen.timeline.tracks:
+                    getattr(track, "recent", {}).clear()
+            times["[ cold"].append(await frames.latency(
+                pilot, lambda: pilot.press("left_square_bracket")))
+        gc.callbacks.remove(times["gc"])
         times["parts"] = frames.parts  # type: ignore[assignment]
         print(f"{mission}, {steps} steps, {len(screen.sim.runs)} runs, "
               f"{screen.timeline.checkpoint_count()} checkpoints, app at 160×50, {trials} trials")
@@ -166,16 +257,18 @@ def in_app(mission: str = "batch-sizes", steps: int = 10_000, trials: int = 60) 
 
     os.environ["DESCENT_HOME"] = tempfile.mkdtemp(prefix="descent-bench-")
     times = asyncio.run(_in_app(mission, steps, trials))
-    for name, label in (("space", "space, a forward step"), ("[", "[, one step back"),
-                        ("scrub", "a click on the scrub bar, a jump")):
+    for i, (name, label) in enumerate((
+            ("space", "space, a forward step"), ("[", "[, one step back"),
+            ("scrub", "a click on the scrub bar, a jump"),
+            ("[ cold", "[ from a step trained to (no state near it kept)"))):
         t = times[name]
-        i = list(times).index(name)
-        parts = times["parts"][i::3]  # the trials take space, [, scrub in turn
+        parts = times["parts"][i::4]  # the trials take space, [, scrub, [ in turn
         split = " + ".join(f"{statistics.median(p[j] for p in parts) * 1e3:.1f}"
                            for j in range(3))
         print(f"  {label}: input to painted frame median {statistics.median(t) * 1e3:.1f} ms,"
               f" max {max(t) * 1e3:.1f} ms (medians: to the action {split.split(' + ')[0]},"
               f" action {split.split(' + ')[1]}, to the frame {split.split(' + ')[2]} ms)")
+    print(f"  in the {4 * len(times['space'])} timed actions: {times['gc']}")
 
 
 def peak(mission: str, steps: int, with_timeline: bool) -> None:
@@ -185,27 +278,81 @@ def peak(mission: str, steps: int, with_timeline: bool) -> None:
     sim.step(steps)
     took = time.perf_counter() - t
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    count = timeline.checkpoint_count() if timeline else 0
+    extra = ""
+    if timeline is not None:
+        tracks = timeline.tracks + timeline.fork_tracks
+        kept = sum(c.nbytes() for t in tracks for c in t.checkpoints.values())
+        archive = sum(t.archive.nbytes() for t in tracks)
+        rows = max(t.run.history.capacity for t in tracks)
+        series = max(len(t.run.history.names) for t in tracks)
+        extra = (f", checkpoints {kept / 2**20:.1f} MiB, history archive {archive / 2**20:.1f}"
+                 f" MiB; {len(sim.runs)} runs, archive bound {rows} rows x {series} series")
     print(f"  {mission} {steps} steps {'with' if with_timeline else 'without'} timeline:"
-          f" peak RSS {rss:.0f} MB, {count} checkpoints, {took:.1f} s")
+          f" peak RSS {rss:.0f} MB, {timeline.checkpoint_count() if timeline else 0}"
+          f" checkpoints, {took:.1f} s{extra}")
 
 
-def _child(mission: str, steps: int, flag: bool) -> None:
-    subprocess.run([sys.executable, __file__, "peak", mission, str(steps), str(int(flag))],
-                   check=True)
+def bound_mb(without: float, runs: int, rows: int, series: int) -> float:
+    """The peak RSS a run with a timeline stays under: the run without one, plus per run
+    the checkpoint budget and at most ``ARCHIVE_STRIDES`` copies of its history
+    (``rows`` steps and ``series`` float columns each)."""
+    from descent_tui.sim.checkpoints import CHECKPOINT_BYTES
+
+    archive = ARCHIVE_STRIDES * rows * (series + 1) * 8
+    return without + runs * (CHECKPOINT_BYTES + archive) / 2**20
+
+
+def _child(mission: str, steps: int, flag: bool) -> str:
+    out = subprocess.run([sys.executable, __file__, "peak", mission, str(steps), str(int(flag))],
+                         check=True, capture_output=True, text=True).stdout
+    print(out, end="", flush=True)
+    return out
+
+
+def memory(mission: str, steps: int) -> None:
+    """Peak RSS with and without a timeline, each in its own process, and the bound."""
+    without = float(re.search(r"peak RSS (\d+)", _child(mission, steps, False))[1])  # type: ignore[index]
+    line = _child(mission, steps, True)
+    rss = float(re.search(r"peak RSS (\d+)", line)[1])  # type: ignore[index]
+    shape = re.search(r"(\d+) runs, archive bound (\d+) rows x (\d+) series", line)
+    if shape is None:
+        return
+    bound = bound_mb(without, *(int(g) for g in shape.groups()))
+    print(f"  bound: {without:.0f} MB without + {shape[1]} runs x (32 MiB of checkpoints +"
+          f" {ARCHIVE_STRIDES} x {shape[2]} history rows) = {bound:.0f} MB;"
+          f" measured {rss:.0f} MB: {'within' if rss <= bound else 'OVER'} the bound")
+
+
+def against(rev: str, whats: list[str]) -> None:
+    """Each measurement here and at ``rev`` (exported beside), taking turns."""
+    there = Path(tempfile.mkdtemp(prefix="descent-bench-rev-"))
+    archive = subprocess.run(["git", "archive", rev, "descent_tui", "scenarios"], cwd=ROOT,
+                             check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(there)], input=archive, check=True)
+    trees = {"here": str(ROOT), rev: str(there)}
+    for n, what in enumerate(whats):
+        for name in list(trees)[::1 if n % 2 == 0 else -1]:
+            print(f"== {what}, {name} ({os.getloadavg()[0]:.1f} load)", flush=True)
+            env = {**os.environ, "PYTHONPATH": trees[name]}
+            subprocess.run([sys.executable, __file__, what], env=env, check=True)
 
 
 if __name__ == "__main__":
-    what = sys.argv[1] if len(sys.argv) > 1 else "all"
+    args = sys.argv[1:]
+    if "--against" in args:
+        at = args.index("--against")
+        rev = args[at + 1]
+        rest = args[:at] + args[at + 2:]
+        against(rev, rest or ["back", "app", "landscape", "network"])
+        sys.exit(0)
+    what = args[0] if args else "all"
     if what == "peak":
-        peak(sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1")
+        peak(args[1], int(args[2]), args[3] == "1")
     if what in ("all", "back"):
         back()
     if what in ("all", "app"):
         in_app()
     if what in ("all", "landscape"):
-        for flag in (False, True):
-            _child("the-ravine", 1_000_000, flag)
+        memory("the-ravine", 1_000_000)
     if what in ("all", "network"):
-        for flag in (False, True):
-            _child("batch-sizes", 100_000, flag)
+        memory("batch-sizes", 100_000)

@@ -57,6 +57,73 @@ def test_replay_is_the_first_pass_bitwise(mission: str) -> None:
     assert timeline.checkpoint_count() <= 4 * len(sim.runs)
     for (i, k), first in seen.items():
         assert fingerprint(timeline.state_at(i, k)) == first, (mission, i, k)
+    runs = list(sim.runs)
+    for k in (17, 16, 15, 3, 9, 8, 10):  # rewound in place: the same run objects, in their
+        # state at k (a step back from a rewound step: from the states kept near it)
+        timeline.rewind(k)
+        assert sim.runs == runs
+        for i, run in enumerate(sim.runs):
+            if (i, k) in seen:
+                assert fingerprint(run) == seen[i, k], (mission, i, k)
+    sim.step(24 - sim.step_count)  # and stepping on retraces the first pass
+    for i, run in enumerate(sim.runs):
+        if (i, 24) in seen:
+            assert fingerprint(run) == seen[i, 24], (mission, i)
+
+
+@pytest.mark.parametrize("mission", MISSIONS)
+def test_every_attribute_of_a_run_is_in_its_state_or_fixed(mission: str) -> None:
+    """What a checkpoint keeps is the run's state_dict(); an attribute a step may change
+    that is in neither it nor the class's FIXED list would not be restored."""
+    sim = Simulation(find(mission, []))
+    timeline = Timeline(sim)
+    sim.step(3)
+    for run in [*sim.runs, timeline.fork(0, 2, {})]:
+        missing = set(vars(run)) - type(run).FIXED - set(run.state_dict())
+        assert not missing, (mission, type(run).__name__, missing)
+
+
+def test_flat_state_is_the_same_plain_data_back() -> None:
+    from descent_tui.sim.flat import flatten, unflatten
+
+    tree = {"a": np.arange(6, dtype=np.int64).reshape(2, 3), "b": [np.float64(1.5), None, True],
+            "c": (np.zeros(0), np.array(2.5), np.array([True, False])), 0.01: {"k": 2**100},
+            "d": [("x", -0.0, float("nan")), np.array([[1e-300, np.inf]], dtype=np.float32)]}
+    layout, buffer, scalars = flatten(tree)
+    back = unflatten(layout, buffer, scalars)
+    assert flatten(back)[0] == layout and flatten(back)[2][:5] == scalars[:5]
+    assert flatten(back)[1].tobytes() == buffer.tobytes()
+    assert type(back["c"]) is tuple and type(back["b"]) is list and back[0.01]["k"] == 2**100
+    assert back["a"].dtype == np.int64 and back["a"].shape == (2, 3)
+    assert back["d"][1].dtype == np.float32 and back["c"][1].shape == ()
+    back["a"][0, 0] = 99  # new arrays, not views of the buffer
+    assert unflatten(layout, buffer, scalars)["a"][0, 0] == 0
+    other = {**tree, "a": tree["a"] + 1}
+    assert flatten(other)[0] == layout  # the same shape: the same layout
+    with pytest.raises(TypeError, match=r"state\['b'\]\[1\]"):
+        flatten({"b": [1, object()]})
+    with pytest.raises(TypeError):
+        flatten({"s": {1, 2}})
+
+
+@pytest.mark.parametrize("mission", ["batch-sizes", "the-ravine", "optimizer-zoo"])
+def test_checkpoints_are_not_containers_the_garbage_collector_walks(mission: str) -> None:
+    """A checkpoint adds two gc-tracked objects (itself and its history mark), not the
+    fifty of a copied run: a full collection no longer walks every checkpoint's tree."""
+    import gc
+
+    from descent_tui.scenario.overrides import apply
+
+    sim = Simulation(apply(find(mission, []), [("steps", 400)]))
+    sim.step(1)
+    gc.collect()
+    before = len(gc.get_objects())
+    timeline = Timeline(sim, budget=1000)
+    sim.step(399)
+    gc.collect()
+    added = len(gc.get_objects()) - before
+    assert timeline.checkpoint_count() == 400 * len(sim.runs)
+    assert added < 2.5 * timeline.checkpoint_count()
 
 
 def test_replay_follows_learning_rate_changes_and_rewind() -> None:
@@ -71,6 +138,34 @@ def test_replay_follows_learning_rate_changes_and_rewind() -> None:
     assert fingerprint(sim.runs[0]) == at_12 and sim.step_count == 12
     sim.step(4)
     assert fingerprint(sim.runs[0]) == end
+
+
+def test_a_change_after_a_rewind_is_the_same_change_made_on_the_first_pass() -> None:
+    """Rewound to 12 (the states near 12 kept), an lr set there rewrites the future:
+    stepping on gives what a simulation that set it at 12 the first time gives, and
+    stepping back and forth around 12 finds the new future, not the old one."""
+    first = Simulation(find("batch-sizes", []))
+    first.step(7)
+    first.set_lr(0.02, 0)
+    first.step(5)
+    first.set_lr(0.05)
+    first.step(4)
+    sim = Simulation(find("batch-sizes", []))
+    timeline = Timeline(sim, budget=3)
+    sim.step(7)
+    sim.set_lr(0.02, 0)
+    sim.step(9)
+    timeline.rewind(12)
+    timeline.rewind(11)
+    timeline.rewind(12)
+    sim.set_lr(0.05)
+    sim.step(4)
+    assert [fingerprint(r) for r in sim.runs] == [fingerprint(r) for r in first.runs]
+    end = [fingerprint(r) for r in sim.runs]
+    timeline.rewind(13)
+    timeline.rewind(12)
+    sim.step(4)
+    assert [fingerprint(r) for r in sim.runs] == end
 
 
 def test_a_fork_with_nothing_changed_is_its_parent_bitwise() -> None:

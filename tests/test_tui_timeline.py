@@ -166,7 +166,7 @@ async def test_a_network_fork_steps_with_the_runs(missions):
         assert fork.label in [k.label for k in screen.query_one(LossPlot).legend]
         await pilot.press("left_square_bracket")
         await settle(pilot)
-        assert fork.step == 3 and screen.timeline.forks[0].step == 2  # rewound with the runs
+        assert screen.timeline.forks == [fork] and fork.step == 2  # rewound with the runs, in place
 
 
 @asyncrun
@@ -379,3 +379,59 @@ async def test_a_selected_network_fork_with_no_layers_view_falls_back_after_rese
         grads = screen.query_one(LayerGrads)
         assert grads.run_label == screen.sim.runs[0].label
         assert screen.query_one("#decision").view.label == screen.sim.runs[0].label
+
+
+@asyncrun
+async def test_a_fork_does_not_exist_before_its_birth_step(missions):
+    """Stepped back to before a fork was made, no view shows the fork (not its later
+    state): the loss plot, the status line, the landscape, the views area; its mark
+    stays on the scrub bar, ``d`` does not drop it, a selected fork hands the selection
+    to its parent. Stepping on to its birth step shows it again, in the state it was
+    born in, and it retraces its first steps."""
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.loss_plot import LossPlot
+    from descent_tui.tui.widgets.lr_panel import LrPanel
+    from descent_tui.tui.widgets.scrub_bar import ForkMark, ScrubBar
+    from descent_tui.tui.widgets.status import StatusLine
+    from descent_tui.tui.widgets.step_sizes import StepSizes
+
+    app = DescentApp(initial="tiny-bowl")  # runs 'slow' (0) and 'fast' (1); 40 steps
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_mission(pilot, app)
+        await pilot.press(*["space"] * 6, "s", "f", "s")  # a fork of 'fast' at 6, selected
+        await settle(pilot)
+        (fork,) = screen.timeline.forks
+        assert screen.selected == 2
+        born = [p.data.tobytes() for p in fork.params]
+        await pilot.press("space", "space")
+        await settle(pilot)
+        later = [p.data.tobytes() for p in fork.params]
+        plot, status, land = screen.query_one(LossPlot), screen.query_one(StatusLine), \
+            screen.query_one("Landscape")
+        assert fork.label in [k.label for k in plot.legend]
+
+        await pilot.press("left_curly_bracket")  # {: 8 -> 4, before the fork's birth
+        await settle(pilot)
+        assert screen.sim.step_count == 4
+        assert fork.label not in [k.label for k in plot.legend]
+        assert all(c.index != 2 for c in plot.curves)
+        assert fork.label not in rendered_text(status)
+        assert [r["label"] for r in land.runs] == ["slow", "fast"]
+        assert fork.label not in [k.label for k in screen.query_one(LrPanel).legend]
+        assert fork.label not in [r.label for r in screen.query_one(StepSizes).rows]
+        assert screen.query_one(ScrubBar).forks == (ForkMark(6, 2),)
+        assert screen.selected == 1 and land.selected == 1  # 'fast', the fork's parent
+        assert fork.step == 6 and [p.data.tobytes() for p in fork.params] == born
+        await pilot.press("d")
+        await settle(pilot)
+        assert screen.timeline.forks == [fork]
+        assert any("No fork to drop" in m for m in notes(app))
+
+        await pilot.press("space", "space")  # step 6: born again, as it was born
+        await settle(pilot)
+        assert fork.label in [k.label for k in plot.legend]
+        assert fork.label in rendered_text(status)
+        assert [p.data.tobytes() for p in fork.params] == born
+        await pilot.press("space", "space")
+        await settle(pilot)
+        assert fork.step == 8 and [p.data.tobytes() for p in fork.params] == later

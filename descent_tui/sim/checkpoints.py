@@ -1,11 +1,18 @@
 """Checkpoints of one run: its full state at spaced steps, in bounded memory.
 
-A *checkpoint* is a deep copy of a :class:`~descent_tui.sim.run.Run` after ``k``
-updates: parameters and gradients, the optimizer's ``state`` and
+A *checkpoint* is a run's :meth:`~descent_tui.sim.run.Run.state_dict` after ``k``
+updates (parameters and gradients, the optimizer's ``state`` and
 ``param_groups``, the scheduler, a network's shuffled order, position in it and
 its random generator, the pending batch, the record, best loss, thresholds and
-divergence flags. What every run of a scenario shares (the problem, its data,
-the scenario and the run's settings, all read-only) is shared, not copied.
+divergence flags) laid flat by :func:`~descent_tui.sim.flat.flatten`: one byte
+buffer, one tuple of numbers and a layout shared by the run's checkpoints of that
+shape. So a checkpoint is two objects the garbage collector tracks (itself and
+its history mark), not the fifty or so of a copied run: thousands of them no
+longer make every full collection walk thousands of object trees.
+:meth:`Checkpoint.restore` loads it into a run (``Run.load_state_dict``): the
+timeline's live run when it rewinds, or a copy (:func:`copy_run`) for a detached
+state. What every run of a scenario shares (the problem, its data, the scenario
+and the run's settings, all read-only) is never in a checkpoint.
 
 The history is not copied into each checkpoint: between two decimations a
 :class:`~descent_tui.sim.history.History` only appends rows, so one copy of its
@@ -14,9 +21,9 @@ at that stride; a checkpoint keeps only how many rows it had and which series.
 
 A network run's pending batch carries the activations of its last forward pass
 (what the next update's layer records read). A checkpoint leaves them out and
-:meth:`Checkpoint.restore` recomputes them with the run's own ``forward`` on
-the same micro-batch at the same weights: the same code on the same inputs, so
-the same bits, at a fifth of the memory for a full batch.
+``load_state_dict`` recomputes them with the run's own ``forward`` on the same
+micro-batch at the same weights: the same code on the same inputs, so the same
+bits; a full batch is the problem's own arrays, named rather than copied.
 
 Spacing (:class:`SpacingPolicy`): a checkpoint at every multiple of ``spacing``
 steps; when there would be more than ``budget`` of them, every second one goes
@@ -26,11 +33,11 @@ and any step is reached by replaying at most ``spacing - 1`` steps forward.
 
 The budget is a memory budget: :data:`CHECKPOINT_BYTES` (32 MiB) per run. The
 count is that divided by the measured size of one checkpoint
-(:func:`state_nbytes`, the largest of the run's first few), never below
+(:meth:`Checkpoint.nbytes`, the largest of the run's first few), never below
 :data:`MIN_CHECKPOINTS` (128) and never above :data:`MAX_CHECKPOINTS` (2048:
-a landscape run, a few kB a checkpoint, replays microsecond steps and needs no
-more). The 2-16-16-1 networks of the missions (about 25-30 kB) keep about 1100,
-so a 10,000-step run replays at most 15 steps to reach any step. Peak memory
+a landscape run, under 2 kB a checkpoint, replays microsecond steps and needs no
+more). The 2-16-16-1 networks of the missions (13-16 kB a checkpoint) keep 2047,
+so a 10,000-step run replays at most 7 steps to reach any step. Peak memory
 stays bounded whatever the run's length: at most 32 MiB of checkpoints a run (or
 128 checkpoints of a large network), plus each stride's copy of the history rows
 (at most the history's capacity per stride kept).
@@ -45,13 +52,14 @@ from typing import Any
 
 import numpy as np
 
+from descent_tui.sim.flat import Layout, flatten, unflatten
 from descent_tui.sim.history import History
 from descent_tui.sim.run import Run
 
 __all__ = ["CHECKPOINT_BUDGET", "CHECKPOINT_BYTES", "MAX_CHECKPOINTS", "MIN_CHECKPOINTS", "Checkpoint",
-           "HistoryArchive", "SpacingPolicy", "budget_for", "copy_run", "state_nbytes"]
+           "HistoryArchive", "SpacingPolicy", "budget_for", "copy_run"]
 
-#: the memory one run's checkpoints may take (bytes, as measured by :func:`state_nbytes`)
+#: the memory one run's checkpoints may take (bytes, as measured by :meth:`Checkpoint.nbytes`)
 CHECKPOINT_BYTES = 32 * 2**20
 #: checkpoints a run keeps at least, however large one is (step 0 included)
 MIN_CHECKPOINTS = 128
@@ -64,33 +72,6 @@ CHECKPOINT_BUDGET = MIN_CHECKPOINTS
 def budget_for(nbytes: int, memory: int = CHECKPOINT_BYTES) -> int:
     """How many checkpoints of ``nbytes`` each fit in ``memory`` (between the floor and the cap)."""
     return max(MIN_CHECKPOINTS, min(MAX_CHECKPOINTS, int(memory) // max(1, int(nbytes))))
-
-
-def state_nbytes(obj: Any, shared: Any = ()) -> int:
-    """The bytes an object graph holds: ``sys.getsizeof`` of every object reached
-    (through attributes, slots, dicts, lists, tuples and sets) plus each array's
-    own buffer; objects whose ``id`` is in ``shared`` (and what they hold) not counted."""
-    seen = set(shared)
-    todo = [obj]
-    total = 0
-    while todo:
-        x = todo.pop()
-        if id(x) in seen or x is None or isinstance(x, (bool, type)):
-            continue
-        seen.add(id(x))
-        total += sys.getsizeof(x)
-        if isinstance(x, np.ndarray):
-            total += x.nbytes if x.base is None else 0
-            continue
-        if isinstance(x, dict):
-            todo += list(x.keys()) + list(x.values())
-        elif isinstance(x, (list, tuple, set, frozenset)):
-            todo += list(x)
-        elif not isinstance(x, (int, float, str, bytes, complex)):
-            todo += list(getattr(x, "__dict__", {}).values())
-            todo += [getattr(x, n) for c in type(x).__mro__
-                     for n in getattr(c, "__slots__", ()) if hasattr(x, n)]
-    return total
 
 
 class SpacingPolicy:
@@ -117,28 +98,19 @@ class SpacingPolicy:
         return dropped
 
 
-def _shared(run: Run) -> dict[int, Any]:
-    """A deepcopy memo that shares the read-only objects every copy of ``run`` can use."""
+def copy_run(run: Run, history: History | None) -> Run:
+    """A deep copy of ``run`` with ``history`` as its history (what every run of the
+    scenario shares, read-only, is shared: the spec, the settings, the problem and its data).
+
+    The optimizer remembers each group's last lr by ``id(group)``; the copy's
+    record is re-keyed to the copy's groups.
+    """
     keep: list[Any] = [run.spec, run.config, getattr(run, "problem", None)]
     data = getattr(getattr(run, "problem", None), "data", None)
     if data:
         keep += list(data.values())
     memo: dict[int, Any] = {id(x): x for x in keep if x is not None}
-    memo[id(run.history)] = None  # the history travels through a HistoryArchive
-    return memo
-
-
-def copy_run(run: Run, history: History | None, lean: bool = False) -> Run:
-    """A deep copy of ``run`` with ``history`` as its history (shared parts shared).
-
-    The optimizer remembers each group's last lr by ``id(group)``; the copy's
-    record is re-keyed to the copy's groups. ``lean``: the pending batch's
-    activations are left out (None; see :func:`_recompute_activations`).
-    """
-    memo = _shared(run)
-    pending = getattr(run, "_pending", None)
-    if lean and pending is not None:
-        memo[id(pending[1])] = None
+    memo[id(run.history)] = None
     twin: Run = copy.deepcopy(run, memo)
     twin.history = history  # type: ignore[assignment]
     old, new = run.optimizer, twin.optimizer
@@ -213,35 +185,39 @@ class HistoryArchive:
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """A run after ``step`` updates: a detached copy and where its history stood."""
+    """A run after ``step`` updates: its :meth:`~descent_tui.sim.run.Run.state_dict`
+    laid flat (:func:`~descent_tui.sim.flat.flatten`: a layout shared with the run's
+    other checkpoints of that shape, one byte buffer, one tuple of scalars) and where
+    its history stood."""
 
     step: int
-    run: Run
+    layout: Layout
+    buffer: np.ndarray
+    scalars: tuple[Any, ...]
     history: HistoryMark
 
     @classmethod
-    def take(cls, run: Run, archive: HistoryArchive) -> Checkpoint:
-        return cls(run.step, copy_run(run, None, lean=True), archive.mark(run.history))
+    def take(cls, run: Run, archive: HistoryArchive,
+             layouts: dict[Layout, Layout] | None = None) -> Checkpoint:
+        """Checkpoint ``run`` as it stands; ``layouts`` interns the layouts (one object
+        per shape of state)."""
+        layout, buffer, scalars = flatten(run.state_dict())
+        if layouts is not None:
+            layout = layouts.setdefault(layout, layout)
+        return cls(run.step, layout, buffer, scalars, archive.mark(run.history))
 
     def nbytes(self) -> int:
-        """The checkpoint's own memory (what it shares with its run is not counted)."""
-        return state_nbytes(self.run, _shared(self.run))
+        """The checkpoint's own memory: its buffer, scalars and history mark (the
+        layout, shared, and the archived history rows are not counted)."""
+        mark = self.history
+        return (sys.getsizeof(self) + sys.getsizeof(self.buffer)  # (the array's bytes included)
+                + sys.getsizeof(self.scalars) + sum(sys.getsizeof(x) for x in self.scalars)
+                + sys.getsizeof(mark) + sys.getsizeof(mark.latest) + sys.getsizeof(mark.names)
+                + sum(sys.getsizeof(v) for v in mark.latest.values()))
 
-    def restore(self, archive: HistoryArchive) -> Run:
-        """A fresh live copy of the run at this checkpoint (the checkpoint is not touched)."""
-        twin = copy_run(self.run, archive.history(self.history))
-        _recompute_activations(twin)
-        return twin
-
-
-def _recompute_activations(run: Run) -> None:
-    """Put back a lean copy's pending activations: the run's ``forward`` on the last
-    micro-batch at the weights it was measured at (those of the copy)."""
-    pending = getattr(run, "_pending", None)
-    if pending is None or pending[1] is not None:
-        return
-    micro, _, layer_sq = pending
-    stats: list[Any] = []
-    with np.errstate(all="ignore"):
-        run.forward(micro[-1][0], stats)  # type: ignore[attr-defined]
-    run._pending = (micro, stats, layer_sq)  # type: ignore[attr-defined]
+    def restore(self, archive: HistoryArchive, into: Run) -> Run:
+        """Put ``into`` (this checkpoint's run, or a copy of it) in the checkpointed state,
+        history included; the checkpoint is not touched. Returns ``into``."""
+        into.load_state_dict(unflatten(self.layout, self.buffer, self.scalars))
+        into.history = archive.history(self.history)
+        return into

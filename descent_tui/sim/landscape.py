@@ -124,6 +124,20 @@ class LandscapeRun(Run):
         self._start()
 
     # ------------------------------------------------------------------ state
+    #: ``_leaves`` and ``_env`` are a cache of views of ``theta``, rebuilt on demand
+    FIXED = Run.FIXED | {"problem", "param_names", "theta", "_leaves", "_env"}
+
+    def state_dict(self) -> dict[str, Any]:
+        """:meth:`Run.state_dict` and the gradient measured at the point (and that point)."""
+        state = super().state_dict()
+        state.update(grad=self.grad, _point=self._point)
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
+        self.grad, self._point = state["grad"], state["_point"]
+        self._leaves, self._env = None, {}  # views of the old theta.data: rebuilt
+
     @property
     def expression(self) -> Any:
         """The parsed loss expression this run descends."""

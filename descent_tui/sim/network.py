@@ -32,7 +32,15 @@ from descent_tui.engine import functional as F
 from descent_tui.scenario import schema as S
 from descent_tui.sim import build
 from descent_tui.sim.pretrain import load_pretrained
-from descent_tui.sim.run import LayerRecord, Problem, Run, StepRecord, fmt_value, sqnorm
+from descent_tui.sim.run import (
+    LayerRecord,
+    Problem,
+    Run,
+    StepRecord,
+    fmt_value,
+    record_values,
+    sqnorm,
+)
 
 __all__ = ["NetworkProblem", "NetworkRun"]
 
@@ -157,6 +165,51 @@ class NetworkRun(Run):
         #: the next update's micro-batches, their activations and layer gradient norms
         self._pending: tuple[Batch, list, list[float]] | None = None
         self._start()
+
+    # ------------------------------------------------------------------ state
+    FIXED = Run.FIXED | {"problem", "model", "linears", "acts", "act_modules", "_shuffle_rng",
+                         "tracks_train_loss"}
+
+    def state_dict(self) -> dict[str, Any]:
+        """:meth:`Run.state_dict` and the data order (shuffle, position, generator), the
+        layer records and the pending batch. The batch's activations are left out
+        (:meth:`load_state_dict` recomputes them); a full batch is the problem's own
+        arrays, so it is named (None), not copied."""
+        state = super().state_dict()
+        pending: Any = self._pending
+        if pending is not None:
+            micro = pending[0]
+            full = len(micro) == 1 and micro[0][0] is self.problem.data["X"]
+            pending = (None if full else micro, pending[2])
+        first = self.first_layers
+        state.update(_order=self._order, _pos=self._pos, epoch=self.epoch,
+                     batch_size=self.batch_size, l1=self.l1,
+                     rng=self._shuffle_rng.bit_generator.state, _pending=pending,
+                     layers=[record_values(r) for r in self.layers],
+                     first_layers=None if first is None else [record_values(r) for r in first])
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """:meth:`Run.load_state_dict`, then the network's part. The pending batch's
+        activations are the run's ``forward`` on its last micro-batch at the loaded
+        weights: the same code on the same numbers as when they were first measured,
+        so the same bits."""
+        super().load_state_dict(state)
+        self._order, self._pos, self.epoch = state["_order"], state["_pos"], state["epoch"]
+        self.batch_size, self.l1 = state["batch_size"], state["l1"]
+        self._shuffle_rng.bit_generator.state = state["rng"]
+        self.layers = [LayerRecord(*v) for v in state["layers"]]
+        first = state["first_layers"]
+        self.first_layers = None if first is None else [LayerRecord(*v) for v in first]
+        self._pending = None
+        if state["_pending"] is not None:
+            micro, layer_sq = state["_pending"]
+            data = self.problem.data
+            micro = [(data["X"], data["y"])] if micro is None else micro
+            stats: list = []
+            with np.errstate(all="ignore"):
+                self.forward(micro[-1][0], stats)
+            self._pending = (micro, stats, layer_sq)
 
     # ------------------------------------------------------------- the model
     def criterion(self, out: Tensor, y: Any) -> Tensor:

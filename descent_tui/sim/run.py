@@ -56,10 +56,12 @@ from descent_tui.engine.nn.utils import clip_grad_norm_, clip_grad_value_
 from descent_tui.scenario import schema as S
 from descent_tui.scenario.errors import ScenarioError
 from descent_tui.sim import build
+from descent_tui.sim.flat import is_plain
 from descent_tui.sim.history import History
 
 __all__ = ["HISTORY_CAPACITY", "LayerRecord", "OutOfMemory", "Problem", "Run", "StepRecord",
-           "divergence_reason", "fmt_value", "sqnorm"]
+           "divergence_reason", "fmt_value", "load_optimizer_state", "load_scheduler_state",
+           "optimizer_state", "record_values", "scheduler_state", "sqnorm"]
 
 
 class OutOfMemory(ScenarioError, MemoryError):
@@ -366,6 +368,90 @@ class Run:
                 if at is None and loss_v < th:
                     fb[th] = s
 
+    # ------------------------------------------------------------------ state
+    #: attributes a step never changes (set when the run is built, or when a fork is
+    #: made, before its first checkpoint); everything else is in :meth:`state_dict`.
+    #: ``history`` travels beside the state (the timeline archives it once per stride)
+    FIXED: ClassVar[frozenset[str]] = frozenset({
+        "index", "label", "config", "spec", "total_steps", "_thresholds", "optimizer",
+        "scheduler", "params", "history", "fork"})
+
+    def state_dict(self) -> dict[str, Any]:
+        """What the steps so far changed, as plain data (:mod:`descent_tui.sim.flat`):
+        the record, best loss and thresholds, divergence, each parameter's data and
+        gradient, the optimizer's and scheduler's state. The arrays and containers are
+        the run's own, not copies: lay them flat (or copy them) before keeping them."""
+        return {"step": self.step, "diverged": self.diverged, "diverged_at": self.diverged_at,
+                "reason": self.reason, "last": record_values(self.last),
+                "min_loss": self.min_loss, "min_loss_step": self.min_loss_step,
+                "first_below": self.first_below,
+                "params": [(p.data, p._grad) for p in self.params],
+                "optimizer": optimizer_state(self.optimizer),
+                "scheduler": scheduler_state(self.scheduler)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Put the run in the state :meth:`state_dict` gave (of this run or a copy of it;
+        ``history`` is not touched). Takes ``state``'s arrays and containers as its own."""
+        self.step, self.diverged = state["step"], state["diverged"]
+        self.diverged_at, self.reason = state["diverged_at"], state["reason"]
+        self.last = StepRecord(*state["last"])
+        self.min_loss, self.min_loss_step = state["min_loss"], state["min_loss_step"]
+        self.first_below = state["first_below"]
+        for p, (data, grad) in zip(self.params, state["params"], strict=True):
+            p.data, p._grad = data, grad
+        load_optimizer_state(self.optimizer, state["optimizer"])
+        load_scheduler_state(self.scheduler, state["scheduler"])
+
     def __repr__(self) -> str:
         status = f"diverged at {self.diverged_at}" if self.diverged else f"step {self.step}"
         return f"{type(self).__name__}({self.label!r}, {status}, loss={self.last.loss})"
+
+
+def record_values(record: StepRecord | LayerRecord) -> tuple[Any, ...]:
+    """A frozen record's fields as a tuple (``type(record)(*values)`` builds it back)."""
+    return tuple(getattr(record, name) for name in record.__slots__)
+
+
+#: what an optimizer holds that :meth:`Optimizer.state_dict` covers or never changes
+_OPTIMIZER_OWN = frozenset({"defaults", "state", "param_groups", "_last_lr"})
+
+
+def optimizer_state(optimizer: Any) -> dict[str, Any]:
+    """An optimizer's state as plain data: its ``state_dict()``, the lr each group's
+    last step used, and what else a step left on it (Newton's last Hessian)."""
+    groups = optimizer.param_groups
+    return {"state_dict": optimizer.state_dict(),
+            "last_lr": [optimizer._last_lr.get(id(g)) for g in groups],
+            "extra": {k: v for k, v in vars(optimizer).items() if k not in _OPTIMIZER_OWN}}
+
+
+def load_optimizer_state(optimizer: Any, saved: dict[str, Any]) -> None:
+    """The inverse of :func:`optimizer_state`, on an optimizer of the same parameters."""
+    optimizer.load_state_dict(saved["state_dict"])
+    optimizer._last_lr = {id(g): lr for g, lr in zip(optimizer.param_groups, saved["last_lr"],
+                                                      strict=True) if lr is not None}
+    extra = saved["extra"]
+    for name in [k for k in vars(optimizer) if k not in _OPTIMIZER_OWN and k not in extra]:
+        delattr(optimizer, name)
+    for name, value in extra.items():
+        setattr(optimizer, name, value)
+
+
+def scheduler_state(scheduler: Any) -> dict[str, Any] | None:
+    """A scheduler's state as plain data: the plain entries of its ``state_dict()``
+    (the rest, functions and milestone counters, never changes) and those of the
+    schedulers it chains."""
+    if scheduler is None:
+        return None
+    own = {k: v for k, v in scheduler.state_dict().items() if k != "_schedulers" and is_plain(v)}
+    return {"own": own, "chained": [scheduler_state(s)
+                                    for s in getattr(scheduler, "_schedulers", ())]}
+
+
+def load_scheduler_state(scheduler: Any, saved: dict[str, Any] | None) -> None:
+    """The inverse of :func:`scheduler_state`."""
+    if scheduler is None or saved is None:
+        return
+    scheduler.load_state_dict(saved["own"])
+    for sub, state in zip(getattr(scheduler, "_schedulers", ()), saved["chained"], strict=True):
+        load_scheduler_state(sub, state)

@@ -24,6 +24,12 @@ otherwise, and its scheduler continues. Forks live in :attr:`Timeline.forks`,
 never in ``sim.runs``: quizzes grade the runs as first trained. Every step of
 the simulation also steps each fork that is behind it; forks can be forked and
 dropped. With no setting changed a fork equals its parent, bitwise, from ``k`` on.
+A fork does not exist before its birth step: rewound to before it, it waits at its
+birth state, and :meth:`Timeline.born` (what the views show) leaves it out.
+
+The checkpoints are flat (:mod:`descent_tui.sim.flat`: a byte buffer and a tuple of
+numbers each, nothing the garbage collector walks), and :meth:`Timeline.rewind`
+loads one into the live run object and replays from there, without copying runs.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from descent_tui.sim.checkpoints import (
     HistoryArchive,
     SpacingPolicy,
     budget_for,
+    copy_run,
 )
 from descent_tui.sim.run import Run
 
@@ -81,6 +88,12 @@ class Track:
     policy: SpacingPolicy
     archive: HistoryArchive = field(default_factory=HistoryArchive)
     checkpoints: dict[int, Checkpoint] = field(default_factory=dict)
+    #: the layouts of the checkpoints' flat states, one object per shape
+    layouts: dict[Any, Any] = field(default_factory=dict)
+    #: states a rewind passed through near the step it went to (taken like checkpoints,
+    #: at most ``policy.spacing + 3``): ``[`` and ``]`` around that step load one
+    #: instead of replaying up to ``spacing - 1`` steps
+    recent: dict[int, Checkpoint] = field(default_factory=dict)
     #: step -> the learning rates set at that step, in order
     edits: dict[int, list[float]] = field(default_factory=dict)
     origin: ForkOrigin | None = None
@@ -107,7 +120,7 @@ class Track:
         self.reached = max(self.reached, s)
         if s in self.checkpoints or not (self.policy.wants(s) or not self.checkpoints):
             return
-        self.checkpoints[s] = Checkpoint.take(self.run, self.archive)
+        self.checkpoints[s] = Checkpoint.take(self.run, self.archive, self.layouts)
         if self.born is None:
             self.born = s
         if self.memory is not None and self._measured < _MEASURED:
@@ -123,7 +136,11 @@ class Track:
         born = self.first_step
         for gone in self.policy.thin([k for k in self.checkpoints if k != born]):
             del self.checkpoints[gone]
-        self.archive.prune([c.history for c in self.checkpoints.values()])
+        self.archive.prune(self._marks())
+
+    def _marks(self) -> list[Any]:
+        """Where the history stood at every state kept (the archive keeps what they use)."""
+        return [c.history for c in (*self.checkpoints.values(), *self.recent.values())]
 
     def forget_after(self, step: int) -> None:
         """The run's future after ``step`` changed: drop the checkpoints and edits beyond it."""
@@ -132,13 +149,22 @@ class Track:
             del self.checkpoints[k]
         for k in [k for k in self.edits if k > step]:
             del self.edits[k]
-        self.archive.cut([c.history for c in self.checkpoints.values()])
+        for k in [k for k in self.recent if k > step]:
+            del self.recent[k]
+        self.archive.cut(self._marks())
 
-    def replay(self, k: int) -> Run:
-        """A new copy of the run after ``k`` updates (see the module docstring)."""
-        steps = sorted(self.checkpoints)
+    def replay(self, k: int, into: Run | None = None, keep_from: int | None = None) -> Run:
+        """The run after ``k`` updates (see the module docstring): ``into`` (the track's
+        run, rewound in place) put in that state, or by default a new copy.
+
+        ``keep_from``: the states from that step to ``k`` that the replay passes
+        through are kept in :attr:`recent` (before the lr changes made at their step,
+        as a checkpoint is), and the recent states far from ``k`` are forgotten.
+        """
+        steps = sorted({*self.checkpoints, *self.recent})
         c = steps[bisect_right(steps, k) - 1]
-        run = self.checkpoints[c].restore(self.archive)
+        start = self.checkpoints.get(c) or self.recent[c]
+        run = start.restore(self.archive, copy_run(self.run, None) if into is None else into)
         with np.errstate(all="ignore"):
             for s in range(c, k):
                 for lr in self.edits.get(s, ()):
@@ -146,6 +172,12 @@ class Track:
                 if run.finished:
                     break
                 run.advance()
+                if keep_from is not None and run.step >= keep_from:
+                    self.recent[run.step] = Checkpoint.take(run, self.archive, self.layouts)
+            if keep_from is not None:
+                near = k - self.policy.spacing - 1
+                for gone in [s for s in self.recent if not near <= s <= k + 1]:
+                    del self.recent[gone]
             if run.step == k:
                 for lr in self.edits.get(k, ()):
                     run.set_lr(lr)
@@ -197,6 +229,15 @@ class Timeline:
         return [t.run for t in self.fork_tracks]
 
     # ------------------------------------------------------------- listening
+    def born(self) -> list[Run]:
+        """The forks that exist at the simulation's step: born at or before it (what the
+        views show). A fork made at step 40 does not exist at step 30: after a rewind
+        to 30 it waits at its birth state, hidden, and from step 40 on races again,
+        retracing the steps it first took."""
+        self._sync()
+        now = self.sim.step_count
+        return [t.run for t in self.fork_tracks if t.first_step <= now]
+
     def _after_step(self, sim: Any) -> None:
         self._sync()
         for i, track in enumerate(self.tracks):
@@ -249,7 +290,9 @@ class Timeline:
 
     # ---------------------------------------------------------------- rewind
     def rewind(self, k: int) -> None:
-        """Put every run of the simulation (and every fork born by ``k``) in its state at ``k``.
+        """Put every run of the simulation (and every fork born by ``k``) in its state at ``k``,
+        in place (the run objects stay the same); a fork born after ``k`` goes back to
+        its birth state, where it waits until the simulation reaches that step again.
 
         ``k`` is any step from 0 to :attr:`reached`. Stepping on from there retraces
         the same steps (or new ones, after a change).
@@ -258,12 +301,16 @@ class Timeline:
         k = int(k)
         if not 0 <= k <= reached:
             raise ValueError(f"step {k} is outside 0 to {reached}")
+        # the states near k are kept for the next [ and ]: one step back and k itself;
+        # stepping back (k one before now), every state the replay passes through
+        keep_from = 0 if k == self.sim.step_count - 1 else k - 1
         for i, track in enumerate(self.tracks):
-            track.run = track.replay(min(k, track.reached))
+            track.replay(min(k, track.reached), into=track.run, keep_from=keep_from)
             self.sim.runs[i] = track.run
-        for track in self.fork_tracks:
-            if track.first_step <= k and k != track.run.step:
-                track.run = track.replay(min(k, track.reached))
+        for track in self.fork_tracks:  # a fork made later waits at its birth (see below)
+            at = min(max(k, track.first_step), track.reached)
+            if at != track.run.step:
+                track.replay(at, into=track.run, keep_from=keep_from)
         self.sim.step_count = k
 
     # ----------------------------------------------------------------- forks

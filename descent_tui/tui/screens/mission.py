@@ -436,12 +436,30 @@ class MissionScreen(Screen[None]):
 
     def _selected_run(self) -> tuple[int, Any]:
         """``(style index, run)`` of the selected run or fork; a selection that is gone
-        (its fork dropped, or a reset) falls back to the first run (the caller holds the lock)."""
+        falls back: a fork hidden before its birth step to its nearest shown ancestor,
+        a dropped fork (or a reset) to the first run (the caller holds the lock)."""
         shown = self._shown_runs()
         for index, rs in shown:
             if index == self.selected:
                 return index, rs
-        self.selected = shown[0][0]
+        slots = getattr(self, "_fork_slots", {})
+        chosen = shown[0]
+        for track in self.timeline.fork_tracks:
+            if slots.get(id(track)) == self.selected:
+                chosen = self._shown_ancestor(track, shown)
+        self.selected = chosen[0]
+        return chosen
+
+    def _shown_ancestor(self, track: Any, shown: list[tuple[int, Any]]) -> tuple[int, Any]:
+        """The nearest ancestor of fork ``track`` among ``shown`` (its first run at worst)."""
+        by_label = {rs.label: (index, rs) for index, rs in shown}
+        origin = track.origin
+        while origin is not None:
+            if origin.parent in by_label:
+                return by_label[origin.parent]
+            parent = next((t for t in self.timeline.fork_tracks
+                           if t.run.label == origin.parent), None)
+            origin = None if parent is None else parent.origin
         return shown[0]
 
     def action_zoom_fit(self) -> None:
@@ -775,19 +793,22 @@ class MissionScreen(Screen[None]):
     # ------------------------------------------------------------ timeline
     def _shown_runs(self) -> list[tuple[int, Any]]:
         """``(style index, run)`` for every run the views draw: the simulation's runs,
-        then the timeline's forks, each with an index after the real runs that it keeps
-        while it lives (the caller holds the lock)."""
+        then the timeline's forks born by the step shown (:meth:`Timeline.born`), each
+        with an index after the real runs that it keeps while it lives, hidden or not
+        (the caller holds the lock)."""
         shown = [(rs.index, rs) for rs in self.sim.runs]
         forks = self.timeline.forks  # (after a reset: none)
         tracks = self.timeline.fork_tracks
         live = {id(t) for t in tracks}
         self._fork_slots = {k: v for k, v in getattr(self, "_fork_slots", {}).items() if k in live}
+        born = {id(rs) for rs in self.timeline.born()}
         for track, rs in zip(tracks, forks, strict=True):
             if id(track) not in self._fork_slots:
                 taken = set(self._fork_slots.values())
                 self._fork_slots[id(track)] = next(i for i in range(len(shown), 1 << 30)
                                                    if i not in taken)
-            shown.append((self._fork_slots[id(track)], rs))
+            if id(rs) in born:
+                shown.append((self._fork_slots[id(track)], rs))
         return shown
 
     def _run_entry(self, rs: Any, index: int, landscape: bool) -> dict[str, Any]:
@@ -892,7 +913,7 @@ class MissionScreen(Screen[None]):
         """``d``: forget the selected fork, else the newest one (a dropped selection
         goes to the fork's parent)."""
         with self._lock:
-            forks = self.timeline.forks
+            forks = self.timeline.born()  # a fork hidden before its birth step is not dropped
             if forks:
                 selected = self._selected_run()[1]
                 gone = selected if any(f is selected for f in forks) else forks[-1]
