@@ -470,3 +470,66 @@ async def test_gc_and_gil_switching_tuned_while_the_app_runs_then_as_before(miss
     finally:
         gc.set_threshold(*before)
         sys.setswitchinterval(interval)
+
+
+# ---------------------------------------------------------------------- first paint
+#: run in a fresh interpreter: what is loaded and done by the time the board first paints
+FIRST_PAINT = r'''
+import asyncio, json, sys
+from textual.app import App
+from descent_tui.tui.app import DescentApp
+from descent_tui.tui.screens import select
+calls = []
+_refresh_css = App.refresh_css
+def refresh_css(self, *a, **k):
+    calls.append(self.theme)
+    _refresh_css(self, *a, **k)
+App.refresh_css = refresh_css
+seen = {}
+_on_mount = select.SelectScreen.on_mount
+def on_mount(self):
+    _on_mount(self)
+    def painted():
+        seen.update(numpy="numpy" in sys.modules, refresh_css=list(calls),
+                    catalog="descent_tui.scenario.catalog" in sys.modules,
+                    background=self.styles.background.hex, classes=sorted(self.app.classes))
+    self.call_after_refresh(painted)
+select.SelectScreen.on_mount = on_mount
+async def main():
+    app = DescentApp(theme_name=sys.argv[1])
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        first = dict(seen)
+        await app.workers.wait_for_complete()
+        await pilot.press("t")
+        await pilot.pause()
+        first["after_t"] = [app.theme, app.screen.styles.background.hex, list(calls)]
+    print(json.dumps(first))
+asyncio.run(main())
+'''
+
+
+@pytest.mark.parametrize("theme", ["vector-prime", "vector-prime-light"])
+def test_the_board_paints_in_its_theme_before_numpy_and_without_a_css_reparse(theme):
+    """The first paint waits for nothing the board does not draw: NumPy and the
+    scenario catalog load after it (the archive is read once the board shows), and
+    the theme is in place from the start instead of re-parsing every stylesheet
+    (``refresh_css``) once the app runs. ``t`` still switches the theme."""
+    import subprocess
+    import sys
+
+    from descent_tui.tui.theme import DARK, LIGHT
+
+    done = subprocess.run([sys.executable, "-c", FIRST_PAINT, theme], capture_output=True,
+                          text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    start, other = (DARK, LIGHT) if theme == DARK.name else (LIGHT, DARK)
+    assert not seen["numpy"] and not seen["catalog"]
+    assert seen["refresh_css"] == []
+    assert seen["background"].lower() == start.background.lower()
+    mode = "-dark-mode" if start.dark else "-light-mode"
+    assert f"-theme-{start.name}" in seen["classes"] and mode in seen["classes"]
+    assert seen["after_t"][0] == other.name
+    assert seen["after_t"][1].lower() == other.background.lower()
+    assert seen["after_t"][2] == [other.name]

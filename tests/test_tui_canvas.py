@@ -85,7 +85,7 @@ def drawn(canvas: Canvas) -> list[list[tuple[str, Style]]]:
 def _scribble(rng: random.Random, w: int, h: int, canvases: tuple) -> None:
     """The same random drawing on every canvas (coordinates partly off the edges)."""
     for _ in range(rng.randrange(1, 60)):
-        op = rng.choice(("pixel", "line", "glyph", "text", "map"))
+        op = rng.choice(("pixel", "line", "line", "upright", "steep", "glyph", "text", "map"))
         colour = rng.choice(COLOURS)
         col, prow = rng.randrange(-3, w + 3), rng.randrange(-3, 2 * h + 3)
         seed = rng.random()
@@ -96,6 +96,14 @@ def _scribble(rng: random.Random, w: int, h: int, canvases: tuple) -> None:
             elif op == "line":
                 c.line((r.uniform(0, w - 1), r.uniform(0, 2 * h - 1)),
                        (r.uniform(0, w - 1), r.uniform(0, 2 * h - 1)), colour)
+            elif op == "upright":  # a vertical line (or one pixel), ends partly off
+                x = r.uniform(-2, w + 1)
+                c.line((x, r.uniform(-3, 2 * h + 2)), (x + r.uniform(-0.4, 0.4),
+                                                       r.uniform(-3, 2 * h + 2)), colour)
+            elif op == "steep":  # to the next column (either side), partly off
+                x = r.uniform(-2, w + 1)
+                c.line((x, r.uniform(-3, 2 * h + 2)), (x + r.choice((-1, 1)),
+                                                       r.uniform(-3, 2 * h + 2)), colour)
             elif op == "glyph":
                 c.glyph(col, prow // 2, r.choice("●▲✚x"), colour, r.random() < 0.5)
             elif op == "text":

@@ -141,3 +141,71 @@ async def test_a_manual_step_says_what_it_showed_without_pausing(missions):
         assert screen.sim.step_count == 10 and not screen.running
         assert screen.event_notes[0] == "Watch for: steady drops below 1"
         assert screen.event_notes[1].startswith("'boom' diverged")
+
+
+# ---------------------------------------------------------------- the trainer's lock
+def test_the_ui_thread_waiting_for_the_lock_is_seen_by_the_trainer():
+    """HandOverLock: while the thread that made it (the UI) waits, ``ui_waiting`` is
+    True, and False once it holds it; another thread waiting leaves it False."""
+    import threading
+    import time
+
+    from descent_tui.tui.pacing import HandOverLock
+
+    lock = HandOverLock()
+    seen: dict[str, bool] = {}
+    held = threading.Event()
+
+    def trainer() -> None:
+        with lock:
+            held.set()
+            deadline = time.monotonic() + 10
+            while not lock.ui_waiting and time.monotonic() < deadline:
+                time.sleep(0.001)
+            seen["ui waiting"] = lock.ui_waiting
+
+    t = threading.Thread(target=trainer)
+    t.start()
+    held.wait(10)
+    with lock:
+        seen["while held"] = lock.ui_waiting
+    t.join(10)
+    assert seen == {"ui waiting": True, "while held": False}
+
+    other: dict[str, bool] = {}
+    lock.acquire()
+
+    def waiter() -> None:
+        with lock:
+            pass
+
+    w = threading.Thread(target=waiter)
+    w.start()
+    time.sleep(0.05)  # the other thread is waiting now
+    other["ui_waiting"] = lock.ui_waiting
+    lock.release()
+    w.join(10)
+    assert other == {"ui_waiting": False}
+
+
+def test_a_chunk_of_steps_in_slices_is_the_same_steps_and_ends_when_the_ui_waits(missions):
+    """``_step_chunk(n)`` takes the same n steps as ``sim.step(n)`` (same records, the
+    same code rerun), and stops after its first slice when the UI thread waits."""
+    import numpy as np
+
+    from descent_tui.scenario.catalog import find
+    from descent_tui.sim import Simulation
+    from descent_tui.tui.screens.mission import SLICES, MissionScreen
+
+    loaded = find("tiny-bowl")
+    screen = MissionScreen(loaded)
+    screen.sim.reset({"steps": 500})
+    alone = Simulation(loaded, {"steps": 500})
+    assert screen._step_chunk(37) is False
+    alone.step(37)
+    assert screen.sim.step_count == alone.step_count == 37
+    for mine, theirs in zip(screen.sim.runs, alone.runs, strict=True):
+        assert np.array_equal(mine.history.series("loss"), theirs.history.series("loss"))
+    screen._lock.ui_waiting = True  # as while the UI thread waits for the lock
+    assert screen._step_chunk(8 * SLICES) is True
+    assert screen.sim.step_count == 37 + 8

@@ -69,16 +69,35 @@ class DescentApp(App[int]):
         app first asks for one (:class:`~descent_tui.tui.screens.call_sign.CallSignScreen`)."""
         super().__init__()
         self._initial = initial
-        from descent_tui.scenario.catalog import MissionPack
-
-        self.extra_paths = (extra_paths if isinstance(extra_paths, MissionPack)
-                            else [Path(p) for p in extra_paths])
+        # a MissionPack is kept as it is; no need to import the catalog (and NumPy, for
+        # its validation rules) before the board paints to know: a pack can only exist
+        # once the catalog module is loaded
+        catalog = sys.modules.get("descent_tui.scenario.catalog")
+        pack = catalog is not None and isinstance(extra_paths, catalog.MissionPack)
+        self.extra_paths = extra_paths if pack else [Path(p) for p in extra_paths]
         self._theme_name = theme_name or DARK.name
         self.classroom = classroom
         self.call_sign: str | None = getattr(classroom, "call_sign", None)
         self.progress = progress if progress is not None else self._student_progress()
         self._too_small_shown = False
         self._clock = MissionClock()
+        for theme in THEMES:
+            self.register_theme(theme)
+        self._start_theme(self._theme_name)
+
+    def _start_theme(self, name: str) -> None:
+        """Start in theme ``name`` without the theme watcher: it would re-parse every
+        stylesheet once the app runs (``refresh_css``, 30-45 ms before the first paint at
+        160x50), while nothing is parsed yet. So the reactive is set silently and the
+        watcher's other work done here: the CSS variables, the theme classes, the
+        ANSI colour filter (a later change, ``t``, goes through the watcher as before)."""
+        self.set_reactive(DescentApp.theme, self._validate_theme(name))
+        self.stylesheet.set_variables(self.get_css_variables())
+        dark = self.current_theme.dark
+        self.set_class(True, f"-theme-{name}", update=False)
+        self.set_class(dark, "-dark-mode", update=False)
+        self.set_class(not dark, "-light-mode", update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
 
     # ----------------------------------------------------------------- lifecycle
     def on_mount(self) -> None:
@@ -86,9 +105,6 @@ class DescentApp(App[int]):
         gc.set_threshold(*self._gc_thresholds[:2], max(FULL_GC_EVERY, self._gc_thresholds[2]))
         self._switch_interval = sys.getswitchinterval()
         sys.setswitchinterval(min(SWITCH_INTERVAL, self._switch_interval))
-        for theme in THEMES:
-            self.register_theme(theme)
-        self.theme = self._theme_name
         self.set_interval(1.0, self._clock_tick)
         if self.progress is None:  # in a class, before the call sign
             from descent_tui.tui.screens.call_sign import CallSignScreen

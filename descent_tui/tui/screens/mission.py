@@ -23,7 +23,14 @@ from textual.worker import get_current_worker
 
 from descent_tui.sim.events import Event, new_events
 from descent_tui.sim.timeline import Timeline
-from descent_tui.tui.pacing import SPEEDS, default_speed_index, round_seconds, speed_text, steps_per_round
+from descent_tui.tui.pacing import (
+    SPEEDS,
+    HandOverLock,
+    default_speed_index,
+    round_seconds,
+    speed_text,
+    steps_per_round,
+)
 from descent_tui.tui.safe_text import clean, content, escape
 from descent_tui.tui.widgets.briefing import Briefing, Debrief
 from descent_tui.tui.widgets.key_footer import KeyFooter
@@ -42,6 +49,11 @@ REFRESH = 1 / 10
 #: UI thread leaves the GIL to the trainer and the app keeps up with headless runs
 MAX_SPEED_PLOT_PERIOD = 1.0
 CHUNK_TARGET = 0.02  # seconds of work per locked chunk at full speed
+#: a chunk is stepped in this many slices; after each, a UI thread waiting for the lock
+#: gets it (it waited for a whole chunk before: up to 2 × CHUNK_TARGET, and more)
+SLICES = 8
+#: the longest the trainer waits for a frame to be painted (see MissionScreen._hold_trainer)
+HOLD_MAX = 0.25
 
 
 #: a manual step expected to take longer than this (seconds) is taken in a worker
@@ -131,14 +143,16 @@ class MissionScreen(Screen[None]):
         self.loaded = loaded
         self.spec = loaded.spec
         self.sim = sim if sim is not None else Simulation(loaded)
-        self._lock = threading.Lock()
+        self._lock = HandOverLock()  # the UI thread gets it first (see _step_chunk)
         self._dirty = True
         self._run_flag = False  # what the worker obeys (plain bool: thread-safe enough)
         self._done_seen = False
         self._started = False
         self._last_decision = 0.0
         self._chunk = 1
-        self._ui_waiting = False
+        #: cleared while a full frame is drawn: the trainer waits between chunks meanwhile
+        self._ui_free = threading.Event()
+        self._ui_free.set()
         self._last_plot = 0.0
         self.frame_times: list[float] = []  # for benchmarks: seconds per refresh
         #: how long one step takes: measured after each manual step, estimated before the first
@@ -257,7 +271,11 @@ class MissionScreen(Screen[None]):
                 if sim.done or not self._run_flag:
                     break
                 try:
-                    sim.step(steps_per_round(speed) if speed is not None else self._chunk)
+                    if speed is not None:
+                        sim.step(steps_per_round(speed))
+                        cut = False
+                    else:
+                        cut = self._step_chunk(self._chunk)
                 except MemoryError as e:  # sim.run.OutOfMemory: an error, not a divergence
                     self._run_flag = False
                     self.app.call_from_thread(self._out_of_memory, e)
@@ -273,10 +291,13 @@ class MissionScreen(Screen[None]):
                     break
             dt = time.perf_counter() - t0
             # fair hand-over: if the UI thread is waiting for the records, let it in first
-            while self._ui_waiting and self._run_flag:
+            while self._lock.ui_waiting and self._run_flag:
                 time.sleep(0.0005)
+            self._ui_free.wait(HOLD_MAX)  # a frame being drawn: it has the CPU first
             if speed is None:
-                if dt < CHUNK_TARGET / 2:
+                if cut:  # a chunk cut short says nothing of its size
+                    pass
+                elif dt < CHUNK_TARGET / 2:
                     self._chunk = min(self._chunk * 2, 1 << 16)
                 elif dt > CHUNK_TARGET * 2 and self._chunk > 1:
                     self._chunk //= 2
@@ -289,6 +310,16 @@ class MissionScreen(Screen[None]):
         self._run_flag = False
         if not worker.is_cancelled:
             self.app.call_from_thread(self._worker_stopped)
+
+    def _step_chunk(self, n: int) -> bool:
+        """``sim.step(n)`` in :data:`SLICES` slices, ending early once the UI thread waits
+        for the lock (the same steps as one call: ``step`` is a loop); True if cut short."""
+        piece = max(1, -(-n // SLICES))
+        for start in range(0, n, piece):
+            self.sim.step(min(piece, n - start))
+            if self._lock.ui_waiting and start + piece < n:
+                return True
+        return False
 
     def _nap(self, seconds: float, worker: Any) -> None:
         """Wait ``seconds`` (the rest of a round), waking at once when paused or cancelled."""
@@ -307,6 +338,20 @@ class MissionScreen(Screen[None]):
     def _stop(self) -> None:
         self._run_flag = False
         self.running = False
+        self._ui_free.set()  # a trainer held for a frame stops now
+
+    def _hold_trainer(self) -> None:
+        """Keep the trainer off the CPU from now until this frame is painted.
+
+        The trainer and the UI share the GIL: drawn while the trainer ran, a frame of
+        30-50 ms of drawing took 100-500 ms (each thread gets the GIL in turn, and the
+        two cores are shared). Held between its chunks (at most HOLD_MAX, in case no
+        paint follows), the trainer loses the frame's time, about 5 % of a second at
+        full speed, where the plots are drawn once a second.
+        """
+        if self._ui_free.is_set():
+            self._ui_free.clear()
+            self.call_after_refresh(self._ui_free.set)
 
     def _out_of_memory(self, error: MemoryError) -> None:
         """A step could not allocate its arrays: say so (the run is not diverged)."""
@@ -603,9 +648,7 @@ class MissionScreen(Screen[None]):
         sim = self.sim
         landscape = sim.kind == "landscape"
         runs = []
-        self._ui_waiting = True
         self._lock.acquire()
-        self._ui_waiting = False
         try:
             self._selected_run()  # a selection that is gone falls back first
             for index, rs in self._shown_runs():
@@ -646,6 +689,8 @@ class MissionScreen(Screen[None]):
             return
         self._last_plot = t0
         self._dirty = False
+        if self.running:
+            self._hold_trainer()
         snap = self.snapshot()
         runs = snap["runs"]
         self._relabel(runs)
@@ -695,9 +740,7 @@ class MissionScreen(Screen[None]):
     def _status_only(self) -> None:
         """Cheap refresh: the status line from the latest scalars (no plots)."""
         sim = self.sim
-        self._ui_waiting = True
         with self._lock:
-            self._ui_waiting = False
             runs = []
             for index, rs in self._shown_runs():
                 runs.append({"index": index, "label": rs.label, "loss": rs.last.loss,
@@ -753,6 +796,7 @@ class MissionScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self._run_flag = False
+        self._ui_free.set()
 
     # ------------------------------------------------------------ lesson moments
     def _speed_label(self) -> str:

@@ -102,9 +102,26 @@ class Canvas:
         self.bolds[i:i + n] = [False] * n
 
     def line(self, a: tuple[float, float], b: tuple[float, float], colour: str) -> None:
-        """Bresenham's line between two pixel points (clip them first: see clip_segment)."""
+        """Bresenham's line between two pixel points (clip them first: see clip_segment).
+
+        A line within one column or between two neighbouring ones (most of a chart's)
+        is painted as columns: the pixels the walk paints (within one column: all its
+        rows; to the next: the first half of the rows, ``(k + 1) // 2`` of the ``k + 1``,
+        then the rest), without a call a pixel.
+        """
         c0, r0 = int(round(a[0])), int(round(a[1]))
         c1, r1 = int(round(b[0])), int(round(b[1]))
+        if c0 == c1:
+            self.column(c0, min(r0, r1), max(r0, r1), colour)
+            return
+        if abs(c1 - c0) == 1:
+            k, sr = abs(r1 - r0), (1 if r1 > r0 else -1)
+            m = (k + 1) // 2 if k else 1  # rows in the first column
+            mid = r0 + sr * (m - 1)
+            self.column(c0, min(r0, mid), max(r0, mid), colour)
+            start = mid + sr if k else r0
+            self.column(c1, min(start, r1), max(start, r1), colour)
+            return
         dc, dr = abs(c1 - c0), -abs(r1 - r0)
         sc, sr = (1 if c1 > c0 else -1), (1 if r1 > r0 else -1)
         err = dc + dr
@@ -120,6 +137,43 @@ class Canvas:
             if e2 <= dc:
                 err += dc
                 r0 += sr
+
+    def column(self, col: int, lo: int, hi: int, colour: str | None) -> None:
+        """Paint the pixels ``lo..hi`` (pixel rows, both included) of column ``col``: the
+        same as :meth:`pixel` on each (one colour: the order does not matter)."""
+        w = self.width
+        lo, hi = max(lo, 0), min(hi, 2 * self.height - 1)
+        if not 0 <= col < w or lo > hi:
+            return
+        chars, fgs, bgs = self.chars, self.fgs, self.bgs
+        for prow in range(lo, hi + 1):
+            i = (prow >> 1) * w + col
+            ch = chars[i]
+            if ch == " ":
+                ch = chars[i] = HALF
+                fgs[i] = bgs[i]
+            if prow & 1:
+                bgs[i] = colour
+            elif ch == HALF:
+                fgs[i] = colour
+
+    def pixels(self, cols: list[int], prows: list[int], colour: str | None) -> None:
+        """:meth:`pixel` at each ``(cols[k], prows[k])``, in one loop (one colour: the
+        order does not matter)."""
+        w, n = self.width, 2 * self.height
+        chars, fgs, bgs = self.chars, self.fgs, self.bgs
+        for col, prow in zip(cols, prows, strict=True):
+            if not (0 <= col < w and 0 <= prow < n):
+                continue
+            i = (prow >> 1) * w + col
+            ch = chars[i]
+            if ch == " ":
+                ch = chars[i] = HALF
+                fgs[i] = bgs[i]
+            if prow & 1:
+                bgs[i] = colour
+            elif ch == HALF:
+                fgs[i] = colour
 
     def glyph(self, col: int, row: int, char: str, fg: str | None, bold: bool = True) -> None:
         """Put a character in a cell; the cell keeps its lower pixel as background."""

@@ -201,7 +201,40 @@ def _clipped_line(canvas: Canvas, a: tuple[float, float], b: tuple[float, float]
         canvas.line(part[0], part[1], colour)
 
 
-def _draw_curve(canvas: Canvas, curve: Curve, frame: _Frame, colour: str, part: str) -> None:
+def _segments(canvas: Canvas, a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray],
+              box: tuple[float, float, float, float], colour: str) -> None:
+    """The lines ``a[k] → b[k]`` (pixel points as arrays of columns and rows), each as
+    :func:`_clipped_line` draws it, in one colour (so in any order).
+
+    Most of a chart's lines lie inside ``box`` within one column or between two
+    neighbouring ones: their pixels are found for all at once (the rows of each
+    column :meth:`Canvas.line` paints) and painted in one loop; the others are
+    drawn one by one.
+    """
+    (ac, ar), (bc, br) = a, b
+    inside = (box[1] <= ar) & (ar <= box[3]) & (box[1] <= br) & (br <= box[3])
+    c0, r0, c1, r1 = (np.rint(np.where(inside, v, 0.0)).astype(np.int64)
+                      for v in (ac, ar, bc, br))
+    fast = inside & (np.abs(c1 - c0) <= 1)
+    for i in np.flatnonzero(~fast).tolist():
+        _clipped_line(canvas, (float(ac[i]), float(ar[i])), (float(bc[i]), float(br[i])), box,
+                      colour)
+    c0, r0, c1, r1 = c0[fast], r0[fast], c1[fast], r1[fast]
+    k, sr = np.abs(r1 - r0), np.where(r1 > r0, 1, -1)
+    same = c0 == c1  # one column: all the rows; else the first (k + 1) // 2 of them
+    mid = np.where(same, r1, r0 + sr * (np.where(k > 0, (k + 1) // 2, 1) - 1))
+    start = np.where(k > 0, mid + sr, r0)[~same]  # the rest, in the next column
+    cols = np.concatenate([c0, c1[~same]])
+    los = np.concatenate([np.minimum(r0, mid), np.minimum(start, r1[~same])])
+    his = np.concatenate([np.maximum(r0, mid), np.maximum(start, r1[~same])])
+    n = his - los + 1
+    prows = np.repeat(los, n) + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    flat = np.unique(prows * canvas.width + np.repeat(cols, n))  # each pixel once
+    canvas.pixels((flat % canvas.width).tolist(), (flat // canvas.width).tolist(), colour)
+
+
+def _draw_curve(canvas: Canvas, curve: Curve, frame: _Frame, colour: str, part: str,
+                reduced: tuple[np.ndarray, ...] | None = None) -> None:
     """One ``part`` of a curve, per pixel column (see :func:`columns`):
 
     * ``"band"``: everything the curve passes through, extremes and the jumps
@@ -209,32 +242,34 @@ def _draw_curve(canvas: Canvas, curve: Curve, frame: _Frame, colour: str, part: 
     * ``"line"``: a connected line through each column's mean (a ``smooth`` curve:
       their moving mean over about an eighth of the plot's width);
     * ``"dots"``: the mean, one pixel every other column (a dotted curve).
+
+    ``reduced``: the curve's :func:`columns` if already computed (one per curve a frame).
     """
-    step, first, low, high, last, mean = columns(curve.steps, curve.values, frame.total,
-                                                 frame.pw)
+    step, first, low, high, last, mean = reduced if reduced is not None else columns(
+        curve.steps, curve.values, frame.total, frame.pw)
     if step.size == 0:
         return
-    xs = frame.col(step).tolist()
+    xs = frame.col(step)
     if curve.smooth and part == "line":
         mean = moving_mean(mean, max(2, frame.pw // 16))
     big = frame.lo + 4 * frame.span  # ±inf becomes a point far outside, then clipped
     first, low, high, last, mean = (
-        frame.row(np.clip(a, frame.lo - 3 * frame.span, big)).tolist()
+        frame.row(np.clip(a, frame.lo - 3 * frame.span, big))
         for a in (first, low, high, last, mean))
     box = frame.box
     if part == "dots":
-        for c, r in zip(xs, mean, strict=True):
+        for c, r in zip(xs.tolist(), mean.tolist(), strict=True):
             if int(round(c)) % 2 == 0 and box[1] <= r <= box[3]:
                 canvas.pixel(int(round(c)), int(round(r)), colour)
         return
-    for i, c in enumerate(xs):
-        if part == "line":
-            _clipped_line(canvas, (xs[i - 1] if i else c, mean[i - 1] if i else mean[i]),
-                          (c, mean[i]), box, colour)
-            continue
-        if i:
-            _clipped_line(canvas, (xs[i - 1], last[i - 1]), (c, first[i]), box, colour)
-        _clipped_line(canvas, (c, low[i]), (c, high[i]), box, colour)
+    if part == "line":  # from each column's mean to the next (the first: a point)
+        _segments(canvas, (np.concatenate([xs[:1], xs[:-1]]),
+                           np.concatenate([mean[:1], mean[:-1]])), (xs, mean), box, colour)
+        return
+    # the jumps from each column's last value to the next one's first, and each
+    # column's extremes (as drawn before: jump i-1 -> i, then column i; one colour)
+    _segments(canvas, (np.concatenate([xs[:-1], xs]), np.concatenate([last[:-1], low])),
+              (np.concatenate([xs[1:], xs]), np.concatenate([first[1:], high])), box, colour)
 
 
 def _stamp(canvas: Canvas, curve: Curve, frame: _Frame, colour: str) -> None:
@@ -340,14 +375,15 @@ class StepChart(Widget):
         canvas.text(MARGIN, h - 1, label_row(pw, cols, end=room)[:room] + note, dim)
         canvas.text(0, h - 1, "step".ljust(MARGIN - 1), strong)
         frame = _Frame(MARGIN, 2 * top, pw, ph, lo, span, self.total)
+        reduced = [columns(c.steps, c.values, frame.total, frame.pw) for c in self.curves]
         for part in ("band", "line", "dots"):  # every run's faint band under every line
-            for curve in self.curves:
+            for curve, cols in zip(self.curves, reduced, strict=True):
                 if (part == "dots") == curve.dotted:
                     colour = run_color(curve.index, dark)
                     if part == "band":  # a noisy curve's band spans its noise: fainter
                         colour = _blend(colour, canvas.fill or "#000000",
                                         0.78 if curve.smooth else 0.55)
-                    _draw_curve(canvas, curve, frame, colour, part)
+                    _draw_curve(canvas, curve, frame, colour, part, cols)
         guide = _blend(canvas.fill, dim, 0.6)
         for m in self.marks:  # a thin dotted rule, on the cells no curve touched
             row = int(round(prow(m))) // 2

@@ -128,6 +128,7 @@ class ViewsArea(Horizontal):
         self._units_at = -1e9
         self._units_run: Any = None  # the run whose maps are drawn (a reset makes new runs)
         self._units_step = -1  # and the step they were drawn at
+        self._arranged: Any = None  # (size, current) of the last arrangement
         self.param_names = list(sim.spec.landscape.params) if sim.kind == "landscape" else []
         self.param = self.param_names[0] if self.param_names else "x"
 
@@ -187,6 +188,7 @@ class ViewsArea(Horizontal):
         return f"v: more views ({', '.join(SHORT[k] for k in self.keys)})"
 
     def _arrange(self) -> None:
+        self._arranged = (self.app.size, self.current)
         w, h = self.app.size
         self.roomy = w >= ROOMY[0] and h >= ROOMY[1]
         shown = self.visible()
@@ -262,9 +264,11 @@ class ViewsArea(Horizontal):
 
     def show(self, snap: ViewsSnapshot) -> None:
         """Hand the snapshot to the visible panels."""
-        self._arrange()
+        if self._arranged != (self.app.size, self.current):  # else as arranged: its
+            self._arrange()  # queries walk the whole screen (3 ms a frame, 25 under load)
         shown = self.visible()
         if snap.error is not None:
+            self._arranged = None  # the next arrangement puts the hints back
             for key in shown:
                 self.query_one(f"#view-{key}").border_subtitle = content(snap.error,
                                                                          one_line=True)
