@@ -100,8 +100,12 @@ class StatusLine(Static):
         if sel_lr is not None:
             tail.append(f"{' ·' if sel_fork else ' │'} lr {fmt_num(sel_lr)}", style="bold")
         rows = pack(head, pieces, tail, max(20, width))
+        # a layout only when the line gains or loses its second row: a new step is a
+        # repaint of this line, not a reflow of the whole screen
+        resized = len(rows) != getattr(self, "_rows", None)
+        self._rows = len(rows)
         self.styles.height = len(rows)
-        self.update(Text("\n").join(rows))
+        self.update(Text("\n").join(rows), layout=resized)
 
 
 def _run_piece(run: dict[str, Any], style: Any, selected: bool) -> Any:
