@@ -1,8 +1,10 @@
 """The mission screen: plots, knobs, quiz, briefing; training in a worker thread.
 
 Threading model: one worker thread steps the simulation in chunks while holding
-``self._lock``; the UI thread never trains.  A 10 Hz timer takes a snapshot of
-the records under the lock (copies only) and hands it down to the widgets.
+``self._lock``; the UI thread never trains.  While it runs, a 10 Hz timer takes a
+snapshot of the records under the lock (copies only) and hands it down to the
+widgets; while paused the timer sleeps (an idle mission costs no CPU: ``descent
+serve`` runs one app per student) and every action redraws at once.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from descent_tui.tui.widgets.knobs import KnobsPanel
 from descent_tui.tui.widgets.layer_grads import LayerGrads
 from descent_tui.tui.widgets.loss_plot import LossPlot
 from descent_tui.tui.widgets.quiz_panel import QuizPanel
+from descent_tui.tui.widgets.redraw import set_border
 from descent_tui.tui.widgets.scrub_bar import ForkMark, ScrubBar
 from descent_tui.tui.widgets.status import Alarm, StatusLine, fmt_num
 from descent_tui.tui.widgets.views import ViewsArea
@@ -225,7 +228,7 @@ class MissionScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = clean(f"CH {self.spec.chapter} · {self.spec.title}", one_line=True)
         self.sub_title = "Vector Prime"
-        self.set_interval(REFRESH, self._tick)
+        self._refresher = self.set_interval(REFRESH, self._tick, pause=not self.running)
         self.timeline = Timeline(self.sim)  # any past step, and forks (keys [ ] f d)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self._apply_size_class()
@@ -240,6 +243,17 @@ class MissionScreen(Screen[None]):
         self._apply_size_class()
         self.app.call_later(self.app._check_size)  # type: ignore[attr-defined]
         self._dirty = True
+        self.call_after_refresh(self._tick)  # once laid out at the new size
+
+    def watch_running(self, running: bool) -> None:
+        """The 10 Hz redraw runs only while training runs."""
+        refresher = getattr(self, "_refresher", None)
+        if refresher is None:
+            return
+        if running:
+            refresher.resume()
+        else:
+            refresher.pause()
 
     def on_landscape_grid_wanted(self) -> None:
         """The landscape changed size without the screen doing so (a panel shown or
@@ -698,7 +712,7 @@ class MissionScreen(Screen[None]):
                    "loss": r["loss"], "val_loss": r["val_loss"], "loss_now": r["loss_now"],
                    "diverged": r["diverged"], "noisy": r["noisy"]} for r in runs]
         self.query_one(LossPlot).show(series, log_scale=self.log_scale, total_steps=snap["total"])
-        self.query_one(LossPlot).border_title = "LOSS (log₁₀)" if self.log_scale else "LOSS"
+        set_border(self.query_one(LossPlot), title="LOSS (log₁₀)" if self.log_scale else "LOSS")
         sel = next((r for r in runs if r["index"] == self.selected), runs[0])
         if self.sim.kind == "landscape":
             land = self.query_one("Landscape")
@@ -706,18 +720,18 @@ class MissionScreen(Screen[None]):
                 ls = self.sim.spec.landscape
                 land.set_grid(snap["grid"], land.view_bounds(ls.plot_bounds()), ls.minimum)
             land.show(runs, self.selected)
-            land.border_subtitle = content(f"selected {sel['label']}  • −grad (red)  • velocity",
-                                           one_line=True)
+            set_border(land, subtitle=content(f"selected {sel['label']}  • −grad (red)  • velocity",
+                                              one_line=True))
         else:
             grads = self.query_one(LayerGrads)
             grads.show(sel.get("layers") or [], sel["label"], sel.get("first_layers"))
-            grads.border_subtitle = content(f"run: {sel['label']}", one_line=True)
+            set_border(grads, subtitle=content(f"run: {sel['label']}", one_line=True))
             if snap.get("decision") is not None:
                 dm = self.query_one("#decision")
                 if dm.points is None and self.sim.data is not None:  # type: ignore[attr-defined]
                     dm.set_data(self.sim.data)  # type: ignore[attr-defined]
                 dm.show(snap["decision"])  # type: ignore[attr-defined]
-                dm.border_subtitle = content(sel["label"], one_line=True)
+                set_border(dm, subtitle=content(sel["label"], one_line=True))
         status_runs = [{"index": r["index"], "label": r["label"], "loss": r["loss_now"],
                         "diverged": r["diverged"], "lr": r.get("lr"), "fork": r["fork"]}
                        for r in runs]

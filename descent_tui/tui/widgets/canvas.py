@@ -209,13 +209,24 @@ class Canvas:
             rgb = [int(255 - (255 - v) / factor) for v in rgb]
         return "#{:02x}{:02x}{:02x}".format(*rgb)
 
-    def strips(self) -> list[Strip]:
-        """The cells as Textual strips: one segment per run of cells of one style."""
+    def strips(self, before: tuple[Canvas, list[Strip]] | None = None) -> list[Strip]:
+        """The cells as Textual strips: one segment per run of cells of one style.
+
+        ``before``: an earlier canvas and its strips; a row whose cells are the same
+        as that canvas's row gets its strip back (the same object), unbuilt.
+        """
         w, chars, fgs, bgs, bolds = self.width, self.chars, self.fgs, self.bgs, self.bolds
         if w <= 0:
             return [Strip([], w) for _ in range(self.height)]
+        old, old_strips = before if before is not None else (None, [])
+        if old is not None and ((old.width, old.height) != (w, self.height)
+                                or len(old_strips) != self.height):
+            old = None
         out = []
         for start in range(0, w * self.height, w):
+            if old is not None and self._same_row(old, start, start + w):
+                out.append(old_strips[start // w])
+                continue
             segs = []
             run = start
             fg, bg, bold = fgs[run], bgs[run], bolds[run]
@@ -227,6 +238,14 @@ class Canvas:
             segs.append(Segment("".join(chars[run:start + w]), _style(fg, bg, bold)))
             out.append(Strip(segs, w))
         return out
+
+
+    def _same_row(self, other: Canvas, start: int, end: int) -> bool:
+        """Whether cells ``start:end`` are the same here and in ``other``."""
+        return (self.chars[start:end] == other.chars[start:end]
+                and self.fgs[start:end] == other.fgs[start:end]
+                and self.bgs[start:end] == other.bgs[start:end]
+                and self.bolds[start:end] == other.bolds[start:end])
 
 
 def clip_segment(a: tuple[float, float], b: tuple[float, float],

@@ -27,6 +27,7 @@ from textual.widget import Widget
 from descent_tui.tui.run_style import run_style
 from descent_tui.tui.widgets.axes import label_row, nice_ticks, short
 from descent_tui.tui.widgets.canvas import HALF, Canvas, clip_segment
+from descent_tui.tui.widgets.redraw import RowRedraw, set_border
 from descent_tui.tui.widgets.safe import safe_render_line
 
 __all__ = ["CLASS_GLYPHS", "DecisionMap", "MapView", "map_kind"]
@@ -93,7 +94,7 @@ def probability_colour(p: float, dark: bool) -> str:
     return _mix(NEUTRAL[dark], target, level ** 0.8)
 
 
-class DecisionMap(Widget):
+class DecisionMap(RowRedraw, Widget):
     """The decision map of a 2-feature classifier, or the fitted curve of a 1-feature fit."""
 
     DEFAULT_CSS = """
@@ -167,9 +168,8 @@ class DecisionMap(Widget):
         """Draw ``view`` (a :class:`MapView` from :meth:`request`; anything else: nothing)."""
         self.view = view if isinstance(view, MapView) else None
         if self.view is not None:
-            self.border_title = self.TITLES.get(self.view.kind, "DECISION")
-        self._lines = None
-        self.refresh()
+            set_border(self, title=self.TITLES.get(self.view.kind, "DECISION"))
+        self.redraw()
 
     @property
     def grid(self) -> Any:
@@ -195,7 +195,7 @@ class DecisionMap(Widget):
             _draw_curve_view(self, canvas, view, dark)
         else:
             self._draw_plane(canvas, view, dark)
-        return canvas.strips()
+        return self._strips(canvas)
 
     def _pixel_colours(self, view: MapView, dark: bool) -> Any:
         """A function grid value -> colour for this kind of map, and the value range."""

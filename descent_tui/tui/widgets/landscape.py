@@ -22,6 +22,7 @@ from descent_tui.tui.run_style import run_style
 from descent_tui.tui.widgets.axes import label_row, nice_ticks, short
 from descent_tui.tui.widgets.canvas import Canvas, clip_segment, nearest
 from descent_tui.tui.widgets.decision_map import DecisionMap
+from descent_tui.tui.widgets.redraw import RowRedraw
 from descent_tui.tui.widgets.safe import safe_render_line
 
 DARK_RAMP = ("#0a1330", "#0f2a52", "#114a6e", "#146b7e", "#23887c", "#4ea06a", "#93b252",
@@ -119,7 +120,7 @@ MARGIN = 6
 BELOW = 2
 
 
-class Landscape(Widget):
+class Landscape(RowRedraw, Widget):
     """Heat map (or the curve f(x) for one parameter) with axes, a loss legend and the runs.
 
     State arrives via :meth:`set_grid` and :meth:`show`; rendering only reads it.
@@ -200,8 +201,7 @@ class Landscape(Widget):
     def show(self, runs: list[dict[str, Any]], selected: int) -> None:
         self.runs = runs
         self.selected = selected
-        self._lines = None
-        self.refresh()
+        self.redraw()
 
     def on_resize(self) -> None:
         self._lines = None
@@ -308,7 +308,7 @@ class Landscape(Widget):
             self._draw_runs(canvas, dark)
         finally:
             self._box = None
-        return canvas.strips()
+        return self._strips(canvas)
 
     def _draw_map(self, canvas: Canvas, dark: bool) -> None:
         """The loss bands, one grid point per pixel (nearest grid point if the size changed)."""

@@ -51,6 +51,17 @@ def bar_cells(width: int, total: int, step: int, reached: int,
     return cells
 
 
+def _runs(cells: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``cells`` as ``(role, glyphs)``: the glyphs of each run of one role joined."""
+    runs: list[tuple[str, list[str]]] = []
+    for glyph, role in cells:
+        if runs and runs[-1][0] == role:
+            runs[-1][1].append(glyph)
+        else:
+            runs.append((role, [glyph]))
+    return [(role, "".join(glyphs)) for role, glyphs in runs]
+
+
 def cell_of(step: int, width: int, total: int) -> int:
     """The cell that shows ``step`` on a bar of ``width`` cells."""
     return max(0, min(width - 1, round(step / max(1, total) * (width - 1))))
@@ -103,12 +114,14 @@ class ScrubBar(Widget):
         if x0 != len(left):
             left, right = f"{self.step} ", ""
         line = Text(left, style="bold", no_wrap=True, overflow="crop")
-        for glyph, role in bar_cells(width, self.total, self.step, self.reached, self.forks):
+        # one span per run of cells of one role (a bar is a few runs, not 100 spans)
+        for role, glyphs in _runs(bar_cells(width, self.total, self.step, self.reached,
+                                            self.forks)):
             if role.startswith("fork:"):
-                line.append(glyph, style=f"bold {run_style(int(role[5:]), dark).color}")
+                line.append(glyphs, style=f"bold {run_style(int(role[5:]), dark).color}")
             else:
-                line.append(glyph, style={"done": "#6a9fb5", "ahead": "dim",
-                                          "now": "bold #ffd75f"}[role])
+                line.append(glyphs, style={"done": "#6a9fb5", "ahead": "dim",
+                                           "now": "bold #ffd75f"}[role])
         line.append(right, style="dim")
         return line
 

@@ -30,6 +30,7 @@ from descent_tui.tui.run_style import abbreviate
 from descent_tui.tui.theme import run_color
 from descent_tui.tui.widgets.axes import label_row, nice_ticks, short
 from descent_tui.tui.widgets.canvas import Canvas, clip_segment
+from descent_tui.tui.widgets.redraw import RowRedraw
 from descent_tui.tui.widgets.safe import safe_render_line
 
 __all__ = ["Curve", "Key", "Series", "StepChart", "columns", "moving_mean",
@@ -292,7 +293,7 @@ def _stamp(canvas: Canvas, curve: Curve, frame: _Frame, colour: str) -> None:
             canvas.glyph(int(round(c)), int(round(r)) // 2, curve.glyph, colour)
 
 
-class StepChart(Widget):
+class StepChart(RowRedraw, Widget):
     """Curves over the steps ``0 .. total``; y from ``y_range`` (see the module docstring)."""
 
     DEFAULT_CSS = """
@@ -313,8 +314,8 @@ class StepChart(Widget):
         self._lines: list[Strip] | None = None
 
     def refresh_chart(self) -> None:
-        self._lines = None
-        self.refresh()
+        """Draw the chart again: the rows that changed are repainted."""
+        self.redraw()
 
     def on_resize(self) -> None:
         self._lines = None
@@ -333,7 +334,7 @@ class StepChart(Widget):
         top = len(legend)
         if h - top >= 3 and w > MARGIN + 4:
             self._draw_plot(canvas, top, dark)
-        return canvas.strips()
+        return self._strips(canvas)
 
     def _draw_keys(self, canvas: Canvas, row: int, line: list[tuple[Key, str, bool]],
                    dark: bool) -> None:

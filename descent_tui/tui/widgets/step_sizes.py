@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
 from descent_tui.tui.safe_text import clean
 from descent_tui.tui.theme import run_color
+from descent_tui.tui.widgets.grid import grid, rich_grid
 from descent_tui.tui.widgets.safe import safe_render
 
 __all__ = ["StepRow", "StepSizes", "log_bar", "magnitude"]
@@ -96,23 +96,20 @@ class StepSizes(Widget):
             return Text("No runs.", style="dim")
         dark = self.app.current_theme.dark
         shown, bars, eff, gap = self._layout()
-        names = self.params[:shown]
-        table = Table.grid(padding=(0, gap, 0, 0))
-        table.add_column(no_wrap=True)
         heads = [Text("run", style="bold")]
-        for p in names:
-            table.add_column(justify="right", no_wrap=True)
+        right = [False]
+        for p in self.params[:shown]:
             heads.append(Text(f"|Δ{p}|", style="bold"))
+            right.append(True)
             if bars:
-                table.add_column(no_wrap=True)
                 heads.append(Text(""))
+                right.append(False)
             if eff:
-                table.add_column(justify="right", no_wrap=True)
                 heads.append(Text(f"−Δ{p}/g", style="bold"))
-        table.add_row(*heads)
+                right.append(True)
         tops = self._column_tops(shown)
-        for r in self.rows:
-            table.add_row(*self._cells(r, shown, tops, bars, eff, dark))
+        rows = [heads] + [self._cells(r, shown, tops, bars, eff, dark) for r in self.rows]
+        table = grid(rows, right, gap, self.size.width) or rich_grid(rows, right, gap)
         if self.size.height < len(self.rows) + 4:
             return table
         from rich.console import Group
