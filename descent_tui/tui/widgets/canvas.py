@@ -141,21 +141,9 @@ class Canvas:
     def column(self, col: int, lo: int, hi: int, colour: str | None) -> None:
         """Paint the pixels ``lo..hi`` (pixel rows, both included) of column ``col``: the
         same as :meth:`pixel` on each (one colour: the order does not matter)."""
-        w = self.width
         lo, hi = max(lo, 0), min(hi, 2 * self.height - 1)
-        if not 0 <= col < w or lo > hi:
-            return
-        chars, fgs, bgs = self.chars, self.fgs, self.bgs
-        for prow in range(lo, hi + 1):
-            i = (prow >> 1) * w + col
-            ch = chars[i]
-            if ch == " ":
-                ch = chars[i] = HALF
-                fgs[i] = bgs[i]
-            if prow & 1:
-                bgs[i] = colour
-            elif ch == HALF:
-                fgs[i] = colour
+        if 0 <= col < self.width and lo <= hi:
+            self.pixels([col] * (hi - lo + 1), list(range(lo, hi + 1)), colour)
 
     def pixels(self, cols: list[int], prows: list[int], colour: str | None) -> None:
         """:meth:`pixel` at each ``(cols[k], prows[k])``, in one loop (one colour: the
