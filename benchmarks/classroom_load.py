@@ -261,14 +261,21 @@ def _ms(values: list[float]) -> str:
     return f"median {statistics.median(ms):.0f} ms, p95 {p95:.0f} ms, max {ms[-1]:.0f} ms"
 
 
+async def _unless_failed(event: asyncio.Event, tasks: asyncio.Future) -> None:
+    """Wait for ``event``, unless a student fails first: then raise that failure (the
+    others would wait for the failed one for ever, the machine idle)."""
+    waiter = asyncio.ensure_future(event.wait())
+    await asyncio.wait([waiter, tasks], return_when=asyncio.FIRST_COMPLETED)
+    if not waiter.done():
+        waiter.cancel()
+        await tasks  # raises the student's error (or returns: all finished early)
+
+
 async def _phases(server: subprocess.Popen[bytes], cls: Class, tasks: asyncio.Future,
                   t0: float) -> dict[str, float]:
     """Wait out arrival, idle and stepping; the CPU of the server's tree in each."""
     cpu: dict[str, float] = {}
-    waiter = asyncio.ensure_future(cls.all_ready.wait())
-    await asyncio.wait([waiter, tasks], return_when=asyncio.FIRST_COMPLETED)
-    if tasks.done():  # a student failed before the class was ready
-        await tasks
+    await _unless_failed(cls.all_ready, tasks)
     pids = tree(server.pid)
     cpu["arrival"] = cpu_seconds(pids)
     cpu["arrival wall"] = time.monotonic() - t0
@@ -276,7 +283,7 @@ async def _phases(server: subprocess.Popen[bytes], cls: Class, tasks: asyncio.Fu
     cpu["idle"] = cpu_seconds(pids) - cpu["arrival"]
     t1 = time.monotonic()
     cls.stepping.set()
-    await cls.all_stepped.wait()
+    await _unless_failed(cls.all_stepped, tasks)
     cpu["stepping"] = cpu_seconds(pids) - cpu["arrival"] - cpu["idle"]
     cpu["stepping wall"] = time.monotonic() - t1
     return cpu
