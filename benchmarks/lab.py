@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from timeline import FullCollections  # the same counter: this folder is on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = "descent_tui/tui/widgets/lab_network.py"
 
@@ -48,22 +50,6 @@ def load_at(rev: str) -> Any:
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
-
-
-class FullCollections:
-    """Full (generation 2) collections and their seconds, while installed."""
-
-    def __init__(self) -> None:
-        self.times: list[float] = []
-        self._t0 = 0.0
-
-    def __call__(self, phase: str, info: dict[str, Any]) -> None:
-        if info["generation"] != 2:
-            return
-        if phase == "start":
-            self._t0 = time.perf_counter()
-        else:
-            self.times.append(time.perf_counter() - self._t0)
 
 
 def stats(seconds: list[float]) -> dict[str, float]:
