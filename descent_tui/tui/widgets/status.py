@@ -125,9 +125,14 @@ def _run_piece(run: dict[str, Any], style: Any, selected: bool) -> Any:
 class Alarm(Static):
     """Loud red banner, shown (CSS class ``-on``) while any run has diverged."""
 
+    _shown: tuple[str, ...] = ()
+
     def show(self, reasons: list[str]) -> None:
-        self.set_class(bool(reasons), "-on")
-        if reasons:
+        self.set_class(bool(reasons), "-on")  # showing or hiding lays the screen out
+        if reasons and tuple(reasons) != self._shown:
+            # one row whatever the text (CSS height 1, no wrap): no new layout. Called
+            # on every frame, a layout each time cost a served class a tenth of its CPU
             self.update(Text(" ⚠ DIVERGED ─ " + " ║ ".join(reasons), no_wrap=True,
-                             overflow="ellipsis"))
+                             overflow="ellipsis"), layout=False)
+        self._shown = tuple(reasons)
 
