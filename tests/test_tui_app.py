@@ -533,3 +533,31 @@ def test_the_board_paints_in_its_theme_before_numpy_and_without_a_css_reparse(th
     assert seen["after_t"][0] == other.name
     assert seen["after_t"][1].lower() == other.background.lower()
     assert seen["after_t"][2] == [other.name]
+
+
+@asyncrun
+async def test_a_training_worker_that_raises_stops_the_run_and_says_why(missions, monkeypatch):
+    from descent_tui.sim import Simulation
+
+    app = make_app(initial="tiny-net")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        skip_predictions(screen)
+        await pilot.press("space")
+        await settle(pilot)
+
+        def broken(self, n=1):  # outside any run's step: the simulation cannot catch it
+            raise ValueError("shapes (3,2) and (4,) not aligned")
+
+        monkeypatch.setattr(Simulation, "step", broken)
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert not screen.running
+        messages = [str(n.message) for n in app._notifications]
+        assert any("ValueError: shapes (3,2)" in m for m in messages), messages
+        assert "RUN" not in str(screen.query_one("#status").render())
+        assert app.screen is screen and app.is_running
+        await pilot.press("l")  # keys still answered
+        assert screen.log_scale

@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Header, Input, RadioSet, Select, TabbedContent, TabPane
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from descent_tui.sim.events import Event, new_events
 from descent_tui.sim.timeline import Timeline
@@ -366,6 +366,18 @@ class MissionScreen(Screen[None]):
         if self._ui_free.is_set():
             self._ui_free.clear()
             self.call_after_refresh(self._ui_free.set)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A training worker that raised (a bug, not a divergence: NaN and inf are
+        recorded, not raised) stops the run and says so; the screen keeps working."""
+        if event.worker.group != "train" or event.state != WorkerState.ERROR:
+            return
+        self._stop()
+        self._dirty = True
+        self._tick()
+        error = event.worker.error
+        self.notify(clean(f"{type(error).__name__}: {error}", one_line=True),
+                    title="Training stopped", severity="error", timeout=20, markup=False)
 
     def _out_of_memory(self, error: MemoryError) -> None:
         """A step could not allocate its arrays: say so (the run is not diverged)."""
