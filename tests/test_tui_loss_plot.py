@@ -16,7 +16,7 @@ def _home(descent_home):
 
 
 #: the private missions (tests/missions/) the `missions` fixture installs
-MISSION_FILES = ["underflow.toml", "diverge-bowl.toml", "noisy-batches.toml"]
+MISSION_FILES = ["underflow.toml", "diverge-bowl.toml", "noisy-batches.toml", "below-zero.toml"]
 
 
 def test_an_underflowing_loss_is_drawn_at_the_floor_on_log_scale():
@@ -223,3 +223,32 @@ async def test_step_labels_sit_on_their_ticks_beside_a_note(missions, size):
             centre = start + len(text) / 2
             col = int(text) / plot.total * (pw - 1)
             assert abs(centre - col) <= len(text) / 2 + 1, (axis, text, col)
+
+
+@asyncrun
+async def test_log_scale_is_refused_when_a_loss_is_below_zero(missions, tmp_path):
+    """Drawn at the log floor, a loss of −0.9 would pass for a tiny one: the plot stays
+    linear, says why, and its range reaches below 0."""
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.loss_plot import LossPlot
+
+    app = DescentApp(initial="below-zero")
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(3):
+            await pilot.pause()
+        app.screen.action_step(30)
+        await pilot.press("l")
+        for _ in range(4):
+            await pilot.pause()
+        plot = app.screen.query_one(LossPlot)
+        assert app.screen.log_scale and plot.log_refused and not plot.log_scale
+        assert plot.y_range[0] < -0.5  # the floor, near −1, is inside the plot
+        text = ["".join(seg.text for seg in plot.render_line(y)) for y in range(plot.size.height)]
+        assert any("losses < 0: no log scale" in t for t in text)
+        assert "log" not in str(plot.border_title)  # the title says what is drawn
+        await pilot.press("l")  # back to linear: nothing to refuse
+        for _ in range(4):
+            await pilot.pause()
+        assert not plot.log_refused
+        assert not any("no log scale" in "".join(seg.text for seg in plot.render_line(y))
+                       for y in range(plot.size.height))

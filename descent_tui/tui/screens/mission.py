@@ -723,8 +723,9 @@ class MissionScreen(Screen[None]):
         series = [{"index": r["index"], "label": r["label"], "steps": r["steps"],
                    "loss": r["loss"], "val_loss": r["val_loss"], "loss_now": r["loss_now"],
                    "diverged": r["diverged"], "noisy": r["noisy"]} for r in runs]
-        self.query_one(LossPlot).show(series, log_scale=self.log_scale, total_steps=snap["total"])
-        set_border(self.query_one(LossPlot), title="LOSS (log₁₀)" if self.log_scale else "LOSS")
+        plot = self.query_one(LossPlot)
+        plot.show(series, log_scale=self.log_scale, total_steps=snap["total"])
+        set_border(plot, title="LOSS (log₁₀)" if plot.log_scale else "LOSS")  # as drawn
         sel = next((r for r in runs if r["index"] == self.selected), runs[0])
         if self.sim.kind == "landscape":
             land = self.query_one("Landscape")

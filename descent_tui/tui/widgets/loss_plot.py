@@ -19,7 +19,8 @@ Scale: the y range stops at 1.5× the largest starting loss, so one exploding ru
 leaves through the top instead of flattening the others. On log scale the values
 are log₁₀ of the loss; a loss at or below the floor (``LOG_SPAN`` decades under the
 top, e.g. an underflow to 1e-198 or an exact 0) is drawn at the floor, and the
-step axis says ``floor 1e-11``.
+step axis says ``floor 1e-11``. A loss below 0 has no logarithm (a landscape's loss
+may be negative): then the plot stays linear, and the step axis says so.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ def _cap(series: list[dict[str, Any]]) -> float | None:
             if len(fin):
                 starts.append(float(fin[0]))
     return max(starts) * 1.5 if starts and max(starts) > 0 else None
+
+
+def _any_negative(series: list[dict[str, Any]]) -> bool:
+    """Whether any run's training or validation loss went below 0."""
+    return any(np.any(np.asarray(s[key], dtype=float) < 0)
+               for s in series for key, _ in CURVES if s.get(key) is not None and len(s[key]))
 
 
 def log_floor(cap: float | None) -> int:
@@ -126,6 +133,7 @@ class LossPlot(StepChart):
         super().__init__(**kwargs)
         self.log_scale = False
         self.clamped = False  # a point was drawn at the log floor
+        self.log_refused = False  # log scale asked for, but a loss is below 0
 
     def y_format(self, v: float) -> str:  # type: ignore[override]
         return log_label(v) if self.log_scale else short(v)
@@ -137,7 +145,10 @@ class LossPlot(StepChart):
         return ticks
 
     def show(self, series: list[dict[str, Any]], *, log_scale: bool, total_steps: int) -> None:
-        self.log_scale = log_scale
+        # a loss below 0 (a landscape may go negative) has no logarithm: drawn at the
+        # floor it would pass for a tiny loss, so the plot stays linear and says why
+        self.log_refused = log_scale and _any_negative(series)
+        self.log_scale = log_scale and not self.log_refused
         self.total = max(1, int(total_steps))
         self.curves, self.legend = self._curves(series)
         self.refresh_chart()
@@ -177,7 +188,8 @@ class LossPlot(StepChart):
         self.marks = [float(floor)] if floor_note else []
         smoothed = (f"batch losses: line = moving mean, avg = last {avg_window(self.total)}"
                     if any(c.smooth for c in curves) else "")
-        self.note = " · ".join(n for n in (smoothed, floor_note) if n)
+        refused = "losses < 0: no log scale" if self.log_refused else ""
+        self.note = " · ".join(n for n in (smoothed, floor_note, refused) if n)
         return curves, keys
 
     def _range(self, ymin: float, ymax: float) -> tuple[float, float]:
