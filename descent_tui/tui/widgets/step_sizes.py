@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widget import Widget
 
@@ -52,6 +53,11 @@ def magnitude(v: float) -> str:
     return f"{v:.3g}"
 
 
+def _widest(text: Text) -> int:
+    """The widest line of ``text``, in cells."""
+    return max(cell_len(line) for line in text.plain.split("\n"))
+
+
 def log_bar(v: float, top: float, width: int = BAR) -> str:
     """A bar for ``v`` on a log scale from ``top / 10**DECADES`` to ``top``."""
     if not (math.isfinite(v) and v > 0 and top > 0):
@@ -80,22 +86,48 @@ class StepSizes(Widget):
         self.params = [clean(p, one_line=True) for p in params]
         self.refresh()
 
-    def _layout(self) -> tuple[int, bool, bool, int]:
-        """(parameters shown, with bars, with −Δθ/g, column gap) for the width."""
-        label = max((len(clean(r.label, one_line=True)) + 2 for r in self.rows), default=5)
-        for bars, eff, gap in ((True, True, 2), (False, True, 2), (False, True, 1),
-                               (True, False, 1), (False, False, 1)):
-            per = (6 + gap) * (1 + eff) + (BAR + gap if bars else 0)
-            if label + gap + per * len(self.params) <= self.size.width:
-                return len(self.params), bars, eff, gap
-        return max(1, (self.size.width - label) // 7), False, False, 1
+    def _layouts(self) -> list[tuple[int, bool, bool, int]]:
+        """(parameters shown, with bars, with −Δθ/g, column gap), richest first."""
+        n = len(self.params)
+        return [(n, True, True, 2), (n, False, True, 2), (n, False, True, 1),
+                (n, True, False, 1), (n, False, False, 1)] + [
+                (k, False, False, 1) for k in range(n - 1, 0, -1)]
 
     @safe_render
     def render(self) -> Any:
         if not self.rows:
             return Text("No runs.", style="dim")
+        table = self._table(self.size.width)
+        if self.size.height < len(self.rows) + 4:
+            return table
+        from rich.console import Group
+
+        return Group(table, Text(""), Text(NOTE, style="dim"))
+
+    def _table(self, width: int) -> Any:
+        """The richest layout whose numbers all fit whole: with the runs' labels whole,
+        else with them cut (to 8 cells at least: the row's colour still says whose it
+        is). A number is never cut: ``-0.00…`` reads as some other number."""
+        label = max(len(clean(r.label, one_line=True)) for r in self.rows)
+        for shown, bars, eff, gap in self._layouts():
+            rows, right = self._grid_rows(shown, bars, eff, None)
+            table = grid(rows, right, gap, width)
+            if table is not None:
+                return table
+            numbers = grid([row[1:] for row in rows], right[1:], gap, width)
+            room = width - gap - 2 - (_widest(numbers) if numbers is not None else width)
+            if 8 <= room < label:  # "━ " and the label cut to the room the numbers leave
+                table = grid(*self._grid_rows(shown, bars, eff, room), gap, width)
+                if table is not None:
+                    return table
+        rows, right = self._grid_rows(*self._layouts()[-1][:3], 8)
+        return rich_grid(rows, right, 1)  # narrower than any layout: Rich shrinks it
+
+    def _grid_rows(self, shown: int, bars: bool, eff: bool,
+                   label: int | None) -> tuple[list[list[Text]], list[bool]]:
+        """The table's rows (headings first) and which columns are right-justified;
+        ``label``: the most cells a run's label may take (None: whole)."""
         dark = self.app.current_theme.dark
-        shown, bars, eff, gap = self._layout()
         heads = [Text("run", style="bold")]
         right = [False]
         for p in self.params[:shown]:
@@ -108,13 +140,8 @@ class StepSizes(Widget):
                 heads.append(Text(f"−Δ{p}/g", style="bold"))
                 right.append(True)
         tops = self._column_tops(shown)
-        rows = [heads] + [self._cells(r, shown, tops, bars, eff, dark) for r in self.rows]
-        table = grid(rows, right, gap, self.size.width) or rich_grid(rows, right, gap)
-        if self.size.height < len(self.rows) + 4:
-            return table
-        from rich.console import Group
-
-        return Group(table, Text(""), Text(NOTE, style="dim"))
+        rows = [heads] + [self._cells(r, shown, tops, bars, eff, dark, label) for r in self.rows]
+        return rows, right
 
     def _column_tops(self, shown: int) -> list[float]:
         tops = []
@@ -125,9 +152,12 @@ class StepSizes(Widget):
         return tops
 
     def _cells(self, r: StepRow, shown: int, tops: list[float], bars: bool, eff: bool,
-               dark: bool) -> list[Text]:
+               dark: bool, label: int | None = None) -> list[Text]:
         colour = run_color(r.index, dark)
-        cells = [Text("━ " + clean(r.label, one_line=True), style=colour)]
+        name = clean(r.label, one_line=True)
+        if label is not None and len(name) > label:
+            name = name[:label - 1] + "…"
+        cells = [Text("━ " + name, style=colour)]
         for i in range(shown):
             if r.delta is None:
                 cells += [Text("—", style="dim")] + ([Text("")] if bars else []) \
