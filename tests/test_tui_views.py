@@ -251,3 +251,36 @@ def test_legend_labels_shortened_in_the_middle_stay_apart(width):
     assert len(shown) == 3
     if all(len(s) > 3 for s in shown):  # at 3 characters nothing can tell them apart
         assert len(set(shown)) == 3, shown
+
+
+@asyncrun
+async def test_the_status_line_keeps_its_height_while_the_losses_change():
+    """optimizer-zoo's six runs at 160 columns: short losses fit one row, the widest
+    (diverged, ``-1.23e-04``) need two; the height is chosen for the widest, so it does
+    not flip (each flip laid the whole screen out again) and every run stays shown."""
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.status import StatusLine
+
+    app = DescentApp(initial="optimizer-zoo")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        status = app.screen.query_one(StatusLine)
+        labels = [rs.label for rs in app.screen.sim.runs]
+        assert len(labels) == 6
+        heights, texts = set(), []
+        for loss, diverged, running in ((0.5, False, True), (-1.234e-4, True, False),
+                                        (12.5, False, True), (float("nan"), True, True)):
+            runs = [{"index": i, "label": label, "loss": loss, "diverged": diverged,
+                     "lr": 0.001, "fork": False} for i, label in enumerate(labels)]
+            status.show({"step": 7, "total": 200, "done": False, "runs": runs},
+                        running=running, speed="speed MAX", log_scale=False, selected=0)
+            heights.add(status.styles.height.value)
+            texts.append(str(status.render()))
+        assert len(heights) == 1, heights
+        for shown in texts:
+            rows = shown.splitlines()
+            assert len(rows) <= 2
+            assert all(len(row) <= 160 for row in rows)
+            assert all(run_style(i).glyph in shown for i in range(6)), shown
+            assert "lr 0.001" in shown
