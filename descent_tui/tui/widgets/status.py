@@ -48,7 +48,8 @@ def pack(head: Text, pieces: list[tuple[str, Any]], tail: Text, width: int,
     ``max_rows`` rows); the first where every row fits is kept (else the last one,
     which may be cut).
     """
-    return _pack(head, pieces, tail, width, fit(head, pieces, tail, width, max_rows, layouts))
+    return _pack(head, pieces, tail, width,
+                 fit(head, pieces, tail, width, max_rows, layouts))[0]
 
 
 def fit(head: Text, pieces: list[tuple[str, Any]], tail: Text, width: int,
@@ -59,28 +60,32 @@ def fit(head: Text, pieces: list[tuple[str, Any]], tail: Text, width: int,
     for layout in layouts:
         if layout[0] > max_rows:
             continue
-        rows = _pack(head, pieces, tail, width, layout)
+        rows = _pack(head, pieces, tail, width, layout)[0]
         if len(rows) <= layout[0] and all(row.cell_len <= width for row in rows):
             return layout
     return layout
 
 
 def _pack(head: Text, pieces: list[tuple[str, Any]], tail: Text, width: int,
-          layout: tuple[int, int]) -> list[Text]:
-    """The rows of one layout (rows, label length): a piece that does not fit starts
-    the next row while there are rows left."""
+          layout: tuple[int, int], breaks: list[int] | None = None
+          ) -> tuple[list[Text], list[int]]:
+    """The rows of one layout (rows, label length), and where rows start (the index of
+    the piece; ``len(pieces)``: the tail). A piece that does not fit starts the next
+    row while there are rows left; given ``breaks``, rows start there instead."""
     n_rows, limit = layout
-    rows = [head.copy()]
-    for label, build in pieces:
-        piece = build(abbreviate(label, limit))
-        if rows[-1].cell_len + piece.cell_len > width and len(rows) < n_rows \
-                and rows[-1].cell_len > 0:
+    rows, starts = [head.copy()], []
+    built = [build(abbreviate(label, limit)) for label, build in pieces] + [tail]
+    for k, piece in enumerate(built):
+        if breaks is not None:
+            new_row = k in breaks
+        else:
+            new_row = rows[-1].cell_len + piece.cell_len > width and len(rows) < n_rows \
+                and (rows[-1].cell_len > 0 or k == len(pieces))
+        if new_row:
             rows.append(Text(" "))
+            starts.append(k)
         rows[-1].append_text(piece)
-    if rows[-1].cell_len + tail.cell_len > width and len(rows) < n_rows:
-        rows.append(Text(" "))
-    rows[-1].append_text(tail)
-    return rows
+    return rows, starts
 
 
 #: the widest loss the status line can show (``fmt_num``: 4 significant digits or
@@ -113,13 +118,15 @@ class StatusLine(Static):
         head = _head(snap, "done" if snap.get("done") else "run" if running else "pause",
                      speed, log_scale, snap["step"])
         tail = _tail(sel_fork, None if sel_lr is None else fmt_num(sel_lr))
-        # the layout (rows, label length) is chosen for the widest text the same runs can
-        # show (paused, the last step, every loss and lr at its widest), so the height
-        # stays put while they train: a new height lays the whole screen out again
-        layout = fit(_head(snap, "pause", speed, log_scale, snap["total"]), widest,
-                     _tail(sel_fork, None if sel_lr is None else WIDEST_LOSS[2:]), width)
-        rows = _pack(head, pieces, tail, width, layout)
-        rows += [Text(" ")] * (layout[0] - len(rows))
+        # the layout (rows, label length) and where the rows break are chosen for the
+        # widest text the same runs can show (paused, the last step, every loss and lr
+        # at its widest), so the height stays put while they train (a new height lays
+        # the whole screen out again) and no run hops from one row to the other
+        most = (_head(snap, "pause", speed, log_scale, snap["total"]), widest,
+                _tail(sel_fork, None if sel_lr is None else WIDEST_LOSS[2:]), width)
+        layout = fit(*most)
+        breaks = _pack(*most, layout)[1]
+        rows = _pack(head, pieces, tail, width, layout, breaks)[0]
         if self.styles.height is None or self.styles.height.value != layout[0]:
             self.styles.height = layout[0]
         # the text alone needs no layout: one at 10 Hz took the mission screen 100-270 ms
