@@ -255,9 +255,9 @@ def test_legend_labels_shortened_in_the_middle_stay_apart(width):
 
 @asyncrun
 async def test_the_status_line_keeps_its_height_while_the_losses_change():
-    """optimizer-zoo's six runs at 160 columns: short losses fit one row, the widest
-    (diverged, ``-1.23e-04``) need two; the height is chosen for the widest, so it does
-    not flip (each flip laid the whole screen out again) and every run stays shown."""
+    """optimizer-zoo's six runs and a fork at 160 columns: short losses fit one row, the
+    widest (``1.23e-04``) need two; the height is chosen for the widest, so it does not
+    flip (each flip laid the whole screen out again) and every run stays shown."""
     from descent_tui.tui.app import DescentApp
     from descent_tui.tui.widgets.status import StatusLine
 
@@ -266,15 +266,14 @@ async def test_the_status_line_keeps_its_height_while_the_losses_change():
         await app.workers.wait_for_complete()
         await pilot.pause()
         status = app.screen.query_one(StatusLine)
-        labels = [rs.label for rs in app.screen.sim.runs]
-        assert len(labels) == 6
+        labels = [rs.label for rs in app.screen.sim.runs] + ["fork of Adam @ 12"]
         heights, texts = set(), []
-        for loss, diverged, running in ((0.5, False, True), (-1.234e-4, True, False),
-                                        (12.5, False, True), (float("nan"), True, True)):
-            runs = [{"index": i, "label": label, "loss": loss, "diverged": diverged,
-                     "lr": 0.001, "fork": False} for i, label in enumerate(labels)]
+        for loss, lr, running in ((0.5, 0.1, True), (1.234e-4, 0.001234, False),
+                                  (12.5, 0.01, True), (0.0012345, 1e-4, True)):
+            runs = [{"index": i, "label": label, "loss": loss, "diverged": False,
+                     "lr": lr, "fork": i == 6} for i, label in enumerate(labels)]
             status.show({"step": 7, "total": 200, "done": False, "runs": runs},
-                        running=running, speed="speed MAX", log_scale=False, selected=0)
+                        running=running, speed="speed MAX", log_scale=False, selected=6)
             heights.add(status.styles.height.value)
             texts.append(str(status.render()))
         assert len(heights) == 1, heights
@@ -282,5 +281,5 @@ async def test_the_status_line_keeps_its_height_while_the_losses_change():
             rows = shown.splitlines()
             assert len(rows) <= 2
             assert all(len(row) <= 160 for row in rows)
-            assert all(run_style(i).glyph in shown for i in range(6)), shown
-            assert "lr 0.001" in shown
+            assert all(run_style(i).glyph in shown for i in range(7)), shown
+            assert "⑂ fork selected" in shown and "lr " in shown

@@ -88,9 +88,19 @@ def _pack(head: Text, pieces: list[tuple[str, Any]], tail: Text, width: int,
     return rows, starts
 
 
-#: the widest loss the status line can show (``fmt_num``: 4 significant digits or
-#: ``-1.23e-04``) after the divergence mark: the layout is chosen for it
-WIDEST_LOSS = "✖ -0.001234"
+#: the widest positive number :func:`fmt_num` writes (4 significant digits, or
+#: ``1.23e-04``): the layout is chosen for every loss and lr at this width
+WIDEST = "0.001234"
+
+
+def widest_loss(loss: Any, diverged: bool) -> str:
+    """The widest text a run's loss can take while its sign and divergence stay as
+    they are (a run that diverges, or a loss that turns negative, may add a row)."""
+    try:
+        negative = float(loss) < 0
+    except (TypeError, ValueError):
+        negative = False
+    return ("✖ " if diverged else "") + ("-" if negative else "") + WIDEST
 
 
 class StatusLine(Static):
@@ -112,7 +122,8 @@ class StatusLine(Static):
             chosen = run["index"] == selected
             loss = ("✖ " if run["diverged"] else "") + fmt_num(run["loss"])
             pieces.append((label, _run_piece(loss, style, chosen)))
-            widest.append((label, _run_piece(WIDEST_LOSS, style, chosen)))
+            widest.append((label, _run_piece(widest_loss(run["loss"], run["diverged"]),
+                                             style, chosen)))
             if chosen:
                 sel_lr, sel_fork = run.get("lr"), bool(run.get("fork"))
         head = _head(snap, "done" if snap.get("done") else "run" if running else "pause",
@@ -120,10 +131,10 @@ class StatusLine(Static):
         tail = _tail(sel_fork, None if sel_lr is None else fmt_num(sel_lr))
         # the layout (rows, label length) and where the rows break are chosen for the
         # widest text the same runs can show (paused, the last step, every loss and lr
-        # at its widest), so the height stays put while they train (a new height lays
-        # the whole screen out again) and no run hops from one row to the other
+        # at its widest: widest_loss), so the height stays put while they train (a new
+        # height lays the whole screen out again) and no run hops between the rows
         most = (_head(snap, "pause", speed, log_scale, snap["total"]), widest,
-                _tail(sel_fork, None if sel_lr is None else WIDEST_LOSS[2:]), width)
+                _tail(sel_fork, None if sel_lr is None else WIDEST), width)
         layout = fit(*most)
         breaks = _pack(*most, layout)[1]
         rows = _pack(head, pieces, tail, width, layout, breaks)[0]
