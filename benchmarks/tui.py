@@ -14,12 +14,18 @@
     (``screen.frame_times``: taking the records and handing them to the views) and
     the max / median time each view takes to draw itself (its render), and the
     key latency (key press to its action); bar: no frame and no key over 50 ms.
+
+``--log-slow MS`` prints, after each scenario, every refresh (``frame``), every
+Textual paint (``paint``: the screen's update timer, with ``layout`` when it laid
+the screen out, and the widgets it repainted) and every view draw (``draw``) that
+took over MS, with the garbage collections (generation, ms) that ran during it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -144,8 +150,9 @@ VIEWS = (("descent_tui.tui.widgets.loss_plot", "LossPlot", "_build"),
          ("descent_tui.tui.widgets.units", "UnitView", "_build"))
 
 
-def time_views() -> tuple[dict[str, list[float]], Any]:
-    """Wrap each view's drawing method with a timer: (name -> seconds per call, undo)."""
+def time_views(log: SlowLog | None = None) -> tuple[dict[str, list[float]], Any]:
+    """Wrap each view's drawing method with a timer: (name -> seconds per call, undo);
+    with ``log``, every draw is also handed to it."""
     import functools
     import importlib
 
@@ -156,12 +163,15 @@ def time_views() -> tuple[dict[str, list[float]], Any]:
         original = getattr(cls, method)
         samples = times.setdefault(cls_name, [])
 
-        def timed(*a, _f=original, _s=samples, **k):
+        def timed(*a, _f=original, _s=samples, _n=cls_name, **k):
             t0 = time.perf_counter()
             try:
                 return _f(*a, **k)
             finally:
-                _s.append(time.perf_counter() - t0)
+                t1 = time.perf_counter()
+                _s.append(t1 - t0)
+                if log is not None:
+                    log.add("draw", _n, t0, t1)
 
         setattr(cls, method, functools.wraps(original)(timed))
         undo.append((cls, method, original))
@@ -173,7 +183,99 @@ def time_views() -> tuple[dict[str, list[float]], Any]:
     return times, restore
 
 
-async def app_throughput(scenario: str, seconds: float, rounds: int = 5) -> dict[str, float]:
+class SlowLog:
+    """Refreshes, paints and draws over ``ms``, with the gc collections during each.
+
+    :meth:`install` wraps the mission screen's refresh (``_tick``) and Textual's
+    paint (``Screen._on_timer_update``) and adds a ``gc.callbacks`` hook;
+    :meth:`report` lists what took over ``ms``, oldest first.
+    """
+
+    def __init__(self, ms: float) -> None:
+        self.ms = ms
+        self.events: list[tuple[str, str, float, float]] = []  # kind, what, start, end
+        self.collections: list[tuple[int, float, float]] = []  # generation, start, end
+        self._gc_start = 0.0
+        self.counts: dict[str, int] = {}
+        self._undo: list[tuple[Any, str, Any]] = []
+
+    def reset(self) -> None:
+        """Forget what came before (the screen's start-up): counts start again."""
+        self.events.clear()
+        self.collections.clear()
+        self.counts.clear()
+
+    def add(self, kind: str, what: str, t0: float, t1: float) -> None:
+        key = "layout" if kind == "layout" else "whole-screen paint" if "whole screen" in what \
+            else kind
+        self.counts[key] = self.counts.get(key, 0) + 1
+        if 1000 * (t1 - t0) > self.ms:
+            self.events.append((kind, what, t0, t1))
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.collections.append((info["generation"], self._gc_start, time.perf_counter()))
+
+    def _wrap(self, cls: Any, method: str, describe: Any) -> None:
+        original = getattr(cls, method)
+        log = self
+
+        def timed(self_, *a, **k):
+            what = describe(self_)
+            t0 = time.perf_counter()
+            try:
+                return original(self_, *a, **k)
+            finally:
+                log.add(*what, t0, time.perf_counter())
+
+        setattr(cls, method, timed)
+        self._undo.append((cls, method, original))
+
+    def install(self) -> None:
+        from textual.screen import Screen
+
+        from descent_tui.tui.screens.mission import MissionScreen
+
+        def paint(screen: Any) -> tuple[str, str]:
+            dirty = sorted({type(w).__name__ for w in screen._dirty_widgets})
+            layout = "layout " if screen._layout_required else ""
+            whole = "whole screen " if screen._repaint_required else ""
+            return "paint", (f"{type(screen).__name__}: {layout}{whole}{','.join(dirty[:6])}"
+                             f"{'…' if len(dirty) > 6 else ''}")
+
+        self._wrap(MissionScreen, "_tick", lambda _s: ("frame", "MissionScreen._tick"))
+        self._wrap(Screen, "_on_timer_update", paint)
+        self._wrap(Screen, "_refresh_layout", lambda _s: ("layout", "Screen._refresh_layout"))
+        gc.callbacks.append(self._on_gc)
+
+    def uninstall(self) -> None:
+        for cls, method, original in reversed(self._undo):
+            setattr(cls, method, original)
+        self._undo.clear()
+        if self._on_gc in gc.callbacks:
+            gc.callbacks.remove(self._on_gc)
+
+    def report(self, title: str) -> None:
+        gens = [sum(1 for c in self.collections if c[0] == g) for g in range(3)]
+        counts = ", ".join(f"{n} {k}s" for k, n in sorted(self.counts.items()))
+        print(f"-- {title}: {len(self.events)} over {self.ms:g} ms of {counts}; "
+              f"gc collections gen0/1/2: {gens[0]}/{gens[1]}/{gens[2]}")
+        t_first = self.events[0][2] if self.events else 0.0
+        for kind, what, t0, t1 in self.events:
+            gcs = {}
+            for g, s, e in self.collections:
+                if s < t1 and e > t0:
+                    n, ms = gcs.get(g, (0, 0.0))
+                    gcs[g] = (n + 1, ms + 1000 * (e - s))
+            during = ", ".join(f"{n}x gen{g} {ms:.1f} ms" for g, (n, ms) in sorted(gcs.items()))
+            print(f"  +{t0 - t_first:7.3f}s {kind:6} {1000 * (t1 - t0):7.1f} ms  {what}"
+                  + (f"  [gc: {during}]" if during else ""))
+
+
+async def app_throughput(scenario: str, seconds: float, rounds: int = 5,
+                         log_slow: float | None = None) -> dict[str, float]:
     """Steps/s of the app at MAX speed and of a headless Simulation, interleaved.
 
     Each round runs the app for ``seconds`` / ``rounds``, pauses it, then steps a
@@ -191,7 +293,10 @@ async def app_throughput(scenario: str, seconds: float, rounds: int = 5) -> dict
     headless.step(20)
     app = DescentApp(initial=scenario)
     ratios, app_rates, head_rates = [], [], []
-    views, restore = time_views()
+    log = SlowLog(log_slow) if log_slow is not None else None
+    views, restore = time_views(log)
+    if log is not None:
+        log.install()
     async with app.run_test(size=(160, 50)) as pilot:
         await app.workers.wait_for_complete()  # the simulation is built in a worker
         await pilot.pause()
@@ -203,6 +308,8 @@ async def app_throughput(scenario: str, seconds: float, rounds: int = 5) -> dict
         screen.speed_index = len(SPEEDS) - 1
         screen.auto_pause = False  # measure the trainer, not the lesson's pauses
         screen.frame_times.clear()
+        if log is not None:
+            log.reset()  # the start-up's layouts are not the running's
         for _ in range(rounds):
             await pilot.press("r")
             await pilot.pause(0.3)  # warm up (chunk size settles)
@@ -242,6 +349,9 @@ async def app_throughput(scenario: str, seconds: float, rounds: int = 5) -> dict
         type(screen).action_toggle_log = original
         frames = list(screen.frame_times)
     restore()
+    if log is not None:
+        log.uninstall()
+        log.report(scenario)
     drawn = {name: (1000 * max(v), 1000 * statistics.median(v), len(v))
              for name, v in views.items() if v}
     return {"views_ms": drawn,  # type: ignore[dict-item]
@@ -282,6 +392,10 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--scenario", action="append")
+    ap.add_argument("--log-slow", type=float, metavar="MS",
+                    help="print every refresh, paint and view draw over MS ms")
+    ap.add_argument("--no-paints", action="store_true",
+                    help="skip the first-paint measure (a)")
     args = ap.parse_args()
     scenarios = args.scenario or ["optimizer-zoo", "vanishing-gradients", "forgot-zero-grad"]
     home = tempfile.mkdtemp(prefix="descent-bench-")
@@ -289,10 +403,12 @@ def main() -> int:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     sys.path.insert(0, str(ROOT))
 
-    paints = first_paints(args.runs, env)
-    rows, results = paint_rows(paints)
+    rows: list[tuple[str, str, str]] = []
+    results: dict[str, object] = {}
+    if not args.no_paints:
+        rows, results = paint_rows(first_paints(args.runs, env))
     for sc in scenarios:
-        appr = asyncio.run(app_throughput(sc, args.seconds))
+        appr = asyncio.run(app_throughput(sc, args.seconds, log_slow=args.log_slow))
         head, ratio = appr["headless_steps_per_s"], appr["ratio"]
         rows.append((f"{sc}: headless steps/s", f"{head:.0f}", ""))
         rows.append((f"{sc}: app steps/s (MAX speed)", f"{appr['steps_per_s']:.0f}",

@@ -251,3 +251,42 @@ def test_legend_labels_shortened_in_the_middle_stay_apart(width):
     assert len(shown) == 3
     if all(len(s) > 3 for s in shown):  # at 3 characters nothing can tell them apart
         assert len(set(shown)) == 3, shown
+
+
+@asyncrun
+async def test_the_status_line_keeps_its_height_while_the_losses_change():
+    """optimizer-zoo's six runs and a fork at 160 columns: short losses fit one row, the
+    widest (``1.23e-04``) need two; once grown, the height stays while the same runs
+    train, so it does not flip back and forth (each flip laid the whole screen out
+    again), and every run stays shown. Back at step 0 it starts afresh."""
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.status import StatusLine
+
+    app = DescentApp(initial="optimizer-zoo")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        status = app.screen.query_one(StatusLine)
+        labels = [rs.label for rs in app.screen.sim.runs] + ["fork of Adam @ 12"]
+        heights, texts = [], []
+        for step, loss, lr, running in ((7, 0.5, 0.1, True), (8, 1.234e-4, 0.001234, False),
+                                        (9, 12.5, 0.01, True), (10, 0.0012345, 1e-4, True),
+                                        (11, 0.5, 0.1, True)):
+            runs = [{"index": i, "label": label, "loss": loss, "diverged": False,
+                     "lr": lr, "fork": i == 6} for i, label in enumerate(labels)]
+            status.show({"step": step, "total": 200, "done": False, "runs": runs},
+                        running=running, speed="speed MAX", log_scale=False, selected=6)
+            heights.append(status.styles.height.value)
+            texts.append(str(status.render()))
+        assert heights == [1, 2, 2, 2, 2], heights  # grown once, never back
+        runs = [{"index": i, "label": label, "loss": 0.5, "diverged": False,
+                 "lr": 0.1, "fork": i == 6} for i, label in enumerate(labels)]
+        status.show({"step": 0, "total": 200, "done": False, "runs": runs},
+                    running=False, speed="speed MAX", log_scale=False, selected=6)
+        assert status.styles.height.value == 1  # a reset starts afresh
+        for shown in texts:
+            rows = shown.splitlines()
+            assert len(rows) <= 2
+            assert all(len(row) <= 160 for row in rows)
+            assert all(run_style(i).glyph in shown for i in range(7)), shown
+            assert "⑂ fork selected" in shown and "lr " in shown

@@ -19,9 +19,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from descent_tui.tui import textual_fixes
 from descent_tui.tui.commands import MissionCommands
 from descent_tui.tui.safe_text import clean
 from descent_tui.tui.theme import DARK, LIGHT, THEMES
+
+textual_fixes.apply()
 
 __all__ = ["MIN_HEIGHT", "MIN_WIDTH", "DescentApp", "run_app"]
 

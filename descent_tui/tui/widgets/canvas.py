@@ -63,6 +63,14 @@ class Canvas:
         self.bgs: list[str | None] = [fill] * n
         self.bolds = [False] * n
 
+    def copy(self) -> Canvas:
+        """A canvas with the same cells, drawn on independently."""
+        new = Canvas.__new__(Canvas)
+        new.width, new.height, new.fill = self.width, self.height, self.fill
+        new.chars, new.fgs = self.chars.copy(), self.fgs.copy()
+        new.bgs, new.bolds = self.bgs.copy(), self.bolds.copy()
+        return new
+
     def inside(self, col: int, prow: int) -> bool:
         return 0 <= col < self.width and 0 <= prow < 2 * self.height
 

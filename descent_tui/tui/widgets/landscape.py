@@ -149,6 +149,9 @@ class Landscape(RowRedraw, Widget):
         self.zoom: list[tuple[float, float]] | None = None
         self._lines: list[Strip] | None = None
         self._box: tuple[int, int, int, int] | None = None  # plot_box, fixed while drawing
+        #: (key, canvas) of the map or curve, the axes and the legend: they change only
+        #: with the grid, the size or the theme, the runs every frame (:meth:`_backdrop`)
+        self._backdrop_drawn: tuple[Any, Canvas] | None = None
 
     # ------------------------------------------------------------------ input
     def wanted_grid(self) -> tuple[int, int]:
@@ -172,6 +175,7 @@ class Landscape(RowRedraw, Widget):
         self.bounds = list(bounds) + [(-1.0, 1.0)] * max(0, 2 - len(bounds))
         self.minimum = minimum
         self._lines = None
+        self._backdrop_drawn = None
         self.refresh()
 
     def view_bounds(self, mission_bounds: list[tuple[float, float]]
@@ -293,22 +297,31 @@ class Landscape(RowRedraw, Widget):
         return ("#e8f0ff", "#7f8fa8") if dark else ("#101826", "#5a6b85")
 
     def _build(self) -> list[Strip]:
-        w, h = self.size.width, self.size.height
         dark = self.app.current_theme.dark
-        canvas = Canvas(w, h, self.background_colors[1].hex)
         self._box = None
         self._box = self.plot_box()
         try:
+            canvas = self._backdrop(dark).copy()
+            self._draw_runs(canvas, dark)
+        finally:
+            self._box = None
+        return self._strips(canvas)
+
+    def _backdrop(self, dark: bool) -> Canvas:
+        """The map (or curve), axes and legend, drawn once per grid, size and theme."""
+        w, h = self.size.width, self.size.height
+        fill = self.background_colors[1].hex
+        key = (w, h, dark, fill, self.plot_box())
+        if self._backdrop_drawn is None or self._backdrop_drawn[0] != key:
+            canvas = Canvas(w, h, fill)
             if self.n_params >= 2:
                 self._draw_map(canvas, dark)
             else:
                 self._draw_curve(canvas, dark)
             if self.plot_box()[0] > 0:
                 self._draw_axes(canvas, dark)
-            self._draw_runs(canvas, dark)
-        finally:
-            self._box = None
-        return self._strips(canvas)
+            self._backdrop_drawn = (key, canvas)
+        return self._backdrop_drawn[1]
 
     def _draw_map(self, canvas: Canvas, dark: bool) -> None:
         """The loss bands, one grid point per pixel (nearest grid point if the size changed)."""

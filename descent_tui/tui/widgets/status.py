@@ -18,7 +18,7 @@ from textual.widgets import Static
 from descent_tui.tui.run_style import abbreviate, run_style
 from descent_tui.tui.safe_text import clean
 
-__all__ = ["Alarm", "StatusLine", "abbreviate", "fmt_num", "pack"]
+__all__ = ["Alarm", "StatusLine", "abbreviate", "fit", "fmt_num", "pack"]
 
 
 def fmt_num(v: Any) -> str:
@@ -40,75 +40,142 @@ LAYOUTS = ((1, 40), (1, 14), (1, 9), (2, 40), (2, 14), (2, 9), (2, 6), (2, 3), (
 
 
 def pack(head: Text, pieces: list[tuple[str, Any]], tail: Text, width: int,
-         max_rows: int = 2) -> list[Text]:
+         max_rows: int = 2, layouts: tuple[tuple[int, int], ...] = LAYOUTS) -> list[Text]:
     """``head``, then every run's piece, then ``tail``, in as few rows of ``width`` as fit.
 
     ``pieces`` are ``(label, build)`` with ``build(short_label) -> Text``. The
-    :data:`LAYOUTS` are tried in turn (at most ``max_rows`` rows); the first where
-    every row fits is kept (else the last one, which may be cut).
+    ``layouts`` (rows, label length; :data:`LAYOUTS`) are tried in turn (at most
+    ``max_rows`` rows); the first where every row fits is kept (else the last one,
+    which may be cut).
     """
-    rows: list[Text] = []
-    for n_rows, limit in LAYOUTS:
-        if n_rows > max_rows:
+    return _pack(head, pieces, tail, width,
+                 fit(head, pieces, tail, width, max_rows, layouts))[0]
+
+
+def fit(head: Text, pieces: list[tuple[str, Any]], tail: Text, width: int,
+        max_rows: int = 2, layouts: tuple[tuple[int, int], ...] = LAYOUTS) -> tuple[int, int]:
+    """The first of ``layouts`` (rows, label length) where :func:`pack` fits ``width``
+    (else the last one tried)."""
+    layout = layouts[0]
+    for layout in layouts:
+        if layout[0] > max_rows:
             continue
-        rows = [head.copy()]
-        for label, build in pieces:
-            piece = build(abbreviate(label, limit))
-            if rows[-1].cell_len + piece.cell_len > width and len(rows) < n_rows \
-                    and rows[-1].cell_len > 0:
-                rows.append(Text(" "))
-            rows[-1].append_text(piece)
-        if rows[-1].cell_len + tail.cell_len > width and len(rows) < n_rows:
+        rows = _pack(head, pieces, tail, width, layout)[0]
+        if len(rows) <= layout[0] and all(row.cell_len <= width for row in rows):
+            return layout
+    return layout
+
+
+def _pack(head: Text, pieces: list[tuple[str, Any]], tail: Text, width: int,
+          layout: tuple[int, int], breaks: list[int] | None = None
+          ) -> tuple[list[Text], list[int]]:
+    """The rows of one layout (rows, label length), and where rows start (the index of
+    the piece; ``len(pieces)``: the tail). A piece that does not fit starts the next
+    row while there are rows left; given ``breaks``, rows start there instead."""
+    n_rows, limit = layout
+    rows, starts = [head.copy()], []
+    built = [build(abbreviate(label, limit)) for label, build in pieces] + [tail]
+    for k, piece in enumerate(built):
+        if breaks is not None:
+            new_row = k in breaks
+        else:
+            new_row = rows[-1].cell_len + piece.cell_len > width and len(rows) < n_rows \
+                and (rows[-1].cell_len > 0 or k == len(pieces))
+        if new_row:
             rows.append(Text(" "))
-        rows[-1].append_text(tail)
-        if all(row.cell_len <= width for row in rows):
-            return rows
-    return rows
+            starts.append(k)
+        rows[-1].append_text(piece)
+    return rows, starts
+
+
+#: the widest positive number :func:`fmt_num` writes (4 significant digits, or
+#: ``1.23e-04``): the layout is chosen for every loss and lr at this width
+WIDEST = "0.001234"
+
+
+def widest_loss(loss: Any, diverged: bool) -> str:
+    """The widest text a run's loss can take while its sign and divergence stay as
+    they are (a run that diverges, or a loss that turns negative, may add a row)."""
+    try:
+        negative = float(loss) < 0
+    except (TypeError, ValueError):
+        negative = False
+    return ("✖ " if diverged else "") + ("-" if negative else "") + WIDEST
 
 
 class StatusLine(Static):
     """▶/❚❚, step, speed, each run's glyph, label and loss in its colour, the selected lr.
 
-    One row when everything fits, else two (the widget's height follows).
+    One row when everything fits, else two (the widget's height follows). While the
+    same runs train, rows are added and labels shortened but never the other way, so
+    the height changes at most once or twice a run, not back and forth with the losses.
     """
+
+    _key: tuple[Any, ...] = ()
+    _poorest = 0  # the poorest of LAYOUTS shown since the key changed
 
     def show(self, snap: dict[str, Any], *, running: bool, speed: str, log_scale: bool,
              selected: int) -> None:
         dark = self.app.current_theme.dark
-        width = self.size.width or self.app.size.width
-        head = Text()
-        if snap.get("done"):
-            head.append(" ■ DONE ", style="bold reverse")
-        elif running:
-            head.append(" ▶ RUN ", style="bold reverse")
-        else:
-            head.append(" ❚❚ PAUSE ", style="bold reverse")
-        head.append(f" step {snap['step']}/{snap['total']}", style="bold")
-        head.append(f" {speed.replace('speed ', '')}", style="dim")
-        if log_scale:
-            head.append(" log", style="dim")
-        head.append(" │")
-        pieces = []
+        width = max(20, self.size.width or self.app.size.width)
+        pieces, widest = [], []
         sel_lr, sel_fork = None, False
         for run in snap["runs"]:
-            pieces.append((clean(run["label"], one_line=True),
-                           _run_piece(run, run_style(run["index"], dark),
-                                      run["index"] == selected)))
-            if run["index"] == selected:
+            label, style = clean(run["label"], one_line=True), run_style(run["index"], dark)
+            chosen = run["index"] == selected
+            loss = ("✖ " if run["diverged"] else "") + fmt_num(run["loss"])
+            pieces.append((label, _run_piece(loss, style, chosen)))
+            widest.append((label, _run_piece(widest_loss(run["loss"], run["diverged"]),
+                                             style, chosen)))
+            if chosen:
                 sel_lr, sel_fork = run.get("lr"), bool(run.get("fork"))
-        tail = Text(" │ ⑂ fork selected" if sel_fork else "", style="bold")
-        if sel_lr is not None:
-            tail.append(f"{' ·' if sel_fork else ' │'} lr {fmt_num(sel_lr)}", style="bold")
-        rows = pack(head, pieces, tail, max(20, width))
-        # the height is set here (a new one lays the screen out again); the text alone
-        # needs no layout: one at 10 Hz took the mission screen 100-270 ms a time
-        self.styles.height = len(rows)
+        head = _head(snap, "done" if snap.get("done") else "run" if running else "pause",
+                     speed, log_scale, snap["step"])
+        tail = _tail(sel_fork, None if sel_lr is None else fmt_num(sel_lr))
+        # the layout (rows, label length) only moves to a poorer one while the same runs
+        # train (a new height lays the whole screen out again: one flip after another
+        # at 10 Hz cost 100-300 ms each); it starts afresh at step 0 and on any other
+        # change (width, runs, selection, speed). On two rows, the rows break where the
+        # widest text the runs can show would (widest_loss), so no run hops between them
+        key = (width, tuple(label for label, _ in pieces), selected, speed, log_scale,
+               snap["step"] == 0)
+        if key != self._key:
+            self._key, self._poorest = key, 0
+        self._poorest = max(self._poorest, LAYOUTS.index(fit(head, pieces, tail, width)))
+        layout = LAYOUTS[self._poorest]
+        most = (_head(snap, "pause", speed, log_scale, snap["total"]), widest,
+                _tail(sel_fork, None if sel_lr is None else WIDEST), width)
+        breaks = _pack(*most, layout)[1] if layout[0] > 1 else None
+        rows = _pack(head, pieces, tail, width, layout, breaks)[0]
+        if self.styles.height is None or self.styles.height.value != layout[0]:
+            self.styles.height = layout[0]
+        # the text alone needs no layout: one at 10 Hz took the mission screen 100-270 ms
         self.update(Text("\n").join(rows), layout=False)
 
 
-def _run_piece(run: dict[str, Any], style: Any, selected: bool) -> Any:
+def _head(snap: dict[str, Any], state: str, speed: str, log_scale: bool, step: Any) -> Text:
+    """`` ▶ RUN  step 12/200 10/tick log │`` (state: ``run``, ``pause`` or ``done``)."""
+    head = Text()
+    head.append({"done": " ■ DONE ", "run": " ▶ RUN ", "pause": " ❚❚ PAUSE "}[state],
+                style="bold reverse")
+    head.append(f" step {step}/{snap['total']}", style="bold")
+    head.append(f" {speed.replace('speed ', '')}", style="dim")
+    if log_scale:
+        head.append(" log", style="dim")
+    head.append(" │")
+    return head
+
+
+def _tail(fork: bool, lr: str | None) -> Text:
+    """`` │ ⑂ fork selected · lr 0.1`` for the selected run."""
+    tail = Text(" │ ⑂ fork selected" if fork else "", style="bold")
+    if lr is not None:
+        tail.append(f"{' ·' if fork else ' │'} lr {lr}", style="bold")
+    return tail
+
+
+def _run_piece(loss: str, style: Any, selected: bool) -> Any:
     """A builder of one run's piece: `` ▲ label 0.123`` (selected: underlined label)."""
-    loss = ("✖ " if run["diverged"] else "") + fmt_num(run["loss"])
 
     def build(label: str) -> Text:
         piece = Text(" ")
