@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from textual.strip import Strip
@@ -70,6 +71,7 @@ class MapView:
     curve: Any = None
 
 
+@lru_cache(maxsize=256)  # a map's few colours, asked for per cell and per point
 def _hex(c: str) -> tuple[int, int, int]:
     return int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16)
 
@@ -89,9 +91,13 @@ def probability_colour(p: float, dark: bool) -> str:
     if not math.isfinite(p):
         return NEUTRAL[dark]
     p = min(1.0, max(0.0, p))
-    level = min(5, int(abs(p - 0.5) * 2 * 5 + 0.5)) / 5  # 0 .. 1 in fifths
-    target = CLASS_COLORS[dark][1 if p > 0.5 else 0]
-    return _mix(NEUTRAL[dark], target, level ** 0.8)
+    return _shade(min(5, int(abs(p - 0.5) * 2 * 5 + 0.5)), p > 0.5, dark)
+
+
+@lru_cache(maxsize=32)
+def _shade(fifths: int, class_1: bool, dark: bool) -> str:
+    """The colour ``fifths``/5 of the way from neutral to a class's colour (eased)."""
+    return _mix(NEUTRAL[dark], CLASS_COLORS[dark][1 if class_1 else 0], (fifths / 5) ** 0.8)
 
 
 class DecisionMap(RowRedraw, Widget):
