@@ -245,7 +245,10 @@ async def test_log_scale_is_refused_when_a_loss_is_below_zero(missions, tmp_path
         assert plot.y_range[0] < -0.5  # the floor, near −1, is inside the plot
         text = ["".join(seg.text for seg in plot.render_line(y)) for y in range(plot.size.height)]
         assert any("losses < 0: no log scale" in t for t in text)
-        assert "log" not in str(plot.border_title)  # the title says what is drawn
+        assert "log" not in str(plot.border_title)  # the title says what is drawn ...
+        from descent_tui.tui.widgets.status import StatusLine
+
+        assert " log" not in str(app.screen.query_one(StatusLine).render())  # ... so does the status
         await pilot.press("l")  # back to linear: nothing to refuse
         for _ in range(4):
             await pilot.pause()

@@ -754,7 +754,7 @@ class MissionScreen(Screen[None]):
         self.query_one(StatusLine).show(
             {"step": snap["step"], "total": snap["total"], "done": snap["done"],
              "runs": status_runs}, running=self.running, speed=self._speed_label(),
-            log_scale=self.log_scale, selected=self.selected)
+            log_scale=plot.log_scale, selected=self.selected)  # as the plot draws it
         self.query_one(ViewsArea).show(snap["views"])
         self.query_one(ScrubBar).show(snap["step"], *snap["scrub"])
         reasons = [clean(f"{r['label']}: {r['reason'] or 'diverged'}", one_line=True)
@@ -781,7 +781,8 @@ class MissionScreen(Screen[None]):
                     "runs": runs}
         self.query_one(StatusLine).show(snap, running=self.running,
                                         speed=self._speed_label(),
-                                        log_scale=self.log_scale, selected=self.selected)
+                                        log_scale=self.query_one(LossPlot).log_scale,
+                                        selected=self.selected)
 
     def _on_done(self, runs: list[dict[str, Any]]) -> None:
         self._stop()
