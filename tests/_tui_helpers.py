@@ -59,3 +59,23 @@ def skip_predictions(screen):
     from descent_tui.tui.widgets.quiz_panel import QuizPanel
 
     screen.query_one(QuizPanel).lock_predictions(announce=False)
+
+
+async def press_while_busy(pilot, key: str, done, seconds: float = 10.0) -> None:
+    """Press the one-character ``key`` while the app trains, then wait until ``done()``.
+
+    ``Pilot.press`` waits after each key for the process to go idle (up to a second,
+    twice), which an app training at full speed never does: two seconds a key spent
+    waiting for nothing. Here the key goes in as the terminal sends it, and the test
+    waits only for what the key should do."""
+    from textual import events
+
+    app = pilot.app
+    key_event = events.Key(key, key)
+    key_event.set_sender(app)
+    app.post_message(key_event)
+    for _ in range(int(seconds / 0.01)):
+        await asyncio.sleep(0.01)
+        if done():
+            return
+    raise AssertionError(f"key {key!r} not answered within {seconds} s")

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from _tui_helpers import asyncrun, rendered_text, skip_predictions
+from _tui_helpers import asyncrun, press_while_busy, rendered_text, skip_predictions
 
 from descent_tui.progress import FILENAME
 
@@ -276,12 +276,11 @@ async def test_keys_answered_while_running(missions):
         await pilot.pause(0.3)
         before = screen.sim.step_count
         for i in range(5):
-            await pilot.press("l")
-            assert screen.log_scale == (i % 2 == 0)
+            await press_while_busy(pilot, "l", lambda i=i: screen.log_scale == (i % 2 == 0))
         assert screen.running
         await pilot.pause(0.2)
         assert screen.sim.step_count > before  # still training in between
-        await pilot.press("r")
+        await press_while_busy(pilot, "r", lambda: not screen.running)
         await app.workers.wait_for_complete()
         assert not screen.running
 
@@ -438,10 +437,11 @@ async def test_a_slow_manual_step_is_taken_off_the_ui_thread(missions, monkeypat
         monkeypatch.setattr(mission_module, "STEP_IN_WORKER_S", 0.0)  # every step counts as slow
         await pilot.press("space")
         await pilot.pause()
-        assert screen.sim.step_count == 0  # still stepping, and the UI answers meanwhile
-        await pilot.press("l")
+        assert screen.sim.step_count == 0 and stepped_on  # stepping in the worker
+        await pilot.press("l")  # answered at once: its redraw does not wait for the step
         await pilot.pause()
         assert screen.log_scale
+        assert screen.sim.step_count == 0 and not release.is_set()  # the step still waits
         release.set()
         await app.workers.wait_for_complete()
         await settle(pilot)

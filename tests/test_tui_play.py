@@ -102,6 +102,9 @@ async def test_skip_runs_without_the_predictions_and_grades_them_unanswered(miss
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         screen = app.screen
+        from descent_tui.tui.screens.mission import SPEEDS
+
+        screen.speed_index = len(SPEEDS) - 1  # not the mission's 10-second pace
         await pilot.press("r")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "PredictPrompt"

@@ -61,6 +61,9 @@ HOLD_MAX = 0.25
 
 #: a manual step expected to take longer than this (seconds) is taken in a worker
 STEP_IN_WORKER_S = 0.05
+#: the longest a redraw waits for the trainer's lock (seconds): past it the trainer is in
+#: a slow step, the frame is left for the step's end, and the keys stay live meanwhile
+FRAME_WAIT_S = 0.1
 
 
 def _estimated_step_seconds(sim: Any) -> float:
@@ -672,12 +675,14 @@ class MissionScreen(Screen[None]):
                 r["label"] = labels[r["index"]]
 
     # ------------------------------------------------------------------ snapshot
-    def snapshot(self) -> dict[str, Any]:
-        """Copies of everything the widgets draw (taken under the lock)."""
+    def snapshot(self, wait: float = -1) -> dict[str, Any] | None:
+        """Copies of everything the widgets draw (taken under the lock), or None when
+        the trainer kept the lock for more than ``wait`` seconds (a slow step in flight)."""
         sim = self.sim
         landscape = sim.kind == "landscape"
         runs = []
-        self._lock.acquire()
+        if not self._lock.acquire(timeout=wait):
+            return None
         try:
             self._selected_run()  # a selection that is gone falls back first
             for index, rs in self._shown_runs():
@@ -720,7 +725,10 @@ class MissionScreen(Screen[None]):
         self._dirty = False
         if self.running:
             self._hold_trainer()
-        snap = self.snapshot()
+        snap = self.snapshot(wait=FRAME_WAIT_S)
+        if snap is None:  # inside a slow step: the step's end (or the timer) draws it
+            self._dirty = True
+            return
         runs = snap["runs"]
         self._relabel(runs)
         series = [{"index": r["index"], "label": r["label"], "steps": r["steps"],
@@ -770,7 +778,10 @@ class MissionScreen(Screen[None]):
     def _status_only(self) -> None:
         """Cheap refresh: the status line from the latest scalars (no plots)."""
         sim = self.sim
-        with self._lock:
+        if not self._lock.acquire(timeout=FRAME_WAIT_S):
+            self._dirty = True  # inside a slow step: the step's end (or the timer) draws it
+            return
+        try:
             runs = []
             for index, rs in self._shown_runs():
                 runs.append({"index": index, "label": rs.label, "loss": rs.last.loss,
@@ -779,6 +790,8 @@ class MissionScreen(Screen[None]):
             self._relabel(runs)
             snap = {"step": sim.step_count, "total": sim.total_steps, "done": False,
                     "runs": runs}
+        finally:
+            self._lock.release()
         self.query_one(StatusLine).show(snap, running=self.running,
                                         speed=self._speed_label(),
                                         log_scale=self.query_one(LossPlot).log_scale,
