@@ -737,6 +737,28 @@ class MissionScreen(Screen[None]):
         plot = self.query_one(LossPlot)
         plot.show(series, log_scale=self.log_scale, total_steps=snap["total"])
         set_border(plot, title="LOSS (log₁₀)" if plot.log_scale else "LOSS")  # as drawn
+        self._draw_run_views(snap, runs)
+        status_runs = [{"index": r["index"], "label": r["label"], "loss": r["loss_now"],
+                        "diverged": r["diverged"], "lr": r.get("lr"), "fork": r["fork"]}
+                       for r in runs]
+        self.query_one(StatusLine).show(
+            {"step": snap["step"], "total": snap["total"], "done": snap["done"],
+             "runs": status_runs}, running=self.running, speed=self._speed_label(),
+            log_scale=plot.log_scale, selected=self.selected)  # as the plot draws it
+        self.query_one(ViewsArea).show(snap["views"])
+        self.query_one(ScrubBar).show(snap["step"], *snap["scrub"])
+        reasons = [clean(f"{r['label']}: {r['reason'] or 'diverged'}", one_line=True)
+                   for r in runs if r["diverged"]]
+        self.query_one(Alarm).show(reasons)
+        if snap["done"] and not self._done_seen:
+            self._done_seen = True
+            self._on_done(runs)
+        self.frame_times.append(time.perf_counter() - t0)
+        if len(self.frame_times) > 2000:
+            del self.frame_times[:1000]
+
+    def _draw_run_views(self, snap: dict[str, Any], runs: list[dict[str, Any]]) -> None:
+        """The selected run's views: the landscape, or the layer gradients and decision map."""
         sel = next((r for r in runs if r["index"] == self.selected), runs[0])
         if self.sim.kind == "landscape":
             land = self.query_one("Landscape")
@@ -756,24 +778,6 @@ class MissionScreen(Screen[None]):
                     dm.set_data(self.sim.data)  # type: ignore[attr-defined]
                 dm.show(snap["decision"])  # type: ignore[attr-defined]
                 set_border(dm, subtitle=content(sel["label"], one_line=True))
-        status_runs = [{"index": r["index"], "label": r["label"], "loss": r["loss_now"],
-                        "diverged": r["diverged"], "lr": r.get("lr"), "fork": r["fork"]}
-                       for r in runs]
-        self.query_one(StatusLine).show(
-            {"step": snap["step"], "total": snap["total"], "done": snap["done"],
-             "runs": status_runs}, running=self.running, speed=self._speed_label(),
-            log_scale=plot.log_scale, selected=self.selected)  # as the plot draws it
-        self.query_one(ViewsArea).show(snap["views"])
-        self.query_one(ScrubBar).show(snap["step"], *snap["scrub"])
-        reasons = [clean(f"{r['label']}: {r['reason'] or 'diverged'}", one_line=True)
-                   for r in runs if r["diverged"]]
-        self.query_one(Alarm).show(reasons)
-        if snap["done"] and not self._done_seen:
-            self._done_seen = True
-            self._on_done(runs)
-        self.frame_times.append(time.perf_counter() - t0)
-        if len(self.frame_times) > 2000:
-            del self.frame_times[:1000]
 
     def _status_only(self) -> None:
         """Cheap refresh: the status line from the latest scalars (no plots)."""
