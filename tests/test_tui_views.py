@@ -290,3 +290,61 @@ async def test_the_status_line_keeps_its_height_while_the_losses_change():
             assert all(len(row) <= 160 for row in rows)
             assert all(run_style(i).glyph in shown for i in range(7)), shown
             assert "⑂ fork selected" in shown and "lr " in shown
+
+
+# ---------------------------------------------------------------- footer rebuilds
+def test_the_footer_is_rebuilt_only_when_its_keys_change():
+    """A focus move that changes no shown key leaves the footer as it is (Textual rebuilt
+    it on every move: the Lab's tab walk spent half its time there); a move to a widget
+    with keys of its own shows them, and a move away takes them off again."""
+    import asyncio
+
+    from textual.app import App
+    from textual.binding import Binding
+    from textual.widgets import Button
+    from textual.widgets._footer import FooterKey
+
+    from descent_tui.tui.widgets.key_footer import KeyFooter
+
+    class Keyed(Button):
+        BINDINGS = [Binding("k", "noop", "Knock out")]
+
+        def action_noop(self) -> None:
+            pass
+
+    class Tiny(App):
+        BINDINGS = [Binding("question_mark", "help", "Help")]
+
+        def compose(self):
+            yield Button("one", id="one")
+            yield Button("two", id="two")
+            yield Keyed("keyed", id="keyed")
+            yield KeyFooter()
+
+    def shown(app) -> list[str]:
+        return [k.key for k in app.screen.query(FooterKey)]
+
+    async def go():
+        app = Tiny()
+        async with app.run_test(size=(80, 10)) as pilot:
+            footer = app.screen.query_one(KeyFooter)
+            builds = []
+            real = footer.recompose
+
+            async def counted():
+                builds.append(1)
+                await real()
+
+            footer.recompose = counted
+            for name in ("one", "two", "one", "two"):
+                app.screen.query_one(f"#{name}").focus()
+                await pilot.pause()
+            assert builds == [] and "k" not in shown(app)
+            app.screen.query_one("#keyed").focus()
+            await pilot.pause()
+            assert len(builds) == 1 and "k" in shown(app)
+            app.screen.query_one("#one").focus()
+            await pilot.pause()
+            assert len(builds) == 2 and "k" not in shown(app)
+
+    asyncio.run(go())

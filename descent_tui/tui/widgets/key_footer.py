@@ -36,8 +36,30 @@ class KeyFooter(Footer):
         super().__init__(*args, **kwargs)
         self.whole_keys = whole_keys
         self._fitted_width = 0
+        self._shown: tuple[Any, ...] | None = None  # the keys the footer was built from
+
+    @staticmethod
+    def _keys_of(screen: Any) -> tuple[Any, ...]:
+        """What the footer shows of ``screen``'s bindings: each shown key's binding and
+        whether it is enabled (its tooltip follows from the binding)."""
+        return tuple((b.key, b.key_display, b.action, b.description, enabled, tooltip)
+                     for _node, b, enabled, tooltip in screen.active_bindings.values()
+                     if b.show)
+
+    def bindings_changed(self, screen: Any) -> None:
+        """Rebuild only when the keys shown change. Textual rebuilds the footer each time
+        the focus moves, and most moves (tab through the Lab's controls, say) change no
+        shown key: a rebuild restyles every key, about 60 ms a focus move at 160×50."""
+        keys = self._keys_of(screen) if self.is_attached and screen is self.screen else None
+        if keys is not None and keys == self._shown:
+            return
+        if keys is not None and self._shown is not None and screen.app.app_focus:
+            self._shown = keys  # the rebuild is queued: a second change before it runs waits
+        super().bindings_changed(screen)
 
     def compose(self) -> ComposeResult:
+        if self.is_attached and self._bindings_ready:
+            self._shown = self._keys_of(self.screen)
         widgets = list(super().compose())  # no binding groups here: the order is flat
         first = [w for w in widgets if isinstance(w, FooterKey) and w.action in FIRST]
         docked = [w for w in widgets if isinstance(w, FooterKey) and w.has_class("-command-palette")]
