@@ -192,6 +192,19 @@ class Canvas:
         if bg is not None:
             self.bgs[i:j] = [bg] * n
 
+    def run(self, col: int, row: int, char: str, colours: list[str | None],
+            bold: bool = False) -> None:
+        """``char`` in the cells from ``col`` on in ``row`` (cut at the right edge), the
+        ``k``-th in ``colours[k]``: :meth:`text` of one character a cell, in one call."""
+        w = self.width
+        lo, hi = max(0, col), min(w, col + len(colours))
+        if not 0 <= row < self.height or lo >= hi:
+            return
+        i, j = row * w + lo, row * w + hi
+        self.chars[i:j] = [char] * (hi - lo)
+        self.fgs[i:j] = colours[lo - col:hi - col]
+        self.bolds[i:j] = [bold] * (hi - lo)
+
     def toned(self, col: int, row: int, factor: float) -> str | None:
         """The cell's background scaled by ``factor`` (< 1 darker; > 1 towards white)."""
         bg = self.bgs[row * self.width + col] \

@@ -120,6 +120,55 @@ MARGIN = 6
 BELOW = 2
 
 
+class PathPixels:
+    """The pixels a path's lines paint (one colour: a set), kept from frame to frame.
+
+    A path only grows while a run trains: :meth:`update` draws the lines the new
+    points add, onto the pixels of the lines it drew before, as long as the points
+    before are the same (the same view, size and subsampling); else it starts again.
+    The last point is not kept as a base: a run standing still drops it next frame.
+    """
+
+    def __init__(self, box: tuple[float, float, float, float], width: int, height: int) -> None:
+        self.key = (box, width, height)
+        self.box, self.width, self.height = box, width, height
+        self.points: list[tuple[float, float]] = []  # the points whose lines are in ``base``
+        self.base: set[tuple[int, int]] = set()  # (col, prow) of those lines
+        self.hits: set[tuple[int, int]] = set()  # and of the last frame's
+
+    def update(self, pts: list[tuple[float, float]]) -> tuple[list[int], list[int]]:
+        """The (cols, pixel rows) of the lines joining ``pts``, as Canvas.line paints them."""
+        n = len(self.points)
+        if n > len(pts) or pts[:n] != self.points:
+            self.points, self.base, n = [], set(), 0
+        keep = max(n, len(pts) - 1)  # every point but the last becomes the base
+        self.hits = set(self.base)
+        self._join(pts, max(0, n - 1), keep)
+        if keep > n:
+            self.base, self.points = set(self.hits), pts[:keep]
+        self._join(pts, max(0, keep - 1), len(pts))
+        return [c for c, _ in self.hits], [r for _, r in self.hits]
+
+    def _join(self, pts: list[tuple[float, float]], start: int, stop: int) -> None:
+        """The lines ``pts[k] → pts[k + 1]`` for ``start <= k < stop - 1``, clipped to the box."""
+        for k in range(start, stop - 1):
+            seg = clip_segment(pts[k], pts[k + 1], self.box)
+            if seg is not None:  # rounded as the points and the minimum are
+                (c0, r0), (c1, r1) = seg
+                self.line((nearest(c0), nearest(r0)), (nearest(c1), nearest(r1)), None)
+
+    def pixels(self, cols: list[int], prows: list[int], colour: Any) -> None:
+        w, n = self.width, 2 * self.height
+        self.hits.update((c, r) for c, r in zip(cols, prows, strict=True)
+                         if 0 <= c < w and 0 <= r < n)
+
+    def pixel(self, col: int, prow: int, colour: Any) -> None:
+        self.pixels([col], [prow], colour)
+
+    line = Canvas.line
+    column = Canvas.column
+
+
 class Landscape(RowRedraw, Widget):
     """Heat map (or the curve f(x) for one parameter) with axes, a loss legend and the runs.
 
@@ -152,6 +201,8 @@ class Landscape(RowRedraw, Widget):
         #: (key, canvas) of the map or curve, the axes and the legend: they change only
         #: with the grid, the size or the theme, the runs every frame (:meth:`_backdrop`)
         self._backdrop_drawn: tuple[Any, Canvas] | None = None
+        #: run index -> the pixels of its path drawn so far (:class:`PathPixels`)
+        self._paths: dict[int, PathPixels] = {}
 
     # ------------------------------------------------------------------ input
     def wanted_grid(self) -> tuple[int, int]:
@@ -460,12 +511,11 @@ class Landscape(RowRedraw, Widget):
             if path is None or not len(path):
                 continue
             colour = run_style(run["index"], dark).color
-            pts = self._path_points(path)
-            for a, b in zip(pts, pts[1:]):
-                seg = clip_segment(a, b, box)
-                if seg is not None:  # rounded as the points and the minimum are
-                    (c0, r0), (c1, r1) = seg
-                    canvas.line((nearest(c0), nearest(r0)), (nearest(c1), nearest(r1)), colour)
+            drawn = self._paths.get(run["index"])
+            if drawn is None or drawn.key != (box, canvas.width, canvas.height):
+                drawn = self._paths[run["index"]] = PathPixels(box, canvas.width, canvas.height)
+            cols, prows = drawn.update(self._path_points(path))
+            canvas.pixels(cols, prows, colour)
         if self.minimum is not None:
             px = self._to_pixel(self.minimum)
             if px is not None:

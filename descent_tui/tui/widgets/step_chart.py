@@ -202,54 +202,75 @@ def _clipped_line(canvas: Canvas, a: tuple[float, float], b: tuple[float, float]
         canvas.line(part[0], part[1], colour)
 
 
-def _segments(canvas: Canvas, a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray],
-              box: tuple[float, float, float, float], colour: str) -> None:
-    """The lines ``a[k] → b[k]`` (pixel points as arrays of columns and rows), each as
-    :func:`_clipped_line` draws it, in one colour (so in any order).
+def _segments(canvas: Canvas, groups: list[tuple[str, tuple[np.ndarray, ...]]],
+              box: tuple[float, float, float, float]) -> None:
+    """Groups of lines, drawn group after group: each ``(colour, (ac, ar, bc, br))``
+    holds the lines ``(ac[k], ar[k]) → (bc[k], br[k])`` (pixel points), each as
+    :func:`_clipped_line` draws it, in one colour (so in any order within the group).
 
     Most of a chart's lines lie inside ``box`` within one column or between two
-    neighbouring ones: their pixels are found for all at once (the rows of each
-    column :meth:`Canvas.line` paints) and painted in one loop; the others are
-    drawn one by one.
+    neighbouring ones: their pixels are found for every group at once (the rows
+    of each column :meth:`Canvas.line` paints), then painted one loop a group; the
+    others are drawn one by one, first in their group.
     """
-    (ac, ar), (bc, br) = a, b
+    if not groups:
+        return
+    ac, ar, bc, br = (np.concatenate([ends[k] for _, ends in groups]) for k in range(4))
+    group = np.repeat(np.arange(len(groups)), [len(ends[0]) for _, ends in groups])
     inside = (box[1] <= ar) & (ar <= box[3]) & (box[1] <= br) & (br <= box[3])
     c0, r0, c1, r1 = (np.rint(np.where(inside, v, 0.0)).astype(np.int64)
                       for v in (ac, ar, bc, br))
     fast = inside & (np.abs(c1 - c0) <= 1)
-    for i in np.flatnonzero(~fast).tolist():
-        _clipped_line(canvas, (float(ac[i]), float(ar[i])), (float(bc[i]), float(br[i])), box,
-                      colour)
-    c0, r0, c1, r1 = c0[fast], r0[fast], c1[fast], r1[fast]
+    slow = np.flatnonzero(~fast)
+    slow_at = np.searchsorted(group[slow], np.arange(len(groups) + 1))
+    flat, flat_at = _fast_pixels(canvas, group[fast], c0[fast], r0[fast], c1[fast], r1[fast],
+                                 len(groups))
+    w = canvas.width
+    for g, (colour, _) in enumerate(groups):
+        for i in slow[slow_at[g]:slow_at[g + 1]].tolist():
+            _clipped_line(canvas, (float(ac[i]), float(ar[i])), (float(bc[i]), float(br[i])),
+                          box, colour)
+        mine = flat[flat_at[g]:flat_at[g + 1]]
+        if mine.size:
+            canvas.pixels((mine % w).tolist(), (mine // w).tolist(), colour)
+
+
+def _fast_pixels(canvas: Canvas, group: np.ndarray, c0: np.ndarray, r0: np.ndarray,
+                 c1: np.ndarray, r1: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pixels of lines within a column or to the next one (``prow * width + col``,
+    each once a group, sorted by group) and where each group's start in them."""
     k, sr = np.abs(r1 - r0), np.where(r1 > r0, 1, -1)
     same = c0 == c1  # one column: all the rows; else the first (k + 1) // 2 of them
     mid = np.where(same, r1, r0 + sr * (np.where(k > 0, (k + 1) // 2, 1) - 1))
     start = np.where(k > 0, mid + sr, r0)[~same]  # the rest, in the next column
     cols = np.concatenate([c0, c1[~same]])
+    owner = np.concatenate([group, group[~same]])
     los = np.concatenate([np.minimum(r0, mid), np.minimum(start, r1[~same])])
     his = np.concatenate([np.maximum(r0, mid), np.maximum(start, r1[~same])])
     n = his - los + 1
     prows = np.repeat(los, n) + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
-    flat = np.unique(prows * canvas.width + np.repeat(cols, n))  # each pixel once
-    canvas.pixels((flat % canvas.width).tolist(), (flat // canvas.width).tolist(), colour)
+    cells = canvas.width * 2 * canvas.height
+    keys = np.unique(np.repeat(owner, n) * cells + prows * canvas.width + np.repeat(cols, n))
+    return keys % cells, np.searchsorted(keys // cells, np.arange(groups + 1))
 
 
-def _draw_curve(canvas: Canvas, curve: Curve, frame: _Frame, colour: str, part: str,
-                reduced: tuple[np.ndarray, ...] | None = None) -> None:
-    """One ``part`` of a curve, per pixel column (see :func:`columns`):
+def _part_lines(curve: Curve, frame: _Frame, part: str,
+                reduced: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """The lines one ``part`` of a curve is drawn with, per pixel column (see
+    :func:`columns`), as ``(ac, ar, bc, br)`` for :func:`_segments`:
 
     * ``"band"``: everything the curve passes through, extremes and the jumps
       between columns included (drawn faint, under every line);
     * ``"line"``: a connected line through each column's mean (a ``smooth`` curve:
       their moving mean over about an eighth of the plot's width);
-    * ``"dots"``: the mean, one pixel every other column (a dotted curve).
+    * ``"dots"``: the mean, one pixel every other column (a dotted curve; lines of
+      no length, inside the plot).
 
-    ``reduced``: the curve's :func:`columns` if already computed (one per curve a frame).
+    ``reduced``: the curve's :func:`columns`.
     """
-    step, first, low, high, last, mean = reduced if reduced is not None else columns(
-        curve.steps, curve.values, frame.total, frame.pw)
+    step, first, low, high, last, mean = reduced
     if step.size == 0:
-        return
+        return tuple(np.zeros(0) for _ in range(4))
     xs = frame.col(step)
     if curve.smooth and part == "line":
         mean = moving_mean(mean, max(2, frame.pw // 16))
@@ -259,18 +280,15 @@ def _draw_curve(canvas: Canvas, curve: Curve, frame: _Frame, colour: str, part: 
         for a in (first, low, high, last, mean))
     box = frame.box
     if part == "dots":
-        for c, r in zip(xs.tolist(), mean.tolist(), strict=True):
-            if int(round(c)) % 2 == 0 and box[1] <= r <= box[3]:
-                canvas.pixel(int(round(c)), int(round(r)), colour)
-        return
+        keep = (np.rint(xs) % 2 == 0) & (box[1] <= mean) & (mean <= box[3])
+        return xs[keep], mean[keep], xs[keep], mean[keep]
     if part == "line":  # from each column's mean to the next (the first: a point)
-        _segments(canvas, (np.concatenate([xs[:1], xs[:-1]]),
-                           np.concatenate([mean[:1], mean[:-1]])), (xs, mean), box, colour)
-        return
+        return (np.concatenate([xs[:1], xs[:-1]]), np.concatenate([mean[:1], mean[:-1]]),
+                xs, mean)
     # the jumps from each column's last value to the next one's first, and each
     # column's extremes (as drawn before: jump i-1 -> i, then column i; one colour)
-    _segments(canvas, (np.concatenate([xs[:-1], xs]), np.concatenate([last[:-1], low])),
-              (np.concatenate([xs[1:], xs]), np.concatenate([first[1:], high])), box, colour)
+    return (np.concatenate([xs[:-1], xs]), np.concatenate([last[:-1], low]),
+            np.concatenate([xs[1:], xs]), np.concatenate([first[1:], high]))
 
 
 def _stamp(canvas: Canvas, curve: Curve, frame: _Frame, colour: str) -> None:
@@ -377,6 +395,7 @@ class StepChart(RowRedraw, Widget):
         canvas.text(0, h - 1, "step".ljust(MARGIN - 1), strong)
         frame = _Frame(MARGIN, 2 * top, pw, ph, lo, span, self.total)
         reduced = [columns(c.steps, c.values, frame.total, frame.pw) for c in self.curves]
+        groups = []
         for part in ("band", "line", "dots"):  # every run's faint band under every line
             for curve, cols in zip(self.curves, reduced, strict=True):
                 if (part == "dots") == curve.dotted:
@@ -384,7 +403,8 @@ class StepChart(RowRedraw, Widget):
                     if part == "band":  # a noisy curve's band spans its noise: fainter
                         colour = _blend(colour, canvas.fill or "#000000",
                                         0.78 if curve.smooth else 0.55)
-                    _draw_curve(canvas, curve, frame, colour, part, cols)
+                    groups.append((colour, _part_lines(curve, frame, part, cols)))
+        _segments(canvas, groups, frame.box)
         guide = _blend(canvas.fill, dim, 0.6)
         for m in self.marks:  # a thin dotted rule, on the cells no curve touched
             row = int(round(prow(m))) // 2

@@ -27,13 +27,14 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from descent_tui.tui.widgets.canvas import Canvas
+from descent_tui.tui.widgets.redraw import RowRedraw
 from descent_tui.tui.widgets.safe import safe_render_line
 from descent_tui.tui.widgets.step_chart import ink
 
 if TYPE_CHECKING:
     from descent_tui.sim.units import UnitLayer
 
-__all__ = ["UnitView", "duplicates", "value_range"]
+__all__ = ["UnitView", "duplicates", "shades", "value_range"]
 
 RAMPS = {True: ("#3b82e6", "#18213a", "#f29a3a"), False: ("#2a66c9", "#eef1f6", "#dd7416")}
 DEAD, SAT = "#ff4d5e", "#ffcc4d"
@@ -61,6 +62,25 @@ def shade(v: float, lo: float, hi: float, dark: bool) -> str:
         return _mix(mid, pos, min(1.0, t)) if v > 0 else _mix(mid, neg, min(1.0, t))
     t = (v - lo) / (hi - lo) if hi > lo else 0.0
     return _mix(mid, pos, min(1.0, max(0.0, t)))
+
+
+def shades(values: Any, lo: float, hi: float, dark: bool) -> list[str]:
+    """``[shade(v, lo, hi, dark) for v in values]``, for an array at once."""
+    neg, mid, pos = (np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)]) for c in RAMPS[dark])
+    v = np.asarray(values, dtype=float)
+    ok = np.isfinite(v)
+    with np.errstate(all="ignore"):
+        if lo < 0 < hi:
+            up = v > 0
+            t = np.minimum(1.0, np.where(up, v / hi, v / lo))
+            end = np.where(up[:, None], pos, neg)
+        else:
+            t = (v - lo) / (hi - lo) if hi > lo else np.zeros_like(v)
+            t = np.minimum(1.0, np.maximum(0.0, t))
+            end = pos[None, :]
+        rgb = (mid + (end - mid) * np.where(ok, t, 0.0)[:, None]).astype(int).tolist()
+    return ["#{:02x}{:02x}{:02x}".format(*c) if good else DEAD
+            for c, good in zip(rgb, ok.tolist(), strict=True)]
 
 
 def value_range(layer: UnitLayer) -> tuple[float, float]:
@@ -105,7 +125,7 @@ def fit_label(candidates: list[str], width: int) -> str | None:
     return next((c for c in candidates if len(c) <= width), None)
 
 
-class UnitView(Widget):
+class UnitView(RowRedraw, Widget):
     """``show(layers, run_label)``: the :class:`~descent_tui.sim.units.UnitLayer` list of a run."""
 
     DEFAULT_CSS = """
@@ -125,8 +145,7 @@ class UnitView(Widget):
         self.unit_layers = layers
         self.twins = [duplicates(layer) for layer in layers]
         self.run_label = run_label
-        self._lines = None
-        self.refresh()
+        self.redraw()  # only the rows that changed are repainted
 
     def on_resize(self) -> None:
         self._lines = None
@@ -171,7 +190,7 @@ class UnitView(Widget):
         canvas = Canvas(w, h, self.background_colors[1].hex)
         if not self.unit_layers:
             canvas.text(0, 0, "No hidden layer to show.", ink(dark)[1])
-            return canvas.strips()
+            return self._strips(canvas)
         tile, map_rows, extra, shown = self._geometry()
         row = 0
         for i in shown:
@@ -182,7 +201,7 @@ class UnitView(Widget):
                 row += 1
                 continue
             row = self._draw_layer(canvas, i, row, tile, map_rows, extra, dark)
-        return canvas.strips()
+        return self._strips(canvas)
 
     def _header(self, layer: UnitLayer, twins: list[int | None]) -> str:
         """``layer 1 · tanh · 8 units · ALL IDENTICAL · 2 dead (red) · over …``: the news first."""
@@ -206,25 +225,27 @@ class UnitView(Widget):
         canvas.text(0, row, self._header(layer, twins), strong, bold=True)
         row += 1
         colours = palette(*value_range(layer), dark)
-        idx, bad = self._pixels(layer, tile, map_rows, len(colours))
-        wmax = float(np.nanmax(np.abs(layer.weights))) if layer.weights.size else 0.0
+        maps = self._pixels(layer, tile, map_rows, colours,
+                            canvas.fill if layer.over != "plane" else DEAD)
+        shaded = self._weight_shades(layer, tile, dark) if extra >= 2 else []
         for j in range(len(layer.values)):
             col = j * (tile + 1)
             if col + tile > canvas.width:
                 canvas.text(max(0, canvas.width - 1), row, "…", dim)
                 break
-            self._draw_map(canvas, idx[j], bad[j], col, row, colours, layer.over != "plane")
+            self._draw_map(canvas, maps[j], col, row)
             if extra >= 2:
-                self._draw_weights(canvas, layer, j, col, row + map_rows, tile, wmax, dark)
+                self._draw_weights(canvas, layer, j, col, row + map_rows, tile, shaded, dark)
             if extra >= 1:
                 self._draw_label(canvas, layer, j, twins[j], col, row + map_rows + extra - 1,
                                  tile, dark)
         return row + map_rows + extra
 
     @staticmethod
-    def _pixels(layer: UnitLayer, tile: int, map_rows: int, ncolours: int
-                ) -> tuple[list[Any], list[Any]]:
-        """Every unit's map as (palette index, non-finite) per pixel: ``[unit][row][col]``."""
+    def _pixels(layer: UnitLayer, tile: int, map_rows: int, colours: list[str],
+                blank: str | None) -> Any:
+        """Every unit's map as the colour of each pixel, ``[unit][row][col]``: its value's
+        colour in ``colours``, or ``blank`` where the value is not finite."""
         vals = layer.values
         ph = 2 * map_rows
         if layer.over == "plane":
@@ -241,38 +262,44 @@ class UnitView(Widget):
         lo, hi = value_range(layer)
         with np.errstate(all="ignore"):
             t = np.clip((pix - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0)
-            idx = np.round(np.nan_to_num(t) * (ncolours - 1)).astype(int)
-        return idx.tolist(), (~np.isfinite(pix)).tolist()
+            idx = np.round(np.nan_to_num(t) * (len(colours) - 1)).astype(int)
+        idx[~np.isfinite(pix)] = len(colours)  # the last entry: blank
+        return np.array([*colours, blank], dtype=object)[idx]
 
     @staticmethod
-    def _draw_map(canvas: Canvas, idx: list[Any], bad: list[Any], col: int, row: int,
-                  colours: list[str], padding: bool) -> None:
-        """One unit's map, two pixel rows a cell; a non-finite pixel is blank past the
-        last sample (``padding``), else red."""
-        blank = canvas.fill if padding else DEAD
-
-        def colour(r: int, c: int) -> str | None:
-            return blank if bad[r][c] else colours[idx[r][c]]
-
-        for rr in range(len(idx) // 2):
+    def _draw_map(canvas: Canvas, pixels: Any, col: int, row: int) -> None:
+        """One unit's map (:meth:`_pixels`), two pixel rows a cell; a non-finite pixel is
+        blank past the last sample, else red."""
+        n = max(0, min(pixels.shape[1], canvas.width - col))
+        for rr in range(pixels.shape[0] // 2):
             if row + rr >= canvas.height:
                 return
-            n = min(len(idx[0]), canvas.width - col)
-            canvas.half_blocks(col, row + rr, [colour(2 * rr, c) for c in range(n)],
-                               [colour(2 * rr + 1, c) for c in range(n)])
+            canvas.half_blocks(col, row + rr, pixels[2 * rr, :n].tolist(),
+                               pixels[2 * rr + 1, :n].tolist())
+
+    @staticmethod
+    def _weight_shades(layer: UnitLayer, tile: int, dark: bool) -> list[list[str]]:
+        """The cells of every unit's row of weights: one sampled weight a cell, shaded on
+        one scale for the layer (its largest weight)."""
+        weights = np.asarray(layer.weights, dtype=float)
+        if not weights.size:
+            return [[] for _ in range(len(weights))]
+        wmax = float(np.nanmax(np.abs(weights)))
+        n = weights.shape[1]
+        cells = min(tile, n)
+        picks = weights[:, np.arange(cells) * n // cells]
+        flat = (shades(picks.ravel(), -wmax, wmax, dark) if wmax > 0
+                else [RAMPS[dark][1]] * picks.size)
+        return [flat[j * cells:(j + 1) * cells] for j in range(len(weights))]
 
     def _draw_weights(self, canvas: Canvas, layer: UnitLayer, j: int, col: int, row: int,
-                      tile: int, wmax: float, dark: bool) -> None:
+                      tile: int, shaded: list[list[str]], dark: bool) -> None:
         w = layer.weights[j]
         if len(w) <= 2 and tile >= 11:
             text = ",".join(f"{v:+.1f}" for v in w)
             canvas.text(col, row, text[:tile], ink(dark)[1])
             return
-        cells = min(tile, len(w))
-        for c in range(cells):
-            v = float(w[c * len(w) // cells])
-            colour = shade(v, -wmax, wmax, dark) if wmax > 0 else RAMPS[dark][1]
-            canvas.text(col + c, row, "▄", colour)
+        canvas.run(col, row, "▄", shaded[j])
 
     def _draw_label(self, canvas: Canvas, layer: UnitLayer, j: int, twin: int | None,
                     col: int, row: int, tile: int, dark: bool) -> None:
