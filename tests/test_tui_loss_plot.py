@@ -16,7 +16,8 @@ def _home(descent_home):
 
 
 #: the private missions (tests/missions/) the `missions` fixture installs
-MISSION_FILES = ["underflow.toml", "diverge-bowl.toml", "noisy-batches.toml", "below-zero.toml"]
+MISSION_FILES = ["underflow.toml", "diverge-bowl.toml", "noisy-batches.toml", "below-zero.toml",
+                 "two-floors.toml"]
 
 
 def test_an_underflowing_loss_is_drawn_at_the_floor_on_log_scale():
@@ -255,3 +256,39 @@ async def test_log_scale_is_refused_when_a_loss_is_below_zero(missions, tmp_path
         assert not plot.log_refused
         assert not any("no log scale" in "".join(seg.text for seg in plot.render_line(y))
                        for y in range(plot.size.height))
+
+
+@asyncrun
+async def test_y_fits_the_latest_half_so_ends_squeezed_by_the_start_come_apart(missions):
+    """two-floors: both runs start at 17 and end at −1 and −0.53, a fortieth of the range
+    apart. ``y`` fits the range to steps 30 on (the slow run is at 1.89 there), the note
+    says so, the ends lie far apart; ``y`` again gives the whole range back."""
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.loss_plot import LossPlot
+
+    app = DescentApp(initial="two-floors")
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(3):
+            await pilot.pause()
+        screen = app.screen
+        screen.action_step(60)
+        await pilot.pause()
+        plot = screen.query_one(LossPlot)
+        quick, slow = screen.sim.runs
+        assert plot.y_range == pytest.approx((-1.0, 17.0), abs=1e-6)
+        assert "y fits" not in plot.note
+        await pilot.press("y")
+        await pilot.pause()
+        assert screen.loss_fit and plot.fit_recent
+        slow_at_30 = float(slow.history.series("loss")[list(slow.history.steps).index(30)])
+        assert slow_at_30 == pytest.approx(1.8945, abs=1e-3)
+        assert plot.y_range == pytest.approx((-1.0, slow_at_30), abs=1e-6)
+        assert plot.note == "y fits steps ≥ 30"
+        text = ["".join(seg.text for seg in plot.render_line(y)) for y in range(plot.size.height)]
+        assert any("y fits steps ≥ 30" in t for t in text)
+        # the two ends: a fortieth of the range apart before, a sixth of it now
+        lo, hi = plot.y_range
+        assert (slow.last.loss - quick.last.loss) / (hi - lo) > 0.15
+        await pilot.press("y")
+        await pilot.pause()
+        assert plot.y_range == pytest.approx((-1.0, 17.0), abs=1e-6) and "y fits" not in plot.note

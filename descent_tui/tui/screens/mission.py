@@ -96,6 +96,8 @@ class MissionScreen(Screen[None]):
                 tooltip="Pause when a run diverges, reaches the target, shows a watch-for"
                         " note, and at the end (on / off)"),
         Binding("l", "toggle_log", "Log scale", tooltip="Log scale for the loss curves"),
+        Binding("y", "fit_loss", "Fit loss plot", show=False,
+                tooltip="Fit the loss plot's y range to the latest half of the steps (again: all)"),
         Binding("s", "select_run", "Next run",
                 tooltip="Cycle the selected run, then the forks (layer panel, maps, lr)"),
         Binding("1", "tab('tab-briefing')", "Briefing", show=False,
@@ -141,6 +143,8 @@ class MissionScreen(Screen[None]):
     running: reactive[bool] = reactive(False, repaint=False)
     speed_index: reactive[int] = reactive(0, repaint=False)
     log_scale: reactive[bool] = reactive(False, repaint=False)
+    #: the loss plot's y range fits the latest half of the steps (``y``)
+    loss_fit: reactive[bool] = reactive(False, repaint=False)
     selected: reactive[int] = reactive(0, repaint=False)
 
     def __init__(self, loaded: Any, sim: Any = None) -> None:
@@ -502,6 +506,10 @@ class MissionScreen(Screen[None]):
         self.log_scale = not self.log_scale
         self._redraw_soon()
 
+    def action_fit_loss(self) -> None:
+        self.loss_fit = not self.loss_fit
+        self._redraw_soon()
+
     def action_select_run(self) -> None:
         """``s``: the next run, then the timeline's forks, then the first run again."""
         with self._lock:
@@ -735,7 +743,8 @@ class MissionScreen(Screen[None]):
                    "loss": r["loss"], "val_loss": r["val_loss"], "loss_now": r["loss_now"],
                    "diverged": r["diverged"], "noisy": r["noisy"]} for r in runs]
         plot = self.query_one(LossPlot)
-        plot.show(series, log_scale=self.log_scale, total_steps=snap["total"])
+        plot.show(series, log_scale=self.log_scale, total_steps=snap["total"],
+                  fit_recent=self.loss_fit)
         set_border(plot, title="LOSS (log₁₀)" if plot.log_scale else "LOSS")  # as drawn
         self._draw_run_views(snap, runs)
         status_runs = [{"index": r["index"], "label": r["label"], "loss": r["loss_now"],

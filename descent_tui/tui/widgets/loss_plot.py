@@ -21,6 +21,11 @@ are log₁₀ of the loss; a loss at or below the floor (``LOG_SPAN`` decades un
 top, e.g. an underflow to 1e-198 or an exact 0) is drawn at the floor, and the
 step axis says ``floor 1e-11``. A loss below 0 has no logarithm (a landscape's loss
 may be negative): then the plot stays linear, and the step axis says so.
+
+Fit (``y`` on the mission screen): the top of the y range is the highest loss of
+the latest half of the steps, so the ends of runs that a large start squeezed into
+one row come apart (local-minima-and-saddles: −0.28 and −0.93 under a start of 15);
+the start leaves through the top, and the step axis says ``y fits steps ≥ N``.
 """
 
 from __future__ import annotations
@@ -134,6 +139,7 @@ class LossPlot(StepChart):
         self.log_scale = False
         self.clamped = False  # a point was drawn at the log floor
         self.log_refused = False  # log scale asked for, but a loss is below 0
+        self.fit_recent = False  # the y range fits the latest half of the steps
 
     def y_format(self, v: float) -> str:  # type: ignore[override]
         return log_label(v) if self.log_scale else short(v)
@@ -144,7 +150,9 @@ class LossPlot(StepChart):
             ticks = [t for t in ticks if t == int(t)] or [float(math.ceil(lo))]
         return ticks
 
-    def show(self, series: list[dict[str, Any]], *, log_scale: bool, total_steps: int) -> None:
+    def show(self, series: list[dict[str, Any]], *, log_scale: bool, total_steps: int,
+             fit_recent: bool = False) -> None:
+        self.fit_recent = fit_recent
         # a loss below 0 (a landscape may go negative) has no logarithm: drawn at the
         # floor it would pass for a tiny loss, so the plot stays linear and says why
         self.log_refused = log_scale and _any_negative(series)
@@ -158,7 +166,9 @@ class LossPlot(StepChart):
         cap = _cap(series)
         top = (math.log10(cap) + 0.5 if self.log_scale else cap) if cap else None
         curves, keys = [], []
-        ymin, ymax = math.inf, -math.inf
+        ymin, ymax, ymax_recent = math.inf, -math.inf, -math.inf
+        recent_from = 0.5 * max((float(s["steps"][-1]) for s in series if len(s["steps"])),
+                                default=0.0)
         self.clamped = False
         for k, s in enumerate(series):
             style = run_style(s["index"], self.app.current_theme.dark)
@@ -171,10 +181,13 @@ class LossPlot(StepChart):
                               + _latest(s, ys, dotted, avg_window(self.total)))
                 xs, yv, clamped = plotted(s["steps"], ys, log_scale=self.log_scale, cap=cap)
                 self.clamped |= clamped
-                inside = yv[np.isfinite(yv) & (yv <= (math.inf if top is None else top))]
-                if inside.size:
-                    ymin = min(ymin, float(inside.min()))
-                    ymax = max(ymax, float(inside.max()))
+                inside = np.isfinite(yv) & (yv <= (math.inf if top is None else top))
+                if inside.any():
+                    ymin = min(ymin, float(yv[inside].min()))
+                    ymax = max(ymax, float(yv[inside].max()))
+                    recent = inside & (xs >= recent_from)
+                    if recent.any():
+                        ymax_recent = max(ymax_recent, float(yv[recent].max()))
                 phase = k / max(1, len(series))
                 stamps = () if dotted else tuple(
                     (j + 0.5 * phase + 0.25) * self.total / STAMPS for j in range(STAMPS))
@@ -182,14 +195,16 @@ class LossPlot(StepChart):
                                     smooth=bool(s.get("noisy")) and not dotted))
             keys.append(Key(style.glyph, clean(s["label"], one_line=True), s["index"],
                             " ".join(values)))
-        self.y_range = self._range(ymin, ymax)
+        fitted = self.fit_recent and recent_from > 0 and ymin < ymax_recent < ymax
+        self.y_range = self._range(ymin, ymax_recent if fitted else ymax)
         floor = log_floor(cap)
         floor_note = f"floor 1e{floor}" if self.log_scale and self.clamped else ""
+        fit_note = f"y fits steps ≥ {math.ceil(recent_from)}" if fitted else ""
         self.marks = [float(floor)] if floor_note else []
         smoothed = (f"batch losses: line = moving mean, avg = last {avg_window(self.total)}"
                     if any(c.smooth for c in curves) else "")
         refused = "losses < 0: no log scale" if self.log_refused else ""
-        self.note = " · ".join(n for n in (smoothed, floor_note, refused) if n)
+        self.note = " · ".join(n for n in (smoothed, floor_note, refused, fit_note) if n)
         return curves, keys
 
     def _range(self, ymin: float, ymax: float) -> tuple[float, float]:
