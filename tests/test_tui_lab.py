@@ -601,6 +601,13 @@ def test_at_160x50_every_view_shows_at_once():
             await pilot.press("v")  # nothing to fold: says so, changes nothing
             await pilot.pause()
             assert _panels(screen) == regions
+            from descent_tui.tui.widgets.loss_plot import LossPlot
+
+            plot = screen.query_one(LossPlot)
+            await pilot.press("y")  # the loss plot fits its latest steps, as on a mission
+            screen.action_step(4)
+            await pilot.pause(0.2)
+            assert screen.loss_fit and plot.fit_recent
     run(go())
 
 
@@ -742,7 +749,8 @@ def test_the_help_screen_lists_the_lab_keys():
             console.print(bindings_table(screen, list(pilot.app.BINDINGS)))
             text = console.export_text()
             for words in ("1 2 3 4 5", "data, features, network, training, run",
-                          "tab / shift+tab", "Next view", "Save mission", "Knock out"):
+                          "tab / shift+tab", "Next view", "Save mission", "Knock out",
+                          "Fit loss plot"):
                 assert words in text, words
     run(go())
 

@@ -103,6 +103,8 @@ class LabScreen(Screen[None]):
         Binding("left_square_bracket", "unit(-1)", "Prev unit", key_display="[",
                 tooltip="Select the previous hidden unit"),
         Binding("l", "toggle_log", "Log scale", tooltip="Log scale for the loss curves"),
+        Binding("y", "fit_loss", "Fit loss plot", show=False,
+                tooltip="Fit the loss plot's y range to the latest half of the steps (again: all)"),
     ]
 
     DEFAULT_CSS = """
@@ -146,6 +148,7 @@ class LabScreen(Screen[None]):
         #: (hidden layer, unit) pairs knocked out in every run
         self.knocked: set[tuple[int, int]] = set()
         self.log_scale = False
+        self.loss_fit = False  # the loss plot's y range fits the latest half of the steps
         self.problem = ""
         self._dirty = True
         self._settle: Any = None
@@ -381,6 +384,10 @@ class LabScreen(Screen[None]):
         self.log_scale = not self.log_scale
         self._dirty = True
 
+    def action_fit_loss(self) -> None:
+        self.loss_fit = not self.loss_fit
+        self._dirty = True
+
     def action_select_run(self) -> None:
         self.selected = (self.selected + 1) % len(self.sim.runs)
         self._dirty = True
@@ -508,7 +515,7 @@ class LabScreen(Screen[None]):
         with np.errstate(all="ignore"):
             snap = self.snapshot()
         self.query_one(LossPlot).show(snap["series"], log_scale=self.log_scale,
-                                      total_steps=snap["total"])
+                                      total_steps=snap["total"], fit_recent=self.loss_fit)
         self.query_one(LayerGrads).show(snap["layers"], snap["label"], snap["first_layers"])
         dm = self.query_one(DecisionMap)
         if dm.points is None:
