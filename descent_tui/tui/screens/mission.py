@@ -792,8 +792,7 @@ class MissionScreen(Screen[None]):
         """Cheap refresh: the status line from the latest scalars (no plots)."""
         sim = self.sim
         if not self._lock.acquire(timeout=FRAME_WAIT_S):
-            self._dirty = True  # inside a slow step: the step's end (or the timer) draws it
-            return
+            return  # inside a slow step: still dirty, so the step's end (or the timer) draws it
         try:
             runs = []
             for index, rs in self._shown_runs():

@@ -40,8 +40,8 @@ class KeyFooter(Footer):
 
     @staticmethod
     def _keys_of(screen: Any) -> tuple[Any, ...]:
-        """What the footer shows of ``screen``'s bindings: each shown key's binding and
-        whether it is enabled (its tooltip follows from the binding)."""
+        """What the footer shows of ``screen``'s bindings: each shown key, its label,
+        action and description, whether it is enabled, and its tooltip."""
         return tuple((b.key, b.key_display, b.action, b.description, enabled, tooltip)
                      for _node, b, enabled, tooltip in screen.active_bindings.values()
                      if b.show)
