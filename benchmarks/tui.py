@@ -18,7 +18,8 @@
 ``--log-slow MS`` prints, after each scenario, every refresh (``frame``), every
 Textual paint (``paint``: the screen's update timer, with ``layout`` when it laid
 the screen out, and the widgets it repainted) and every view draw (``draw``) that
-took over MS, with the garbage collections (generation, ms) that ran during it.
+took over MS, with the UI thread's own CPU time in it (the rest of the time it waited:
+the trainer had the GIL) and the garbage collections (generation, ms) that ran during it.
 """
 
 from __future__ import annotations
@@ -164,14 +165,14 @@ def time_views(log: SlowLog | None = None) -> tuple[dict[str, list[float]], Any]
         samples = times.setdefault(cls_name, [])
 
         def timed(*a, _f=original, _s=samples, _n=cls_name, **k):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             try:
                 return _f(*a, **k)
             finally:
                 t1 = time.perf_counter()
                 _s.append(t1 - t0)
                 if log is not None:
-                    log.add("draw", _n, t0, t1)
+                    log.add("draw", _n, t0, t1, time.thread_time() - c0)
 
         setattr(cls, method, functools.wraps(original)(timed))
         undo.append((cls, method, original))
@@ -193,7 +194,8 @@ class SlowLog:
 
     def __init__(self, ms: float) -> None:
         self.ms = ms
-        self.events: list[tuple[str, str, float, float]] = []  # kind, what, start, end
+        #: kind, what, start, end, and the UI thread's own CPU time in it (seconds)
+        self.events: list[tuple[str, str, float, float, float]] = []
         self.collections: list[tuple[int, float, float]] = []  # generation, start, end
         self._gc_start = 0.0
         self.counts: dict[str, int] = {}
@@ -205,12 +207,12 @@ class SlowLog:
         self.collections.clear()
         self.counts.clear()
 
-    def add(self, kind: str, what: str, t0: float, t1: float) -> None:
+    def add(self, kind: str, what: str, t0: float, t1: float, cpu: float) -> None:
         key = "layout" if kind == "layout" else "whole-screen paint" if "whole screen" in what \
             else kind
         self.counts[key] = self.counts.get(key, 0) + 1
         if 1000 * (t1 - t0) > self.ms:
-            self.events.append((kind, what, t0, t1))
+            self.events.append((kind, what, t0, t1, cpu))
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -224,11 +226,11 @@ class SlowLog:
 
         def timed(self_, *a, **k):
             what = describe(self_)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             try:
                 return original(self_, *a, **k)
             finally:
-                log.add(*what, t0, time.perf_counter())
+                log.add(*what, t0, time.perf_counter(), time.thread_time() - c0)
 
         setattr(cls, method, timed)
         self._undo.append((cls, method, original))
@@ -242,7 +244,9 @@ class SlowLog:
             dirty = sorted({type(w).__name__ for w in screen._dirty_widgets})
             layout = "layout " if screen._layout_required else ""
             whole = "whole screen " if screen._repaint_required else ""
-            return "paint", (f"{type(screen).__name__}: {layout}{whole}{','.join(dirty[:6])}"
+            free = getattr(screen, "_ui_free", None)
+            held = "trainer held, " if free is not None and not free.is_set() else ""
+            return "paint", (f"{type(screen).__name__}: {held}{layout}{whole}{','.join(dirty[:6])}"
                              f"{'…' if len(dirty) > 6 else ''}")
 
         self._wrap(MissionScreen, "_tick", lambda _s: ("frame", "MissionScreen._tick"))
@@ -263,14 +267,15 @@ class SlowLog:
         print(f"-- {title}: {len(self.events)} over {self.ms:g} ms of {counts}; "
               f"gc collections gen0/1/2: {gens[0]}/{gens[1]}/{gens[2]}")
         t_first = self.events[0][2] if self.events else 0.0
-        for kind, what, t0, t1 in self.events:
+        for kind, what, t0, t1, cpu in self.events:
             gcs = {}
             for g, s, e in self.collections:
                 if s < t1 and e > t0:
                     n, ms = gcs.get(g, (0, 0.0))
                     gcs[g] = (n + 1, ms + 1000 * (e - s))
             during = ", ".join(f"{n}x gen{g} {ms:.1f} ms" for g, (n, ms) in sorted(gcs.items()))
-            print(f"  +{t0 - t_first:7.3f}s {kind:6} {1000 * (t1 - t0):7.1f} ms  {what}"
+            print(f"  +{t0 - t_first:7.3f}s {kind:6} {1000 * (t1 - t0):7.1f} ms"
+                  f" (cpu {1000 * cpu:5.1f})  {what}"
                   + (f"  [gc: {during}]" if during else ""))
 
 
@@ -307,6 +312,9 @@ async def app_throughput(scenario: str, seconds: float, rounds: int = 5,
         screen.sim.reset({"steps": 1_000_000})
         screen.speed_index = len(SPEEDS) - 1
         screen.auto_pause = False  # measure the trainer, not the lesson's pauses
+        screen._dirty = True  # draw the reset now, paused, as the screen's own reset (x) does:
+        screen._tick()        # not in the first frame of the run
+        await pilot.pause(0.3)
         screen.frame_times.clear()
         if log is not None:
             log.reset()  # the start-up's layouts are not the running's

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from _tui_helpers import asyncrun, skip_predictions
 
-MISSION_FILES = ["five-runs.toml", "tiny-net.toml"]
+MISSION_FILES = ["five-runs.toml", "tiny-net.toml", "watched-bowl.toml"]
 
 
 @pytest.fixture(autouse=True)
@@ -169,3 +169,52 @@ def test_shades_and_canvas_run_match_their_cell_by_cell_forms():
         for k, c in enumerate(colours):
             b.text(col + k, 1, "▄", c)
         assert (a.chars, a.fgs, a.bgs, a.bolds) == (b.chars, b.fgs, b.bgs, b.bolds)
+
+
+@asyncrun
+async def test_the_briefing_is_laid_out_once_per_width_and_draws_what_it_is_told(missions):
+    """The briefing's Markdown is rendered once per width and theme: a watch-for tick, a
+    resize back to a width seen before and a relayout draw it from what was kept
+    (Textual measured and rendered it again on each: 10-30 ms a time). What it shows
+    is what a fresh render shows, ticks included."""
+    from rich.markdown import Markdown
+
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.briefing import Briefing, watch_line
+
+    rendered, ours = [], []
+    original = Markdown.__rich_console__
+
+    def counting(self, console, options):
+        if any(self is md for md in ours):  # the briefing's (the board shows one too)
+            rendered.append(options.max_width)
+        yield from original(self, console, options)
+
+    app = DescentApp(initial="watched-bowl")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        briefing = app.screen.query_one(Briefing)
+        ours.append(briefing._body[1].renderable)
+        Markdown.__rich_console__ = counting
+        try:
+            briefing.tick(frozenset({0}))
+            await settle(pilot)
+            text = "\n".join(briefing.render_line(y).text for y in range(briefing.size.height))
+            await pilot.resize_terminal(150, 50)
+            await settle(pilot)
+            await pilot.resize_terminal(160, 50)
+            await settle(pilot)
+            briefing.refresh(layout=True)
+            await settle(pilot)
+        finally:
+            Markdown.__rich_console__ = original
+        again = "\n".join(briefing.render_line(y).text for y in range(briefing.size.height))
+        assert len(rendered) <= 1, rendered  # only the new width, 150 (if it changed)
+        assert again == text
+        note = briefing.spec.watch_items[0]
+        assert watch_line(note, True).plain.strip() in text  # the tick is drawn
+        briefing.update(briefing.content._renderable)  # a plain Rich render of the same
+        await settle(pilot)
+        plain = "\n".join(briefing.render_line(y).text for y in range(briefing.size.height))
+        assert plain == text

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
-from _tui_helpers import asyncrun, rendered_text, skip_predictions
+from _tui_helpers import asyncrun, press_while_busy, rendered_text, skip_predictions
 
 #: the private missions (tests/missions/) the `missions` fixture installs
 MISSION_FILES = ["paced-bowl.toml", "tiny-bowl.toml"]
@@ -209,3 +211,61 @@ def test_a_chunk_of_steps_in_slices_is_the_same_steps_and_ends_when_the_ui_waits
     screen._lock.ui_waiting = True  # as while the UI thread waits for the lock
     assert screen._step_chunk(8 * SLICES) is True
     assert screen.sim.step_count == 37 + 8
+
+
+def test_a_chunk_of_steps_ends_when_a_frame_holds_the_trainer(missions):
+    """A frame being drawn holds the trainer: its chunk of steps stops after a slice."""
+    from descent_tui.scenario.catalog import find
+    from descent_tui.tui.screens.mission import SLICES, MissionScreen
+
+    screen = MissionScreen(find("tiny-bowl"))
+    screen.sim.reset({"steps": 500})
+    screen._ui_free.clear()  # as _hold_trainer does
+    assert screen._step_chunk(8 * SLICES) is True
+    assert screen.sim.step_count == 8
+
+
+@asyncrun
+async def test_a_frame_holds_the_trainer_until_it_is_painted(missions):
+    """At full speed each full frame keeps the trainer off the GIL until Textual has
+    painted it, and lets it go after. (Released by ``call_after_refresh``, it went on
+    before the widgets' repaints reached the screen: frames took twice their work.)"""
+    from textual.screen import Screen
+
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.pacing import SPEEDS
+
+    app = DescentApp(initial="tiny-bowl")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot)
+        screen.sim.reset({"steps": 1_000_000})
+        screen.speed_index = len(SPEEDS) - 1
+        screen.auto_pause = False
+        holds, paints = [], []
+        hold, refresh = screen._hold_trainer, Screen._compositor_refresh
+
+        def spy_hold():
+            hold()
+            holds.append(not screen._ui_free.is_set())
+
+        def spy_refresh(self):
+            if self is screen and holds:
+                paints.append(not screen._ui_free.is_set())
+            refresh(self)
+
+        screen._hold_trainer = spy_hold
+        Screen._compositor_refresh = spy_refresh
+        try:
+            await pilot.press("r")
+            # a full frame a second at full speed: wait for two, painted
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                if holds.count(True) >= 2 and len(paints) >= 2:
+                    break
+            await press_while_busy(pilot, "r", lambda: not screen.running)
+            await app.workers.wait_for_complete()
+        finally:
+            Screen._compositor_refresh = refresh
+        assert holds.count(True) >= 2, holds
+        assert paints and paints[0], paints  # the first paint after a hold: still held
+        assert screen._ui_free.is_set()  # and let go after

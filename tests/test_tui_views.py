@@ -253,12 +253,64 @@ def test_legend_labels_shortened_in_the_middle_stay_apart(width):
         assert len(set(shown)) == 3, shown
 
 
+def _status_heights(status, labels, frames):
+    """Show the status line for each ``(step, loss, lr, running, speed, log)`` of
+    ``frames`` (every run the same loss; the last one a fork, selected): its heights
+    and texts."""
+    heights, texts = [], []
+    for step, loss, lr, running, speed, log in frames:
+        runs = [{"index": i, "label": label, "loss": loss, "diverged": False,
+                 "lr": lr, "fork": i == len(labels) - 1} for i, label in enumerate(labels)]
+        status.show({"step": step, "total": 200, "done": False, "runs": runs},
+                    running=running, speed=speed, log_scale=log, selected=len(labels) - 1,
+                    widest_speed="speed 5000/s · no auto-pause")
+        heights.append(status.styles.height.value)
+        texts.append(str(status.render()))
+    for shown in texts:
+        rows = shown.splitlines()
+        assert len(rows) <= 2
+        assert all(len(row) <= 160 for row in rows)
+        assert all(run_style(i).glyph in shown for i in range(len(labels))), shown
+        assert "⑂ fork selected" in shown and "lr " in shown
+    return heights, texts
+
+
+#: optimizer-zoo's six runs and a fork at 160 columns: short losses fit one row, the
+#: widest (``1.23e-04``) need two
+_FRAMES = [(7, 0.5, 0.1, True, "speed MAX", False),
+           (8, 1.234e-4, 0.001234, False, "speed MAX", False),
+           (9, 12.5, 0.01, True, "speed MAX", False),
+           (10, 0.0012345, 1e-4, True, "speed MAX", False),
+           (11, 0.5, 0.1, True, "speed MAX", False)]
+
+
 @asyncrun
-async def test_the_status_line_keeps_its_height_while_the_losses_change():
-    """optimizer-zoo's six runs and a fork at 160 columns: short losses fit one row, the
-    widest (``1.23e-04``) need two; once grown, the height stays while the same runs
-    train, so it does not flip back and forth (each flip laid the whole screen out
-    again), and every run stays shown. Back at step 0 it starts afresh."""
+async def test_on_a_short_screen_the_status_line_grows_once_and_stays():
+    """160×30, where a row counts: one row while the losses are short, two once the
+    widest need them, and then two while the same runs train, so the height does
+    not flip back and forth (each flip laid the whole screen out again). Back at
+    step 0 it starts afresh."""
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.status import ROOMY_ROWS, StatusLine
+
+    assert 30 < ROOMY_ROWS
+    app = DescentApp(initial="optimizer-zoo")
+    async with app.run_test(size=(160, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        status = app.screen.query_one(StatusLine)
+        labels = [rs.label for rs in app.screen.sim.runs] + ["fork of Adam @ 12"]
+        heights, _ = _status_heights(status, labels, _FRAMES)
+        assert heights == [1, 2, 2, 2, 2], heights  # grown once, never back
+        heights, _ = _status_heights(status, labels, [(0, 0.5, 0.1, False, "speed MAX", False)])
+        assert heights == [1]  # a reset starts afresh
+
+
+@asyncrun
+async def test_on_a_tall_screen_the_status_line_never_changes_height_in_a_run():
+    """160×50, rows to spare: the height is the one the widest losses, log scale and the
+    longest speed need, from step 0 on, so no loss, speed or log toggle lays the
+    screen out again while the runs train (a layout costs 40-70 ms there)."""
     from descent_tui.tui.app import DescentApp
     from descent_tui.tui.widgets.status import StatusLine
 
@@ -268,28 +320,13 @@ async def test_the_status_line_keeps_its_height_while_the_losses_change():
         await pilot.pause()
         status = app.screen.query_one(StatusLine)
         labels = [rs.label for rs in app.screen.sim.runs] + ["fork of Adam @ 12"]
-        heights, texts = [], []
-        for step, loss, lr, running in ((7, 0.5, 0.1, True), (8, 1.234e-4, 0.001234, False),
-                                        (9, 12.5, 0.01, True), (10, 0.0012345, 1e-4, True),
-                                        (11, 0.5, 0.1, True)):
-            runs = [{"index": i, "label": label, "loss": loss, "diverged": False,
-                     "lr": lr, "fork": i == 6} for i, label in enumerate(labels)]
-            status.show({"step": step, "total": 200, "done": False, "runs": runs},
-                        running=running, speed="speed MAX", log_scale=False, selected=6)
-            heights.append(status.styles.height.value)
-            texts.append(str(status.render()))
-        assert heights == [1, 2, 2, 2, 2], heights  # grown once, never back
-        runs = [{"index": i, "label": label, "loss": 0.5, "diverged": False,
-                 "lr": 0.1, "fork": i == 6} for i, label in enumerate(labels)]
-        status.show({"step": 0, "total": 200, "done": False, "runs": runs},
-                    running=False, speed="speed MAX", log_scale=False, selected=6)
-        assert status.styles.height.value == 1  # a reset starts afresh
-        for shown in texts:
-            rows = shown.splitlines()
-            assert len(rows) <= 2
-            assert all(len(row) <= 160 for row in rows)
-            assert all(run_style(i).glyph in shown for i in range(7)), shown
-            assert "⑂ fork selected" in shown and "lr " in shown
+        frames = [(0, 0.5, 0.1, False, "speed 2/s", False), *_FRAMES,
+                  (12, 0.5, 0.1, True, "speed 5000/s · no auto-pause", True)]
+        heights, _ = _status_heights(status, labels, frames)
+        assert heights == [2] * len(frames), heights
+        # two runs fit one row at their widest: one row, for the whole run
+        heights, texts = _status_heights(status, labels[:1] + labels[-1:], frames)
+        assert heights == [1] * len(frames), heights
 
 
 # ---------------------------------------------------------------- footer rebuilds

@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from descent_tui.tui.safe_text import clean, text
 from descent_tui.tui.theme import ENGINEER, OUTPOST, markdown_options
+from descent_tui.tui.widgets.kept_visual import KeptLines, KeptVisual
 
 
 def watch_line(note: Any, ticked: bool) -> Text:
@@ -23,17 +24,24 @@ def watch_line(note: Any, ticked: bool) -> Text:
     return text(f" ○ {note.text}")
 
 
-def briefing_renderable(spec: Any, *, preview: bool = False, dark: bool = True,
-                        ticked: frozenset[int] = frozenset()) -> Group:
-    """The mission briefing: header, text, "watch for" notes (code styled for ``dark``;
-    ``ticked``: indices of the notes the run showed)."""
-    parts: list[Any] = []
-    parts.append(Text.assemble(("◆ ", "bold"), (f"{ENGINEER.upper()}", "bold"),
-                               (f" · {OUTPOST} · chapter {spec.chapter}", "dim")))
+def briefing_markdown(spec: Any, *, preview: bool = False, dark: bool = True) -> Markdown:
+    """The briefing's text (code styled for ``dark``; a preview is cut near 700 characters)."""
     body = clean(spec.briefing or "No briefing on file. Trust the gradients.").strip()
     if preview and len(body) > 700:
         body = body[:700].rsplit("\n", 1)[0] + "\n\n…"
-    parts.append(Markdown(body, **markdown_options(dark)))
+    return Markdown(body, **markdown_options(dark))
+
+
+def briefing_renderable(spec: Any, *, preview: bool = False, dark: bool = True,
+                        ticked: frozenset[int] = frozenset(), body: Any = None) -> Group:
+    """The mission briefing: header, text, "watch for" notes (code styled for ``dark``;
+    ``ticked``: indices of the notes the run showed; ``body``: the text, if already made
+    by :func:`briefing_markdown`)."""
+    parts: list[Any] = []
+    parts.append(Text.assemble(("◆ ", "bold"), (f"{ENGINEER.upper()}", "bold"),
+                               (f" · {OUTPOST} · chapter {spec.chapter}", "dim")))
+    parts.append(body if body is not None else
+                 briefing_markdown(spec, preview=preview, dark=dark))
     parts.append(Text(""))
     if spec.watch_for:
         parts.append(Text("WATCH FOR", style="bold"))
@@ -54,16 +62,21 @@ class Briefing(Static):
     def __init__(self, spec: Any, **kwargs: Any) -> None:
         self.spec = spec
         self.ticked: frozenset[int] = frozenset()
-        super().__init__(briefing_renderable(spec), **kwargs)
+        self._body: tuple[bool, KeptLines] | None = None  # (dark, the text drawn for it)
+        super().__init__(KeptVisual(self, briefing_renderable(spec)), **kwargs)
 
     def on_mount(self) -> None:
         self._restyle(None)
         self.app.theme_changed_signal.subscribe(self, self._restyle)
 
     def _restyle(self, _theme: Any) -> None:
-        """Re-render for the current theme (code blocks follow light / dark)."""
-        self.update(briefing_renderable(self.spec, dark=self.app.current_theme.dark,
-                                        ticked=self.ticked))
+        """Re-render for the current theme (code blocks follow light / dark). The text is
+        drawn once per theme and width: a tick changes only the watch-for notes."""
+        dark = self.app.current_theme.dark
+        if self._body is None or self._body[0] != dark:
+            self._body = (dark, KeptLines(briefing_markdown(self.spec, dark=dark)))
+        self.update(KeptVisual(self, briefing_renderable(
+            self.spec, dark=dark, ticked=self.ticked, body=self._body[1])))
 
     def tick(self, ticked: frozenset[int]) -> None:
         """Show the watch-for notes ``ticked`` (indices) as seen; redraw only on a change."""
@@ -115,4 +128,4 @@ class Debrief(Static):
         parts.append(Text("RUN LOG", style="bold"))
         for label, line in summary_rows:
             parts.append(Text.assemble(text(f" {label}: ", "bold", one_line=True), line))
-        self.update(Group(*parts))
+        self.update(KeptVisual(self, Group(*parts)))

@@ -88,6 +88,10 @@ def _pack(head: Text, pieces: list[tuple[str, Any]], tail: Text, width: int,
     return rows, starts
 
 
+#: screens at least this tall have rows to spare: the status line's height is chosen
+#: for the widest text its runs can show and stays for the whole run
+ROOMY_ROWS = 40
+
 #: the widest positive number :func:`fmt_num` writes (4 significant digits, or
 #: ``1.23e-04``): the layout is chosen for every loss and lr at this width
 WIDEST = "0.001234"
@@ -106,16 +110,20 @@ def widest_loss(loss: Any, diverged: bool) -> str:
 class StatusLine(Static):
     """▶/❚❚, step, speed, each run's glyph, label and loss in its colour, the selected lr.
 
-    One row when everything fits, else two (the widget's height follows). While the
-    same runs train, rows are added and labels shortened but never the other way, so
-    the height changes at most once or twice a run, not back and forth with the losses.
+    One row when everything fits, else two (the widget's height follows). On a tall
+    screen (:data:`ROOMY_ROWS`) the height is the one the widest losses need, so it
+    does not change while the runs train; on a short one, while the same runs train,
+    rows are added and labels shortened but never the other way, so the height
+    changes at most once or twice a run, not back and forth with the losses.
     """
 
     _key: tuple[Any, ...] = ()
     _poorest = 0  # the poorest of LAYOUTS shown since the key changed
 
     def show(self, snap: dict[str, Any], *, running: bool, speed: str, log_scale: bool,
-             selected: int) -> None:
+             selected: int, widest_speed: str | None = None) -> bool:
+        """Show ``snap``'s step and runs; True if the height changed (the screen is laid
+        out again). ``widest_speed``: the longest ``speed`` the screen can show."""
         dark = self.app.current_theme.dark
         width = max(20, self.size.width or self.app.size.width)
         pieces, widest = [], []
@@ -132,25 +140,38 @@ class StatusLine(Static):
         head = _head(snap, "done" if snap.get("done") else "run" if running else "pause",
                      speed, log_scale, snap["step"])
         tail = _tail(sel_fork, None if sel_lr is None else fmt_num(sel_lr))
-        # the layout (rows, label length) only moves to a poorer one while the same runs
-        # train (a new height lays the whole screen out again: one flip after another
-        # at 10 Hz cost 100-300 ms each); it starts afresh at step 0 and on any other
-        # change (width, runs, selection, speed). On two rows, the rows break where the
-        # widest text the runs can show would (widest_loss), so no run hops between them
-        key = (width, tuple(label for label, _ in pieces), selected, speed, log_scale,
-               snap["step"] == 0)
-        if key != self._key:
-            self._key, self._poorest = key, 0
-        self._poorest = max(self._poorest, LAYOUTS.index(fit(head, pieces, tail, width)))
-        layout = LAYOUTS[self._poorest]
-        most = (_head(snap, "pause", speed, log_scale, snap["total"]), widest,
-                _tail(sel_fork, None if sel_lr is None else WIDEST), width)
-        breaks = _pack(*most, layout)[1] if layout[0] > 1 else None
+        # the widest text these runs can show: each loss and lr at its widest
+        # (widest_loss) and the last step; at this speed and scale, or at any
+        most_tail = _tail(sel_fork, None if sel_lr is None else WIDEST)
+        most = (_head(snap, "pause", speed, log_scale, snap["total"]), widest, most_tail, width)
+        most_ever = (_head(snap, "pause", widest_speed or speed, True, snap["total"]), widest,
+                     most_tail, width)
+        # a new height lays the whole screen out again (40-70 ms at 160x50, and one
+        # flip after another at 10 Hz cost 100-300 ms each), so it must not follow
+        # the losses. With rows to spare the layout (rows, label length) is the one
+        # the widest text needs, from the first step to the last. On a short screen,
+        # where a row counts, it only moves to a poorer one while the same runs train,
+        # starting afresh at step 0 and on any other change (width, runs, selection,
+        # speed). On two rows, the rows break where the widest text would, so no run
+        # hops between them.
+        roomy = self.app.size.height >= ROOMY_ROWS
+        if roomy:
+            layout = fit(*most_ever)
+        else:
+            key = (width, tuple(label for label, _ in pieces), selected, speed, log_scale,
+                   snap["step"] == 0)
+            if key != self._key:
+                self._key, self._poorest = key, 0
+            self._poorest = max(self._poorest, LAYOUTS.index(fit(head, pieces, tail, width)))
+            layout = LAYOUTS[self._poorest]
+        breaks = _pack(*(most_ever if roomy else most), layout)[1] if layout[0] > 1 else None
         rows = _pack(head, pieces, tail, width, layout, breaks)[0]
-        if self.styles.height is None or self.styles.height.value != layout[0]:
+        resized = self.styles.height is None or self.styles.height.value != layout[0]
+        if resized:
             self.styles.height = layout[0]
         # the text alone needs no layout: one at 10 Hz took the mission screen 100-270 ms
         self.update(Text("\n").join(rows), layout=False)
+        return resized
 
 
 def _head(snap: dict[str, Any], state: str, speed: str, log_scale: bool, step: Any) -> Text:
