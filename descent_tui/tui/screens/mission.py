@@ -377,13 +377,18 @@ class MissionScreen(Screen[None]):
             self._ui_free.clear()
 
     def _on_timer_update(self) -> None:
-        """Textual's paint of this screen (its update timer); then a held trainer goes on.
+        """Textual's paint of this screen (its update timer), with the trainer held.
 
+        Any paint while running holds it (a watch-for note ticked in the briefing lays
+        the screen out, for one), and every paint lets a held trainer go on once done.
         Released here, not by ``call_after_refresh``: that runs once the screen's own
         messages are done, before the widgets' repaints have reached it, so the
         trainer went on while the frame was painted (measured: a frame of 20 ms of
-        work took 35-50 ms, a layout of 50 ms took 100-130 ms).
+        work took 35-50 ms, a layout of 50 ms took 100-130 ms). Held or not, the two
+        threads take turns on the GIL: holding gives the paint its turn first.
         """
+        if self.running:
+            self._ui_free.clear()
         super()._on_timer_update()
         self._ui_free.set()
 
