@@ -68,6 +68,26 @@ def test_backward_gives_what_the_readable_walk_gives(program, shape, seed):
         np.testing.assert_allclose(leaf.grad, expected[id(leaf)], rtol=RTOL, atol=0)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    program=st.lists(st.tuples(st.sampled_from(sorted(OPS)), st.integers(0, 99),
+                               st.integers(0, 99)), min_size=1, max_size=12),
+    constants=st.integers(0, 2),
+)
+def test_the_walks_order_is_the_whole_order_without_its_leaves(program, constants):
+    """topological_order(leaves=False), which the backward walk follows, lists the
+    nodes made by ops in the order of the whole list, with or without constants."""
+    leaves = [Tensor(np.ones(3), requires_grad=i >= constants) for i in range(3)]
+    values = list(leaves)
+    for op, i, j in program:
+        values.append(OPS[op](values[i % len(values)], values[j % len(values)]))
+    root = values[-1] * values[len(values) // 2] + leaves[0]
+    for keep in (False, True):
+        whole = topological_order(root, keep_constants=keep)
+        assert topological_order(root, keep_constants=keep, leaves=False) == [
+            t for t in whole if t.parents]
+
+
 def test_backward_keeps_each_nodes_gradient_as_the_walk_yields_it():
     x = Tensor([0.5, -1.0, 2.0], requires_grad=True)
     h = x.tanh()

@@ -42,16 +42,16 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     x = as_tensor(x)
     X = x.data
-    out_data = np.dot(X, weight.data.T)
+    out_data = X.dot(weight.data.T)
     if bias is not None:
         out_data += bias.data
 
     def grad_fn(g):  # dL/dx = g W, dL/dW = gᵀ x, dL/db = sum of g over the batch
-        gx = np.dot(g, weight.data) if x.requires_grad else None
+        gx = g.dot(weight.data) if x.requires_grad else None
         g2, X2 = g, X
         if X.ndim != 2:  # any leading batch dimensions become one (a lone sample: a batch of 1)
             g2, X2 = g.reshape(-1, g.shape[-1]), X.reshape(-1, X.shape[-1])
-        gw = np.dot(g2.T, X2)
+        gw = g2.T.dot(X2)
         gb = g2.sum(axis=0) if bias is not None else None
         return (gx, gw) if bias is None else (gx, gw, gb)
 

@@ -33,16 +33,21 @@ _FREED = ("Trying to backward through the graph a second time: its saved values 
           "were freed. Use backward(retain_graph=True) the first time.")
 
 
-def topological_order(root: Tensor, keep_constants: bool = False) -> list[Tensor]:
+def topological_order(root: Tensor, keep_constants: bool = False,
+                      leaves: bool = True) -> list[Tensor]:
     """Every tensor ``root`` depends on, parents before children, ``root`` last.
 
     Only tensors that require grad are listed, unless ``keep_constants`` (a
-    learner wants to see the inputs and targets too). An iterative depth-first
-    search, so a 20,000-op chain is fine: a node is appended once all its
-    parents have been, first parent's ancestry first, as the recursive
-    ``visit(node): visit each parent; append node`` would. (Tensors hash by
-    identity, so a set of them is a set of nodes.)
+    learner wants to see the inputs and targets too), and only the nodes made
+    by ops unless ``leaves`` (the backward walk hands a leaf its share as it
+    goes, so it needs only those). An iterative depth-first search, so a
+    20,000-op chain is fine: a node is appended once all its parents have
+    been, first parent's ancestry first, as the recursive ``visit(node):
+    visit each parent; append node`` would. (Tensors hash by identity, so a
+    set of them is a set of nodes.)
     """
+    if not (leaves or root.parents):  # the root is a leaf itself
+        return []
     order: list[Tensor] = []
     seen = {root}
     # the path from the root down to the current node, each with the parents it has still to visit
@@ -50,11 +55,12 @@ def topological_order(root: Tensor, keep_constants: bool = False) -> list[Tensor
     while path:
         node, parents = path[-1]
         for p in parents:
-            if p not in seen and (keep_constants or p.requires_grad):
-                seen.add(p)
-                if not p.parents:  # a leaf has nothing to visit first: list it now
+            if not p.parents:  # a leaf has nothing to visit first: list it now (if asked for)
+                if leaves and p not in seen and (keep_constants or p.requires_grad):
+                    seen.add(p)
                     order.append(p)
-                    continue
+            elif p not in seen and (keep_constants or p.requires_grad):
+                seen.add(p)
                 path.append((p, iter(p.parents)))  # go down into p first
                 break
         else:  # every parent is listed: now the node itself
@@ -77,9 +83,9 @@ def backward_steps(root: Tensor, grad: Any) -> Iterator[tuple[Tensor, Any, list[
     shares (add them into ``leaf.grad``) is the consumer's business.
     """
     pending: dict[Tensor, Any] = {root: grad}  # dL/dnode, summed so far
-    for node in reversed(topological_order(root)):
+    for node in reversed(topological_order(root, leaves=False)):
         g = pending.pop(node, None)
-        if g is None or not node.parents:  # nothing reached it, or a leaf
+        if g is None:  # nothing reached it
             continue
         if node.grad_fn is None:
             raise RuntimeError(_FREED)
@@ -106,9 +112,7 @@ def run_backward(root: Tensor, grad: Any, retain_graph: bool,
     """
     pending: dict[Tensor, Any] = {root: grad}
     pop = pending.pop
-    for node in reversed(topological_order(root)):
-        if not node.parents:  # a leaf: its shares went straight to to_leaf
-            continue
+    for node in reversed(topological_order(root, leaves=False)):
         g = pop(node, None)
         if g is None:  # nothing reached it
             continue

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -128,13 +129,7 @@ class Tensor:
         self.name: str | None = None
 
     # ----------------------------------------------------------------- basics
-    @property
-    def data(self) -> Any:
-        """The numbers: a NumPy array (float64 unless asked for float32)."""
-        return self._data
-
-    @data.setter
-    def data(self, value: Any) -> None:
+    def _set_data(self, value: Any) -> None:
         """``p.data = t``: p's numbers become t's, as in PyTorch.
 
         p keeps being the same tensor: the same leaf, with its ``requires_grad``
@@ -150,10 +145,12 @@ class Tensor:
                 f"or change p's numbers in place under `with torch.no_grad():`")
         self._data = value
 
+    data = property(attrgetter("_data"), _set_data,
+                    doc="The numbers: a NumPy array (float64 unless asked for float32).")
     # the array's own attributes, read through
-    shape = property(lambda self: self._data.shape, doc="The length of each axis: () for a number.")
-    dtype = property(lambda self: self._data.dtype, doc="float64, or float32 if asked for.")
-    ndim = property(lambda self: self._data.ndim, doc="The number of axes.")
+    shape = property(attrgetter("_data.shape"), doc="The length of each axis: () for a number.")
+    dtype = property(attrgetter("_data.dtype"), doc="float64, or float32 if asked for.")
+    ndim = property(attrgetter("_data.ndim"), doc="The number of axes.")
 
     @property
     def grad(self) -> Any:
@@ -839,7 +836,10 @@ def from_op(data: Any, parents: tuple[Tensor, ...], op: str, grad_fn: GradFn | N
     if _grad_enabled:
         for p in parents:
             if p.requires_grad:  # someone will ask for dL/dp: remember how out was made
-                out.requires_grad, out.parents, out.op, out.grad_fn = True, parents, op, grad_fn
+                out.requires_grad = True
+                out.parents = parents
+                out.op = op
+                out.grad_fn = grad_fn
                 return out
     out.requires_grad, out.parents, out.op, out.grad_fn = False, (), "", None
     return out
@@ -856,14 +856,15 @@ def _accumulate(leaf: Tensor, g: Any, passed: Any) -> None:
     first gradient is kept as it is only when it is the leaf's alone: an
     array the op's ``grad_fn`` made for this parent. It is copied when it
     may also be someone else's: ``passed`` on unchanged (the node's own
-    dL/dnode, as ``a + b`` hands it to both sides, or the caller's seed), a
-    view of another array, or read-only. (A ``grad_fn`` returns either what
-    it was given or a new array per parent.) ``.grad`` is always an array.
+    dL/dnode, as ``a + b`` hands it to both sides, or the caller's seed), or
+    a view of another array (such as the read-only one ``sum``'s backward
+    broadcasts). (A ``grad_fn`` returns either what it was given or a new
+    array per parent; a new array is writeable.) ``.grad`` is always an array.
     """
     old = leaf._grad
     if old is not None:
         leaf._grad = np.asarray(old + g)
-    elif type(g) is np.ndarray and g is not passed and g.base is None and g.flags.writeable:
+    elif type(g) is np.ndarray and g is not passed and g.base is None:
         leaf._grad = g
     else:
         leaf._grad = np.array(g)
