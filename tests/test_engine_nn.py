@@ -288,3 +288,18 @@ def test_init_reproducible(i):
     fill(f32, rng(123))
     assert f32.dtype == np.float32  # fills in place, keeps the tensor's dtype
     np.testing.assert_allclose(f32.data, a.data.astype(np.float32))
+
+
+def test_linear_refuses_a_single_number_as_pytorch_does():
+    """A 0-d input has no features: PyTorch raises, and so does the engine (it once
+    broadcast the number into a row, and then failed on a missing ``.dot``)."""
+    from descent_tui.engine import Tensor
+    from descent_tui.engine import functional as F
+
+    w = Tensor(np.ones((3, 1)), requires_grad=True)
+    with pytest.raises(RuntimeError, match="at least one dimension"):
+        F.linear(Tensor(2.0, requires_grad=True) * 1.0, w)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.linear(torch.tensor(2.0, dtype=torch.float64),
+                                   torch.ones(3, 1, dtype=torch.float64))

@@ -293,7 +293,7 @@ async def test_on_a_short_screen_the_status_line_grows_once_and_stays():
     from descent_tui.tui.app import DescentApp
     from descent_tui.tui.widgets.status import ROOMY_ROWS, StatusLine
 
-    assert 30 < ROOMY_ROWS
+    assert ROOMY_ROWS > 30
     app = DescentApp(initial="optimizer-zoo")
     async with app.run_test(size=(160, 30)) as pilot:
         await app.workers.wait_for_complete()
@@ -325,7 +325,7 @@ async def test_on_a_tall_screen_the_status_line_never_changes_height_in_a_run():
         heights, _ = _status_heights(status, labels, frames)
         assert heights == [2] * len(frames), heights
         # two runs fit one row at their widest: one row, for the whole run
-        heights, texts = _status_heights(status, labels[:1] + labels[-1:], frames)
+        heights, _ = _status_heights(status, labels[:1] + labels[-1:], frames)
         assert heights == [1] * len(frames), heights
 
 

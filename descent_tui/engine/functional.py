@@ -42,6 +42,9 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     x = as_tensor(x)
     X = x.data
+    if X.ndim == 0:
+        raise RuntimeError("linear: the input must have at least one dimension (got a "
+                           "single number); as in PyTorch, pass a tensor of features")
     out_data = X.dot(weight.data.T)
     if bias is not None:
         out_data += bias.data
