@@ -275,6 +275,17 @@ def _status_heights(status, labels, frames):
     return heights, texts
 
 
+async def _zoo_status(pilot):
+    """optimizer-zoo's status line once open, and its six run labels and a fork's."""
+    from descent_tui.tui.widgets.status import StatusLine
+
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    screen = pilot.app.screen
+    return (screen.query_one(StatusLine),
+            [rs.label for rs in screen.sim.runs] + ["fork of Adam @ 12"])
+
+
 #: optimizer-zoo's six runs and a fork at 160 columns: short losses fit one row, the
 #: widest (``1.23e-04``) need two
 _FRAMES = [(7, 0.5, 0.1, True, "speed MAX", False),
@@ -291,15 +302,12 @@ async def test_on_a_short_screen_the_status_line_grows_once_and_stays():
     not flip back and forth (each flip laid the whole screen out again). Back at
     step 0 it starts afresh."""
     from descent_tui.tui.app import DescentApp
-    from descent_tui.tui.widgets.status import ROOMY_ROWS, StatusLine
+    from descent_tui.tui.widgets.status import ROOMY_ROWS
 
     assert ROOMY_ROWS > 30
     app = DescentApp(initial="optimizer-zoo")
     async with app.run_test(size=(160, 30)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        status = app.screen.query_one(StatusLine)
-        labels = [rs.label for rs in app.screen.sim.runs] + ["fork of Adam @ 12"]
+        status, labels = await _zoo_status(pilot)
         heights, _ = _status_heights(status, labels, _FRAMES)
         assert heights == [1, 2, 2, 2, 2], heights  # grown once, never back
         heights, _ = _status_heights(status, labels, [(0, 0.5, 0.1, False, "speed MAX", False)])
@@ -312,14 +320,10 @@ async def test_on_a_tall_screen_the_status_line_never_changes_height_in_a_run():
     longest speed need, from step 0 on, so no loss, speed or log toggle lays the
     screen out again while the runs train (a layout costs 40-70 ms there)."""
     from descent_tui.tui.app import DescentApp
-    from descent_tui.tui.widgets.status import StatusLine
 
     app = DescentApp(initial="optimizer-zoo")
     async with app.run_test(size=(160, 50)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        status = app.screen.query_one(StatusLine)
-        labels = [rs.label for rs in app.screen.sim.runs] + ["fork of Adam @ 12"]
+        status, labels = await _zoo_status(pilot)
         frames = [(0, 0.5, 0.1, False, "speed 2/s", False), *_FRAMES,
                   (12, 0.5, 0.1, True, "speed 5000/s · no auto-pause", True)]
         heights, _ = _status_heights(status, labels, frames)
