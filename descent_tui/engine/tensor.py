@@ -145,6 +145,7 @@ class Tensor:
                 f"or change p's numbers in place under `with torch.no_grad():`")
         self._data = value
 
+    # attrgetter("_data") reads self._data, as ``lambda self: self._data`` would
     data = property(attrgetter("_data"), _set_data,
                     doc="The numbers: a NumPy array (float64 unless asked for float32).")
     # the array's own attributes, read through
