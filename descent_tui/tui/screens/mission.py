@@ -820,12 +820,10 @@ class MissionScreen(Screen[None]):
                     "runs": runs}
         finally:
             self._lock.release()
-        resized = self.query_one(StatusLine).show(
+        self.query_one(StatusLine).show(
             snap, running=self.running, speed=self._speed_label(),
             widest_speed=self._widest_speed_label(),
             log_scale=self.query_one(LossPlot).log_scale, selected=self.selected)
-        if resized and self.running:  # the whole screen is laid out again: a frame's work
-            self._hold_trainer()
 
     def _on_done(self, runs: list[dict[str, Any]]) -> None:
         self._stop()

@@ -24,15 +24,13 @@ def watch_line(note: Any, ticked: bool) -> Text:
     return text(f" ○ {note.text}")
 
 
-def briefing_markdown(spec: Any, *, preview: bool = False, dark: bool = True) -> Markdown:
-    """The briefing's text (code styled for ``dark``; a preview is cut near 700 characters)."""
+def briefing_markdown(spec: Any, *, dark: bool = True) -> Markdown:
+    """The briefing's text (code styled for ``dark``)."""
     body = clean(spec.briefing or "No briefing on file. Trust the gradients.").strip()
-    if preview and len(body) > 700:
-        body = body[:700].rsplit("\n", 1)[0] + "\n\n…"
     return Markdown(body, **markdown_options(dark))
 
 
-def briefing_renderable(spec: Any, *, preview: bool = False, dark: bool = True,
+def briefing_renderable(spec: Any, *, dark: bool = True,
                         ticked: frozenset[int] = frozenset(), body: Any = None) -> Group:
     """The mission briefing: header, text, "watch for" notes (code styled for ``dark``;
     ``ticked``: indices of the notes the run showed; ``body``: the text, if already made
@@ -40,19 +38,17 @@ def briefing_renderable(spec: Any, *, preview: bool = False, dark: bool = True,
     parts: list[Any] = []
     parts.append(Text.assemble(("◆ ", "bold"), (f"{ENGINEER.upper()}", "bold"),
                                (f" · {OUTPOST} · chapter {spec.chapter}", "dim")))
-    parts.append(body if body is not None else
-                 briefing_markdown(spec, preview=preview, dark=dark))
+    parts.append(body if body is not None else briefing_markdown(spec, dark=dark))
     parts.append(Text(""))
     if spec.watch_for:
         parts.append(Text("WATCH FOR", style="bold"))
         for i, note in enumerate(spec.watch_items):
             parts.append(watch_line(note, i in ticked))
-    if not preview:
-        parts.append(Text(""))
-        parts.append(Text.assemble(
-            ("BACKPROP INSPECTOR  ", "bold"), ("press ", "dim"), ("[g]", "bold"),
-            (" to watch this step's blame flow backwards, node by node, and ", "dim"),
-            ("[e]", "bold"), (" inside it for y = 2x, z = y² worked by hand.", "dim")))
+    parts.append(Text(""))
+    parts.append(Text.assemble(
+        ("BACKPROP INSPECTOR  ", "bold"), ("press ", "dim"), ("[g]", "bold"),
+        (" to watch this step's blame flow backwards, node by node, and ", "dim"),
+        ("[e]", "bold"), (" inside it for y = 2x, z = y² worked by hand.", "dim")))
     return Group(*parts)
 
 

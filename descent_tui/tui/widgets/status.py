@@ -121,9 +121,9 @@ class StatusLine(Static):
     _poorest = 0  # the poorest of LAYOUTS shown since the key changed
 
     def show(self, snap: dict[str, Any], *, running: bool, speed: str, log_scale: bool,
-             selected: int, widest_speed: str | None = None) -> bool:
-        """Show ``snap``'s step and runs; True if the height changed (the screen is laid
-        out again). ``widest_speed``: the longest ``speed`` the screen can show."""
+             selected: int, widest_speed: str | None = None) -> None:
+        """Show ``snap``'s step and runs (``widest_speed``: the longest ``speed`` the
+        screen can show)."""
         dark = self.app.current_theme.dark
         width = max(20, self.size.width or self.app.size.width)
         pieces, widest = [], []
@@ -140,12 +140,12 @@ class StatusLine(Static):
         head = _head(snap, "done" if snap.get("done") else "run" if running else "pause",
                      speed, log_scale, snap["step"])
         tail = _tail(sel_fork, None if sel_lr is None else fmt_num(sel_lr))
+        roomy = self.app.size.height >= ROOMY_ROWS
         # the widest text these runs can show: each loss and lr at its widest
-        # (widest_loss) and the last step; at this speed and scale, or at any
-        most_tail = _tail(sel_fork, None if sel_lr is None else WIDEST)
-        most = (_head(snap, "pause", speed, log_scale, snap["total"]), widest, most_tail, width)
-        most_ever = (_head(snap, "pause", widest_speed or speed, True, snap["total"]), widest,
-                     most_tail, width)
+        # (widest_loss) and the last step; at this speed and scale, or (roomy) at any
+        most = (_head(snap, "pause", (widest_speed or speed) if roomy else speed,
+                      roomy or log_scale, snap["total"]), widest,
+                _tail(sel_fork, None if sel_lr is None else WIDEST), width)
         # a new height lays the whole screen out again (40-70 ms at 160x50, and one
         # flip after another at 10 Hz cost 100-300 ms each), so it must not follow
         # the losses. With rows to spare the layout (rows, label length) is the one
@@ -154,9 +154,8 @@ class StatusLine(Static):
         # starting afresh at step 0 and on any other change (width, runs, selection,
         # speed). On two rows, the rows break where the widest text would, so no run
         # hops between them.
-        roomy = self.app.size.height >= ROOMY_ROWS
         if roomy:
-            layout = fit(*most_ever)
+            layout = fit(*most)
         else:
             key = (width, tuple(label for label, _ in pieces), selected, speed, log_scale,
                    snap["step"] == 0)
@@ -164,14 +163,12 @@ class StatusLine(Static):
                 self._key, self._poorest = key, 0
             self._poorest = max(self._poorest, LAYOUTS.index(fit(head, pieces, tail, width)))
             layout = LAYOUTS[self._poorest]
-        breaks = _pack(*(most_ever if roomy else most), layout)[1] if layout[0] > 1 else None
+        breaks = _pack(*most, layout)[1] if layout[0] > 1 else None
         rows = _pack(head, pieces, tail, width, layout, breaks)[0]
-        resized = self.styles.height is None or self.styles.height.value != layout[0]
-        if resized:
+        if self.styles.height is None or self.styles.height.value != layout[0]:
             self.styles.height = layout[0]
         # the text alone needs no layout: one at 10 Hz took the mission screen 100-270 ms
         self.update(Text("\n").join(rows), layout=False)
-        return resized
 
 
 def _head(snap: dict[str, Any], state: str, speed: str, log_scale: bool, step: Any) -> Text:
