@@ -144,6 +144,9 @@ def test_curves_drawn_in_one_batch_match_each_line_drawn_alone():
             ac = rng.integers(6, 71, n).astype(float)
             bc = np.clip(ac + rng.integers(-3, 4, n), 6, 70).astype(float)
             ar, br = rng.uniform(-20, 60, n), rng.uniform(-20, 60, n)
+            if n:  # rows on the plot's edges, and lines that cannot be drawn
+                at = rng.integers(0, n, 3)
+                ar[at[0]], br[at[1]], ar[at[2]] = box[1], box[3], [np.nan, np.inf][trial % 2]
             groups.append((f"#0000{g:02x}", (ac, ar, bc, br)))
         batch, alone = Canvas(72, 22, "#101010"), Canvas(72, 22, "#101010")
         _segments(batch, groups, box)

@@ -209,19 +209,26 @@ def _segments(canvas: Canvas, groups: list[tuple[str, tuple[np.ndarray, ...]]],
     :func:`_clipped_line` draws it, in one colour (so in any order within the group).
 
     Most of a chart's lines lie inside ``box`` within one column or between two
-    neighbouring ones: their pixels are found for every group at once (the rows
-    of each column :meth:`Canvas.line` paints), then painted one loop a group; the
-    others are drawn one by one, first in their group.
+    neighbouring ones, or run up or down one column past its edge (a noisy band):
+    their pixels are found for every group at once (the rows of each column
+    :meth:`Canvas.line` paints), then painted one loop a group; the others are
+    drawn one by one, first in their group.
     """
     if not groups:
         return
     ac, ar, bc, br = (np.concatenate([ends[k] for _, ends in groups]) for k in range(4))
     group = np.repeat(np.arange(len(groups)), [len(ends[0]) for _, ends in groups])
     inside = (box[1] <= ar) & (ar <= box[3]) & (box[1] <= br) & (br <= box[3])
-    c0, r0, c1, r1 = (np.rint(np.where(inside, v, 0.0)).astype(np.int64)
-                      for v in (ac, ar, bc, br))
-    fast = inside & (np.abs(c1 - c0) <= 1)
-    slow = np.flatnonzero(~fast)
+    # a line up or down one column (a band's extremes) that leaves the plot is that
+    # column cut at the plot's edges; one wholly above or below it draws nothing
+    above = (ar < box[1]) & (br < box[1])
+    below = (ar > box[3]) & (br > box[3])
+    column = (ac == bc) & ~inside & ~above & ~below & np.isfinite(ar) & np.isfinite(br)
+    fits = inside | column
+    c0, r0, c1, r1 = (np.rint(np.where(fits, v, 0.0)).astype(np.int64)
+                      for v in (ac, np.clip(ar, box[1], box[3]), bc, np.clip(br, box[1], box[3])))
+    fast = fits & (np.abs(c1 - c0) <= 1)
+    slow = np.flatnonzero(~fast & ~((ac == bc) & (above | below)))
     slow_at = np.searchsorted(group[slow], np.arange(len(groups) + 1))
     flat, flat_at = _fast_pixels(canvas, group[fast], c0[fast], r0[fast], c1[fast], r1[fast],
                                  len(groups))
