@@ -21,7 +21,7 @@ headless run otherwise skips), median and max.
 *landscape* / *network*: each in its own process, ``ru_maxrss`` after the run
 with a timeline, beside the same run without one, and the bound it must stay
 under (:func:`bound_mb`): the peak without a timeline plus, per run, the
-checkpoint budget (``CHECKPOINT_BYTES``, 32 MiB) and its history archive (one
+checkpoint budget (``CHECKPOINT_BYTES``, 64 MiB) and its history archive (one
 copy of the kept rows per stride a checkpoint refers to: at most
 ``ARCHIVE_STRIDES`` copies of the history's 2,000 rows).
 
@@ -314,6 +314,8 @@ def _child(mission: str, steps: int, flag: bool) -> str:
 
 def memory(mission: str, steps: int) -> None:
     """Peak RSS with and without a timeline, each in its own process, and the bound."""
+    from descent_tui.sim.checkpoints import CHECKPOINT_BYTES
+
     without = float(re.search(r"peak RSS (\d+)", _child(mission, steps, False))[1])  # type: ignore[index]
     line = _child(mission, steps, True)
     rss = float(re.search(r"peak RSS (\d+)", line)[1])  # type: ignore[index]
@@ -321,8 +323,9 @@ def memory(mission: str, steps: int) -> None:
     if shape is None:
         return
     bound = bound_mb(without, *(int(g) for g in shape.groups()))
-    print(f"  bound: {without:.0f} MB without + {shape[1]} runs x (32 MiB of checkpoints +"
-          f" {ARCHIVE_STRIDES} x {shape[2]} history rows) = {bound:.0f} MB;"
+    print(f"  bound: {without:.0f} MB without + {shape[1]} runs x"
+          f" ({CHECKPOINT_BYTES // 2**20} MiB of checkpoints + {ARCHIVE_STRIDES} x {shape[2]}"
+          f" history rows) = {bound:.0f} MB;"
           f" measured {rss:.0f} MB: {'within' if rss <= bound else 'OVER'} the bound")
 
 

@@ -31,15 +31,18 @@ and the spacing doubles. So a run of ``N`` steps keeps at most ``budget``
 checkpoints (step 0 always among them) spaced ``spacing <= 2 N / budget`` apart,
 and any step is reached by replaying at most ``spacing - 1`` steps forward.
 
-The budget is a memory budget: :data:`CHECKPOINT_BYTES` (32 MiB) per run. The
+The budget is a memory budget: :data:`CHECKPOINT_BYTES` (64 MiB) per run. The
 count is that divided by the measured size of one checkpoint
 (:meth:`Checkpoint.nbytes`, the largest of the run's first few), never below
-:data:`MIN_CHECKPOINTS` (128) and never above :data:`MAX_CHECKPOINTS` (2048:
+:data:`MIN_CHECKPOINTS` (128) and never above :data:`MAX_CHECKPOINTS` (4096:
 a landscape run, under 2 kB a checkpoint, replays microsecond steps and needs no
-more). The 2-16-16-1 networks of the missions (13-16 kB a checkpoint) keep 2047,
-so a 10,000-step run replays at most 7 steps to reach any step. Peak memory
-stays bounded whatever the run's length: at most 32 MiB of checkpoints a run (or
-128 checkpoints of a large network), plus each stride's copy of the history rows
+more). The 2-16-16-1 networks of the missions (13-16 kB a checkpoint) keep 4095,
+so a 10,000-step run keeps one every 4 steps (2,500 checkpoints, about 35 MiB)
+and replays at most 3 steps to reach any step: a scrub-bar jump replays every
+run, so this spacing is what a jump costs (at 8 apart, twice the budget's
+density, a jump of three runs replayed up to 21 steps). Peak memory stays
+bounded whatever the run's length: at most 64 MiB of checkpoints a run (or 128
+checkpoints of a large network), plus each stride's copy of the history rows
 (at most the history's capacity per stride kept).
 """
 
@@ -60,11 +63,11 @@ __all__ = ["CHECKPOINT_BUDGET", "CHECKPOINT_BYTES", "MAX_CHECKPOINTS", "MIN_CHEC
            "HistoryArchive", "SpacingPolicy", "budget_for", "copy_run"]
 
 #: the memory one run's checkpoints may take (bytes, as measured by :meth:`Checkpoint.nbytes`)
-CHECKPOINT_BYTES = 32 * 2**20
+CHECKPOINT_BYTES = 64 * 2**20
 #: checkpoints a run keeps at least, however large one is (step 0 included)
 MIN_CHECKPOINTS = 128
 #: checkpoints a run keeps at most, however small one is
-MAX_CHECKPOINTS = 2048
+MAX_CHECKPOINTS = 4096
 #: the old fixed count (kept as the floor's name for callers)
 CHECKPOINT_BUDGET = MIN_CHECKPOINTS
 

@@ -8,7 +8,7 @@
 
 A :class:`Timeline` listens to its simulation (``sim.on_step``, ``sim.on_set_lr``)
 and keeps, per run, checkpoints of its full state at spaced steps
-(:mod:`descent_tui.sim.checkpoints`: a memory budget per run, 32 MiB, and at
+(:mod:`descent_tui.sim.checkpoints`: a memory budget per run, 64 MiB, and at
 least 128 checkpoints; or a fixed count, ``budget``) and the log of
 learning-rate changes made between steps. :meth:`Timeline.state_at` restores
 the nearest checkpoint at or before ``k`` and replays forward with the same code
