@@ -231,6 +231,28 @@ def test_the_spacing_keeps_a_million_steps_within_the_budget() -> None:
     assert gaps.max() <= 2 * 1_000_000 // 128  # any step is a short replay away
 
 
+def test_a_mission_network_keeps_a_checkpoint_every_4_steps_over_10000() -> None:
+    """The budget the checkpoints module states: a 2-16-16-1 network's checkpoint
+    (measured, about 14 kB) fits 4095 a run beside step 0, so 10,000 steps are kept
+    4 apart (any step at most 3 replayed steps away) in under 64 MiB."""
+    from descent_tui.scenario.overrides import apply
+    from descent_tui.sim.checkpoints import CHECKPOINT_BYTES, budget_for
+
+    sim = Simulation(apply(find("batch-sizes", []), [("steps", 40)]))
+    timeline = Timeline(sim)
+    sim.step(40)
+    for track in timeline.tracks:
+        size = track.checkpoint_bytes
+        assert 8_000 < size < 16_384
+        assert track.policy.budget == budget_for(size) - 1 == 4095
+        policy = SpacingPolicy(track.policy.budget)
+        kept = list(range(1, 10_001))
+        policy.thin(kept)  # doubles the spacing until the kept ones fit
+        kept = [s for s in kept if policy.wants(s)]
+        assert policy.spacing == 4
+        assert (len(kept) + 1) * size < CHECKPOINT_BYTES
+
+
 def test_a_track_keeps_the_checkpoints_its_spacing_names() -> None:
     """The steps a run's track keeps are the spacing policy's, applied on its own, and
     its history archive keeps only the strides those checkpoints use."""
