@@ -248,7 +248,6 @@ class Canvas:
             out.append(Strip(segs, w))
         return out
 
-
     def _same_row(self, other: Canvas, start: int, end: int) -> bool:
         """Whether cells ``start:end`` are the same here and in ``other``."""
         return (self.chars[start:end] == other.chars[start:end]
