@@ -7,14 +7,24 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
+from rich._ratio import ratio_reduce  # the table's own share-out, so the widths agree
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style as RichStyle
 from rich.text import Text
+from textual.app import active_app
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, Visual
 from textual.widget import Widget
 
 from descent_tui.tui.widgets.safe import safe_render
 
 if TYPE_CHECKING:
     from descent_tui.sim.run import LayerRecord
+
+#: one cell of the table: its text and its style (a Rich style string, "" for none)
+Cell = tuple[str, str]
 
 LOG_LO, LOG_HI = -10.0, 4.0  # bar axis: 1e-10 .. 1e4
 VANISH, EXPLODE = 1e-5, 1e2
@@ -45,6 +55,83 @@ def bar(norm: float, width: int) -> tuple[str, str]:
     text = text.ljust(width, "·")[:width]
     verdict = "vanishing" if norm < VANISH else ("exploding" if norm > EXPLODE else "ok")
     return text, verdict
+
+
+class GridLines(Visual):
+    """The panel's picture: rows of cells laid out as Rich's ``Table.grid(padding=(0, 2,
+    0, 0))`` lays out no_wrap columns, then a verdict that wraps as Rich Text wraps.
+
+    Each column is as wide as its widest cell, with two spaces after every column
+    but the last. When the columns are wider than the panel, each gives up an equal
+    share of the excess (Rich's ``ratio_reduce``) and a cell that no longer fits
+    ends in "…", as in the table.
+    """
+
+    def __init__(self, rows: list[list[Cell]], right: list[bool], verdict: Text) -> None:
+        self.rows = rows
+        self.right = right  # which columns are right-justified
+        self.pads = [2] * (len(right) - 1) + [0]
+        self.verdict = verdict
+
+    def render_strips(self, width: int, height: int | None, style: Style,
+                      options: RenderOptions) -> list[Strip]:
+        base = style.rich_style
+        console = active_app.get().console
+        styles: dict[str, RichStyle] = {"": base}
+        widths = _column_widths(self.rows, self.pads, width)
+        too_wide = sum(widths) > width  # some columns kept more than their share
+        strips = []
+        for row in self.rows:
+            segments = []
+            for (text, name), w, pad, right in zip(row, widths, self.pads, self.right):
+                if name not in styles:
+                    styles[name] = base + console.get_style(name)
+                segments += _cell_segments(text, styles[name], w, pad, right, base)
+            if too_wide:  # the line is cut at the panel's edge, as Rich cuts it
+                segments = Segment.adjust_line_length(segments, width, pad=False)
+            strips.append(Strip(segments))
+        verdict_style = base + console.get_style(self.verdict.style)
+        for line in self.verdict.wrap(console, width):
+            strips.append(Strip([Segment(line.plain, verdict_style)] if line.plain else []))
+        return strips[:height]
+
+    def get_optimal_width(self, rules: Any, container_width: int) -> int:
+        return sum(_column_widths(self.rows, self.pads, container_width))
+
+    def get_height(self, rules: Any, width: int) -> int:
+        console = active_app.get().console
+        return len(self.rows) + len(self.verdict.wrap(console, max(1, width)))
+
+
+def _column_widths(rows: list[list[Cell]], pads: list[int], width: int) -> list[int]:
+    """The widths (padding included) Rich's Table gives no_wrap columns in ``width``."""
+    columns = list(zip(*rows))
+
+    def widest(i: int, room: int) -> int:
+        return max(min(cell_len(text) + pads[i], room) for text, _ in columns[i])
+
+    widths = [widest(i, width) or 1 for i in range(len(columns))]  # an empty column: 1
+    excess = sum(widths) - width
+    if excess > 0:  # every column gives up an equal share, but no more than it has
+        widths = ratio_reduce(excess, [1] * len(widths), widths, widths)
+        widths = [widest(i, w) if w >= 1 else 0 for i, w in enumerate(widths)]
+    return widths
+
+
+def _cell_segments(text: str, style: RichStyle, width: int, pad: int, right: bool,
+                   base: RichStyle) -> list[Segment]:
+    """One cell, ``width`` wide with its ``pad`` spaces: the text justified in its
+    style (the justifying spaces take it too), cut with "…" if too long."""
+    room = width - pad
+    if room < 1:  # no room for the text: the table's cell is blank (zero-width too)
+        return [Segment(" " * width, base)]
+    if right:
+        text = text.rstrip()
+    if cell_len(text) > room:
+        text = set_cell_size(text, room - 1) + "…"
+    spaces = " " * (room - cell_len(text))
+    cell = [Segment(spaces + text if right else text + spaces, style)]
+    return cell + [Segment(" " * pad, base)] if pad else cell
 
 
 class LayerGrads(Widget):
@@ -80,24 +167,16 @@ class LayerGrads(Widget):
         ncols = 6 if wide else (3 if tiny else 4)
         fixed = 5 + 7 + (0 if tiny else 4) + (7 + 7 if wide else 0) + 2 * (ncols - 1) + 1
         bw = max(6, self.size.width - fixed)
-        table = Table.grid(padding=(0, 2, 0, 0))
-        table.add_column(no_wrap=True)
-        table.add_column(no_wrap=True)
-        table.add_column(justify="right", no_wrap=True)
-        if wide:
-            table.add_column(justify="right", no_wrap=True)
-            table.add_column(justify="right", no_wrap=True)
-        if not tiny:
-            table.add_column(justify="right", no_wrap=True)
+        # columns: name, bar, |grad| (and |w|, upd/w when wide; dead/sat. unless tiny)
+        right = [False, False, True] + [True, True] * wide + [True] * (not tiny)
         scale = ("1e-10" + "1e-3".center(max(0, bw - 8)) + "1e4")[:bw] if bw >= 14 \
             else "log |grad|".ljust(bw)[:bw]
-        head = [Text("layer" if not tiny else "", style="bold"), Text(scale, style="dim"),
-                Text("|grad|", style="bold")]
+        head = [("layer" if not tiny else "", "bold"), (scale, "dim"), ("|grad|", "bold")]
         if wide:
-            head += [Text("|w|", style="bold"), Text("upd/w", style="bold")]
+            head += [("|w|", "bold"), ("upd/w", "bold")]
         if not tiny:
             relu = any(layer.dead_frac is not None for layer in self.stats)
-            head += [Text("dead" if relu else "sat.", style="bold")]
+            head += [("dead" if relu else "sat.", "bold")]
         # what a low panel keeps: layer 1 and the last layer first, then the verdict
         # (its first clause if the whole one does not fit), then the column heads
         ends = min(2, len(self.stats))
@@ -107,17 +186,14 @@ class LayerGrads(Widget):
             summary = self._verdict(ok_c, bad_c, warn_c, short=True)
             lines = len(summary.wrap(self.app.console, max(1, self.size.width)))
         heads = 1 if self.size.height - 1 - lines >= ends else 0
-        if heads:
-            table.add_row(*head)
+        rows = [head] if heads else []
         colours = {"ok": ok_c, "bad": bad_c, "warn": warn_c}
         for layer in _visible(self.stats, self.size.height - heads - lines):
             if layer is None:  # the elided middle of a deep stack
-                table.add_row(Text("⋮"), Text("", style="dim"), Text(""))
+                rows.append([("⋮", ""), ("", "dim")] + [("", "")] * (len(right) - 2))
             else:
-                table.add_row(*_layer_row(layer, bw, wide, tiny, colours))
-        from rich.console import Group
-
-        return Group(table, summary)
+                rows.append(_layer_row(layer, bw, wide, tiny, colours))
+        return GridLines(rows, right, summary)
 
     def _verdict(self, ok_c: str, bad_c: str, warn_c: str, *, short: bool) -> Text:
         """The verdict line in its colour (bold when something is wrong); ``short``: its
@@ -130,7 +206,7 @@ class LayerGrads(Widget):
 
 
 def _layer_row(layer: Any, bw: int, wide: bool, tiny: bool, colours: dict[str, str]
-               ) -> list[Text]:
+               ) -> list[Cell]:
     """One layer's cells: name, bar, |grad| (and |w|, upd/w when wide; dead/sat. unless tiny)."""
     g = float(layer.grad_norm)
     text, verdict = bar(g, bw)
@@ -138,14 +214,12 @@ def _layer_row(layer: Any, bw: int, wide: bool, tiny: bool, colours: dict[str, s
     frac = layer.dead_frac if layer.dead_frac is not None else layer.saturated_frac
     frac_s = "—" if frac is None else f"{100 * float(frac):.0f}%"
     frac_style = colours["bad"] if (frac is not None and float(frac) > 0.5) else ""
-    row = [Text(layer.name.replace("layer ", "L")), Text(text, style=color),
-           Text(_fmt(g), style=color)]
+    row = [(layer.name.replace("layer ", "L"), ""), (text, color), (_fmt(g), color)]
     if wide:
-        row += [Text(_fmt(layer.weight_norm)),
-                Text(_fmt(layer.update_ratio),
-                     style=colours["warn"] if _big_ratio(layer.update_ratio) else "")]
+        row += [(_fmt(layer.weight_norm), ""),
+                (_fmt(layer.update_ratio), colours["warn"] if _big_ratio(layer.update_ratio) else "")]
     if not tiny:
-        row += [Text(frac_s, style=frac_style)]
+        row += [(frac_s, frac_style)]
     return row
 
 
