@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from rich._ratio import ratio_reduce  # the table's own share-out, so the widths agree
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style as RichStyle
@@ -63,7 +62,7 @@ class GridLines(Visual):
 
     Each column is as wide as its widest cell, with two spaces after every column
     but the last. When the columns are wider than the panel, each gives up an equal
-    share of the excess (Rich's ``ratio_reduce``) and a cell that no longer fits
+    share of the excess (as a Rich table shrinks them) and a cell that no longer fits
     ends in "…", as in the table.
     """
 
@@ -113,9 +112,22 @@ def _column_widths(rows: list[list[Cell]], pads: list[int], width: int) -> list[
     widths = [widest(i, width) or 1 for i in range(len(columns))]  # an empty column: 1
     excess = sum(widths) - width
     if excess > 0:  # every column gives up an equal share, but no more than it has
-        widths = ratio_reduce(excess, [1] * len(widths), widths, widths)
+        widths = _share_out(excess, widths)
         widths = [widest(i, w) if w >= 1 else 0 for i, w in enumerate(widths)]
     return widths
+
+
+def _share_out(excess: int, widths: list[int]) -> list[int]:
+    """``widths`` less ``excess`` cells in all, taken in equal shares from left to right
+    (each share rounded, none more than the column has): how a Rich table shrinks
+    columns that may not wrap, so the widths agree with the table's."""
+    out, left, columns = [], excess, len(widths)
+    for w in widths:
+        take = min(w, round(left / columns))
+        out.append(w - take)
+        left -= take
+        columns -= 1
+    return out
 
 
 def _cell_segments(text: str, style: RichStyle, width: int, pad: int, right: bool,
