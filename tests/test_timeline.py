@@ -253,6 +253,27 @@ def test_a_mission_network_keeps_a_checkpoint_every_4_steps_over_10000() -> None
         assert (len(kept) + 1) * size < CHECKPOINT_BYTES
 
 
+def test_a_replay_starts_from_the_latest_state_kept_at_or_before_its_step() -> None:
+    """Track._nearest (a walk back of at most the spacing) finds, for every step of a
+    run that was thinned, rewound, changed (an lr set mid-run) and forked, the latest
+    checkpoint or recent state at or before it."""
+    from descent_tui.scenario.overrides import apply
+
+    sim = Simulation(apply(find("the-ravine", []), [("steps", 3000)]))
+    timeline = Timeline(sim, budget=17)
+    sim.step(1500)
+    timeline.rewind(700)
+    sim.set_lr(0.02, 0)  # the future of run 0 after 700 is rewritten
+    sim.step(900)
+    timeline.fork(0, 1111, {"lr": 0.01})
+    timeline.rewind(1203)
+    sim.step(5)
+    for track in timeline.tracks + timeline.fork_tracks:
+        kept = sorted({*track.checkpoints, *track.recent})
+        for k in range(track.first_step, track.reached + 1):
+            assert track._nearest(k) == max(s for s in kept if s <= k), (track.run.label, k)
+
+
 def test_a_track_keeps_the_checkpoints_its_spacing_names() -> None:
     """The steps a run's track keeps are the spacing policy's, applied on its own, and
     its history archive keeps only the strides those checkpoints use."""

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -153,6 +152,18 @@ class Track:
             del self.recent[k]
         self.archive.cut(self._marks())
 
+    def _nearest(self, k: int) -> int:
+        """The latest step at or before ``k`` with a kept state (a checkpoint or a recent one).
+
+        Past the first checkpoint there is one at every multiple of the spacing (the
+        thinning keeps those), so one of the ``spacing`` steps from ``k`` back is
+        kept; the scan of every kept step is the fallback.
+        """
+        for s in range(k, max(self.first_step, k - self.policy.spacing + 1) - 1, -1):
+            if s in self.checkpoints or s in self.recent:
+                return s
+        return max(s for s in (*self.checkpoints, *self.recent) if s <= k)
+
     def replay(self, k: int, into: Run | None = None, keep_from: int | None = None) -> Run:
         """The run after ``k`` updates (see the module docstring): ``into`` (the track's
         run, rewound in place) put in that state, or by default a new copy.
@@ -161,8 +172,7 @@ class Track:
         through are kept in :attr:`recent` (before the lr changes made at their step,
         as a checkpoint is), and the recent states far from ``k`` are forgotten.
         """
-        steps = sorted({*self.checkpoints, *self.recent})
-        c = steps[bisect_right(steps, k) - 1]
+        c = self._nearest(k)
         start = self.checkpoints.get(c) or self.recent[c]
         run = start.restore(self.archive, copy_run(self.run, None) if into is None else into)
         with np.errstate(all="ignore"):
