@@ -174,6 +174,150 @@ def test_shades_and_canvas_run_match_their_cell_by_cell_forms():
         assert (a.chars, a.fgs, a.bgs, a.bolds) == (b.chars, b.fgs, b.bgs, b.bolds)
 
 
+def test_unit_palettes_kept_per_scale_match_a_shade_per_step():
+    """The palette kept for a layer's scale is the one shaded step by step, for every
+    scale and theme asked for in turn (asked again: still its own)."""
+    from descent_tui.tui.widgets.units import PALETTE, _palette, shade
+
+    scales = [(-1.0, 1.0), (0.0, 1.0), (0.0, 3.5), (-0.0, 2.0), (0.0, 2.0), (-7.25, 7.25),
+              (0.0, 1e-300)]
+    for lo, hi in scales * 2:
+        for dark in (True, False, True):
+            fresh = tuple(shade(lo + (hi - lo) * i / (PALETTE - 1), lo, hi, dark)
+                          for i in range(PALETTE))
+            assert _palette(lo, hi, dark) == fresh, (lo, hi, dark)
+
+
+def test_unit_maps_drawn_a_row_at_a_time_match_half_blocks_per_tile():
+    from descent_tui.tui.widgets.canvas import Canvas
+    from descent_tui.tui.widgets.units import _draw_maps
+
+    rng = np.random.default_rng(4)
+    colours = np.array([f"#0000{k:02x}" for k in range(40)], dtype=object)
+    for units, ph, tile, row, height in ((5, 4, 3, 1, 6), (1, 2, 1, 0, 1), (7, 6, 2, 3, 5),
+                                         (0, 2, 4, 0, 3)):
+        maps = colours[rng.integers(0, 40, (units, ph, tile))]
+        a, b = Canvas(7 * (tile + 1), height, "#101010"), Canvas(7 * (tile + 1), height, "#101010")
+        for canvas in (a, b):
+            canvas.text(0, row, "…" * canvas.width, "#ffffff", bold=True)  # cells under a map
+        _draw_maps(a, maps, row, tile + 1)
+        for j in range(units):
+            for rr in range(ph // 2):
+                b.half_blocks(j * (tile + 1), row + rr, maps[j, 2 * rr].tolist(),
+                              maps[j, 2 * rr + 1].tolist())
+        assert (a.chars, a.fgs, a.bgs, a.bolds) == (b.chars, b.fgs, b.bgs, b.bolds)
+
+
+def test_probability_shades_match_probability_colour_of_each_value():
+    from descent_tui.tui.widgets.decision_map import probability_colour, probability_shades
+
+    rng = np.random.default_rng(1)
+    p = np.r_[rng.uniform(-0.5, 1.5, 400), np.arange(-2, 23) / 20, np.arange(0, 11) / 10 + 0.05,
+              0.0, -0.0, np.nan, np.inf, -np.inf, 1e300, -1e300]
+    for dark in (True, False):
+        colours, index = probability_shades(p, dark)
+        assert [colours[k] for k in index] == [probability_colour(float(v), dark) for v in p]
+
+
+def _plane_one_pixel_at_a_time(widget, canvas, view, dark):
+    """The decision map's plane and points as first drawn: a pixel, then a glyph at a
+    time; then the legend."""
+    import math
+
+    from descent_tui.tui.widgets import decision_map as dm
+
+    xs, ys, P = view.grid
+    cols, rows = widget.map_size()
+    finite = P[np.isfinite(P)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    span = hi - lo if hi > lo else 1.0
+    colour, value_range = {
+        "probability": (lambda v: dm.probability_colour(v, dark), (0.0, 1.0)),
+        "classes": (lambda v: dm.CLASS_COLORS[dark][int(v) % 6] if math.isfinite(v)
+                    else dm.NEUTRAL[dark], (0.0, float(np.nanmax(P)))),
+        "value": (lambda v: dm.probability_colour((v - lo) / span, dark), (lo, hi)),
+    }[view.kind]
+    ny, nx = P.shape
+    for prow in range(2 * rows):
+        i = ny - 1 - min(ny - 1, prow * ny // (2 * rows))
+        for c in range(cols):
+            canvas.pixel(c, prow, colour(float(P[i, min(nx - 1, c * nx // cols)])))
+    x0, x1, y0, y1 = float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1])
+    for X, labels, val in widget.points:
+        for (px, py), label in zip(X[:, :2], labels, strict=True):
+            col = int((px - x0) / (x1 - x0) * (cols - 1) + 0.5)
+            prow = int((y1 - py) / (y1 - y0) * (2 * rows - 1) + 0.5)
+            if not (0 <= col < cols and 0 <= prow < 2 * rows) or not math.isfinite(label):
+                continue
+            glyph = dm.CLASS_GLYPHS[int(round(label)) % 6][1 if val else 0]
+            light = sum(dm._hex(canvas.pixel_colour(col, prow))) / 3 > 140
+            canvas.glyph(col, prow // 2, glyph, "#000000" if light else "#ffffff")
+    if rows < canvas.height:
+        widget._draw_plane_legend(canvas, rows, view, value_range, dark)
+
+
+def _random_map(rng, kind):
+    """A DecisionMap of a random size with random points (many in a cell), and a random
+    grid of this ``kind`` (some values not finite)."""
+    from textual.geometry import Size
+
+    from descent_tui.tui.widgets import decision_map as dm
+
+    w, h = int(rng.integers(1, 70)), int(rng.integers(1, 30))
+    nx, ny = max(8, w + int(rng.integers(-3, 3))), max(8, 2 * h + int(rng.integers(-3, 3)))
+    if kind == "probability":
+        P = rng.uniform(-0.3, 1.3, (ny, nx))
+    elif kind == "classes":
+        P = rng.integers(-2, 8, (ny, nx)) * 1.0
+    else:
+        P = rng.normal(size=(ny, nx)) * 1e3
+    # a class is never infinite (its legend counts the classes)
+    P[rng.random((ny, nx)) < 0.05] = rng.choice([np.nan] if kind == "classes"
+                                                else [np.nan, np.inf, -np.inf])
+    widget = dm.DecisionMap()
+    widget._test_size = Size(w, h)
+    widget.points = []
+    for val in (False, True):
+        n = int(rng.integers(1, 200))
+        X = np.round(np.column_stack([rng.uniform(-2, 3, n), rng.uniform(-2, 2, n)]) * 4) / 4
+        labels = rng.integers(-1, 8, n) * 1.0
+        labels[rng.random(n) < 0.05] = np.nan
+        widget.points.append((X, labels, val))
+    grid = (np.linspace(-1.5, 2.5, nx), np.linspace(-1.0, 1.5, ny), P)
+    return widget, dm.MapView(kind, 0, "run", grid=grid)
+
+
+@pytest.mark.parametrize("palette", ["shipped", "either side of the ink threshold"])
+def test_the_decision_plane_drawn_at_once_matches_one_pixel_at_a_time(monkeypatch, palette):
+    """Every colour of the map at once, a row of half blocks at a time, and each cell's
+    last point only: the cells drawn pixel by pixel and point by point. With the
+    shipped colours a glyph's ink is one per theme; the second palette makes it depend on
+    which half of its cell the glyph reads (its own pixel, or the lower one under an
+    earlier glyph)."""
+    from descent_tui.tui.widgets import decision_map as dm
+    from descent_tui.tui.widgets.canvas import Canvas
+
+    if palette != "shipped":
+        monkeypatch.setitem(dm.NEUTRAL, True, "#808080")
+        monkeypatch.setitem(dm.CLASS_COLORS, True, ("#000000", "#ffffff", "#303030",
+                                                    "#e0e0e0", "#707070", "#a0a0a0"))
+    dm._shade.cache_clear()
+    monkeypatch.setattr(dm.DecisionMap, "size", property(lambda self: self._test_size))
+    rng = np.random.default_rng(7)
+    try:
+        for trial in range(240):
+            widget, view = _random_map(rng, ("probability", "classes", "value")[trial % 3])
+            dark = palette != "shipped" or trial % 2 == 0
+            w, h = widget.size
+            at_once, one_by_one = Canvas(w, h, "#123456"), Canvas(w, h, "#123456")
+            widget._draw_plane(at_once, view, dark)
+            _plane_one_pixel_at_a_time(widget, one_by_one, view, dark)
+            assert (at_once.chars, at_once.fgs, at_once.bgs, at_once.bolds) == \
+                (one_by_one.chars, one_by_one.fgs, one_by_one.bgs, one_by_one.bolds), trial
+    finally:
+        dm._shade.cache_clear()
+
+
 @asyncrun
 async def test_the_briefing_is_laid_out_once_per_width_and_draws_what_it_is_told(missions):
     """The briefing's Markdown is rendered once per width and theme: a watch-for tick, a

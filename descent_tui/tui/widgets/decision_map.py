@@ -94,6 +94,18 @@ def probability_colour(p: float, dark: bool) -> str:
     return _shade(min(5, int(abs(p - 0.5) * 2 * 5 + 0.5)), p > 0.5, dark)
 
 
+def probability_shades(P: Any, dark: bool) -> tuple[list[str], Any]:
+    """:func:`probability_colour` of every value of the array ``P`` at once: the colours
+    (each shade of class 0, then of class 1, then neutral) and each value's index in them."""
+    import numpy as np
+
+    ok = np.isfinite(P)
+    p = np.clip(np.where(ok, P, 0.5), 0.0, 1.0)
+    fifths = np.minimum(5, (np.abs(p - 0.5) * 2 * 5 + 0.5).astype(int))
+    colours = [_shade(f, c, dark) for c in (False, True) for f in range(6)]
+    return [*colours, NEUTRAL[dark]], np.where(ok, fifths + 6 * (p > 0.5), 12)
+
+
 @lru_cache(maxsize=32)
 def _shade(fifths: int, class_1: bool, dark: bool) -> str:
     """The colour ``fifths``/5 of the way from neutral to a class's colour (eased)."""
@@ -203,21 +215,28 @@ class DecisionMap(RowRedraw, Widget):
             self._draw_plane(canvas, view, dark)
         return self._strips(canvas)
 
-    def _pixel_colours(self, view: MapView, dark: bool) -> Any:
-        """A function grid value -> colour for this kind of map, and the value range."""
+    def _pixel_shades(self, P: Any, pick: Any, kind: str, dark: bool
+                      ) -> tuple[list[str], Any, tuple[float, float]]:
+        """This kind of map's colours, the index in them of the colour of each value in
+        ``P[pick]`` (:func:`probability_colour` of it, or its class's), and the range of
+        the values in ``P``."""
         import numpy as np
 
-        P = np.asarray(view.grid[2], dtype=float)
-        if view.kind == "probability":
-            return lambda v: probability_colour(v, dark), (0.0, 1.0)
-        if view.kind == "classes":
+        if kind == "probability":
+            return (*probability_shades(P[pick], dark), (0.0, 1.0))
+        if kind == "classes":
             palette = CLASS_COLORS[dark]
-            return (lambda v: palette[int(v) % len(palette)] if math.isfinite(v)
-                    else NEUTRAL[dark]), (0.0, float(np.nanmax(P)) if P.size else 0.0)
+            v = P[pick]
+            ok = np.isfinite(v)
+            # int(v) % 6 for every finite v, however large: on whole floats % is exact
+            k = np.mod(np.trunc(np.where(ok, v, 0.0)), len(palette)).astype(int)
+            return ([*palette, NEUTRAL[dark]], np.where(ok, k, len(palette)),
+                    (0.0, float(np.nanmax(P)) if P.size else 0.0))
         finite = P[np.isfinite(P)]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         span = hi - lo if hi > lo else 1.0
-        return (lambda v: probability_colour((v - lo) / span, dark)), (lo, hi)
+        with np.errstate(all="ignore"):
+            return (*probability_shades((P[pick] - lo) / span, dark), (lo, hi))
 
     def _draw_plane(self, canvas: Canvas, view: MapView, dark: bool) -> None:
         """The shaded plane (grid row 0 = lowest y, drawn at the bottom), points, legend."""
@@ -226,35 +245,43 @@ class DecisionMap(RowRedraw, Widget):
         xs, ys, P = view.grid
         P = np.asarray(P, dtype=float)
         cols, rows = self.map_size()
-        colour, value_range = self._pixel_colours(view, dark)
         ny, nx = P.shape
-        for prow in range(2 * rows):
-            i = ny - 1 - min(ny - 1, prow * ny // (2 * rows))
-            for c in range(cols):
-                canvas.pixel(c, prow, colour(float(P[i, min(nx - 1, c * nx // cols)])))
-        self._draw_points(canvas, xs, ys, rows)
+        # the grid value under each pixel: pixel row 0 is the top (the highest y)
+        ri = ny - 1 - np.minimum(ny - 1, np.arange(2 * rows) * ny // (2 * rows))
+        ci = np.minimum(nx - 1, np.arange(cols) * nx // cols)
+        colours, index, value_range = self._pixel_shades(P, np.ix_(ri, ci), view.kind, dark)
+        pixels = np.array(colours, dtype=object)[index]
+        # on a fresh canvas, painting both pixels of a cell makes the half block that
+        # half_blocks writes: a row at a time
+        for row in range(rows):
+            canvas.half_blocks(0, row, pixels[2 * row].tolist(), pixels[2 * row + 1].tolist())
+        light = np.array([sum(_hex(c)) / 3 > 140 for c in colours])
+        self._draw_points(canvas, xs, ys, rows, light[index])
         if rows < self.size.height:
             self._draw_plane_legend(canvas, rows, view, value_range, dark)
 
-    def _draw_points(self, canvas: Canvas, xs: Any, ys: Any, rows: int) -> None:
-        """Each data point as its class's glyph (filled: training, hollow: validation)."""
-        if not self.points:
+    def _draw_points(self, canvas: Canvas, xs: Any, ys: Any, rows: int, light: Any) -> None:
+        """Each data point as its class's glyph (filled: training, hollow: validation), in
+        black on a light pixel, else white (``light``: whether each pixel of the plane is).
+
+        As if drawn one after another: the last point in a cell shows; it is inked for
+        its own pixel when it is the only point in its cell and in the upper half, else
+        for the lower pixel (an earlier point's glyph covers the upper one).
+        """
+        import numpy as np
+
+        found = _plotted_points(self.points, xs, ys, self.map_size()[0], rows)
+        if found is None:
             return
-        x0, x1, y0, y1 = float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1])
-        if not (x1 > x0 and y1 > y0):
-            return
-        cols = self.map_size()[0]
-        for X, labels, val in self.points:
-            for (px, py), label in zip(X[:, :2], labels, strict=True):
-                col = int((px - x0) / (x1 - x0) * (cols - 1) + 0.5)
-                prow = int((y1 - py) / (y1 - y0) * (2 * rows - 1) + 0.5)
-                if not (0 <= col < cols and 0 <= prow < 2 * rows) or not math.isfinite(label):
-                    continue
-                k = int(round(label))  # 0/1 targets and class indices alike
-                glyph = CLASS_GLYPHS[k % len(CLASS_GLYPHS)][1 if val else 0]
-                bg = canvas.pixel_colour(col, prow)
-                light = bg is not None and sum(_hex(bg)) / 3 > 140
-                canvas.glyph(col, prow // 2, glyph, "#000000" if light else "#ffffff")
+        col, prow, glyphs = found
+        cell = (prow // 2) * canvas.width + col
+        first = np.unique(cell, return_index=True)[1]
+        last = len(cell) - 1 - np.unique(cell[::-1], return_index=True)[1]
+        upper = (prow[last] % 2 == 0) & (first == last)
+        on_light = light[2 * (prow[last] // 2) + np.where(upper, 0, 1), col[last]]
+        for k, bright in zip(last.tolist(), on_light.tolist(), strict=True):
+            canvas.glyph(int(col[k]), int(prow[k]) // 2, glyphs[k],
+                         "#000000" if bright else "#ffffff")
 
     def _draw_plane_legend(self, canvas: Canvas, row: int, view: MapView,
                            value_range: tuple[float, float], dark: bool) -> None:
@@ -288,6 +315,35 @@ class DecisionMap(RowRedraw, Widget):
         if 0 <= y < len(self._lines):
             return self._lines[y]
         return Strip.blank(self.size.width)
+
+
+def _plotted_points(points: Any, xs: Any, ys: Any, cols: int, rows: int) -> Any:
+    """``(col, prow, glyph)`` of every point that lands on the plane of ``cols`` columns
+    by ``2 * rows`` pixel rows over ``xs`` × ``ys``, in drawing order (None: none)."""
+    import numpy as np
+
+    if not points:
+        return None
+    x0, x1, y0, y1 = float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1])
+    if not (x1 > x0 and y1 > y0):
+        return None
+    xy = np.concatenate([X[:, :2] for X, _labels, _val in points])
+    labels = np.concatenate([labels for _X, labels, _val in points])
+    hollow = np.concatenate([np.full(len(X), val) for X, _labels, val in points])
+    c = (xy[:, 0] - x0) / (x1 - x0) * (cols - 1) + 0.5
+    r = (y1 - xy[:, 1]) / (y1 - y0) * (2 * rows - 1) + 0.5
+    off = ~(np.isfinite(c) & np.isfinite(r))
+    if off.any():  # such a point fails the map: int() of it raises
+        k = int(off.argmax())
+        int(c[k]), int(r[k])
+    c, r = np.trunc(c), np.trunc(r)  # int(): towards 0
+    on = (c >= 0) & (c < cols) & (r >= 0) & (r < 2 * rows) & np.isfinite(labels)
+    if not on.any():
+        return None
+    # round() halves to even, as rint; % on whole floats is exact
+    k = np.mod(np.rint(labels[on]), len(CLASS_GLYPHS)).astype(int)
+    glyphs = [CLASS_GLYPHS[a][b] for a, b in zip(k.tolist(), hollow[on].tolist(), strict=True)]
+    return c[on].astype(int), r[on].astype(int), glyphs
 
 
 # ---------------------------------------------------------------------- 1 feature

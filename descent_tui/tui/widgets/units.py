@@ -20,13 +20,14 @@ the first and the last are kept (the comparison that matters) around a ⋮ line.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from textual.strip import Strip
 from textual.widget import Widget
 
-from descent_tui.tui.widgets.canvas import Canvas
+from descent_tui.tui.widgets.canvas import HALF, Canvas
 from descent_tui.tui.widgets.redraw import RowRedraw
 from descent_tui.tui.widgets.safe import safe_render_line
 from descent_tui.tui.widgets.step_chart import ink
@@ -78,9 +79,11 @@ def shades(values: Any, lo: float, hi: float, dark: bool) -> list[str]:
             t = (v - lo) / (hi - lo) if hi > lo else np.zeros_like(v)
             t = np.minimum(1.0, np.maximum(0.0, t))
             end = pos[None, :]
-        rgb = (mid + (end - mid) * np.where(ok, t, 0.0)[:, None]).astype(int).tolist()
-    return ["#{:02x}{:02x}{:02x}".format(*c) if good else DEAD
-            for c, good in zip(rgb, ok.tolist(), strict=True)]
+        rgb = (mid + (end - mid) * np.where(ok, t, 0.0)[:, None]).astype(int)
+    # t is in [0, 1], so each channel is between mid's and end's: one byte
+    packed = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
+    return [f"#{c:06x}" if good else DEAD
+            for c, good in zip(packed.tolist(), ok.tolist(), strict=True)]
 
 
 def value_range(layer: UnitLayer) -> tuple[float, float]:
@@ -117,7 +120,33 @@ def duplicates(layer: UnitLayer) -> list[int | None]:
 
 def palette(lo: float, hi: float, dark: bool, steps: int = PALETTE) -> list[str]:
     """``steps`` colours of :func:`shade` from ``lo`` to ``hi`` (a lookup for many pixels)."""
-    return [shade(lo + (hi - lo) * i / (steps - 1), lo, hi, dark) for i in range(steps)]
+    return shades(lo + (hi - lo) * np.arange(steps) / (steps - 1), lo, hi, dark)
+
+
+@lru_cache(maxsize=64)
+def _palette(lo: float, hi: float, dark: bool) -> tuple[str, ...]:
+    """:func:`palette`, kept: a tanh or sigmoid layer's scale never changes."""
+    return tuple(palette(lo, hi, dark))
+
+
+def _draw_maps(canvas: Canvas, maps: Any, row: int, period: int) -> None:
+    """Unit ``j``'s map (``maps[j]``, from :meth:`UnitView._pixels`) from column
+    ``j * period`` on, two pixel rows a cell, down from ``row``: what
+    :meth:`Canvas.half_blocks` draws for each tile (every tile fits the width whole),
+    a canvas row at a time."""
+    units, ph, tile = maps.shape
+    w = canvas.width
+    halves, plain = [HALF] * tile, [False] * tile
+    for rr in range(ph // 2):
+        if row + rr >= canvas.height:
+            return
+        uppers, lowers = maps[:, 2 * rr].tolist(), maps[:, 2 * rr + 1].tolist()
+        for j in range(units):
+            i = (row + rr) * w + j * period
+            canvas.chars[i:i + tile] = halves
+            canvas.fgs[i:i + tile] = uppers[j]
+            canvas.bgs[i:i + tile] = lowers[j]
+            canvas.bolds[i:i + tile] = plain
 
 
 def fit_label(candidates: list[str], width: int) -> str | None:
@@ -224,28 +253,32 @@ class UnitView(RowRedraw, Widget):
         layer, twins = self.unit_layers[i], self.twins[i]
         canvas.text(0, row, self._header(layer, twins), strong, bold=True)
         row += 1
-        colours = palette(*value_range(layer), dark)
-        maps = self._pixels(layer, tile, map_rows, colours,
+        scale = value_range(layer)
+        maps = self._pixels(layer, tile, map_rows, scale, _palette(*scale, dark),
                             canvas.fill if layer.over != "plane" else DEAD)
-        shaded = self._weight_shades(layer, tile, dark) if extra >= 2 else []
-        for j in range(len(layer.values)):
-            col = j * (tile + 1)
-            if col + tile > canvas.width:
-                canvas.text(max(0, canvas.width - 1), row, "…", dim)
-                break
-            self._draw_map(canvas, maps[j], col, row)
-            if extra >= 2:
-                self._draw_weights(canvas, layer, j, col, row + map_rows, tile, shaded, dark)
-            if extra >= 1:
-                self._draw_label(canvas, layer, j, twins[j], col, row + map_rows + extra - 1,
-                                 tile, dark)
+        units = len(layer.values)
+        fit = min(units, (canvas.width + 1) // (tile + 1))  # the tiles that fit whole
+        _draw_maps(canvas, maps[:fit], row, tile + 1)
+        if fit < units:
+            canvas.text(max(0, canvas.width - 1), row, "…", dim)
+        if extra >= 2:
+            shaded = self._weight_shades(layer, tile, dark)
+            for j in range(fit):
+                self._draw_weights(canvas, layer, j, j * (tile + 1), row + map_rows, tile,
+                                   shaded, dark)
+        if extra >= 1:
+            for j in range(fit):
+                self._draw_label(canvas, layer, j, twins[j], j * (tile + 1),
+                                 row + map_rows + extra - 1, tile, dark)
         return row + map_rows + extra
 
     @staticmethod
-    def _pixels(layer: UnitLayer, tile: int, map_rows: int, colours: list[str],
-                blank: str | None) -> Any:
+    def _pixels(layer: UnitLayer, tile: int, map_rows: int, scale: tuple[float, float],
+                colours: tuple[str, ...], blank: str | None) -> Any:
         """Every unit's map as the colour of each pixel, ``[unit][row][col]``: its value's
-        colour in ``colours``, or ``blank`` where the value is not finite."""
+        colour in ``colours`` (over ``scale``, the layer's :func:`value_range`), or
+        ``blank`` where the value is not finite (past a batch's last sample: the canvas
+        fill; else red)."""
         vals = layer.values
         ph = 2 * map_rows
         if layer.over == "plane":
@@ -253,29 +286,18 @@ class UnitView(RowRedraw, Widget):
             # pixel row 0 is the top of the tile: the highest y (vals row n-1)
             ri = np.linspace(n - 1, 0, ph).round().astype(int)
             ci = np.linspace(0, n - 1, tile).round().astype(int)
-            pix = vals[:, ri][:, :, ci]
+            pix = vals[:, ri[:, None], ci]
         else:
             flat = np.full((len(vals), tile * ph), np.nan)
             k = min(vals.shape[1], tile * ph)
             flat[:, :k] = vals[:, :k]
             pix = flat.reshape(len(vals), ph, tile)
-        lo, hi = value_range(layer)
+        lo, hi = scale
         with np.errstate(all="ignore"):
             t = np.clip((pix - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0)
             idx = np.round(np.nan_to_num(t) * (len(colours) - 1)).astype(int)
         idx[~np.isfinite(pix)] = len(colours)  # the last entry: blank
         return np.array([*colours, blank], dtype=object)[idx]
-
-    @staticmethod
-    def _draw_map(canvas: Canvas, pixels: Any, col: int, row: int) -> None:
-        """One unit's map (:meth:`_pixels`), two pixel rows a cell; a non-finite pixel is
-        blank past the last sample, else red."""
-        n = max(0, min(pixels.shape[1], canvas.width - col))
-        for rr in range(pixels.shape[0] // 2):
-            if row + rr >= canvas.height:
-                return
-            canvas.half_blocks(col, row + rr, pixels[2 * rr, :n].tolist(),
-                               pixels[2 * rr + 1, :n].tolist())
 
     @staticmethod
     def _weight_shades(layer: UnitLayer, tile: int, dark: bool) -> list[list[str]]:

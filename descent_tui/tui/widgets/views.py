@@ -42,6 +42,7 @@ from descent_tui.tui.safe_text import content
 from descent_tui.tui.widgets.accuracy import AccuracyPanel
 from descent_tui.tui.widgets.gradient_value import GradientValue, GradRow
 from descent_tui.tui.widgets.lr_panel import LrPanel
+from descent_tui.tui.widgets.redraw import set_border
 from descent_tui.tui.widgets.safe import failure_text
 from descent_tui.tui.widgets.step_chart import Series
 from descent_tui.tui.widgets.step_sizes import StepRow, StepSizes
@@ -269,9 +270,13 @@ class ViewsArea(Horizontal):
         shown = self.visible()
         if snap.error is not None:
             self._arranged = None  # the next arrangement puts the hints back
+            error = content(snap.error, one_line=True)
             for key in shown:
-                self.query_one(f"#view-{key}").border_subtitle = content(snap.error,
-                                                                         one_line=True)
+                panel = self.query_one(f"#view-{key}")
+                if key == "units":  # its subtitle is only ever set through set_border
+                    set_border(panel, subtitle=error)
+                else:
+                    panel.border_subtitle = error
             return
         if "lr" in shown:
             self.query_one(LrPanel).show(snap.lr, snap.total)
@@ -286,5 +291,6 @@ class ViewsArea(Horizontal):
             view.show(snap.units, snap.units_label)
             hint = "" if self.roomy else f"  v: next view ({self.keys.index('units') + 1}" \
                                          f"/{len(self.keys)})"
-            view.border_subtitle = content(f"run: {snap.units_label}  (s: next run){hint}",
-                                           one_line=True)
+            # only when it changed: setting a subtitle repaints every row of the view
+            set_border(view, subtitle=content(f"run: {snap.units_label}  (s: next run){hint}",
+                                              one_line=True))
