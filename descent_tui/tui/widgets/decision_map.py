@@ -332,11 +332,7 @@ def _plotted_points(points: Any, xs: Any, ys: Any, cols: int, rows: int) -> Any:
     hollow = np.concatenate([np.full(len(X), val) for X, _labels, val in points])
     c = (xy[:, 0] - x0) / (x1 - x0) * (cols - 1) + 0.5
     r = (y1 - xy[:, 1]) / (y1 - y0) * (2 * rows - 1) + 0.5
-    off = ~(np.isfinite(c) & np.isfinite(r))
-    if off.any():  # such a point fails the map: int() of it raises
-        k = int(off.argmax())
-        int(c[k]), int(r[k])
-    c, r = np.trunc(c), np.trunc(r)  # int(): towards 0
+    c, r = np.trunc(c), np.trunc(r)  # int(): towards 0 (a point not finite is off the map)
     on = (c >= 0) & (c < cols) & (r >= 0) & (r < 2 * rows) & np.isfinite(labels)
     if not on.any():
         return None

@@ -27,7 +27,7 @@ import numpy as np
 from textual.strip import Strip
 from textual.widget import Widget
 
-from descent_tui.tui.widgets.canvas import HALF, Canvas
+from descent_tui.tui.widgets.canvas import Canvas
 from descent_tui.tui.widgets.redraw import RowRedraw
 from descent_tui.tui.widgets.safe import safe_render_line
 from descent_tui.tui.widgets.step_chart import ink
@@ -131,22 +131,15 @@ def _palette(lo: float, hi: float, dark: bool) -> tuple[str, ...]:
 
 def _draw_maps(canvas: Canvas, maps: Any, row: int, period: int) -> None:
     """Unit ``j``'s map (``maps[j]``, from :meth:`UnitView._pixels`) from column
-    ``j * period`` on, two pixel rows a cell, down from ``row``: what
-    :meth:`Canvas.half_blocks` draws for each tile (every tile fits the width whole),
-    a canvas row at a time."""
-    units, ph, tile = maps.shape
-    w = canvas.width
-    halves, plain = [HALF] * tile, [False] * tile
+    ``j * period`` on, two pixel rows a cell, down from ``row`` (every tile fits the
+    width whole)."""
+    units, ph, _tile = maps.shape
     for rr in range(ph // 2):
         if row + rr >= canvas.height:
             return
         uppers, lowers = maps[:, 2 * rr].tolist(), maps[:, 2 * rr + 1].tolist()
         for j in range(units):
-            i = (row + rr) * w + j * period
-            canvas.chars[i:i + tile] = halves
-            canvas.fgs[i:i + tile] = uppers[j]
-            canvas.bgs[i:i + tile] = lowers[j]
-            canvas.bolds[i:i + tile] = plain
+            canvas.half_blocks(j * period, row + rr, uppers[j], lowers[j])
 
 
 def fit_label(candidates: list[str], width: int) -> str | None:
