@@ -38,9 +38,9 @@ count is that divided by the measured size of one checkpoint
 a landscape run, under 2 kB a checkpoint, replays microsecond steps and needs no
 more). The 2-16-16-1 networks of the missions (13-16 kB a checkpoint) keep 4095,
 so a 10,000-step run keeps one every 4 steps (2,500 checkpoints, about 35 MiB)
-and replays at most 3 steps to reach any step: a scrub-bar jump replays every
-run, so this spacing is what a jump costs (at 8 apart, twice the budget's
-density, a jump of three runs replayed up to 21 steps). Peak memory stays
+and replays at most 3 steps to reach any step. A scrub-bar jump replays every
+run from its nearest checkpoint, so the spacing sets what a jump costs (with
+half this budget they were 8 apart: up to 21 steps for three runs). Peak memory stays
 bounded whatever the run's length: at most 64 MiB of checkpoints a run (or 128
 checkpoints of a large network), plus each stride's copy of the history rows
 (at most the history's capacity per stride kept).
