@@ -225,8 +225,9 @@ def _segments(canvas: Canvas, groups: list[tuple[str, tuple[np.ndarray, ...]]],
     below = (ar > box[3]) & (br > box[3])
     column = (ac == bc) & ~inside & ~above & ~below & np.isfinite(ar) & np.isfinite(br)
     fits = inside | column
+    cut_ar, cut_br = np.clip(ar, box[1], box[3]), np.clip(br, box[1], box[3])
     c0, r0, c1, r1 = (np.rint(np.where(fits, v, 0.0)).astype(np.int64)
-                      for v in (ac, np.clip(ar, box[1], box[3]), bc, np.clip(br, box[1], box[3])))
+                      for v in (ac, cut_ar, bc, cut_br))
     fast = fits & (np.abs(c1 - c0) <= 1)
     slow = np.flatnonzero(~fast & ~((ac == bc) & (above | below)))
     slow_at = np.searchsorted(group[slow], np.arange(len(groups) + 1))
