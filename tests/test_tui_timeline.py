@@ -13,7 +13,7 @@ import pytest
 from _tui_helpers import asyncrun, rendered_text, skip_predictions
 
 #: the private missions (tests/missions/) the `missions` fixture installs
-MISSION_FILES = ["tiny-bowl.toml", "tiny-net.toml"]
+MISSION_FILES = ["tiny-bowl.toml", "tiny-net.toml", "diverge-bowl.toml"]
 
 
 @pytest.fixture(autouse=True)
@@ -435,3 +435,33 @@ async def test_a_fork_does_not_exist_before_its_birth_step(missions):
         await pilot.press("space", "space")
         await settle(pilot)
         assert fork.step == 8 and [p.data.tobytes() for p in fork.params] == later
+
+
+@asyncrun
+async def test_a_diverged_run_is_forked_before_it_diverged_and_every_run_goes_back(missions):
+    """``f`` on a run that has diverged forks its last state before the divergence
+    (a fork of the diverged state would be diverged from birth, and never step), and
+    every run goes back to that step, so the fork races them from there."""
+    from descent_tui.tui.app import DescentApp
+
+    app = DescentApp(initial="diverge-bowl")
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_mission(pilot, app)
+        screen.action_step(15)  # "wild" (lr 1.2) trips diverge_above at step 11
+        await settle(pilot)
+        wild = screen.sim.runs[1]
+        assert wild.diverged and wild.step == 11
+        screen.selected = 1
+        await pilot.press("f")  # half its lr: 0.6, which converges on x² + y²
+        await settle(pilot)
+        (fork,) = screen.timeline.forks
+        assert screen.sim.step_count == 10 and fork.step == 10 and not fork.diverged
+        assert not wild.diverged and wild.step == 10  # back before its divergence
+        assert any("Forked 'wild' at step 10, the last before it diverged" in m
+                   for m in notes(app))
+        start = fork.last.loss
+        await pilot.press("space", "space")
+        await settle(pilot)
+        assert wild.diverged and wild.step == 11  # it diverges again, as first trained
+        # with lr 0.6 each step multiplies x and y by -0.2: the loss by 0.04
+        assert fork.step == 12 and not fork.diverged and fork.last.loss < start / 100

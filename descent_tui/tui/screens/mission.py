@@ -120,7 +120,8 @@ class MissionScreen(Screen[None]):
                 show=False, tooltip="One step on (after [ it retraces the same steps)"),
         Binding("f", "fork", "Fork run", show=False,
                 tooltip="A what-if run from the selected run at this step, with the knobs'"
-                        " lr (none typed: half its lr)"),
+                        " lr (none typed: half its lr); a diverged run: from just before"
+                        " it diverged"),
         Binding("d", "drop_fork", "Drop fork", show=False,
                 tooltip="Forget the selected fork (else the newest)"),
         Binding("w", "wide_text", "Wide text", show=False,
@@ -970,22 +971,37 @@ class MissionScreen(Screen[None]):
         self._tick()
 
     def action_fork(self) -> None:
-        """``f``: a fork of the selected run at its current step, with another lr."""
+        """``f``: a fork of the selected run at its current step, with another lr.
+
+        A run that has diverged is forked at the last step before it did (a fork of the
+        diverged state would be diverged from birth) and every run goes back to that
+        step with it (pausing first), so the fork races them from there."""
         from descent_tui.scenario.overrides import OverrideError
 
         with self._lock:
+            diverged = self._selected_run()[1].diverged
+        if diverged:
+            self._stop()
+        with self._lock:
             run = self._selected_run()[1]  # a fork forks too
             lr, said = self._fork_lr(run)
+            at = before = run.step
+            if run.diverged and at > self.timeline.track_of(run).first_step:
+                at -= 1
             try:
-                fork = self.timeline.fork(run, run.step, {"lr": lr})
+                self.timeline.fork(run, at, {"lr": lr})
             except (OverrideError, ValueError) as e:
                 error: str | None = str(e)
             else:
                 error = None
+                if at < self.sim.step_count:
+                    self.timeline.rewind(at)
         if error is not None:
             self.notify(clean(error), title="No fork", severity="error", markup=False)
             return
-        self.notify(clean(f"Forked '{run.label}' at step {fork.step} with lr {fmt_num(lr)}"
+        where = f"step {at}" + (", the last before it diverged (every run is back there)"
+                                if at < before else "")
+        self.notify(clean(f"Forked '{run.label}' at {where} with lr {fmt_num(lr)}"
                           f" {said} (d: drop it).", one_line=True), timeout=4, markup=False)
         self._redraw_soon()
 
