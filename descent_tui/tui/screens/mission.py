@@ -979,10 +979,6 @@ class MissionScreen(Screen[None]):
         from descent_tui.scenario.overrides import OverrideError
 
         with self._lock:
-            diverged = self._selected_run()[1].diverged
-        if diverged:
-            self._stop()
-        with self._lock:
             run = self._selected_run()[1]  # a fork forks too
             lr, said = self._fork_lr(run)
             at = before = run.step
@@ -994,7 +990,8 @@ class MissionScreen(Screen[None]):
                 error: str | None = str(e)
             else:
                 error = None
-                if at < self.sim.step_count:
+                if at < before and at < self.sim.step_count:
+                    self._stop()  # the trainer checks, under this lock, before a step
                     self.timeline.rewind(at)
         if error is not None:
             self.notify(clean(error), title="No fork", severity="error", markup=False)
