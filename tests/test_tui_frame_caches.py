@@ -188,26 +188,6 @@ def test_unit_palettes_kept_per_scale_match_a_shade_per_step():
             assert _palette(lo, hi, dark) == fresh, (lo, hi, dark)
 
 
-def test_unit_maps_drawn_a_row_at_a_time_match_half_blocks_per_tile():
-    from descent_tui.tui.widgets.canvas import Canvas
-    from descent_tui.tui.widgets.units import _draw_maps
-
-    rng = np.random.default_rng(4)
-    colours = np.array([f"#0000{k:02x}" for k in range(40)], dtype=object)
-    for units, ph, tile, row, height in ((5, 4, 3, 1, 6), (1, 2, 1, 0, 1), (7, 6, 2, 3, 5),
-                                         (0, 2, 4, 0, 3)):
-        maps = colours[rng.integers(0, 40, (units, ph, tile))]
-        a, b = Canvas(7 * (tile + 1), height, "#101010"), Canvas(7 * (tile + 1), height, "#101010")
-        for canvas in (a, b):
-            canvas.text(0, row, "…" * canvas.width, "#ffffff", bold=True)  # cells under a map
-        _draw_maps(a, maps, row, tile + 1)
-        for j in range(units):
-            for rr in range(ph // 2):
-                b.half_blocks(j * (tile + 1), row + rr, maps[j, 2 * rr].tolist(),
-                              maps[j, 2 * rr + 1].tolist())
-        assert (a.chars, a.fgs, a.bgs, a.bolds) == (b.chars, b.fgs, b.bgs, b.bolds)
-
-
 def test_probability_shades_match_probability_colour_of_each_value():
     from descent_tui.tui.widgets.decision_map import probability_colour, probability_shades
 
