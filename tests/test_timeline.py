@@ -231,26 +231,44 @@ def test_the_spacing_keeps_a_million_steps_within_the_budget() -> None:
     assert gaps.max() <= 2 * 1_000_000 // 128  # any step is a short replay away
 
 
-def test_a_mission_network_keeps_a_checkpoint_every_4_steps_over_10000() -> None:
+def test_a_mission_network_of_10000_steps_keeps_a_checkpoint_every_3_steps() -> None:
     """The budget the checkpoints module states: a 2-16-16-1 network's checkpoint
-    (measured, about 14 kB) fits 4095 a run beside step 0, so 10,000 steps are kept
-    4 apart (any step at most 3 replayed steps away) in under 64 MiB."""
+    (measured, about 14 kB) fits 4095 a run beside step 0, and a run planned for
+    10,000 steps spaces them 3 apart from the start (any step at most 2 replayed
+    steps away; doubling from 1 would end at 4), all of them in under 64 MiB."""
     from descent_tui.scenario.overrides import apply
     from descent_tui.sim.checkpoints import CHECKPOINT_BYTES, budget_for
 
-    sim = Simulation(apply(find("batch-sizes", []), [("steps", 40)]))
+    sim = Simulation(apply(find("batch-sizes", []), [("steps", 10_000)]))
     timeline = Timeline(sim)
     sim.step(40)
     for track in timeline.tracks:
         size = track.checkpoint_bytes
         assert 8_000 < size < 16_384
         assert track.policy.budget == budget_for(size) - 1 == 4095
-        policy = SpacingPolicy(track.policy.budget)
-        kept = list(range(1, 10_001))
-        policy.thin(kept)  # doubles the spacing until the kept ones fit
-        kept = [s for s in kept if policy.wants(s)]
-        assert policy.spacing == 4
-        assert (len(kept) + 1) * size < CHECKPOINT_BYTES
+        assert track.policy.spacing == 3
+        assert max(track.checkpoints) == 39 and 39 - 3 in track.checkpoints
+        kept = [s for s in range(1, 10_001) if track.policy.wants(s)]
+        assert len(kept) <= track.policy.budget  # no thinning to come
+        assert (len(kept) + 3) * size < CHECKPOINT_BYTES  # (steps 0, 1 and 2 too)
+
+
+def test_a_run_longer_than_planned_doubles_its_spacing_within_the_budget() -> None:
+    """Past the steps a run's spacing was planned for, the doubling goes on: the
+    checkpoints stay within the budget, every multiple of the spacing kept."""
+    policy = SpacingPolicy(budget=100)
+    policy.plan(1000)
+    assert policy.spacing == 10
+    kept: list[int] = []
+    for s in range(1, 5001):
+        if policy.wants(s):
+            kept.append(s)
+            gone = set(policy.thin(kept))
+            kept = [k for k in kept if k not in gone]
+    assert policy.spacing == 80 and len(kept) <= 100
+    assert kept == list(range(80, 5001, 80))
+    policy.plan(10)  # a plan never makes the spacing smaller
+    assert policy.spacing == 80
 
 
 def test_a_replay_starts_from_the_latest_state_kept_at_or_before_its_step() -> None:

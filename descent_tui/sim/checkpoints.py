@@ -29,7 +29,10 @@ Spacing (:class:`SpacingPolicy`): a checkpoint at every multiple of ``spacing``
 steps; when there would be more than ``budget`` of them, every second one goes
 and the spacing doubles. So a run of ``N`` steps keeps at most ``budget``
 checkpoints (step 0 always among them) spaced ``spacing <= 2 N / budget`` apart,
-and any step is reached by replaying at most ``spacing - 1`` steps forward.
+and any step is reached by replaying at most ``spacing - 1`` steps forward. A run
+whose length is planned (a mission's ``steps``) starts at the spacing that fits
+them all in the budget (:meth:`SpacingPolicy.plan`), ``ceil(N / budget)``; past
+them, the doubling goes on.
 
 The budget is a memory budget: :data:`CHECKPOINT_BYTES` (64 MiB) per run. The
 count is that divided by the measured size of one checkpoint
@@ -37,10 +40,10 @@ count is that divided by the measured size of one checkpoint
 :data:`MIN_CHECKPOINTS` (128) and never above :data:`MAX_CHECKPOINTS` (4096:
 a landscape run, under 2 kB a checkpoint, replays microsecond steps and needs no
 more). The 2-16-16-1 networks of the missions (13-16 kB a checkpoint) keep 4095,
-so a 10,000-step run keeps one every 4 steps (2,500 checkpoints, about 35 MiB)
-and replays at most 3 steps to reach any step. A scrub-bar jump replays every
-run from its nearest checkpoint, so the spacing sets what a jump costs (with
-half this budget they were 8 apart: up to 21 steps for three runs). Peak memory stays
+so a 10,000-step run keeps one every 3 steps (3,334 checkpoints, about 50 MiB)
+and replays at most 2 steps to reach any step. A scrub-bar jump replays every
+run from its nearest checkpoint, so the spacing sets what a jump costs (doubled
+from 1 it would be 4; with half this budget, 8: up to 21 steps for three runs). Peak memory stays
 bounded whatever the run's length: at most 64 MiB of checkpoints a run (or 128
 checkpoints of a large network), plus each stride's copy of the history rows
 (at most the history's capacity per stride kept).
@@ -85,6 +88,13 @@ class SpacingPolicy:
             raise ValueError("a checkpoint budget is at least 2 (step 0 and one more)")
         self.budget = int(budget)
         self.spacing = max(1, int(spacing))
+
+    def plan(self, length: int) -> None:
+        """Space the checkpoints so that ``length`` steps fit the budget without thinning:
+        the smallest spacing that does (never less than the spacing now). Doubling from
+        1 ends between one and two times it (4 for 10,000 steps in 4,095, where 3 fits):
+        up to twice the replay for the same memory."""
+        self.spacing = max(self.spacing, -(-int(length) // self.budget))
 
     def wants(self, step: int) -> bool:
         """True if a checkpoint belongs at ``step`` under the current spacing."""

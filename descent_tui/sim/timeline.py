@@ -98,6 +98,9 @@ class Track:
     origin: ForkOrigin | None = None
     #: the memory budget (bytes) the count follows; None: ``policy.budget`` is fixed
     memory: int | None = None
+    #: the step the run is meant to reach (its ``total_steps``; 0: not known): the
+    #: spacing is planned for it once the budget is measured
+    planned: int = 0
     #: the largest checkpoint measured so far (the first few are measured)
     checkpoint_bytes: int = 0
     _measured: int = 0
@@ -128,6 +131,8 @@ class Track:
             # step 0 is kept outside the spacing
             self.policy.budget = min(self.policy.budget,
                                      budget_for(self.checkpoint_bytes, self.memory) - 1)
+            if self.planned > s:
+                self.policy.plan(self.planned - self.first_step)
         # thinning and pruning look at every checkpoint: only when the spacing is over budget
         # (a checkpoint at a stride already archived leaves nothing to prune)
         if len(self.checkpoints) - 1 <= self.policy.budget:
@@ -223,7 +228,8 @@ class Timeline:
         if self.budget is not None:
             track = Track(run, SpacingPolicy(int(self.budget) - 1), origin=origin)
         else:
-            track = Track(run, SpacingPolicy(1 << 30), origin=origin, memory=self.memory)
+            track = Track(run, SpacingPolicy(1 << 30), origin=origin, memory=self.memory,
+                          planned=run.total_steps)
         track.keep()
         return track
 
