@@ -162,10 +162,10 @@ def columns(steps: Any, values: Any, total: int, pw: int) -> tuple[np.ndarray, .
         order = np.argsort(s, kind="stable")
         s, v = s[order], v[order]
     col = np.rint(s / max(1, total) * (pw - 1)).astype(np.int64)
-    starts = np.flatnonzero(np.r_[True, np.diff(col) != 0])
-    ends = np.r_[starts[1:] - 1, len(v) - 1]
+    starts = np.flatnonzero(np.concatenate(([True], np.diff(col) != 0)))
+    ends = np.append(starts[1:] - 1, len(v) - 1)
     with np.errstate(invalid="ignore", over="ignore"):
-        mean = np.add.reduceat(v, starts) / np.diff(np.r_[starts, len(v)])
+        mean = np.add.reduceat(v, starts) / np.diff(starts, append=len(v))
     return (s[starts], v[starts], np.minimum.reduceat(v, starts),
             np.maximum.reduceat(v, starts), v[ends], mean)
 
@@ -179,8 +179,8 @@ def moving_mean(values: np.ndarray, half: int) -> np.ndarray:
     if half < 1 or v.size < 3:
         return v
     ok = np.isfinite(v)
-    csum = np.r_[0.0, np.cumsum(np.where(ok, v, 0.0))]
-    ccount = np.r_[0, np.cumsum(ok)]
+    csum = np.concatenate(([0.0], np.cumsum(np.where(ok, v, 0.0))))
+    ccount = np.concatenate(([0], np.cumsum(ok)))
     i = np.arange(v.size)
     lo, hi = np.maximum(i - half, 0), np.minimum(i + half + 1, v.size)
     n = ccount[hi] - ccount[lo]
@@ -261,7 +261,7 @@ def _fast_pixels(canvas: Canvas, group: np.ndarray, c0: np.ndarray, r0: np.ndarr
     keys = np.sort(np.repeat(owner, n) * cells + prows * canvas.width + np.repeat(cols, n))
     # each once: sorted, then the repeats dropped (np.unique hashes first since
     # NumPy 2.3, about ten times slower on these few thousand integers)
-    keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if keys.size else keys
+    keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if keys.size else keys
     return keys % cells, np.searchsorted(keys // cells, np.arange(groups + 1))
 
 
@@ -283,23 +283,29 @@ def _part_lines(curve: Curve, frame: _Frame, part: str,
     if step.size == 0:
         return tuple(np.zeros(0) for _ in range(4))
     xs = frame.col(step)
+    box = frame.box
+    if part == "band":
+        # the jumps from each column's last value to the next one's first, and each
+        # column's extremes (as drawn before: jump i-1 -> i, then column i; one colour)
+        first, low, high, last = _pixel_rows(frame, first, low, high, last)
+        return (np.concatenate([xs[:-1], xs]), np.concatenate([last[:-1], low]),
+                np.concatenate([xs[1:], xs]), np.concatenate([first[1:], high]))
     if curve.smooth and part == "line":
         mean = moving_mean(mean, max(2, frame.pw // 16))
-    big = frame.lo + 4 * frame.span  # ±inf becomes a point far outside, then clipped
-    first, low, high, last, mean = (
-        frame.row(np.clip(a, frame.lo - 3 * frame.span, big))
-        for a in (first, low, high, last, mean))
-    box = frame.box
+    (mean,) = _pixel_rows(frame, mean)
     if part == "dots":
         keep = (np.rint(xs) % 2 == 0) & (box[1] <= mean) & (mean <= box[3])
         return xs[keep], mean[keep], xs[keep], mean[keep]
-    if part == "line":  # from each column's mean to the next (the first: a point)
-        return (np.concatenate([xs[:1], xs[:-1]]), np.concatenate([mean[:1], mean[:-1]]),
-                xs, mean)
-    # the jumps from each column's last value to the next one's first, and each
-    # column's extremes (as drawn before: jump i-1 -> i, then column i; one colour)
-    return (np.concatenate([xs[:-1], xs]), np.concatenate([last[:-1], low]),
-            np.concatenate([xs[1:], xs]), np.concatenate([first[1:], high]))
+    # "line": from each column's mean to the next (the first: a point)
+    return (np.concatenate([xs[:1], xs[:-1]]), np.concatenate([mean[:1], mean[:-1]]),
+            xs, mean)
+
+
+def _pixel_rows(frame: _Frame, *values: np.ndarray) -> np.ndarray:
+    """The pixel rows of ``values`` (arrays of one length), one row of the result each;
+    ±inf becomes a point far outside the plot, which the drawing clips."""
+    lo, big = frame.lo - 3 * frame.span, frame.lo + 4 * frame.span
+    return frame.row(np.minimum(np.maximum(np.stack(values), lo), big))
 
 
 def _stamp(canvas: Canvas, curve: Curve, frame: _Frame, colour: str) -> None:
