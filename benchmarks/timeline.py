@@ -14,10 +14,12 @@ after the jump and again with the states the jump kept near ``k`` forgotten (as
 after training to ``k``), median and max, beside one forward ``sim.step(1)``.
 *app*: the same in the real app at 160×50 (Pilot, ``app.run_test``): the time from
 a key press (``[``, and ``space`` for a forward step) or a scrub-bar click's
-message (``ScrubBar.Jump`` to a random column's step; then ``[`` again with the
-states near that step forgotten) until the next frame is
-painted (the compositor's update rendered to the terminal's text, which a
-headless run otherwise skips), median and max.
+message (what a click on a random column posts, ``ScrubBar.jump_at``: its step and
+the steps its cell also shows; then ``[`` again with the states near that step
+forgotten; then ``ScrubBar.Jump`` to a random step with no spread, the worst a jump
+can be) until the next frame is painted (the compositor's update rendered to the
+terminal's text, which a headless run otherwise skips), median, 90th percentile
+and max.
 *landscape* / *network*: each in its own process, ``ru_maxrss`` after the run
 with a timeline, beside the same run without one, and the bound it must stay
 under (:func:`bound_mb`): the peak without a timeline plus, per run, the
@@ -207,7 +209,8 @@ async def _in_app(mission: str, steps: int, trials: int) -> dict[str, list[float
 
     loaded = apply(find(mission, []), [("steps", steps), ("diverge_above", 1e300)])
     app = DescentApp(initial=loaded)
-    times: dict[str, list[float]] = {"space": [], "[": [], "scrub": [], "[ cold": []}
+    times: dict[str, list[float]] = {"space": [], "[": [], "scrub": [], "[ cold": [],
+                                     "any": []}
     async with app.run_test(size=(160, 50)) as pilot:
         await app.workers.wait_for_complete()  # the simulation is built in a worker
         await pilot.pause()
@@ -221,7 +224,7 @@ async def _in_app(mission: str, steps: int, trials: int) -> dict[str, list[float
         await pilot.pause()
         frames = _Frames(app, screen)
         bar = screen.query_one(ScrubBar)
-        rng = random.Random(0)
+        rng, anywhere = random.Random(0), random.Random(1)  # (the clicks as before)
         print(f"  {gc_load()} (the app's full-collection threshold: {gc.get_threshold()})")
         times["gc"] = FullCollections()  # type: ignore[assignment]
         gc.callbacks.append(times["gc"])
@@ -233,19 +236,29 @@ async def _in_app(mission: str, steps: int, trials: int) -> dict[str, list[float
             times["["].append(await frames.latency(
                 pilot, lambda: pilot.press("left_square_bracket")))
             x0, width = bar._bar_span()
-            target = bar.step_at(x0 + rng.randrange(width))
-            times["scrub"].append(await frames.latency(pilot, lambda t=target: _posted(
-                bar, ScrubBar.Jump(t))))
+            jump = _click(bar, x0 + rng.randrange(width))
+            times["scrub"].append(await frames.latency(pilot, lambda j=jump: _posted(bar, j)))
             with screen._lock:  # as after training to here: no state near it kept
                 for track in screen.timeline.tracks:
                     getattr(track, "recent", {}).clear()
             times["[ cold"].append(await frames.latency(
                 pilot, lambda: pilot.press("left_square_bracket")))
+            # any step, however far from a kept one (no cell's other steps to choose from)
+            k = anywhere.randrange(1, steps)
+            times["any"].append(await frames.latency(pilot, lambda k=k: _posted(
+                bar, ScrubBar.Jump(k))))
         gc.callbacks.remove(times["gc"])
         times["parts"] = frames.parts  # type: ignore[assignment]
         print(f"{mission}, {steps} steps, {len(screen.sim.runs)} runs, "
               f"{screen.timeline.checkpoint_count()} checkpoints, app at 160×50, {trials} trials")
     return times
+
+
+def _click(bar: Any, x: int) -> Any:
+    """The message a click on content column ``x`` of the scrub bar posts (the bar's
+    own ``jump_at``; a revision without it posted the step under the click)."""
+    jump_at = getattr(bar, "jump_at", None)
+    return jump_at(x) if jump_at else type(bar).Jump(bar.step_at(x))
 
 
 async def _posted(widget: Any, message: Any) -> None:
@@ -263,9 +276,10 @@ def in_app(mission: str = "batch-sizes", steps: int = 10_000, trials: int = 60) 
     for i, (name, label) in enumerate((
             ("space", "space, a forward step"), ("[", "[, one step back"),
             ("scrub", "a click on the scrub bar, a jump"),
-            ("[ cold", "[ from a step trained to (no state near it kept)"))):
+            ("[ cold", "[ from a step trained to (no state near it kept)"),
+            ("any", "a jump to any step (the scrub bar's message for a random step)"))):
         t = times[name]
-        parts = times["parts"][i::4]  # the trials take space, [, scrub, [ in turn
+        parts = times["parts"][i::5]  # the trials take space, [, scrub, [, any in turn
         split = " + ".join(f"{statistics.median(p[j] for p in parts) * 1e3:.1f}"
                            for j in range(3))
         p90 = statistics.quantiles(t, n=10)[-1]
@@ -273,7 +287,7 @@ def in_app(mission: str = "batch-sizes", steps: int = 10_000, trials: int = 60) 
               f" 90th percentile {p90 * 1e3:.1f} ms, max {max(t) * 1e3:.1f} ms"
               f" (medians: to the action {split.split(' + ')[0]},"
               f" action {split.split(' + ')[1]}, to the frame {split.split(' + ')[2]} ms)")
-    print(f"  in the {4 * len(times['space'])} timed actions: {times['gc']}")
+    print(f"  in the {5 * len(times['space'])} timed actions: {times['gc']}")
 
 
 def peak(mission: str, steps: int, with_timeline: bool) -> None:

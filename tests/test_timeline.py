@@ -271,6 +271,36 @@ def test_a_run_longer_than_planned_doubles_its_spacing_within_the_budget() -> No
     assert policy.spacing == 80
 
 
+def test_the_quickest_step_of_a_cell_is_one_every_run_kept(monkeypatch) -> None:
+    """Timeline.quickest_step (what a click on a wide cell of the scrub bar goes to):
+    of the steps within the spread, one every run kept, so the rewind replays nothing,
+    the nearest such to the cell's step; with no spread, the step itself. A step the
+    runs did not all keep costs a replay."""
+    from descent_tui.scenario.overrides import apply
+    from descent_tui.sim.network import NetworkRun
+
+    sim = Simulation(apply(find("batch-sizes", []), [("steps", 10_000)]))
+    timeline = Timeline(sim)
+    sim.step(300)
+    replayed = []
+    advance = NetworkRun.advance
+    monkeypatch.setattr(NetworkRun, "advance", lambda run: (replayed.append(run.step),
+                                                            advance(run))[1])
+    assert timeline.quickest_step(151) == 151
+    assert timeline.quickest_step(100, 0) == 100  # (not kept: 100 is no multiple of 3)
+    for k, spread, want in ((151, 5, 150), (152, 5, 153), (299, 5, 300), (5, 40, 6)):
+        q = timeline.quickest_step(k, spread)
+        assert q == want, (k, spread)
+        kept = all(q in t.checkpoints or q in t.recent for t in timeline.tracks)
+        assert kept or q == sim.step_count
+        replayed.clear()
+        timeline.rewind(q)
+        assert replayed == [] and sim.step_count == q
+    timeline.rewind(151)  # (a step nobody kept: each run replays from 150)
+    assert len(replayed) == 3
+    assert timeline.quickest_step(310, 20) == 300  # never past the step reached
+
+
 def test_a_replay_starts_from_the_latest_state_kept_at_or_before_its_step() -> None:
     """Track._nearest (a walk back of at most the spacing) finds, for every step of a
     run that was thinned, rewound, changed (an lr set mid-run) and forked, the latest

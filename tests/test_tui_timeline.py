@@ -229,6 +229,36 @@ async def test_a_click_on_the_scrub_bar_jumps_there(missions):
 
 
 @asyncrun
+async def test_a_click_on_a_wide_cell_goes_to_a_step_every_run_kept(missions):
+    """On a long run a cell of the scrub bar shows dozens of steps: a click goes to
+    the one of them nearest the cell's own step that every run kept, so the jump
+    replays nothing (tiny-net planned for 10,000 steps: a checkpoint every 3)."""
+    from descent_tui.scenario.catalog import find
+    from descent_tui.scenario.overrides import apply
+    from descent_tui.tui.app import DescentApp
+    from descent_tui.tui.widgets.scrub_bar import ScrubBar, cell_of
+
+    app = DescentApp(initial=apply(find("tiny-net", []), [("steps", 10_000)]))
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await open_mission(pilot, app)
+        with screen._lock:
+            screen.sim.step(200)
+        screen._redraw_soon()
+        await settle(pilot)
+        bar = screen.query_one(ScrubBar)
+        x0, width = bar._bar_span()
+        col = x0 + cell_of(160, width, 10_000)
+        jump = bar.jump_at(col)
+        assert jump.step % 3 and jump.spread >= 30  # the cell's step was not kept
+        await pilot.click(ScrubBar, offset=(col + bar.styles.padding.left, 0))
+        await settle(pilot)
+        k = screen.sim.step_count
+        assert k % 3 == 0 and abs(k - jump.step) <= 2 and bar.step == k
+        assert all(k in t.checkpoints for t in screen.timeline.tracks)
+        assert all(rs.step == k for rs in screen.sim.runs)
+
+
+@asyncrun
 async def test_a_fork_shows_in_the_views_area_and_on_the_scrub_bar(missions):
     from descent_tui.tui.app import DescentApp
     from descent_tui.tui.widgets.lr_panel import LrPanel

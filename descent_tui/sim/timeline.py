@@ -301,6 +301,36 @@ class Timeline:
         self._sync()
         return max([self.sim.step_count] + [t.reached for t in self.tracks])
 
+    def quickest_step(self, k: int, spread: int = 0) -> int:
+        """Of the steps within ``spread`` of ``k`` (and from 0 to :attr:`reached`), the
+        one :meth:`rewind` reaches with the fewest steps replayed, every run and fork
+        counted; the nearest to ``k`` of those. The simulation's own step costs
+        nothing, so does a step every run has kept (a checkpoint or a recent state)."""
+        k, spread = int(k), max(0, int(spread))
+        lo, hi = max(0, k - spread), min(self.reached, k + spread)
+        if lo > hi:  # k itself is out of reach: rewind says so
+            return k
+        best, least = k, math.inf
+        for s in sorted(range(lo, hi + 1), key=lambda s: abs(s - k)):
+            cost = 0 if s == self.sim.step_count else self._replayed(s)
+            if cost < least:
+                best, least = s, cost
+                if cost == 0:
+                    break
+        return best
+
+    def _replayed(self, k: int) -> int:
+        """How many steps :meth:`rewind` to ``k`` replays, every run and fork counted."""
+        total = 0
+        for track in self.tracks:
+            at = min(k, track.reached)
+            total += at - track._nearest(at)
+        for track in self.fork_tracks:
+            at = min(max(k, track.first_step), track.reached)
+            if at != track.run.step:
+                total += at - track._nearest(at)
+        return total
+
     def checkpoint_count(self) -> int:
         return sum(len(t.checkpoints) for t in self.tracks + self.fork_tracks)
 

@@ -1019,7 +1019,9 @@ class MissionScreen(Screen[None]):
 
     @on(ScrubBar.Jump)
     def _scrub_clicked(self, event: ScrubBar.Jump) -> None:
-        self._jump(event.step)
+        with self._lock:  # of the steps the clicked cell shows, the one reached quickest
+            k = self.timeline.quickest_step(event.step, event.spread)
+        self._jump(k)
 
     def _jump(self, k: int) -> None:
         """Every run (and fork) to its exact state at step ``k`` (pauses first)."""

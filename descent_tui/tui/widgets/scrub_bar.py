@@ -7,8 +7,12 @@ One line, its width the run's whole length (``total`` steps)::
 The thick part is the stretch trained so far (steps 0 to ``reached``), ``●`` the
 step every view shows now, ``⑂`` each fork's birth (in the fork's run colour),
 the thin part what is still ahead. A click anywhere on the bar asks to jump
-there (:class:`ScrubBar.Jump`, a step clamped to what was reached); the screen
-rewinds every run to that step (:meth:`descent_tui.sim.timeline.Timeline.rewind`).
+there (:class:`ScrubBar.Jump`, a step clamped to what was reached, and the
+steps around it that the same cell shows: a cell of a long run covers dozens);
+the screen rewinds every run to the one of those steps it reaches quickest
+(:meth:`descent_tui.sim.timeline.Timeline.quickest_step`, a step every run has
+kept where there is one, so nothing is replayed;
+:meth:`descent_tui.sim.timeline.Timeline.rewind`).
 The keys ``{`` / ``}``, Home and End are the screen's.
 """
 
@@ -76,9 +80,11 @@ class ScrubBar(Widget):
 
     @dataclass
     class Jump(Message):
-        """The learner asked for ``step`` (already within 0 to the step reached)."""
+        """The learner asked for ``step`` (already within 0 to the step reached), or
+        any step within ``spread`` of it: the ones the same cell of the bar shows."""
 
         step: int
+        spread: int = 0
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -133,8 +139,17 @@ class ScrubBar(Widget):
         step = round((x - x0) / max(1, width - 1) * self.total)
         return max(0, min(self.reached, step))
 
+    def jump_at(self, x: int) -> ScrubBar.Jump | None:
+        """What a click on content column ``x`` asks for: the step under it, and the
+        steps either side that its cell shows too (None: off the bar)."""
+        step = self.step_at(x)
+        if step is None:
+            return None
+        _, width = self._bar_span()
+        return self.Jump(step, int(self.total / max(1, width - 1) / 2))
+
     def on_click(self, event: events.Click) -> None:
         offset = event.get_content_offset(self)
-        step = None if offset is None else self.step_at(offset.x)
-        if step is not None:
-            self.post_message(self.Jump(step))
+        jump = None if offset is None else self.jump_at(offset.x)
+        if jump is not None:
+            self.post_message(jump)
