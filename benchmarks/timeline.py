@@ -161,6 +161,9 @@ class _Frames:
         self.start = 0.0  # when the last action was called
         #: per latency(): (seconds to the action's call, in it, from its end to the frame)
         self.parts: list[tuple[float, float, float]] = []
+        #: per latency(): seconds a fixed loop took right after the frame (the machine's
+        #: speed then: on a shared machine it moves between trials, every part with it)
+        self.speed: list[float] = []
         display = app._display
 
         def painted(scr: Any, renderable: Any) -> None:
@@ -194,6 +197,9 @@ class _Frames:
             if self.done and any(t > self.done for t in self.painted):
                 frame = min(t for t in self.painted if t > self.done)
                 self.parts.append((self.start - t0, self.done - self.start, frame - self.done))
+                t1 = time.perf_counter()
+                sum(range(100_000))
+                self.speed.append(time.perf_counter() - t1)
                 return frame - t0
             # the app runs on while this waits: Pilot's pause() would post a callback to
             # every widget first (``_wait_for_screen``), which delayed a posted message's
@@ -249,6 +255,7 @@ async def _in_app(mission: str, steps: int, trials: int) -> dict[str, list[float
                 bar, ScrubBar.Jump(k))))
         gc.callbacks.remove(times["gc"])
         times["parts"] = frames.parts  # type: ignore[assignment]
+        times["speed"] = frames.speed
         print(f"{mission}, {steps} steps, {len(screen.sim.runs)} runs, "
               f"{screen.timeline.checkpoint_count()} checkpoints, app at 160×50, {trials} trials")
     return times
@@ -288,6 +295,22 @@ def in_app(mission: str = "batch-sizes", steps: int = 10_000, trials: int = 60) 
               f" (medians: to the action {split.split(' + ')[0]},"
               f" action {split.split(' + ')[1]}, to the frame {split.split(' + ')[2]} ms)")
     print(f"  in the {5 * len(times['space'])} timed actions: {times['gc']}")
+    _by_speed(times)
+
+
+def _by_speed(times: dict[str, Any]) -> None:
+    """The machine's speed over the trials (a fixed loop after each frame), and each
+    action's latency in the trials where the machine ran fastest (its quicker half)."""
+    speed = times["speed"]
+    print(f"  machine: a fixed loop took {min(speed) * 1e3:.2f}-{max(speed) * 1e3:.2f} ms"
+          f" (median {statistics.median(speed) * 1e3:.2f}) after the trials' frames: the"
+          f" same work ran up to {max(speed) / min(speed):.1f}x slower in some")
+    for i, name in enumerate(("space", "[", "scrub", "[ cold", "any")):
+        pairs = sorted(zip(speed[i::5], times[name], strict=True))
+        quick = [t for _, t in pairs[:len(pairs) // 2]]
+        print(f"    {name}: with the machine in its quicker half, median"
+              f" {statistics.median(quick) * 1e3:.1f} ms, 90th percentile"
+              f" {statistics.quantiles(quick, n=10)[-1] * 1e3:.1f} ms")
 
 
 def peak(mission: str, steps: int, with_timeline: bool) -> None:
