@@ -234,8 +234,9 @@ def test_the_spacing_keeps_a_million_steps_within_the_budget() -> None:
 def test_a_mission_network_of_10000_steps_keeps_a_checkpoint_every_3_steps() -> None:
     """The budget the checkpoints module states: a 2-16-16-1 network's checkpoint
     (measured, about 14 kB) fits 4095 a run beside step 0, and a run planned for
-    10,000 steps spaces them 3 apart from the start (any step at most 2 replayed
-    steps away; doubling from 1 would end at 4), all of them in under 64 MiB."""
+    10,000 steps keeps every step until the budget is full, then every third (any
+    step at most 2 replayed steps away; doubling from 1 would end at 4), all of them
+    in under 64 MiB."""
     from descent_tui.scenario.overrides import apply
     from descent_tui.sim.checkpoints import CHECKPOINT_BYTES, budget_for
 
@@ -246,29 +247,41 @@ def test_a_mission_network_of_10000_steps_keeps_a_checkpoint_every_3_steps() -> 
         size = track.checkpoint_bytes
         assert 8_000 < size < 16_384
         assert track.policy.budget == budget_for(size) - 1 == 4095
-        assert track.policy.spacing == 3
-        assert max(track.checkpoints) == 39 and 39 - 3 in track.checkpoints
-        kept = [s for s in range(1, 10_001) if track.policy.wants(s)]
-        assert len(kept) <= track.policy.budget  # no thinning to come
-        assert (len(kept) + 3) * size < CHECKPOINT_BYTES  # (steps 0, 1 and 2 too)
+        assert sorted(track.checkpoints) == list(range(41))  # every step, so far
+        policy = track.policy  # the track's own plan, carried on to step 10,000
+        kept = sorted(track.checkpoints)[1:]
+        for s in range(41, 10_001):
+            if policy.wants(s):
+                kept.append(s)
+                gone = set(policy.thin(kept))
+                kept = [k for k in kept if k not in gone]
+        assert policy.spacing == 3 and kept == list(range(3, 10_001, 3))
+        assert (len(kept) + 1) * size < CHECKPOINT_BYTES
 
 
 def test_a_run_longer_than_planned_doubles_its_spacing_within_the_budget() -> None:
-    """Past the steps a run's spacing was planned for, the doubling goes on: the
-    checkpoints stay within the budget, every multiple of the spacing kept."""
+    """The first thinning goes to the planned spacing; past the planned steps the
+    doubling goes on: the checkpoints stay within the budget, every multiple of the
+    spacing kept. A plan that the spacing is no divisor of is not taken."""
     policy = SpacingPolicy(budget=100)
     policy.plan(1000)
-    assert policy.spacing == 10
+    assert policy.planned == 10 and policy.spacing == 1
     kept: list[int] = []
+    spacings = []
     for s in range(1, 5001):
         if policy.wants(s):
             kept.append(s)
             gone = set(policy.thin(kept))
             kept = [k for k in kept if k not in gone]
-    assert policy.spacing == 80 and len(kept) <= 100
+            spacings.append(policy.spacing)
+    assert sorted(set(spacings)) == [1, 10, 20, 40, 80] and len(kept) <= 100
     assert kept == list(range(80, 5001, 80))
-    policy.plan(10)  # a plan never makes the spacing smaller
-    assert policy.spacing == 80
+    policy = SpacingPolicy(budget=4, spacing=2)
+    policy.plan(15)  # 4: a multiple of 2, taken
+    assert policy.thin([2, 4, 6, 8, 10]) == [2, 6, 10] and policy.spacing == 4
+    policy = SpacingPolicy(budget=4, spacing=2)
+    policy.plan(12)  # 3: not a multiple of 2 (multiples of 3 were never all kept)
+    assert policy.thin([2, 4, 6, 8, 10]) == [2, 6, 10] and policy.spacing == 4
 
 
 def test_the_quickest_step_of_a_cell_is_one_every_run_kept(monkeypatch) -> None:
@@ -280,15 +293,16 @@ def test_the_quickest_step_of_a_cell_is_one_every_run_kept(monkeypatch) -> None:
     from descent_tui.sim.network import NetworkRun
 
     sim = Simulation(apply(find("batch-sizes", []), [("steps", 10_000)]))
-    timeline = Timeline(sim)
+    timeline = Timeline(sim, budget=50)  # 300 steps: one kept every 8
     sim.step(300)
+    assert [t.policy.spacing for t in timeline.tracks] == [8, 8, 8]
     replayed = []
     advance = NetworkRun.advance
     monkeypatch.setattr(NetworkRun, "advance", lambda run: (replayed.append(run.step),
                                                             advance(run))[1])
-    assert timeline.quickest_step(151) == 151
-    assert timeline.quickest_step(100, 0) == 100  # (not kept: 100 is no multiple of 3)
-    for k, spread, want in ((151, 5, 150), (152, 5, 153), (299, 5, 300), (5, 40, 6)):
+    assert timeline.quickest_step(151) == 151 and timeline.quickest_step(100, 0) == 100
+    for k, spread, want in ((151, 5, 152), (150, 5, 152), (147, 3, 144), (299, 5, 296),
+                            (3, 40, 0), (11, 40, 8)):
         q = timeline.quickest_step(k, spread)
         assert q == want, (k, spread)
         kept = all(q in t.checkpoints or q in t.recent for t in timeline.tracks)
@@ -296,9 +310,11 @@ def test_the_quickest_step_of_a_cell_is_one_every_run_kept(monkeypatch) -> None:
         replayed.clear()
         timeline.rewind(q)
         assert replayed == [] and sim.step_count == q
-    timeline.rewind(151)  # (a step nobody kept: each run replays from 150)
-    assert len(replayed) == 3
-    assert timeline.quickest_step(310, 20) == 300  # never past the step reached
+    replayed.clear()
+    timeline.rewind(151)  # (a step nobody kept: each run replays 7 from 144)
+    assert len(replayed) == 3 * 7
+    assert timeline.quickest_step(149, 5) == 150  # (a state that replay kept on its way)
+    assert timeline.quickest_step(310, 20) == 296  # never past the step reached
 
 
 def test_a_replay_starts_from_the_latest_state_kept_at_or_before_its_step() -> None:

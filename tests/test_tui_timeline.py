@@ -232,7 +232,8 @@ async def test_a_click_on_the_scrub_bar_jumps_there(missions):
 async def test_a_click_on_a_wide_cell_goes_to_a_step_every_run_kept(missions):
     """On a long run a cell of the scrub bar shows dozens of steps: a click goes to
     the one of them nearest the cell's own step that every run kept, so the jump
-    replays nothing (tiny-net planned for 10,000 steps: a checkpoint every 3)."""
+    replays nothing (tiny-net planned for 10,000 steps: past its first 4,095 steps,
+    a checkpoint every 3)."""
     from descent_tui.scenario.catalog import find
     from descent_tui.scenario.overrides import apply
     from descent_tui.tui.app import DescentApp
@@ -242,14 +243,17 @@ async def test_a_click_on_a_wide_cell_goes_to_a_step_every_run_kept(missions):
     async with app.run_test(size=(160, 50)) as pilot:
         screen = await open_mission(pilot, app)
         with screen._lock:
-            screen.sim.step(200)
+            screen.sim.step(4_300)
         screen._redraw_soon()
         await settle(pilot)
+        assert screen.timeline.tracks[0].policy.spacing == 3
         bar = screen.query_one(ScrubBar)
         x0, width = bar._bar_span()
-        col = x0 + cell_of(160, width, 10_000)
+        # a cell before 4,095 whose own step was not kept (not a multiple of 3)
+        col = next(x for x in range(x0 + 1, x0 + cell_of(4_000, width, 10_000))
+                   if bar.jump_at(x).step % 3)
         jump = bar.jump_at(col)
-        assert jump.step % 3 and jump.spread >= 30  # the cell's step was not kept
+        assert jump.spread >= 30 and jump.step not in screen.timeline.tracks[0].checkpoints
         await pilot.click(ScrubBar, offset=(col + bar.styles.padding.left, 0))
         await settle(pilot)
         k = screen.sim.step_count

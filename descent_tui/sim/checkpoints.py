@@ -29,10 +29,11 @@ Spacing (:class:`SpacingPolicy`): a checkpoint at every multiple of ``spacing``
 steps; when there would be more than ``budget`` of them, every second one goes
 and the spacing doubles. So a run of ``N`` steps keeps at most ``budget``
 checkpoints (step 0 always among them) spaced ``spacing <= 2 N / budget`` apart,
-and any step is reached by replaying at most ``spacing - 1`` steps forward. A run
-whose length is planned (a mission's ``steps``) starts at the spacing that fits
-them all in the budget (:meth:`SpacingPolicy.plan`), ``ceil(N / budget)``; past
-them, the doubling goes on.
+and any step is reached by replaying at most ``spacing - 1`` steps forward. For
+a run whose length is planned (a mission's ``steps``), the first thinning goes
+straight to the spacing that fits them all in the budget (:meth:`SpacingPolicy.plan`,
+``ceil(N / budget)``): every step is kept until the budget is full, then one every
+``ceil(N / budget)``; past the planned steps, the doubling goes on.
 
 The budget is a memory budget: :data:`CHECKPOINT_BYTES` (64 MiB) per run. The
 count is that divided by the measured size of one checkpoint
@@ -40,10 +41,11 @@ count is that divided by the measured size of one checkpoint
 :data:`MIN_CHECKPOINTS` (128) and never above :data:`MAX_CHECKPOINTS` (4096:
 a landscape run, under 2 kB a checkpoint, replays microsecond steps and needs no
 more). The 2-16-16-1 networks of the missions (13-16 kB a checkpoint) keep 4095,
-so a 10,000-step run keeps one every 3 steps (3,334 checkpoints, about 50 MiB)
-and replays at most 2 steps to reach any step. A scrub-bar jump replays every
-run from its nearest checkpoint, so the spacing sets what a jump costs (doubled
-from 1 it would be 4; with half this budget, 8: up to 21 steps for three runs). Peak memory stays
+so a 10,000-step run keeps every step up to 4,095, then one every 3 steps (3,334
+checkpoints at the end, about 50 MiB) and replays at most 2 steps to reach any
+step. A scrub-bar jump replays every run from its nearest checkpoint, so the
+spacing sets what a jump costs (doubled from 1 it would be 4; with half this
+budget, 8: up to 21 steps for three runs). Peak memory stays
 bounded whatever the run's length: at most 64 MiB of checkpoints a run (or 128
 checkpoints of a large network), plus each stride's copy of the history rows
 (at most the history's capacity per stride kept).
@@ -81,31 +83,38 @@ def budget_for(nbytes: int, memory: int = CHECKPOINT_BYTES) -> int:
 
 
 class SpacingPolicy:
-    """Which steps keep a checkpoint: multiples of ``spacing``, doubling past ``budget``."""
+    """Which steps keep a checkpoint: multiples of ``spacing``, thinned past ``budget``
+    (to the :meth:`plan`'s spacing the first time, else doubling)."""
 
     def __init__(self, budget: int = CHECKPOINT_BUDGET, spacing: int = 1) -> None:
         if budget < 2:
             raise ValueError("a checkpoint budget is at least 2 (step 0 and one more)")
         self.budget = int(budget)
         self.spacing = max(1, int(spacing))
+        #: the spacing a run's planned length needs to fit the budget (0: none planned)
+        self.planned = 0
 
     def plan(self, length: int) -> None:
-        """Space the checkpoints so that ``length`` steps fit the budget without thinning:
-        the smallest spacing that does (never less than the spacing now). Doubling from
-        1 ends between one and two times it (4 for 10,000 steps in 4,095, where 3 fits):
-        up to twice the replay for the same memory."""
-        self.spacing = max(self.spacing, -(-int(length) // self.budget))
+        """Plan for a run of ``length`` steps: the smallest spacing that fits them all in
+        the budget, ``ceil(length / budget)``, is where the first thinning goes.
+        Doubling from 1 ends between one and two times it (4 for 10,000 steps in
+        4,095, where 3 fits): up to twice the replay for the same memory."""
+        self.planned = -(-int(length) // self.budget)
 
     def wants(self, step: int) -> bool:
         """True if a checkpoint belongs at ``step`` under the current spacing."""
         return step % self.spacing == 0
 
     def thin(self, steps: list[int]) -> list[int]:
-        """The steps to drop so that at most ``budget`` remain (doubles the spacing as needed)."""
+        """The steps to drop so that at most ``budget`` remain: the spacing goes to the
+        planned one if that is a multiple of it (so every multiple of the new spacing
+        is among the kept), else doubles, as often as needed."""
         kept = sorted(steps)
         dropped: list[int] = []
         while len(kept) > self.budget:
-            self.spacing *= 2
+            planned = self.planned
+            self.spacing = planned if planned > self.spacing and planned % self.spacing == 0 \
+                else 2 * self.spacing
             dropped += [s for s in kept if s % self.spacing]
             kept = [s for s in kept if s % self.spacing == 0]
         return dropped

@@ -99,7 +99,7 @@ class Track:
     #: the memory budget (bytes) the count follows; None: ``policy.budget`` is fixed
     memory: int | None = None
     #: the step the run is meant to reach (its ``total_steps``; 0: not known): the
-    #: spacing is planned for it once the budget is measured
+    #: thinning is planned for it once the budget is measured
     planned: int = 0
     #: the largest checkpoint measured so far (the first few are measured)
     checkpoint_bytes: int = 0
