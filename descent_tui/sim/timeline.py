@@ -303,33 +303,27 @@ class Timeline:
 
     def quickest_step(self, k: int, spread: int = 0) -> int:
         """Of the steps within ``spread`` of ``k`` (and from 0 to :attr:`reached`), the
-        one :meth:`rewind` reaches with the fewest steps replayed, every run and fork
-        counted; the nearest to ``k`` of those. The simulation's own step costs
-        nothing, so does a step every run has kept (a checkpoint or a recent state)."""
+        nearest to ``k`` that :meth:`rewind` reaches with no step replayed (every run
+        and fork has kept its state there, or the simulation stands there); else ``k``."""
         k, spread = int(k), max(0, int(spread))
-        lo, hi = max(0, k - spread), min(self.reached, k + spread)
-        if lo > hi:  # k itself is out of reach: rewind says so
-            return k
-        best, least = k, math.inf
-        for s in sorted(range(lo, hi + 1), key=lambda s: abs(s - k)):
-            cost = 0 if s == self.sim.step_count else self._replayed(s)
-            if cost < least:
-                best, least = s, cost
-                if cost == 0:
-                    break
-        return best
+        for d in range(spread + 1):
+            for s in (k - d, k + d) if d else (k,):
+                if 0 <= s <= self.reached and (s == self.sim.step_count or self._kept(s)):
+                    return s
+        return k
 
-    def _replayed(self, k: int) -> int:
-        """How many steps :meth:`rewind` to ``k`` replays, every run and fork counted."""
-        total = 0
-        for track in self.tracks:
+    def _kept(self, k: int) -> bool:
+        """Whether :meth:`rewind` to ``k`` replays no step: each run's state there (at
+        the step it finished, if before) and each fork's (its birth, if after) is kept."""
+        for track in self.tracks + self.fork_tracks:
             at = min(k, track.reached)
-            total += at - track._nearest(at)
-        for track in self.fork_tracks:
-            at = min(max(k, track.first_step), track.reached)
-            if at != track.run.step:
-                total += at - track._nearest(at)
-        return total
+            if track.origin is not None:  # a fork born later waits at its birth
+                at = min(max(k, track.first_step), track.reached)
+                if at == track.run.step:
+                    continue
+            if at not in track.checkpoints and at not in track.recent:
+                return False
+        return True
 
     def checkpoint_count(self) -> int:
         return sum(len(t.checkpoints) for t in self.tracks + self.fork_tracks)
