@@ -315,6 +315,14 @@ def test_the_quickest_step_of_a_cell_is_one_every_run_kept(monkeypatch) -> None:
     assert len(replayed) == 3 * 7
     assert timeline.quickest_step(149, 5) == 150  # (a state that replay kept on its way)
     assert timeline.quickest_step(310, 20) == 296  # never past the step reached
+    timeline.rewind(296)
+    timeline.fork(0, 296, {"lr": 0.1})
+    sim.step(40)  # the fork races on from 296: at 336, every step of it kept
+    # before its birth a fork waits there (kept): the runs decide; after it, it must keep k
+    assert timeline.quickest_step(150, 5) == 152
+    assert timeline.quickest_step(321, 2) == 320
+    del timeline.fork_tracks[0].checkpoints[320]  # 320: kept by every run but the fork,
+    assert timeline.quickest_step(321, 2) == 321  # so none near is: the step itself
 
 
 def test_a_replay_starts_from_the_latest_state_kept_at_or_before_its_step() -> None:
