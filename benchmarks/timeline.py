@@ -151,6 +151,13 @@ def back(mission: str = "batch-sizes", steps: int = 10_000) -> None:
               f" max {max(times) * 1e3:.2f} ms")
 
 
+#: the app's timed actions, in the order each trial takes them, and how they are printed
+ACTIONS = (("space", "space, a forward step"), ("[", "[, one step back"),
+           ("scrub", "a click on the scrub bar, a jump"),
+           ("[ cold", "[ from a step trained to (no state near it kept)"),
+           ("any", "a jump to any step (the scrub bar's message for a random step)"))
+
+
 class _Frames:
     """Times at which the app paints a frame (``app._display``), rendered to text as a
     terminal would get it; and when the screen's timeline actions return."""
@@ -215,8 +222,7 @@ async def _in_app(mission: str, steps: int, trials: int) -> dict[str, list[float
 
     loaded = apply(find(mission, []), [("steps", steps), ("diverge_above", 1e300)])
     app = DescentApp(initial=loaded)
-    times: dict[str, list[float]] = {"space": [], "[": [], "scrub": [], "[ cold": [],
-                                     "any": []}
+    times: dict[str, list[float]] = {name: [] for name, _ in ACTIONS}
     async with app.run_test(size=(160, 50)) as pilot:
         await app.workers.wait_for_complete()  # the simulation is built in a worker
         await pilot.pause()
@@ -280,21 +286,15 @@ def in_app(mission: str = "batch-sizes", steps: int = 10_000, trials: int = 60) 
 
     os.environ["DESCENT_HOME"] = tempfile.mkdtemp(prefix="descent-bench-")
     times = asyncio.run(_in_app(mission, steps, trials))
-    for i, (name, label) in enumerate((
-            ("space", "space, a forward step"), ("[", "[, one step back"),
-            ("scrub", "a click on the scrub bar, a jump"),
-            ("[ cold", "[ from a step trained to (no state near it kept)"),
-            ("any", "a jump to any step (the scrub bar's message for a random step)"))):
+    for i, (name, label) in enumerate(ACTIONS):
         t = times[name]
-        parts = times["parts"][i::5]  # the trials take space, [, scrub, [, any in turn
-        split = " + ".join(f"{statistics.median(p[j] for p in parts) * 1e3:.1f}"
-                           for j in range(3))
+        parts = times["parts"][i::len(ACTIONS)]  # the trials take the actions in turn
+        to, act, frame = (statistics.median(p[j] for p in parts) * 1e3 for j in range(3))
         p90 = statistics.quantiles(t, n=10)[-1]
         print(f"  {label}: input to painted frame median {statistics.median(t) * 1e3:.1f} ms,"
               f" 90th percentile {p90 * 1e3:.1f} ms, max {max(t) * 1e3:.1f} ms"
-              f" (medians: to the action {split.split(' + ')[0]},"
-              f" action {split.split(' + ')[1]}, to the frame {split.split(' + ')[2]} ms)")
-    print(f"  in the {5 * len(times['space'])} timed actions: {times['gc']}")
+              f" (medians: to the action {to:.1f}, action {act:.1f}, to the frame {frame:.1f} ms)")
+    print(f"  in the {len(ACTIONS) * len(times['space'])} timed actions: {times['gc']}")
     _by_speed(times)
 
 
@@ -305,8 +305,8 @@ def _by_speed(times: dict[str, Any]) -> None:
     print(f"  machine: a fixed loop took {min(speed) * 1e3:.2f}-{max(speed) * 1e3:.2f} ms"
           f" (median {statistics.median(speed) * 1e3:.2f}) after the trials' frames: the"
           f" same work ran up to {max(speed) / min(speed):.1f}x slower in some")
-    for i, name in enumerate(("space", "[", "scrub", "[ cold", "any")):
-        pairs = sorted(zip(speed[i::5], times[name], strict=True))
+    for i, (name, _) in enumerate(ACTIONS):
+        pairs = sorted(zip(speed[i::len(ACTIONS)], times[name], strict=True))
         quick = [t for _, t in pairs[:len(pairs) // 2]]
         print(f"    {name}: with the machine in its quicker half, median"
               f" {statistics.median(quick) * 1e3:.1f} ms, 90th percentile"

@@ -157,6 +157,10 @@ class Track:
             del self.recent[k]
         self.archive.cut(self._marks())
 
+    def keeps(self, k: int) -> bool:
+        """Whether the state after ``k`` updates is kept (a checkpoint or a recent one)."""
+        return k in self.checkpoints or k in self.recent
+
     def _nearest(self, k: int) -> int:
         """The latest step at or before ``k`` with a kept state (a checkpoint or a recent one).
 
@@ -165,7 +169,7 @@ class Track:
         kept; the scan of every kept step is the fallback.
         """
         for s in range(k, max(self.first_step, k - self.policy.spacing + 1) - 1, -1):
-            if s in self.checkpoints or s in self.recent:
+            if self.keeps(s):
                 return s
         return max(s for s in (*self.checkpoints, *self.recent) if s <= k)
 
@@ -315,15 +319,10 @@ class Timeline:
     def _kept(self, k: int) -> bool:
         """Whether :meth:`rewind` to ``k`` replays no step: each run's state there (at
         the step it finished, if before) and each fork's (its birth, if after) is kept."""
-        for track in self.tracks + self.fork_tracks:
-            at = min(k, track.reached)
-            if track.origin is not None:  # a fork born later waits at its birth
-                at = min(max(k, track.first_step), track.reached)
-                if at == track.run.step:
-                    continue
-            if at not in track.checkpoints and at not in track.recent:
-                return False
-        return True
+        runs = all(track.keeps(min(k, track.reached)) for track in self.tracks)
+        return runs and all(  # (a fork born later waits at its birth, as in rewind)
+            track.keeps(at) or at == track.run.step for track in self.fork_tracks
+            for at in (min(max(k, track.first_step), track.reached),))
 
     def checkpoint_count(self) -> int:
         return sum(len(t.checkpoints) for t in self.tracks + self.fork_tracks)
